@@ -1,0 +1,1 @@
+"""Shared library of the Minsheng services: event contracts, bus, outbox, settings, wiring."""

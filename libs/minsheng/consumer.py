@@ -1,0 +1,190 @@
+"""Consumer helper: validate, apply idempotently in a transaction, then commit the offset.
+
+For each message: parse the envelope and payload (invalid: dead letter); open a
+transaction; skip the event if its sequence is not newer than the one recorded for its
+aggregate (a redelivery or replay); else run the handler and record the sequence;
+commit; and only then commit the Kafka offset. A crash anywhere before the offset commit
+means redelivery, which the sequence check makes harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from enum import Enum
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+
+from minsheng import metrics
+from minsheng.deadletter import count_dead_letter, dead_letter_headers
+from minsheng.events import InvalidEvent, ParsedEvent, Registry
+from minsheng.topics import dlq
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[asyncpg.Connection, ParsedEvent], Awaitable[None]]
+TRANSIENT = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, TimeoutError)
+
+
+class Outcome(Enum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    DEAD_LETTER = "dead_letter"
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        *,
+        service: str,
+        topics: Sequence[str],
+        group_id: str,
+        registry: Registry,
+        handler: Handler,
+        pool: asyncpg.Pool,
+        bootstrap: str,
+        max_attempts: int = 3,
+        retry_delay: float = 0.5,
+    ) -> None:
+        self.service = service
+        self.topics = list(topics)
+        self.group_id = group_id
+        self.registry = registry
+        self.handler = handler
+        self.pool = pool
+        self.bootstrap = bootstrap
+        self.max_attempts = max_attempts
+        self.retry_delay = retry_delay
+        self.assigned = asyncio.Event()
+        self._consumer: AIOKafkaConsumer | None = None
+        self._producer: AIOKafkaProducer | None = None
+
+    async def run(self) -> None:
+        """Consumes until cancelled; restarts its clients after a broker outage."""
+        while True:
+            try:
+                await self._run_clients()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("consumer %s failed; restarting", self.group_id)
+                await asyncio.sleep(self.retry_delay)
+
+    async def _run_clients(self) -> None:
+        consumer = AIOKafkaConsumer(
+            *self.topics,
+            bootstrap_servers=self.bootstrap,
+            group_id=self.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            client_id=f"{self.service}-{self.group_id}",
+        )
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap, enable_idempotence=True, acks="all"
+        )
+        self._consumer, self._producer = consumer, producer
+        try:
+            await producer.start()
+            await consumer.start()
+            while True:
+                batches = await consumer.getmany(timeout_ms=500, max_records=500)
+                if consumer.assignment():
+                    self.assigned.set()
+                for tp, messages in batches.items():
+                    for message in messages:
+                        await self.process(message)
+                    await consumer.commit({tp: messages[-1].offset + 1})
+        finally:
+            self._consumer = self._producer = None
+            with contextlib.suppress(Exception):
+                await consumer.stop()
+            with contextlib.suppress(Exception):
+                await producer.stop()
+
+    async def process(self, message: ConsumerRecord[bytes, bytes]) -> Outcome:
+        """Applies one message; returns only once its effect is durable."""
+        try:
+            event = self.registry.parse(message.value)
+        except InvalidEvent as error:
+            return await self._dead_letter(message, error)
+        failures = 0
+        while True:
+            try:
+                async with self.pool.acquire() as conn, conn.transaction():
+                    outcome = await self._apply(conn, message.topic, event)
+                break
+            except InvalidEvent as error:
+                return await self._dead_letter(message, error)
+            except TRANSIENT:
+                log.warning("database unavailable while applying; retrying", exc_info=True)
+                await asyncio.sleep(self.retry_delay)
+            except Exception as exc:
+                failures += 1
+                log.exception("handler failed on %s (attempt %d)", event.envelope.id, failures)
+                if failures >= self.max_attempts:
+                    return await self._dead_letter(message, InvalidEvent("handler_error", repr(exc)))
+                await asyncio.sleep(self.retry_delay)
+        if outcome is Outcome.APPLIED:
+            metrics.EVENTS_PROCESSED.labels(self.service, message.topic, event.envelope.type).inc()
+            age = (datetime.now(UTC) - event.envelope.time).total_seconds()
+            metrics.EVENT_AGE.labels(self.service, message.topic).observe(max(age, 0.0))
+        else:
+            metrics.DUPLICATES.labels(self.service, message.topic).inc()
+        return outcome
+
+    async def _apply(self, conn: asyncpg.Connection, topic: str, event: ParsedEvent) -> Outcome:
+        envelope = event.envelope
+        held = await conn.fetchval(
+            """SELECT sequence FROM applied_sequences
+               WHERE consumer = $1 AND aggregate_id = $2 FOR UPDATE""",
+            self.group_id,
+            envelope.subject,
+        )
+        if held is not None and envelope.sequence <= held:
+            return Outcome.DUPLICATE
+        if envelope.sequence > (held or 0) + 1:
+            metrics.SEQUENCE_GAPS.labels(self.service, topic).inc()
+            log.warning(
+                "sequence gap on %s: held %s, got %s", envelope.subject, held, envelope.sequence
+            )
+        await self.handler(conn, event)
+        await conn.execute(
+            """INSERT INTO applied_sequences (consumer, aggregate_id, sequence) VALUES ($1, $2, $3)
+               ON CONFLICT (consumer, aggregate_id)
+               DO UPDATE SET sequence = EXCLUDED.sequence, applied_at = now()""",
+            self.group_id,
+            envelope.subject,
+            envelope.sequence,
+        )
+        return Outcome.APPLIED
+
+    async def _dead_letter(
+        self, message: ConsumerRecord[bytes, bytes], error: InvalidEvent
+    ) -> Outcome:
+        assert self._producer is not None, "dead letters need the running consumer's producer"
+        headers = dead_letter_headers(
+            error,
+            service=self.service,
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+            original=list(message.headers or ()),
+        )
+        await self._producer.send_and_wait(
+            dlq(message.topic), message.value, key=message.key, headers=headers
+        )
+        count_dead_letter(self.service, message.topic, error.reason)
+        log.warning(
+            "dead-lettered %s[%d]@%d: %s", message.topic, message.partition, message.offset, error
+        )
+        return Outcome.DEAD_LETTER
+
+    async def wait_assigned(self, timeout: float = 30.0) -> None:
+        await asyncio.wait_for(self.assigned.wait(), timeout)
+
+
+__all__ = ["EventConsumer", "Handler", "Outcome"]

@@ -1,0 +1,1 @@
+"""Starts the real parts (Kafka, PostgreSQL, the services) on one machine, without Docker."""

@@ -1,0 +1,50 @@
+"""Our own services as real child processes, for `make up` and the end-to-end tests."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from minsheng.platform.process import ManagedProcess
+
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class ServiceProcess:
+    """A console script (`minsheng-appeals`, ...) with its environment and port."""
+
+    name: str
+    port: int
+    env: dict[str, str] = field(default_factory=dict)
+    log_file: Path | None = None
+
+    def __post_init__(self) -> None:
+        self.process = ManagedProcess(
+            self.name,
+            [str(BIN / f"minsheng-{self.name}")],
+            env={**self.env, "MINSHENG_HTTP_PORT": str(self.port)},
+            stop_timeout=20,
+            log_file=self.log_file,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self, timeout: float = 60.0) -> None:
+        await self.process.start()
+        await self.process.wait_ready(self.healthy, timeout=timeout)
+
+    async def healthy(self) -> bool:
+        async with httpx.AsyncClient(timeout=2) as client:
+            return (await client.get(f"{self.url}/healthz")).status_code == 200
+
+    async def stop(self) -> None:
+        await self.process.stop()
+
+    def kill(self) -> None:
+        self.process.kill()

@@ -1,0 +1,180 @@
+"""Publishes outbox rows to Kafka in commit order per aggregate, at least once.
+
+One relay at a time is the leader (a PostgreSQL advisory lock); others wait as hot
+standbys and take over within a poll interval if the leader dies. A single publisher
+with an idempotent producer (`acks=all`) keeps each aggregate's events in sequence
+order on its partition. A row is marked published only after Kafka acknowledged it, so
+a relay killed between publishing and marking publishes the row again: consumers drop
+the duplicate by sequence number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+
+from minsheng import metrics
+from minsheng.events import CONTENT_TYPE
+from minsheng.outbox import CHANNEL
+
+log = logging.getLogger(__name__)
+
+LEADER_LOCK = 0x72656C61  # "rela"
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        service: str,
+        bootstrap: str,
+        poll_interval: float = 1.0,
+        batch_size: int = 500,
+        retention_hours: float = 168.0,
+    ) -> None:
+        self.dsn = dsn
+        self.service = service
+        self.bootstrap = bootstrap
+        self.poll_interval = poll_interval
+        self.batch_size = batch_size
+        self.retention_hours = retention_hours
+        self.is_leader = False
+        self._wake = asyncio.Event()
+        self._last_cleanup = 0.0
+        self._producer: AIOKafkaProducer | None = None
+
+    async def run(self) -> None:
+        """Runs until cancelled; survives database and broker outages by retrying."""
+        while True:
+            try:
+                await self._run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox relay failed; retrying in %.1fs", self.poll_interval)
+            finally:
+                self.is_leader = False
+                await self._close_producer()
+            await asyncio.sleep(self.poll_interval)
+
+    async def _run_once(self) -> None:
+        conn: asyncpg.Connection = await asyncpg.connect(self.dsn)
+        try:
+            await conn.add_listener(CHANNEL, self._on_notify)
+            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", LEADER_LOCK):
+                await self._report_backlog(conn)
+                await asyncio.sleep(self.poll_interval)
+            self.is_leader = True
+            log.info("outbox relay of %s is the leader", self.service)
+            while True:
+                self._wake.clear()
+                while await self.drain(conn) == self.batch_size:
+                    pass
+                await self._report_backlog(conn)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(conn.close())
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+    async def _producer_started(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            producer = AIOKafkaProducer(
+                bootstrap_servers=self.bootstrap,
+                enable_idempotence=True,
+                acks="all",
+                linger_ms=2,
+                request_timeout_ms=15000,
+                client_id=f"{self.service}-outbox-relay",
+            )
+            try:
+                await producer.start()
+            except Exception:
+                await producer.stop()
+                raise
+            self._producer = producer
+        return self._producer
+
+    async def _close_producer(self) -> None:
+        if self._producer is not None:
+            producer, self._producer = self._producer, None
+            with contextlib.suppress(Exception):
+                await producer.stop()
+
+    async def drain(self, conn: asyncpg.Connection) -> int:
+        """Publishes one batch of pending rows; returns how many rows it read."""
+        rows = await conn.fetch(
+            """SELECT id, topic, aggregate_id, payload FROM outbox
+               WHERE published_at IS NULL ORDER BY id LIMIT $1""",
+            self.batch_size,
+        )
+        if not rows:
+            return 0
+        producer = await self._producer_started()
+        headers = [("content-type", CONTENT_TYPE.encode())]
+        futures = [
+            await producer.send(
+                r["topic"], r["payload"].encode(), key=r["aggregate_id"].encode(), headers=headers
+            )
+            for r in rows
+        ]
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        published = _acknowledged_in_order(rows, results)
+        await self.mark_published(conn, published)
+        for r in rows:
+            if r["id"] in published:
+                metrics.OUTBOX_PUBLISHED.labels(self.service, r["topic"]).inc()
+        failures = [res for res in results if isinstance(res, BaseException)]
+        if failures:
+            await self._close_producer()  # a fresh producer epoch after a failed batch
+            raise RuntimeError(f"{len(failures)} of {len(rows)} events not acknowledged: {failures[0]!r}")
+        return len(rows)
+
+    async def mark_published(self, conn: asyncpg.Connection, ids: Sequence[int]) -> None:
+        if ids:
+            await conn.execute(
+                "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", list(ids)
+            )
+
+    async def _report_backlog(self, conn: asyncpg.Connection) -> None:
+        row = await conn.fetchrow(
+            "SELECT count(*) AS n, min(created_at) AS oldest FROM outbox WHERE published_at IS NULL"
+        )
+        assert row is not None
+        metrics.OUTBOX_PENDING.labels(self.service).set(row["n"])
+        age = (datetime.now(UTC) - row["oldest"]).total_seconds() if row["oldest"] else 0.0
+        metrics.OUTBOX_OLDEST_AGE.labels(self.service).set(max(age, 0.0))
+        now = asyncio.get_running_loop().time()
+        if self.is_leader and self.retention_hours > 0 and now - self._last_cleanup > 600:
+            self._last_cleanup = now
+            await conn.execute(
+                """DELETE FROM outbox WHERE published_at < now() - make_interval(secs => $1)""",
+                self.retention_hours * 3600,
+            )
+
+
+def _acknowledged_in_order(rows: Sequence[asyncpg.Record], results: Sequence[object]) -> list[int]:
+    """Ids safe to mark: acknowledged, and no earlier row of the same aggregate failed.
+
+    A later event of an aggregate whose earlier event failed is left pending too, so it
+    is published again after the earlier one and consumers never see it first only.
+    """
+    blocked: set[tuple[str, str]] = set()
+    ids = []
+    for row, result in zip(rows, results, strict=True):
+        agg = (row["topic"], row["aggregate_id"])
+        if isinstance(result, BaseException) or agg in blocked:
+            blocked.add(agg)
+        else:
+            ids.append(row["id"])
+    return ids

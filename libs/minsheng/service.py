@@ -1,0 +1,124 @@
+"""The life of an HTTP service: its database, its outbox relay, its background tasks.
+
+Appeals and projects share this so that start-up, shutdown and the platform routes are
+one piece of code; a service adds only its routers and background jobs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+from fastapi import FastAPI
+
+from minsheng import auth
+from minsheng.db import open_database
+from minsheng.relay import OutboxRelay
+from minsheng.settings import Settings
+from minsheng.web import install_platform_routes, principal_dependency, require_roles
+
+log = logging.getLogger(__name__)
+
+Job = Callable[["Runtime"], Awaitable[None]]
+
+
+@dataclass
+class Runtime:
+    service: str
+    settings: Settings
+    migrations: Path | None
+    jobs: list[Job] = field(default_factory=list)
+    pool: asyncpg.Pool | None = None
+    relay: OutboxRelay | None = None
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @property
+    def dsn(self) -> str:
+        return self.settings.database_for(self.service)
+
+    def current_pool(self) -> asyncpg.Pool | None:
+        return self.pool
+
+    def db(self) -> asyncpg.Pool:
+        assert self.pool is not None, "the service is not started"
+        return self.pool
+
+    async def start(self) -> None:
+        self.pool = await open_database(self.dsn, self.service, self.migrations, max_size=20)
+        if self.settings.dev_api_key:
+            async with self.pool.acquire() as conn:
+                await auth.register_key(
+                    conn, self.settings.dev_api_key, name="development operator", role="operator"
+                )
+        self.relay = OutboxRelay(
+            self.dsn,
+            service=self.service,
+            bootstrap=self.settings.kafka_bootstrap,
+            poll_interval=self.settings.outbox_poll_interval,
+            batch_size=self.settings.outbox_batch_size,
+        )
+        self._spawn("outbox-relay", self.relay.run())
+        for job in self.jobs:
+            self._spawn(getattr(job, "__name__", "job"), job(self))
+        log.info("%s started", self.service)
+
+    def _spawn(self, name: str, coro: Awaitable[None]) -> None:
+        async def guarded() -> None:
+            await coro
+
+        self._tasks.append(asyncio.create_task(guarded(), name=f"{self.service}-{name}"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        if self.pool is not None:
+            await self.pool.close()
+            self.pool = None
+
+
+def create_service_app(runtime: Runtime, *, title: str, version: str = "1") -> FastAPI:
+    """A FastAPI app whose lifespan starts and stops the runtime, with platform routes."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=title, version=version, lifespan=lifespan)
+    install_platform_routes(
+        app,
+        service=runtime.service,
+        pool=runtime.current_pool,
+        bootstrap=runtime.settings.kafka_bootstrap,
+    )
+    return app
+
+
+@dataclass(frozen=True)
+class Guards:
+    """Role-checking FastAPI dependencies of one service."""
+
+    any_key: Callable[..., Awaitable[auth.Principal]]
+    operator: Callable[..., Awaitable[auth.Principal]]
+    viewer: Callable[..., Awaitable[auth.Principal]]
+
+
+def guards(runtime: Runtime) -> Guards:
+    principal = principal_dependency(runtime.current_pool)
+    return Guards(
+        any_key=principal,
+        operator=require_roles(principal, "operator", "supervisor", "system"),
+        viewer=require_roles(principal, "operator", "supervisor", "system", "viewer", "unit"),
+    )

@@ -1,0 +1,34 @@
+"""Settings from `MINSHENG_*` environment variables; every default works on localhost."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """What every service needs; a service subclasses it for its own knobs."""
+
+    model_config = SettingsConfigDict(env_prefix="MINSHENG_", extra="ignore")
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    database_url: str = Field(
+        default="postgresql://postgres@127.0.0.1:55432/postgres",
+        description="The server; each service uses (and creates) a database named after itself.",
+    )
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    log_level: str = "INFO"
+    log_format: str = Field(default="json", pattern="^(json|text)$")
+    dev_api_key: str | None = None
+    data_dir: Path = Path(".data")
+    outbox_poll_interval: float = Field(default=1.0, gt=0)
+    outbox_batch_size: int = Field(default=500, gt=0)
+
+    def database_for(self, service: str) -> str:
+        """The server URL with the service's own database name (invariant 4)."""
+        parts = urlsplit(self.database_url)
+        return urlunsplit(parts._replace(path=f"/{service}"))

@@ -1,0 +1,1 @@
+"""Analytics service: live city-wide counters kept in changelog-backed Faust tables."""

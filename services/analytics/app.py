@@ -1,0 +1,46 @@
+"""The Faust application and its topics and tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faust
+
+from minsheng.settings import Settings
+from minsheng.topics import APPEALS, dlq
+
+
+class AnalyticsSettings(Settings):
+    http_port: int = 8004
+    analytics_app_id: str = "minsheng-analytics"
+
+
+def create_app(settings: AnalyticsSettings) -> faust.App:
+    return faust.App(
+        settings.analytics_app_id,
+        broker=f"kafka://{settings.kafka_bootstrap}",
+        store="memory://",
+        datadir=str(settings.data_dir / "analytics"),
+        topic_partitions=6,
+        topic_replication_factor=1,
+        table_standby_replicas=0,
+        consumer_auto_offset_reset="earliest",
+        broker_commit_interval=1.0,
+        web_bind=settings.http_host,
+        web_port=settings.http_port,
+        web_in_thread=False,
+        autodiscover=False,
+        stream_wait_empty=False,
+    )
+
+
+def raw_topic(app: faust.App, name: str) -> Any:
+    return app.topic(name, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
+
+
+def appeals_topic(app: faust.App) -> Any:
+    return raw_topic(app, APPEALS)
+
+
+def appeals_dlq(app: faust.App) -> Any:
+    return raw_topic(app, dlq(APPEALS))

@@ -1,0 +1,81 @@
+"""Pure rules of an appeal's life, no I/O: what receiving one means and what it emits."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from minsheng.events import AppealReceived
+from minsheng.reference import places
+
+Channel = Literal["hotline", "app", "web", "window", "grid", "system"]
+
+
+class UnknownPlace(ValueError):
+    """The appeal names a district, street or community we do not know."""
+
+
+@dataclass(frozen=True)
+class ReceiveAppeal:
+    title: str
+    description: str
+    category: str
+    district: str
+    street: str | None
+    community: str | None
+    channel: Channel
+    phone: str | None
+    contact_name: str | None
+
+
+@dataclass(frozen=True)
+class Appeal:
+    id: str
+    status: str
+    sequence: int
+    command: ReceiveAppeal
+    contact_ref: str
+    received_at: datetime
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """`13812345678` -> `138****5678`: what events and logs may carry."""
+    if not phone:
+        return None
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if len(digits) < 7:
+        return None
+    return f"{digits[:3]}****{digits[-4:]}"
+
+
+def contact_ref(appeal_id: str, phone: str | None) -> str:
+    """An opaque, stable reference: lets other services group contacts without the number."""
+    return "c_" + hashlib.sha256(f"{appeal_id}:{phone or ''}".encode()).hexdigest()[:16]
+
+
+def appeal_number(serial: int, received_at: datetime) -> str:
+    return f"BC{received_at:%Y%m%d}{serial:06d}"
+
+
+def receive(cmd: ReceiveAppeal, *, serial: int, now: datetime) -> tuple[Appeal, AppealReceived]:
+    if not places().knows(cmd.district, cmd.street, cmd.community):
+        raise UnknownPlace(f"unknown place {cmd.district}/{cmd.street}/{cmd.community}")
+    appeal_id = appeal_number(serial, now)
+    ref = contact_ref(appeal_id, cmd.phone)
+    appeal = Appeal(appeal_id, "received", 1, cmd, ref, now)
+    event = AppealReceived(
+        appeal_id=appeal_id,
+        title=cmd.title,
+        description=cmd.description,
+        category=cmd.category,
+        district=cmd.district,
+        street=cmd.street,
+        community=cmd.community,
+        channel=cmd.channel,
+        contact_ref=ref,
+        phone_masked=mask_phone(cmd.phone),
+        received_at=now,
+    )
+    return appeal, event
