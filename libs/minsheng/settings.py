@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     http_port: int = 8000
     log_level: str = "INFO"
     log_format: str = Field(default="json", pattern="^(json|text)$")
+    database_suffix: str = Field(
+        default="", pattern=r"^[a-z0-9_]*$", description="Appended to database names (tests)."
+    )
     dev_api_key: str | None = None
     data_dir: Path = Path(".data")
     outbox_poll_interval: float = Field(default=1.0, gt=0)
@@ -31,4 +34,4 @@ class Settings(BaseSettings):
     def database_for(self, service: str) -> str:
         """The server URL with the service's own database name (invariant 4)."""
         parts = urlsplit(self.database_url)
-        return urlunsplit(parts._replace(path=f"/{service}"))
+        return urlunsplit(parts._replace(path=f"/{service}{self.database_suffix}"))

@@ -16,16 +16,21 @@ class AnalyticsSettings(Settings):
 
 
 def create_app(settings: AnalyticsSettings) -> faust.App:
+    datadir = settings.data_dir / "analytics"
+    datadir.mkdir(parents=True, exist_ok=True)
     return faust.App(
         settings.analytics_app_id,
         broker=f"kafka://{settings.kafka_bootstrap}",
         store="memory://",
-        datadir=str(settings.data_dir / "analytics"),
+        datadir=str(datadir),
         topic_partitions=6,
         topic_replication_factor=1,
         table_standby_replicas=0,
         consumer_auto_offset_reset="earliest",
         broker_commit_interval=1.0,
+        # a worker killed with -9 is noticed in seconds, not the default minute
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=1.0,
         web_bind=settings.http_host,
         web_port=settings.http_port,
         web_in_thread=False,

@@ -89,17 +89,17 @@ class KafkaBroker:
             self._java(
                 "kafka.tools.StorageTool",
                 "format",
-                "-t",
-                _kafka_cluster_id(cluster_file.read_text().strip()),
-                "-c",
-                str(self.config_file),
+                # `=` form: a base64 id may start with "-", which argparse would take for a flag
+                f"--cluster-id={_kafka_cluster_id(cluster_file.read_text().strip())}",
+                f"--config={self.config_file}",
                 "--ignore-formatted",
             ),
             log_file=self.log_file,
         )
         await fmt.start()
         if await fmt.wait() != 0:
-            raise RuntimeError("Kafka storage format failed; see the log above")
+            where = self.log_file or "the output above"
+            raise RuntimeError(f"Kafka storage format failed; see {where}")
 
     async def start(self, timeout: float = 90.0) -> None:
         self.write_config()

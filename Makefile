@@ -1,0 +1,69 @@
+# Minsheng: `make up` runs the platform locally, `make test` runs the whole suite.
+# Both install what they need: uv (from PyPI) into .cache/, the locked virtualenv into
+# .venv/, and the Kafka broker jars (from Maven Central) into .cache/kafka-libs/.
+
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+UV := .cache/uv/bin/uv
+VENV := .venv
+JARS := .cache/kafka-libs/.complete
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: up test install lint typecheck unit contracts bench clean distclean help
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make up        run Kafka, PostgreSQL and the services locally (Ctrl-C stops)"
+	@echo "make test      lint, type-check and run the whole test suite"
+	@echo "make unit      only the fast unit tests"
+	@echo "make bench     run the benchmarks in bench/"
+	@echo "make contracts regenerate contracts/ (JSON Schemas, AsyncAPI) from the models"
+	@echo "make clean     remove local data (.data/); distclean also removes .venv and .cache"
+
+$(UV):
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (3.11+)"; exit 1; }
+	$(PYTHON) -m venv .cache/uv
+	.cache/uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+$(JARS): deploy/kafka/pom.xml
+	@command -v java >/dev/null || { echo "need Java 17 (apt-get install openjdk-17-jre-headless)"; exit 1; }
+	@command -v mvn >/dev/null || { echo "need Maven (apt-get install maven)"; exit 1; }
+	rm -rf .cache/kafka-libs
+	mvn --batch-mode --quiet -f deploy/kafka/pom.xml dependency:copy-dependencies \
+		-DoutputDirectory=$(CURDIR)/.cache/kafka-libs
+	@touch $@
+
+install: $(VENV)/.synced $(JARS)
+
+up: install
+	$(VENV)/bin/minsheng-platform up
+
+lint: $(VENV)/.synced
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.synced
+	$(VENV)/bin/mypy
+
+unit: $(VENV)/.synced
+	$(VENV)/bin/pytest -m "not integration and not e2e" -q
+
+test: install lint typecheck
+	$(VENV)/bin/pytest -q -ra --durations=10
+
+contracts: $(VENV)/.synced
+	$(VENV)/bin/python -m minsheng.contracts
+
+bench: install
+	$(VENV)/bin/python bench/skeleton_latency.py
+
+clean:
+	rm -rf .data
+
+distclean: clean
+	rm -rf $(VENV) .cache

@@ -1,0 +1,82 @@
+"""Polling with a deadline (never a sleep as synchronisation) and Kafka read-back."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
+
+from minsheng.events import AppealReceived, CloudEvent, new_event
+
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T]],
+    predicate: Callable[[T], bool],
+    *,
+    timeout: float = 30.0,
+    interval: float = 0.05,
+    what: str = "condition",
+) -> T:
+    """Polls `probe` until `predicate` holds; fails with the last value seen."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    last: T | None = None
+    while True:
+        last = await probe()
+        if predicate(last):
+            return last
+        if loop.time() > deadline:
+            raise AssertionError(f"{what} not reached within {timeout}s; last value: {last!r}")
+        await asyncio.sleep(interval)
+
+
+async def read_topic(
+    bootstrap: str, topic: str, *, expect: int, timeout: float = 30.0
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Reads a topic from the start until `expect` records arrived (or fails)."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"test-{uuid.uuid4().hex}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    records: list[ConsumerRecord[bytes, bytes]] = []
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while len(records) < expect:
+            if loop.time() > deadline:
+                raise AssertionError(f"{topic}: {len(records)} of {expect} records after {timeout}s")
+            for batch in (await consumer.getmany(timeout_ms=200)).values():
+                records.extend(batch)
+        return records
+    finally:
+        await consumer.stop()
+
+
+def sample_appeal_event(subject: str, sequence: int, district: str = "洮北区") -> CloudEvent:
+    """A valid AppealReceived envelope, for plumbing tests that do not care about payloads."""
+    data = AppealReceived(
+        appeal_id=subject,
+        title="路灯不亮",
+        category="complaint",
+        district=district,
+        channel="hotline",
+        received_at=datetime.now(UTC),
+    )
+    return new_event(data, subject=subject, sequence=sequence, source="minsheng/tests")

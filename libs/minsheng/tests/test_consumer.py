@@ -1,0 +1,149 @@
+"""The consumer helper against the real broker: poison messages, duplicates, order."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from minsheng import metrics
+from minsheng.consumer import EventConsumer
+from minsheng.db import open_database
+from minsheng.events import CATALOGUE, ParsedEvent
+from minsheng.platform.kafka import KafkaBroker
+from minsheng.testing.helpers import eventually, read_topic, sample_appeal_event
+from minsheng.topics import dlq
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def pool(database: str) -> AsyncIterator[asyncpg.Pool]:
+    p = await open_database(database, "test", None)
+    await p.execute("CREATE TABLE applied (appeal_id text, sequence int)")
+    yield p
+    await p.close()
+
+
+async def record(conn: asyncpg.Connection, event: ParsedEvent) -> None:
+    await conn.execute(
+        "INSERT INTO applied VALUES ($1, $2)", event.envelope.subject, event.envelope.sequence
+    )
+
+
+@pytest.fixture
+async def running_consumer(
+    kafka: KafkaBroker, pool: asyncpg.Pool, fresh_topic: str
+) -> AsyncIterator[EventConsumer]:
+    consumer = EventConsumer(
+        service="test",
+        topics=[fresh_topic],
+        group_id=f"g-{fresh_topic}",
+        registry=CATALOGUE,
+        handler=record,
+        pool=pool,
+        bootstrap=kafka.bootstrap,
+    )
+    task = asyncio.create_task(consumer.run())
+    yield consumer
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+async def produce(kafka: KafkaBroker, topic: str, messages: list[tuple[bytes, bytes]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all")
+    await producer.start()
+    try:
+        for key, value in messages:
+            # one key: one partition, so the poison messages stand before the good one
+            await producer.send_and_wait(topic, value, key=key)
+    finally:
+        await producer.stop()
+
+
+def _dead_letters(topic: str, reason: str) -> float:
+    return float(metrics.DEAD_LETTERS.labels("test", topic, reason)._value.get())
+
+
+async def test_poison_messages_go_to_the_dlq_with_reason_and_the_next_is_applied(
+    kafka: KafkaBroker, pool: asyncpg.Pool, fresh_topic: str, running_consumer: EventConsumer
+) -> None:
+    good = sample_appeal_event("A1", 1)
+    wrong_schema = json.loads(good.to_json())
+    wrong_schema["data"]["channel"] = "carrier pigeon"
+    unknown = json.loads(good.to_json())
+    unknown["type"] = "minsheng.AppealTeleported.v1"
+    no_subject = json.loads(good.to_json())
+    del no_subject["subject"]
+    poison = [
+        b"{not json",
+        json.dumps(unknown).encode(),
+        json.dumps(wrong_schema).encode(),
+        json.dumps(no_subject).encode(),
+    ]
+    await produce(kafka, fresh_topic, [(b"A1", p) for p in poison] + [(b"A1", good.to_json())])
+
+    await eventually(
+        lambda: pool.fetchval("SELECT count(*) FROM applied"), lambda n: n == 1, what="good applied"
+    )
+    letters = await read_topic(kafka.bootstrap, dlq(fresh_topic), expect=4)
+    reasons = [dict(r.headers)["dlq.reason"].decode() for r in letters]
+    assert reasons == ["bad_json", "unknown_type", "schema_violation", "bad_envelope"]
+    assert [r.value for r in letters] == poison, "the dead letter keeps the original bytes"
+    first = dict(letters[0].headers)
+    assert first["dlq.topic"].decode() == fresh_topic
+    assert first["dlq.service"] == b"test"
+    assert b"channel" in dict(letters[2].headers)["dlq.detail"]
+    assert _dead_letters(fresh_topic, "bad_json") == 1
+
+
+async def test_redelivered_and_replayed_events_are_applied_once(
+    kafka: KafkaBroker, pool: asyncpg.Pool, fresh_topic: str, running_consumer: EventConsumer
+) -> None:
+    events = [sample_appeal_event("A9", seq) for seq in (1, 2, 2, 1, 3, 3)]
+    await produce(kafka, fresh_topic, [(e.key, e.to_json()) for e in events])
+    await eventually(
+        lambda: pool.fetchval("SELECT max(sequence) FROM applied"), lambda n: n == 3, what="seq 3"
+    )
+    await produce(kafka, fresh_topic, [(b"A9", sample_appeal_event("A9", 4).to_json())])
+    await eventually(
+        lambda: pool.fetchval("SELECT max(sequence) FROM applied"), lambda n: n == 4, what="seq 4"
+    )
+    rows = await pool.fetch("SELECT sequence FROM applied ORDER BY sequence")
+    assert [r["sequence"] for r in rows] == [1, 2, 3, 4]
+
+
+async def test_a_handler_that_keeps_failing_dead_letters_the_message_and_moves_on(
+    kafka: KafkaBroker, pool: asyncpg.Pool, fresh_topic: str
+) -> None:
+    async def fragile(conn: asyncpg.Connection, event: ParsedEvent) -> None:
+        if event.envelope.subject == "BAD":
+            raise ValueError("cannot handle this one")
+        await record(conn, event)
+
+    consumer = EventConsumer(
+        service="test",
+        topics=[fresh_topic],
+        group_id="fragile",
+        registry=CATALOGUE,
+        handler=fragile,
+        pool=pool,
+        bootstrap=kafka.bootstrap,
+        retry_delay=0.01,
+    )
+    task = asyncio.create_task(consumer.run())
+    try:
+        bad, good = sample_appeal_event("BAD", 1), sample_appeal_event("OK", 1)
+        await produce(kafka, fresh_topic, [(b"same", bad.to_json()), (b"same", good.to_json())])
+        await eventually(
+            lambda: pool.fetchval("SELECT count(*) FROM applied"), lambda n: n == 1, what="applied"
+        )
+        letters = await read_topic(kafka.bootstrap, dlq(fresh_topic), expect=1)
+        assert dict(letters[0].headers)["dlq.reason"] == b"handler_error"
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

@@ -1,0 +1,147 @@
+"""POST /v1/appeals through the real app, database and broker."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from appeals.tests.conftest import appeals_client
+from minsheng.events import CATALOGUE, AppealReceived
+from minsheng.platform.kafka import KafkaBroker
+from minsheng.platform.postgres import PostgresServer
+from minsheng.testing.helpers import eventually
+
+pytestmark = pytest.mark.integration
+
+APPEAL = {
+    "title": "小区下水道堵塞",
+    "description": "明仁社区3号楼下水道堵塞三天",
+    "category": "help",
+    "district": "洮北区",
+    "street": "明仁街道",
+    "community": "明仁社区",
+    "channel": "hotline",
+    "phone": "13812345678",
+}
+
+
+@pytest.fixture
+async def client(kafka: KafkaBroker, postgres: PostgresServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with appeals_client(postgres.url, kafka.bootstrap) as c:
+        yield c
+
+
+async def outbox_rows(client: httpx.AsyncClient) -> list[dict[str, object]]:
+    pool = client.app.state.runtime.db()  # type: ignore[attr-defined]
+    return [dict(r) for r in await pool.fetch("SELECT * FROM outbox ORDER BY id")]
+
+
+async def test_receiving_an_appeal_stores_it_and_appends_its_event(client: httpx.AsyncClient) -> None:
+    response = await client.post("/v1/appeals", json=APPEAL)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["status"] == "received" and body["sequence"] == 1
+    assert response.headers["location"] == f"/v1/appeals/{body['id']}"
+    assert "phone" not in body
+    fetched = await client.get(f"/v1/appeals/{body['id']}")
+    assert fetched.json()["community"] == "明仁社区"
+    rows = await outbox_rows(client)
+    assert len(rows) == 1
+    event = CATALOGUE.parse(rows[0]["payload"])  # type: ignore[arg-type]
+    assert isinstance(event.data, AppealReceived)
+    assert event.envelope.subject == body["id"] and event.envelope.sequence == 1
+    assert event.data.phone_masked == "138****5678"
+    assert "13812345678" not in str(rows[0]["payload"]), "no full phone number in events"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"category": "gossip"}, "category"),
+        ({"district": "火星区"}, "district"),
+        ({"channel": "pigeon"}, "channel"),
+        ({"title": ""}, "title"),
+        ({"phone": "call me"}, "phone"),
+    ],
+)
+async def test_bad_input_is_a_422_problem_naming_the_field(
+    client: httpx.AsyncClient, change: dict[str, str], field: str
+) -> None:
+    response = await client.post("/v1/appeals", json={**APPEAL, **change})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == 422 and field in problem["detail"]
+    assert await outbox_rows(client) == []
+
+
+async def test_an_unknown_street_is_a_422_listing_the_valid_places(client: httpx.AsyncClient) -> None:
+    response = await client.post("/v1/appeals", json={**APPEAL, "street": "不存在街道"})
+    assert response.status_code == 422
+    assert "明仁街道" in response.json()["valid"]["洮北区"]
+
+
+async def test_missing_or_unknown_keys_are_401_problems(client: httpx.AsyncClient) -> None:
+    anonymous = await client.post("/v1/appeals", json=APPEAL, headers={"Authorization": ""})
+    assert anonymous.status_code == 401
+    assert anonymous.headers["www-authenticate"] == "Bearer"
+    wrong = await client.post("/v1/appeals", json=APPEAL, headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401 and wrong.json()["detail"] == "unknown or revoked API key"
+
+
+async def test_unknown_appeal_is_a_404_problem(client: httpx.AsyncClient) -> None:
+    response = await client.get("/v1/appeals/BC000")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_concurrent_posts_with_one_idempotency_key_create_one_appeal(
+    client: httpx.AsyncClient,
+) -> None:
+    headers = {"Idempotency-Key": "hotline-call-42"}
+    responses = await asyncio.gather(
+        *(client.post("/v1/appeals", json=APPEAL, headers=headers) for _ in range(20))
+    )
+    assert sorted({r.status_code for r in responses}) in ([200, 201], [201])
+    assert [r.status_code for r in responses].count(201) == 1
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert len(await outbox_rows(client)) == 1
+
+
+async def test_health_readiness_and_metrics(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).json()["status"] == "ok"
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["checks"] == {"database": True, "kafka": True}
+    await client.post("/v1/appeals", json=APPEAL)
+    text = (await client.get("/metrics")).text
+    assert 'minsheng_http_request_duration_seconds_count{method="POST",route="/v1/appeals"' in text
+    assert "minsheng_outbox_pending" in text
+
+
+async def test_kafka_down_the_api_keeps_answering_and_every_event_arrives_later(
+    private_kafka: KafkaBroker, postgres: PostgresServer
+) -> None:
+    from minsheng.testing.helpers import read_topic
+    from minsheng.topics import APPEALS
+
+    async with appeals_client(postgres.url, private_kafka.bootstrap) as client:
+        await private_kafka.stop()
+        ready = await client.get("/readyz")
+        assert ready.status_code == 503 and ready.json()["checks"]["kafka"] is False
+        responses = [await client.post("/v1/appeals", json=APPEAL) for _ in range(20)]
+        assert [r.status_code for r in responses] == [201] * 20
+        ids = {r.json()["id"] for r in responses}
+        assert len(await outbox_rows(client)) == 20
+
+        await private_kafka.start()
+        records = await read_topic(private_kafka.bootstrap, APPEALS, expect=20, timeout=90)
+        assert {json.loads(r.value)["subject"] for r in records} == ids
+
+        async def unpublished() -> int:
+            return sum(1 for r in await outbox_rows(client) if r["published_at"] is None)
+
+        await eventually(unpublished, lambda n: n == 0, timeout=30, what="outbox drained")

@@ -1,0 +1,166 @@
+"""Static checks of docker-compose.yml, the Dockerfile and the monitoring configs.
+
+No Docker engine needed: the compose file is validated against the Compose Specification
+schema vendored in check-jsonschema, then cross-checked against the console scripts in
+pyproject.toml, the files in the repository and the ports fixed in DESIGN.md.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from importlib.metadata import distribution
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from jsonschema.validators import validator_for
+
+ROOT = Path(__file__).resolve().parents[1]
+PROMETHEUS = ROOT / "deploy" / "prometheus"
+
+# DESIGN.md, "HTTP contract (v1)".
+PORTS = {"appeals": 8001, "projects": 8002, "notifications": 8003, "analytics": 8004}
+APP_SERVICES = {*PORTS, "topics"}
+# Console scripts whose services have not landed yet: compose may name them before
+# pyproject.toml does. Remove a name once its `[project.scripts]` entry exists.
+PENDING_SCRIPTS = {"minsheng-projects", "minsheng-notifications"}
+
+
+def load_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return load_yaml(ROOT / "docker-compose.yml")
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return compose["services"]
+
+
+def app_services(services: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The services built from this repository's Dockerfile."""
+
+    def context(build: Any) -> Any:
+        return build.get("context") if isinstance(build, dict) else build
+
+    return {name: s for name, s in services.items() if context(s.get("build")) == "."}
+
+
+def volume_sources(service: dict[str, Any]) -> list[str]:
+    """Named volumes by name, bind mounts by host path (short or long syntax)."""
+    return [
+        v["source"] if isinstance(v, dict) else v.split(":")[0] for v in service.get("volumes", ())
+    ]
+
+
+def is_bind(source: str) -> bool:
+    return source.startswith((".", "/"))
+
+
+def test_compose_matches_the_compose_specification(compose: dict[str, Any]) -> None:
+    # Located through the distribution's metadata, not imported: importing
+    # check_jsonschema loads its CLI, which is broken with the locked click.
+    vendored = "check_jsonschema/builtin_schemas/vendor/compose-spec.json"
+    schema = json.loads(Path(distribution("check-jsonschema").locate_file(vendored)).read_text())
+    validator_class = validator_for(schema)
+    validator_class.check_schema(schema)
+    errors = [
+        f"{'/'.join(map(str, error.absolute_path)) or '<root>'}: {error.message}"
+        for error in validator_class(schema).iter_errors(compose)
+    ]
+    assert errors == []
+    assert "version" not in compose, "the Compose Specification has no top-level version"
+
+
+def test_dependencies_and_named_volumes_exist(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
+    declared_volumes = set(compose.get("volumes") or {})
+    for name, service in services.items():
+        assert set(service.get("depends_on", ())) <= set(services), name
+        for source in volume_sources(service):
+            assert is_bind(source) or source in declared_volumes, f"{name}: no volume {source}"
+
+
+def test_bind_mounts_exist_in_the_repository(services: dict[str, dict[str, Any]]) -> None:
+    for name, service in services.items():
+        for source in filter(is_bind, volume_sources(service)):
+            assert (ROOT / source).resolve().exists(), f"{name}: {source} is missing"
+
+
+def test_app_services_run_console_scripts(services: dict[str, dict[str, Any]]) -> None:
+    apps = app_services(services)
+    assert set(apps) == APP_SERVICES
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    scripts = set(pyproject["project"]["scripts"])
+    for name, service in apps.items():
+        command = service["command"]
+        assert isinstance(command, list), f"{name}: use the exec form for command"
+        assert command[0] in scripts | PENDING_SCRIPTS, f"{name}: unknown script {command[0]}"
+    assert apps["topics"]["command"] == ["minsheng-platform", "topics"]
+    for name in PORTS:
+        assert apps[name]["command"] == [f"minsheng-{name}"]
+        assert apps[name]["depends_on"]["topics"] == {"condition": "service_completed_successfully"}
+
+
+@pytest.mark.parametrize(("name", "port"), PORTS.items())
+def test_service_listens_where_it_is_published(
+    services: dict[str, dict[str, Any]], name: str, port: int
+) -> None:
+    service = services[name]
+    assert str(service["environment"]["MINSHENG_HTTP_PORT"]) == str(port)
+    published = {tuple(p.split(":")[-2:]) for p in service["ports"]}
+    assert published == {(str(port), str(port))}
+    assert "/healthz" in " ".join(service["healthcheck"]["test"])
+
+
+def test_kafka_and_the_image(services: dict[str, dict[str, Any]]) -> None:
+    assert services["kafka"]["image"].startswith("apache/kafka:3.9")
+    assert services["kafka"]["environment"]["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert re.search(r"uv sync --frozen --no-dev\s*$", dockerfile, re.MULTILINE)
+    assert re.search(r"^USER (?!root\b)\w+", dockerfile, re.MULTILINE), "run as non-root"
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    uv_version = re.search(r"^UV_VERSION := (\S+)", makefile, re.MULTILINE)
+    assert uv_version, "Makefile pins UV_VERSION"
+    assert f"pip install uv=={uv_version[1]}" in dockerfile, "same uv as the lock's"
+
+
+def test_prometheus_scrapes_the_four_services_and_loads_its_rules() -> None:
+    config = load_yaml(PROMETHEUS / "prometheus.yml")
+    targets = {
+        target
+        for job in config["scrape_configs"]
+        for static in job["static_configs"]
+        for target in static["targets"]
+    }
+    assert targets == {f"{name}:{port}" for name, port in PORTS.items()}
+    rule_files = [path for pattern in config["rule_files"] for path in PROMETHEUS.glob(pattern)]
+    alerts = {
+        rule["alert"]
+        for path in rule_files
+        for group in load_yaml(path)["groups"]
+        for rule in group["rules"]
+    }
+    assert {"MinshengDeadLetters", "MinshengOutboxBacklog"} <= alerts
+
+
+def test_alerts_reach_the_notifications_webhook() -> None:
+    config = load_yaml(ROOT / "deploy" / "alertmanager" / "alertmanager.yml")
+    urls = [hook["url"] for r in config["receivers"] for hook in r.get("webhook_configs", ())]
+    assert urls == [f"http://notifications:{PORTS['notifications']}/v1/alertmanager"]
+
+
+def test_grafana_reads_the_mounted_dashboards(services: dict[str, dict[str, Any]]) -> None:
+    provisioning = ROOT / "deploy" / "grafana" / "provisioning"
+    providers = load_yaml(provisioning / "dashboards" / "minsheng.yml")["providers"]
+    mounts = dict(v.split(":")[:2] for v in services["grafana"]["volumes"])
+    assert mounts["./deploy/grafana/dashboards"] == providers[0]["options"]["path"]
+    sources = load_yaml(provisioning / "datasources" / "prometheus.yml")["datasources"]
+    assert [s["url"] for s in sources] == ["http://prometheus:9090"]
