@@ -46,7 +46,9 @@ async def private_kafka(tmp_path: Path) -> AsyncIterator[KafkaBroker]:
 @pytest.fixture(scope="session")
 async def postgres(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[PostgresServer]:
     folder = tmp_path_factory.mktemp("postgres")
-    server = PostgresServer(folder / "data", port=free_port(), fsync=False, log_file=folder / "pg.log")
+    server = PostgresServer(
+        folder / "data", port=free_port(), fsync=False, log_file=folder / "pg.log"
+    )
     await server.start()
     yield server
     await server.stop()

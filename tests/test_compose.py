@@ -35,12 +35,14 @@ def load_yaml(path: Path) -> Any:
 
 @pytest.fixture(scope="module")
 def compose() -> dict[str, Any]:
-    return load_yaml(ROOT / "docker-compose.yml")
+    doc: dict[str, Any] = load_yaml(ROOT / "docker-compose.yml")
+    return doc
 
 
 @pytest.fixture(scope="module")
 def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return compose["services"]
+    found: dict[str, dict[str, Any]] = compose["services"]
+    return found
 
 
 def app_services(services: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -67,7 +69,9 @@ def test_compose_matches_the_compose_specification(compose: dict[str, Any]) -> N
     # Located through the distribution's metadata, not imported: importing
     # check_jsonschema loads its CLI, which is broken with the locked click.
     vendored = "check_jsonschema/builtin_schemas/vendor/compose-spec.json"
-    schema = json.loads(Path(distribution("check-jsonschema").locate_file(vendored)).read_text())
+    schema = json.loads(
+        Path(str(distribution("check-jsonschema").locate_file(vendored))).read_text()
+    )
     validator_class = validator_for(schema)
     validator_class.check_schema(schema)
     errors = [

@@ -8,6 +8,7 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -29,7 +30,9 @@ class Stack:
     def __init__(self, folder: Path, postgres: PostgresServer) -> None:
         self.folder = folder
         self.kafka = KafkaBroker(
-            folder / "kafka", port=free_port(), controller_port=free_port(),
+            folder / "kafka",
+            port=free_port(),
+            controller_port=free_port(),
             log_file=folder / "kafka.log",
         )
         self.env = {
@@ -46,7 +49,7 @@ class Stack:
     def service(self, name: str) -> ServiceProcess:
         return ServiceProcess(name, free_port(), self.env, log_file=self.folder / f"{name}.log")
 
-    async def counters(self) -> dict[str, object]:
+    async def counters(self) -> dict[str, Any]:
         async with httpx.AsyncClient(timeout=5) as client:
             return dict((await client.get(f"{self.analytics.url}/v1/counters")).json())
 
@@ -58,7 +61,9 @@ class Stack:
             for sample in family.samples:
                 if sample.name == "minsheng_appeals_received_total":
                     labels = sample.labels
-                    found[(labels["district"], labels["category"], labels["channel"])] = int(sample.value)
+                    found[(labels["district"], labels["category"], labels["channel"])] = int(
+                        sample.value
+                    )
         return found
 
 
@@ -109,11 +114,13 @@ async def test_200_appeals_are_counted_exactly_and_survive_a_kill_9(stack: Stack
     assert [r.status_code for r in responses].count(201) == 200
 
     counters = await eventually(
-        stack.counters, lambda c: c["city"]["received"] == 200, timeout=30,  # type: ignore[index]
+        stack.counters,
+        lambda c: c["city"]["received"] == 200,
+        timeout=30,
         what="200 appeals counted",
     )
     per_district = Counter(a["district"] for a in appeals)
-    assert {d: v["received"] for d, v in counters["districts"].items()} == per_district  # type: ignore[attr-defined]
+    assert {d: v["received"] for d, v in counters["districts"].items()} == per_district
     assert await stack.received_metric() == expected(appeals)
 
     stack.analytics.kill()  # SIGKILL: no clean shutdown, no final commit
@@ -121,13 +128,17 @@ async def test_200_appeals_are_counted_exactly_and_survive_a_kill_9(stack: Stack
     stack.analytics = stack.service("analytics")
     await stack.analytics.start()
     await eventually(
-        stack.received_metric, lambda m: m == expected(appeals), timeout=60,
+        stack.received_metric,
+        lambda m: m == expected(appeals),
+        timeout=60,
         what="counters restored after kill -9",
     )
 
     more = random_appeals(50, seed=8)
     assert [r.status_code for r in await post_all(stack, more)].count(201) == 50
     await eventually(
-        stack.received_metric, lambda m: m == expected(appeals + more), timeout=30,
+        stack.received_metric,
+        lambda m: m == expected(appeals + more),
+        timeout=30,
         what="counting goes on after the restart",
     )

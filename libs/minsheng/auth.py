@@ -9,6 +9,8 @@ from typing import Literal
 
 import asyncpg
 
+from minsheng.db import Conn
+
 Role = Literal["operator", "unit", "supervisor", "system", "viewer"]
 
 
@@ -28,11 +30,12 @@ def new_key() -> str:
 
 
 async def register_key(
-    conn: asyncpg.Connection, key: str, *, name: str, role: Role, unit: str | None = None
+    conn: Conn, key: str, *, name: str, role: Role, unit: str | None = None
 ) -> None:
     await conn.execute(
         """INSERT INTO api_keys (key_hash, name, role, unit) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (key_hash) DO UPDATE SET name = $2, role = $3, unit = $4, revoked_at = NULL""",
+           ON CONFLICT (key_hash)
+           DO UPDATE SET name = $2, role = $3, unit = $4, revoked_at = NULL""",
         hash_key(key),
         name,
         role,
@@ -40,7 +43,7 @@ async def register_key(
     )
 
 
-async def lookup(conn: asyncpg.Connection | asyncpg.Pool, key: str) -> Principal | None:
+async def lookup(conn: Conn | asyncpg.Pool, key: str) -> Principal | None:
     row = await conn.fetchrow(
         "SELECT name, role, unit FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
         hash_key(key),

@@ -20,13 +20,14 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
 from minsheng import metrics
+from minsheng.db import Conn
 from minsheng.deadletter import count_dead_letter, dead_letter_headers
 from minsheng.events import InvalidEvent, ParsedEvent, Registry
 from minsheng.topics import dlq
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[asyncpg.Connection, ParsedEvent], Awaitable[None]]
+Handler = Callable[[Conn, ParsedEvent], Awaitable[None]]
 TRANSIENT = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, TimeoutError)
 
 
@@ -126,7 +127,9 @@ class EventConsumer:
                 failures += 1
                 log.exception("handler failed on %s (attempt %d)", event.envelope.id, failures)
                 if failures >= self.max_attempts:
-                    return await self._dead_letter(message, InvalidEvent("handler_error", repr(exc)))
+                    return await self._dead_letter(
+                        message, InvalidEvent("handler_error", repr(exc))
+                    )
                 await asyncio.sleep(self.retry_delay)
         if outcome is Outcome.APPLIED:
             metrics.EVENTS_PROCESSED.labels(self.service, message.topic, event.envelope.type).inc()
@@ -136,7 +139,7 @@ class EventConsumer:
             metrics.DUPLICATES.labels(self.service, message.topic).inc()
         return outcome
 
-    async def _apply(self, conn: asyncpg.Connection, topic: str, event: ParsedEvent) -> Outcome:
+    async def _apply(self, conn: Conn, topic: str, event: ParsedEvent) -> Outcome:
         envelope = event.envelope
         held = await conn.fetchval(
             """SELECT sequence FROM applied_sequences

@@ -9,6 +9,7 @@ advisory lock, so two instances starting together never race.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from dataclasses import dataclass
@@ -16,8 +17,12 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 log = logging.getLogger(__name__)
+
+# A connection of its own or one borrowed from a pool: the functions taking one don't care.
+Conn = asyncpg.Connection | PoolConnectionProxy
 
 LIBRARY_MIGRATIONS = Path(__file__).parent / "migrations"
 _FILE = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
@@ -52,10 +57,8 @@ async def ensure_database(url: str) -> None:
     conn = await asyncpg.connect(admin_url)
     try:
         if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-            try:
+            with contextlib.suppress(asyncpg.DuplicateDatabaseError):  # another instance won
                 await conn.execute(f'CREATE DATABASE "{name}"')
-            except asyncpg.DuplicateDatabaseError:
-                pass  # another instance won the race
     finally:
         await conn.close()
 
@@ -96,7 +99,12 @@ async def migrate(conn: asyncpg.Connection, migrations: list[Migration]) -> list
 
 
 async def open_database(
-    url: str, service: str, service_migrations: Path | None, *, min_size: int = 2, max_size: int = 10
+    url: str,
+    service: str,
+    service_migrations: Path | None,
+    *,
+    min_size: int = 2,
+    max_size: int = 10,
 ) -> asyncpg.Pool:
     """Creates the database if needed, migrates it (library first), returns a pool."""
     await ensure_database(url)

@@ -48,7 +48,9 @@ class TextFormatter(logging.Formatter):
 def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(
-        JsonFormatter(service) if fmt == "json" else TextFormatter("%(levelname)-5s %(name)s: %(message)s")
+        JsonFormatter(service)
+        if fmt == "json"
+        else TextFormatter("%(levelname)-5s %(name)s: %(message)s")
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -7,14 +7,13 @@ relay is woken at commit, not before.
 
 from __future__ import annotations
 
-import asyncpg
-
+from minsheng.db import Conn
 from minsheng.events import CloudEvent
 
 CHANNEL = "minsheng_outbox"
 
 
-async def append(conn: asyncpg.Connection, topic: str, event: CloudEvent) -> None:
+async def append(conn: Conn, topic: str, event: CloudEvent) -> None:
     """Must be called inside the transaction that changes the aggregate's state."""
     if not conn.is_in_transaction():
         raise RuntimeError("outbox.append must run inside the caller's transaction")

@@ -20,6 +20,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 
 from minsheng import metrics
+from minsheng.db import Conn
 from minsheng.events import CONTENT_TYPE
 from minsheng.outbox import CHANNEL
 
@@ -65,7 +66,7 @@ class OutboxRelay:
             await asyncio.sleep(self.poll_interval)
 
     async def _run_once(self) -> None:
-        conn: asyncpg.Connection = await asyncpg.connect(self.dsn)
+        conn: Conn = await asyncpg.connect(self.dsn)
         try:
             await conn.add_listener(CHANNEL, self._on_notify)
             while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", LEADER_LOCK):
@@ -111,7 +112,7 @@ class OutboxRelay:
             with contextlib.suppress(Exception):
                 await producer.stop()
 
-    async def drain(self, conn: asyncpg.Connection) -> int:
+    async def drain(self, conn: Conn) -> int:
         """Publishes one batch of pending rows; returns how many rows it read."""
         rows = await conn.fetch(
             """SELECT id, topic, aggregate_id, payload FROM outbox
@@ -137,16 +138,18 @@ class OutboxRelay:
         failures = [res for res in results if isinstance(res, BaseException)]
         if failures:
             await self._close_producer()  # a fresh producer epoch after a failed batch
-            raise RuntimeError(f"{len(failures)} of {len(rows)} events not acknowledged: {failures[0]!r}")
+            raise RuntimeError(
+                f"{len(failures)} of {len(rows)} events not acknowledged: {failures[0]!r}"
+            )
         return len(rows)
 
-    async def mark_published(self, conn: asyncpg.Connection, ids: Sequence[int]) -> None:
+    async def mark_published(self, conn: Conn, ids: Sequence[int]) -> None:
         if ids:
             await conn.execute(
                 "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", list(ids)
             )
 
-    async def _report_backlog(self, conn: asyncpg.Connection) -> None:
+    async def _report_backlog(self, conn: Conn) -> None:
         row = await conn.fetchrow(
             "SELECT count(*) AS n, min(created_at) AS oldest FROM outbox WHERE published_at IS NULL"
         )

@@ -54,7 +54,9 @@ def load_specs(folder: Path = TOPICS_DIR) -> list[TopicSpec]:
             )
             specs.append(spec)
             if entry.get("consumed", False):
-                specs.append(TopicSpec(dlq(spec.name), spec.partitions, spec.replication_factor, spec.config))
+                specs.append(
+                    TopicSpec(dlq(spec.name), spec.partitions, spec.replication_factor, spec.config)
+                )
     return specs
 
 
@@ -68,7 +70,10 @@ async def ensure_topics(bootstrap: str, specs: list[TopicSpec] | None = None) ->
         missing = [s for s in specs if s.name not in existing]
         if missing:
             await admin.create_topics(
-                [NewTopic(s.name, s.partitions, s.replication_factor, topic_configs=s.config) for s in missing]
+                [
+                    NewTopic(s.name, s.partitions, s.replication_factor, topic_configs=s.config)
+                    for s in missing
+                ]
             )
         for s in missing:
             log.info("created topic %s (%d partitions)", s.name, s.partitions)

@@ -1,6 +1,5 @@
 """The wiring every FastAPI service shares: health, readiness, metrics, auth, errors."""
 
-
 import asyncio
 import contextlib
 import time
@@ -54,7 +53,9 @@ def install_platform_routes(
     install_problem_handlers(app)
 
     @app.middleware("http")
-    async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def measure(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         started = time.perf_counter()
         response = await call_next(request)
         HTTP_DURATION.labels(
@@ -113,7 +114,9 @@ def require_roles(
 ) -> Callable[..., Awaitable[auth.Principal]]:
     async def check(who: Annotated[auth.Principal, Depends(principal)]) -> auth.Principal:
         if who.role not in roles:
-            raise Problem(403, "Forbidden", f"role {who.role!r} may not do this; needs {', '.join(roles)}")
+            raise Problem(
+                403, "Forbidden", f"role {who.role!r} may not do this; needs {', '.join(roles)}"
+            )
         return who
 
     return check

@@ -31,7 +31,9 @@ async def handle_appeal_event(event: Any, table: Any, dead_letters: Any) -> None
         )
         await dead_letters.send(key=event.key, value=event.value, headers=headers)
         count_dead_letter(SERVICE, message.topic, error.reason)
-        log.warning("dead-lettered %s[%d]@%d: %s", message.topic, message.partition, message.offset, error)
+        log.warning(
+            "dead-lettered %s[%d]@%d: %s", message.topic, message.partition, message.offset, error
+        )
         return
     subject = parsed.envelope.subject
     new_state = apply_appeal(table.get(subject), parsed)

@@ -40,7 +40,9 @@ def create_app(settings: AnalyticsSettings) -> faust.App:
 
 
 def raw_topic(app: faust.App, name: str) -> Any:
-    return app.topic(name, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
+    return app.topic(
+        name, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
+    )
 
 
 def appeals_topic(app: faust.App) -> Any:

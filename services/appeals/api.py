@@ -1,6 +1,5 @@
 """HTTP routes of the appeals service."""
 
-
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -10,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from appeals import domain, store
 from minsheng import auth, outbox
+from minsheng.db import Conn
 from minsheng.events import new_event
 from minsheng.problems import Problem
 from minsheng.reference import categories, places
@@ -62,9 +62,7 @@ class AppealOut(BaseModel):
     deadline: datetime | None
 
 
-def build_router(
-    pool: Any, operator: Any, viewer: Any
-) -> APIRouter:
+def build_router(pool: Any, operator: Any, viewer: Any) -> APIRouter:
     """`pool` returns the live pool; `operator`/`viewer` are role-checking dependencies."""
     router = APIRouter(prefix="/v1")
 
@@ -91,7 +89,9 @@ def build_router(
                     try:
                         appeal, data = domain.receive(cmd, serial=serial, now=datetime.now(UTC))
                     except domain.UnknownPlace as exc:
-                        raise Problem(422, "Unknown place", str(exc), valid=_valid_places()) from exc
+                        raise Problem(
+                            422, "Unknown place", str(exc), valid=_valid_places()
+                        ) from exc
                     await store.insert_appeal(conn, appeal)
                     if idempotency_key is not None:
                         owner = await store.claim_idempotency_key(conn, idempotency_key, appeal.id)
@@ -129,7 +129,7 @@ class _Replay(Exception):
         self.appeal_id = appeal_id
 
 
-async def _replayed(conn: asyncpg.Connection, appeal_id: str, response: Response) -> dict[str, Any]:
+async def _replayed(conn: Conn, appeal_id: str, response: Response) -> dict[str, Any]:
     row = await store.get_appeal(conn, appeal_id)
     assert row is not None
     response.status_code = 200
@@ -139,4 +139,6 @@ async def _replayed(conn: asyncpg.Connection, appeal_id: str, response: Response
 
 
 def _valid_places() -> dict[str, dict[str, list[str]]]:
-    return {d: {s: list(c) for s, c in streets.items()} for d, streets in places().districts.items()}
+    return {
+        d: {s: list(c) for s, c in streets.items()} for d, streets in places().districts.items()
+    }

@@ -45,6 +45,8 @@ def mask_phone(phone: str | None) -> str | None:
     if not phone:
         return None
     digits = "".join(ch for ch in phone if ch.isdigit())
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]  # +86 country code
     if len(digits) < 7:
         return None
     return f"{digits[:3]}****{digits[-4:]}"

@@ -7,14 +7,15 @@ from typing import Any
 import asyncpg
 
 from appeals.domain import Appeal
+from minsheng.db import Conn
 
 
-async def next_serial(conn: asyncpg.Connection) -> int:
+async def next_serial(conn: Conn) -> int:
     value = await conn.fetchval("SELECT nextval('appeal_number')")
     return int(value)
 
 
-async def insert_appeal(conn: asyncpg.Connection, appeal: Appeal) -> None:
+async def insert_appeal(conn: Conn, appeal: Appeal) -> None:
     c = appeal.command
     await conn.execute(
         """INSERT INTO appeals (id, status, sequence, title, description, category, district,
@@ -38,7 +39,7 @@ async def insert_appeal(conn: asyncpg.Connection, appeal: Appeal) -> None:
     )
 
 
-async def claim_idempotency_key(conn: asyncpg.Connection, key: str, appeal_id: str) -> str | None:
+async def claim_idempotency_key(conn: Conn, key: str, appeal_id: str) -> str | None:
     """Records the key for this appeal; returns the existing appeal id if the key was used."""
     mine = await conn.fetchval(
         """INSERT INTO idempotency_keys (key, appeal_id) VALUES ($1, $2)
@@ -52,7 +53,7 @@ async def claim_idempotency_key(conn: asyncpg.Connection, key: str, appeal_id: s
     return str(owner)
 
 
-async def get_appeal(conn: asyncpg.Connection | asyncpg.Pool, appeal_id: str) -> dict[str, Any] | None:
+async def get_appeal(conn: Conn | asyncpg.Pool, appeal_id: str) -> dict[str, Any] | None:
     row = await conn.fetchrow(
         """SELECT id, status, sequence, title, description, category, district, street,
                   community, channel, contact_ref, received_at, deadline

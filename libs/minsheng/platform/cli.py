@@ -1,7 +1,7 @@
 """`minsheng-platform`: run the whole platform locally, or create the topics.
 
-    minsheng-platform up       Kafka, PostgreSQL and the services in the foreground
-    minsheng-platform topics   create the topics of deploy/kafka/topics (idempotent)
+minsheng-platform up       Kafka, PostgreSQL and the services in the foreground
+minsheng-platform topics   create the topics of deploy/kafka/topics (idempotent)
 """
 
 from __future__ import annotations
@@ -91,7 +91,10 @@ def _banner(services: list[ServiceProcess], key: str, db: str, kafka: str, took:
     lines = [
         "",
         f"Minsheng is up (in {took:.0f}s). Ctrl-C stops everything; data stays in .data/.",
-        *(f"  {s.name:<10} {s.url}   docs {s.url}/docs   metrics {s.url}/metrics" for s in services),
+        *(
+            f"  {s.name:<10} {s.url}   docs {s.url}/docs   metrics {s.url}/metrics"
+            for s in services
+        ),
         f"  kafka      {kafka}",
         f"  postgres   {db}",
         f"  dev key    {key}   (role: operator)",
@@ -99,7 +102,8 @@ def _banner(services: list[ServiceProcess], key: str, db: str, kafka: str, took:
         "Try it:",
         f"  curl -s -X POST {appeals}/v1/appeals -H 'Authorization: Bearer {key}' \\",
         "       -H 'Content-Type: application/json' \\",
-        "       -d '{\"title\":\"路灯不亮\",\"category\":\"complaint\",\"district\":\"洮北区\",\"channel\":\"app\"}'",
+        '       -d \'{"title": "路灯不亮", "category": "complaint",'
+        ' "district": "洮北区", "channel": "app"}\'',
         "  curl -s http://127.0.0.1:8004/metrics | grep minsheng_appeals_received_total",
         "",
     ]
@@ -113,8 +117,11 @@ async def topics(settings: Settings) -> int:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="minsheng-platform", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="minsheng-platform",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("command", choices=["up", "topics"])
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

@@ -75,12 +75,14 @@ class ManagedProcess:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             user=self.user,
-            start_new_session=True,  # Ctrl-C reaches the supervisor only; it stops children in order
+            # Ctrl-C reaches the supervisor only; it stops the children in order
+            start_new_session=True,
         )
         self._pump = asyncio.create_task(self._forward(), name=f"{self.name}-output")
 
     async def _forward(self) -> None:
-        assert self.proc is not None and self.proc.stdout is not None
+        assert self.proc is not None
+        assert self.proc.stdout is not None
         sink = self.log_file.open("ab") if self.log_file else None
         try:
             while line := await self.proc.stdout.readline():
@@ -139,7 +141,9 @@ class ManagedProcess:
             try:
                 await asyncio.wait_for(self.proc.wait(), self.stop_timeout)
             except TimeoutError:
-                self.output.write(f"{self._prefix}did not stop in {self.stop_timeout:.0f}s, killing\n")
+                self.output.write(
+                    f"{self._prefix}did not stop in {self.stop_timeout:.0f}s, killing\n"
+                )
                 self.proc.kill()
         return await self.wait()
 

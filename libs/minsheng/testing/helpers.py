@@ -61,7 +61,9 @@ async def read_topic(
         deadline = loop.time() + timeout
         while len(records) < expect:
             if loop.time() > deadline:
-                raise AssertionError(f"{topic}: {len(records)} of {expect} records after {timeout}s")
+                raise AssertionError(
+                    f"{topic}: {len(records)} of {expect} records after {timeout}s"
+                )
             for batch in (await consumer.getmany(timeout_ms=200)).values():
                 records.extend(batch)
         return records

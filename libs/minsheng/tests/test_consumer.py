@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaProducer
 
 from minsheng import metrics
 from minsheng.consumer import EventConsumer
-from minsheng.db import open_database
+from minsheng.db import Conn, open_database
 from minsheng.events import CATALOGUE, ParsedEvent
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.testing.helpers import eventually, read_topic, sample_appeal_event
@@ -29,7 +29,7 @@ async def pool(database: str) -> AsyncIterator[asyncpg.Pool]:
     await p.close()
 
 
-async def record(conn: asyncpg.Connection, event: ParsedEvent) -> None:
+async def record(conn: Conn, event: ParsedEvent) -> None:
     await conn.execute(
         "INSERT INTO applied VALUES ($1, $2)", event.envelope.subject, event.envelope.sequence
     )
@@ -120,7 +120,7 @@ async def test_redelivered_and_replayed_events_are_applied_once(
 async def test_a_handler_that_keeps_failing_dead_letters_the_message_and_moves_on(
     kafka: KafkaBroker, pool: asyncpg.Pool, fresh_topic: str
 ) -> None:
-    async def fragile(conn: asyncpg.Connection, event: ParsedEvent) -> None:
+    async def fragile(conn: Conn, event: ParsedEvent) -> None:
         if event.envelope.subject == "BAD":
             raise ValueError("cannot handle this one")
         await record(conn, event)

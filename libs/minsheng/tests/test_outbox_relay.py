@@ -11,7 +11,7 @@ import pytest
 
 from minsheng import metrics, outbox
 from minsheng.consumer import EventConsumer
-from minsheng.db import open_database
+from minsheng.db import Conn, open_database
 from minsheng.events import CATALOGUE, ParsedEvent
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.relay import OutboxRelay
@@ -27,7 +27,7 @@ class RelayCrashed(Exception):
 class CrashAfterPublish(OutboxRelay):
     """Dies after Kafka acknowledged the batch and before the rows are marked."""
 
-    async def mark_published(self, conn: asyncpg.Connection, ids: object) -> None:
+    async def mark_published(self, conn: Conn, ids: object) -> None:
         raise RelayCrashed
 
 
@@ -42,7 +42,9 @@ async def pending(pool: asyncpg.Pool) -> int:
     return int(await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
 
 
-def relay_for(database: str, kafka: KafkaBroker, cls: type[OutboxRelay] = OutboxRelay) -> OutboxRelay:
+def relay_for(
+    database: str, kafka: KafkaBroker, cls: type[OutboxRelay] = OutboxRelay
+) -> OutboxRelay:
     return cls(database, service="test", bootstrap=kafka.bootstrap, poll_interval=0.2, batch_size=7)
 
 
@@ -109,7 +111,7 @@ async def test_relay_killed_between_publish_and_mark_delivers_at_least_once_appl
         [*range(1, 6), *range(1, 6)]
     ), "every event published twice: at least once"
 
-    async def record(conn: asyncpg.Connection, event: ParsedEvent) -> None:
+    async def record(conn: Conn, event: ParsedEvent) -> None:
         await conn.execute(
             "INSERT INTO applied VALUES ($1, $2)", event.envelope.subject, event.envelope.sequence
         )
@@ -163,7 +165,9 @@ async def test_two_relays_at_once_keep_per_aggregate_order(
         writers = [append_events(pool, fresh_topic, s, range(1, 11)) for s in subjects[:10]]
         await asyncio.gather(*writers)
         relays[0].cancel()
-        await asyncio.gather(*(append_events(pool, fresh_topic, s, range(1, 11)) for s in subjects[10:]))
+        await asyncio.gather(
+            *(append_events(pool, fresh_topic, s, range(1, 11)) for s in subjects[10:])
+        )
         records = await read_topic(kafka.bootstrap, fresh_topic, expect=200, timeout=60)
     finally:
         for task in relays:

@@ -40,11 +40,14 @@ async def outbox_rows(client: httpx.AsyncClient) -> list[dict[str, object]]:
     return [dict(r) for r in await pool.fetch("SELECT * FROM outbox ORDER BY id")]
 
 
-async def test_receiving_an_appeal_stores_it_and_appends_its_event(client: httpx.AsyncClient) -> None:
+async def test_receiving_an_appeal_stores_it_and_appends_its_event(
+    client: httpx.AsyncClient,
+) -> None:
     response = await client.post("/v1/appeals", json=APPEAL)
     assert response.status_code == 201, response.text
     body = response.json()
-    assert body["status"] == "received" and body["sequence"] == 1
+    assert body["status"] == "received"
+    assert body["sequence"] == 1
     assert response.headers["location"] == f"/v1/appeals/{body['id']}"
     assert "phone" not in body
     fetched = await client.get(f"/v1/appeals/{body['id']}")
@@ -53,7 +56,8 @@ async def test_receiving_an_appeal_stores_it_and_appends_its_event(client: httpx
     assert len(rows) == 1
     event = CATALOGUE.parse(rows[0]["payload"])  # type: ignore[arg-type]
     assert isinstance(event.data, AppealReceived)
-    assert event.envelope.subject == body["id"] and event.envelope.sequence == 1
+    assert event.envelope.subject == body["id"]
+    assert event.envelope.sequence == 1
     assert event.data.phone_masked == "138****5678"
     assert "13812345678" not in str(rows[0]["payload"]), "no full phone number in events"
 
@@ -75,11 +79,14 @@ async def test_bad_input_is_a_422_problem_naming_the_field(
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     problem = response.json()
-    assert problem["status"] == 422 and field in problem["detail"]
+    assert problem["status"] == 422
+    assert field in problem["detail"]
     assert await outbox_rows(client) == []
 
 
-async def test_an_unknown_street_is_a_422_listing_the_valid_places(client: httpx.AsyncClient) -> None:
+async def test_an_unknown_street_is_a_422_listing_the_valid_places(
+    client: httpx.AsyncClient,
+) -> None:
     response = await client.post("/v1/appeals", json={**APPEAL, "street": "不存在街道"})
     assert response.status_code == 422
     assert "明仁街道" in response.json()["valid"]["洮北区"]
@@ -90,7 +97,8 @@ async def test_missing_or_unknown_keys_are_401_problems(client: httpx.AsyncClien
     assert anonymous.status_code == 401
     assert anonymous.headers["www-authenticate"] == "Bearer"
     wrong = await client.post("/v1/appeals", json=APPEAL, headers={"Authorization": "Bearer nope"})
-    assert wrong.status_code == 401 and wrong.json()["detail"] == "unknown or revoked API key"
+    assert wrong.status_code == 401
+    assert wrong.json()["detail"] == "unknown or revoked API key"
 
 
 async def test_unknown_appeal_is_a_404_problem(client: httpx.AsyncClient) -> None:
@@ -115,7 +123,8 @@ async def test_concurrent_posts_with_one_idempotency_key_create_one_appeal(
 async def test_health_readiness_and_metrics(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).json()["status"] == "ok"
     ready = await client.get("/readyz")
-    assert ready.status_code == 200 and ready.json()["checks"] == {"database": True, "kafka": True}
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": True, "kafka": True}
     await client.post("/v1/appeals", json=APPEAL)
     text = (await client.get("/metrics")).text
     assert 'minsheng_http_request_duration_seconds_count{method="POST",route="/v1/appeals"' in text
@@ -131,7 +140,8 @@ async def test_kafka_down_the_api_keeps_answering_and_every_event_arrives_later(
     async with appeals_client(postgres.url, private_kafka.bootstrap) as client:
         await private_kafka.stop()
         ready = await client.get("/readyz")
-        assert ready.status_code == 503 and ready.json()["checks"]["kafka"] is False
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["kafka"] is False
         responses = [await client.post("/v1/appeals", json=APPEAL) for _ in range(20)]
         assert [r.status_code for r in responses] == [201] * 20
         ids = {r.json()["id"] for r in responses}

@@ -1,0 +1,67 @@
+"""Settings, topic definitions, migrations discovery and log masking: pure, no servers."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from minsheng.db import LIBRARY_MIGRATIONS, discover
+from minsheng.logs import JsonFormatter, mask_phones
+from minsheng.relay import _acknowledged_in_order
+from minsheng.settings import Settings
+from minsheng.topics import load_specs
+
+
+def test_each_service_gets_its_own_database_on_the_server() -> None:
+    settings = Settings(database_url="postgresql://u:p@db:5432/postgres", database_suffix="_t1")
+    assert settings.database_for("appeals") == "postgresql://u:p@db:5432/appeals_t1"
+
+
+def test_settings_come_from_minsheng_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MINSHENG_KAFKA_BOOTSTRAP", "kafka:9092")
+    assert Settings().kafka_bootstrap == "kafka:9092"
+
+
+def test_every_consumed_topic_has_a_dlq_and_domain_topics_keep_events_forever() -> None:
+    specs = {s.name: s for s in load_specs()}
+    for name in (
+        "minsheng.appeals.v1",
+        "minsheng.projects.v1",
+        "minsheng.intake.appeals.v1",
+        "minsheng.intake.projects.v1",
+        "minsheng.notifications.v1",
+    ):
+        assert specs[name].partitions == 6
+        assert specs[name].config["retention.ms"] == "-1"
+        assert f"{name}.dlq" in specs
+
+
+def test_migrations_are_numbered_and_misnamed_files_are_refused(tmp_path: Path) -> None:
+    versions = [m.version for m in discover("minsheng", LIBRARY_MIGRATIONS)]
+    assert versions == sorted(versions)
+    assert versions[0] == 1
+    (tmp_path / "create_things.sql").write_text("SELECT 1")
+    with pytest.raises(ValueError, match=r"NNN_name\.sql"):
+        discover("x", tmp_path)
+
+
+def test_logs_are_json_and_never_carry_a_full_phone_number() -> None:
+    assert mask_phones("call 13812345678 now") == "call 138****5678 now"
+    record = logging.LogRecord("t", logging.INFO, __file__, 1, "caller %s", ("13812345678",), None)
+    doc = json.loads(JsonFormatter("appeals").format(record))
+    assert doc["message"] == "caller 138****5678"
+    assert doc["service"] == "appeals"
+
+
+def test_relay_marks_nothing_of_an_aggregate_after_its_first_failure() -> None:
+    rows = [
+        {"id": 1, "topic": "t", "aggregate_id": "A"},
+        {"id": 2, "topic": "t", "aggregate_id": "B"},
+        {"id": 3, "topic": "t", "aggregate_id": "A"},
+        {"id": 4, "topic": "t", "aggregate_id": "A"},
+    ]
+    results: list[object] = [None, None, TimeoutError(), None]
+    assert _acknowledged_in_order(rows, results) == [1, 2]  # type: ignore[arg-type]
