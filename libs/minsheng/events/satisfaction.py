@@ -1,0 +1,40 @@
+"""The one satisfaction payload (回访/评价) shared by appeals and secretary projects.
+
+One type for both subjects keeps the satisfaction rate a single metric; the service that
+owns the subject emits it on its own topic, and other systems send it to intake.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AwareDatetime, Field
+
+from minsheng.events.envelope import EventData
+from minsheng.events.fields import District, Note
+
+SubjectType = Literal["appeal", "project"]
+Rating = Literal["satisfied", "basically_satisfied", "dissatisfied"]
+SatisfactionChannel = Literal["callback", "app", "web", "sms", "interview", "system"]
+DissatisfactionReason = Literal["handling", "other"]
+
+
+class SatisfactionRecorded(EventData):
+    """满意度: a citizen's or resident's rating; dissatisfaction with handling reopens."""
+
+    event_name = "SatisfactionRecorded"
+
+    subject_type: SubjectType
+    subject_id: str = Field(min_length=1, description="The appeal or project id; the subject.")
+    rating: Rating = Field(description="满意 / 基本满意 / 不满意.")
+    comment: Note = ""
+    channel: SatisfactionChannel = Field(
+        description="callback is the call-back phone call; interview a resident interview."
+    )
+    district: District
+    recorded_at: AwareDatetime
+    reason: DissatisfactionReason | None = Field(
+        default=None,
+        description="Why a dissatisfied rating was given: `handling` lets the appeals service "
+        "reopen, `other` (e.g. policy) does not.",
+    )
