@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.config
 import re
-import sys
 from datetime import UTC, datetime
 from typing import Any
 
 PHONE = re.compile(r"(?<!\d)(1\d{2})\d{4}(\d{4})(?!\d)")
+NOISY = ("aiokafka", "kafka", "uvicorn.access", "asyncio", "faust", "mode")
 _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
@@ -45,15 +46,32 @@ class TextFormatter(logging.Formatter):
         return mask_phones(super().format(record))
 
 
-def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> None:
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(
-        JsonFormatter(service)
+def logging_config(service: str, level: str = "INFO", fmt: str = "json") -> dict[str, Any]:
+    """A `logging.config.dictConfig` document; Faust's worker takes it as it is."""
+    formatter: dict[str, Any] = (
+        {"()": JsonFormatter, "service": service}
         if fmt == "json"
-        else TextFormatter("%(levelname)-5s %(name)s: %(message)s")
+        else {"()": TextFormatter, "fmt": "%(levelname)-5s %(name)s: %(message)s"}
     )
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    for noisy in ("aiokafka", "kafka", "uvicorn.access", "asyncio"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    quiet = logging.getLevelName(max(logging.WARNING, logging.getLevelName(level.upper())))
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"minsheng": formatter},
+        "handlers": {
+            "stdout": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stdout",
+                "formatter": "minsheng",
+            }
+        },
+        "root": {"level": level.upper(), "handlers": ["stdout"]},
+        "loggers": {
+            **{n: {"level": quiet} for n in NOISY},
+            "faust.worker": {"level": level.upper()},  # keeps "Ready" and fatal start-up errors
+        },
+    }
+
+
+def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> None:
+    logging.config.dictConfig(logging_config(service, level, fmt))

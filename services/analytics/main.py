@@ -11,7 +11,8 @@ from analytics.agents import handle_appeal_event
 from analytics.app import AnalyticsSettings, appeals_dlq, appeals_topic, create_app
 from analytics.collector import TableCollector
 from analytics.counting import city_counters
-from minsheng.logs import configure_logging
+from minsheng.logs import logging_config
+from minsheng.web import kafka_answers
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4"  # aiohttp adds the charset itself
 
@@ -37,6 +38,17 @@ def build(settings: AnalyticsSettings) -> faust.App:
     async def counters_view(web: Any, request: Any) -> Any:
         return web.json(city_counters(list(appeals.values())))
 
+    @app.page("/readyz")
+    async def readyz_view(web: Any, request: Any) -> Any:
+        checks = {
+            "kafka": await kafka_answers(settings.kafka_bootstrap),
+            "partitions_assigned": bool(app.consumer.assignment()),
+            "not_rebalancing": not app.rebalancing,
+        }
+        ready = all(checks.values())
+        body = {"status": "ready" if ready else "not ready", "checks": checks}
+        return web.json(body, status=200 if ready else 503)
+
     @app.page("/healthz")
     async def healthz_view(web: Any, request: Any) -> Any:
         return web.json({"status": "ok", "service": "analytics"})
@@ -46,7 +58,11 @@ def build(settings: AnalyticsSettings) -> faust.App:
 
 def run() -> None:
     settings = AnalyticsSettings()
-    configure_logging("analytics", settings.log_level, settings.log_format)
     app = build(settings)
-    worker = faust.Worker(app, loglevel=settings.log_level.lower(), quiet=True)
+    worker = faust.Worker(
+        app,
+        loglevel=settings.log_level.lower(),
+        quiet=True,
+        logging_config=logging_config("analytics", settings.log_level, settings.log_format),
+    )
     worker.execute_from_commandline()
