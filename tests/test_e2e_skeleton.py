@@ -142,3 +142,32 @@ async def test_200_appeals_are_counted_exactly_and_survive_a_kill_9(stack: Stack
         timeout=30,
         what="counting goes on after the restart",
     )
+
+
+async def test_a_poison_event_on_the_appeals_topic_is_dead_lettered_and_counting_goes_on(
+    stack: Stack,
+) -> None:
+    from aiokafka import AIOKafkaProducer
+
+    from minsheng.testing.helpers import read_topic
+    from minsheng.topics import APPEALS, dlq
+
+    before = sum((await stack.received_metric()).values())
+    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka.bootstrap, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(APPEALS, b"\x00not an event", key=b"X1")
+    finally:
+        await producer.stop()
+    letters = await read_topic(stack.kafka.bootstrap, dlq(APPEALS), expect=1)
+    headers = dict(letters[0].headers)
+    assert headers["dlq.reason"] == b"bad_json"
+    assert headers["dlq.service"] == b"analytics"
+    assert letters[0].value == b"\x00not an event"
+
+    assert [r.status_code for r in await post_all(stack, random_appeals(5, seed=9))] == [201] * 5
+    await eventually(
+        stack.received_metric,
+        lambda m: sum(m.values()) == before + 5,
+        what="counting goes on after the poison message",
+    )
