@@ -3,6 +3,7 @@
 # .venv/, and the Kafka broker jars (from Maven Central) into .cache/kafka-libs/.
 
 PYTHON ?= python3
+MVN ?= mvn
 UV_VERSION := 0.13.8
 UV := .cache/uv/bin/uv
 VENV := .venv
@@ -34,7 +35,7 @@ $(JARS): deploy/kafka/pom.xml
 	@command -v java >/dev/null || { echo "need Java 17 (apt-get install openjdk-17-jre-headless)"; exit 1; }
 	@command -v mvn >/dev/null || { echo "need Maven (apt-get install maven)"; exit 1; }
 	rm -rf .cache/kafka-libs
-	mvn --batch-mode --quiet -f deploy/kafka/pom.xml dependency:copy-dependencies \
+	$(MVN) --batch-mode --quiet -f deploy/kafka/pom.xml dependency:copy-dependencies \
 		-DoutputDirectory=$(CURDIR)/.cache/kafka-libs
 	@touch $@
 
