@@ -10,7 +10,7 @@ from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
 
-from minsheng.platform.process import ManagedProcess, port_open
+from minsheng.platform.process import ManagedProcess, ensure_free, port_open
 
 REPO = Path(__file__).resolve().parents[3]
 DEPLOY = REPO / "deploy" / "kafka"
@@ -102,6 +102,8 @@ class KafkaBroker:
             raise RuntimeError(f"Kafka storage format failed; see {where}")
 
     async def start(self, timeout: float = 90.0) -> None:
+        await ensure_free("kafka", self.port)
+        await ensure_free("kafka controller", self.controller_port)
         self.write_config()
         await self.format_once()
         self.process = ManagedProcess(

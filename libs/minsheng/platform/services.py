@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from minsheng.platform.process import ManagedProcess
+from minsheng.platform.process import ManagedProcess, ensure_free
 
 BIN = Path(sys.executable).parent
 
@@ -36,6 +36,7 @@ class ServiceProcess:
         return f"http://127.0.0.1:{self.port}"
 
     async def start(self, timeout: float = 60.0) -> None:
+        await ensure_free(self.name, self.port)
         await self.process.start()
         await self.process.wait_ready(self.healthy, timeout=timeout)
 

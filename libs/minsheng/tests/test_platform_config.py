@@ -65,3 +65,19 @@ def test_relay_marks_nothing_of_an_aggregate_after_its_first_failure() -> None:
     ]
     results: list[object] = [None, None, TimeoutError(), None]
     assert _acknowledged_in_order(rows, results) == [1, 2]  # type: ignore[arg-type]
+
+
+async def test_a_launcher_refuses_a_port_that_is_already_taken(tmp_path: Path) -> None:
+    import asyncio
+
+    from minsheng.platform.postgres import PostgresServer
+    from minsheng.platform.process import PortInUse
+    from minsheng.testing.helpers import free_port
+
+    port = free_port()
+    squatter = await asyncio.start_server(lambda r, w: None, "127.0.0.1", port)
+    try:
+        with pytest.raises(PortInUse, match=f"port {port} is already in use"):
+            await PostgresServer(tmp_path / "pg", port=port).start()
+    finally:
+        squatter.close()
