@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 
 from minsheng import metrics
 from minsheng.db import Conn
@@ -58,6 +59,9 @@ class OutboxRelay:
                 await self._run_once()
             except asyncio.CancelledError:
                 raise
+            except (KafkaError, OSError, asyncpg.PostgresConnectionError) as exc:
+                # an outage, not a bug: the rows wait in the outbox; say so without a trace
+                log.warning("outbox relay waiting for Kafka/PostgreSQL: %r", exc)
             except Exception:
                 log.exception("outbox relay failed; retrying in %.1fs", self.poll_interval)
             finally:
@@ -74,6 +78,7 @@ class OutboxRelay:
                 await asyncio.sleep(self.poll_interval)
             self.is_leader = True
             log.info("outbox relay of %s is the leader", self.service)
+            await self._producer_started()  # now, not on the first event: it takes a second
             while True:
                 self._wake.clear()
                 while await self.drain(conn) == self.batch_size:
