@@ -38,11 +38,12 @@ class ServiceProcess:
     async def start(self, timeout: float = 60.0) -> None:
         await ensure_free(self.name, self.port)
         await self.process.start()
-        await self.process.wait_ready(self.healthy, timeout=timeout)
+        await self.process.wait_ready(self.ready, timeout=timeout)
 
-    async def healthy(self) -> bool:
-        async with httpx.AsyncClient(timeout=2) as client:
-            return (await client.get(f"{self.url}/healthz")).status_code == 200
+    async def ready(self) -> bool:
+        """/readyz, not /healthz: announce a service only once it can do its work."""
+        async with httpx.AsyncClient(timeout=5) as client:
+            return (await client.get(f"{self.url}/readyz")).status_code == 200
 
     async def stop(self) -> None:
         await self.process.stop()
