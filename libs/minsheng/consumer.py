@@ -23,6 +23,7 @@ from minsheng import metrics
 from minsheng.db import Conn
 from minsheng.deadletter import count_dead_letter, dead_letter_headers
 from minsheng.events import InvalidEvent, ParsedEvent, Registry
+from minsheng.resilience import run_forever
 from minsheng.topics import dlq
 
 log = logging.getLogger(__name__)
@@ -66,14 +67,9 @@ class EventConsumer:
 
     async def run(self) -> None:
         """Consumes until cancelled; restarts its clients after a broker outage."""
-        while True:
-            try:
-                await self._run_clients()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("consumer %s failed; restarting", self.group_id)
-                await asyncio.sleep(self.retry_delay)
+        await run_forever(
+            self._run_clients, what=f"consumer {self.group_id}", delay=self.retry_delay
+        )
 
     async def _run_clients(self) -> None:
         consumer = AIOKafkaConsumer(

@@ -18,12 +18,12 @@ from datetime import UTC, datetime
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
 
 from minsheng import metrics
 from minsheng.db import Conn
 from minsheng.events import CONTENT_TYPE
 from minsheng.outbox import CHANNEL
+from minsheng.resilience import run_forever
 
 log = logging.getLogger(__name__)
 
@@ -54,20 +54,16 @@ class OutboxRelay:
 
     async def run(self) -> None:
         """Runs until cancelled; survives database and broker outages by retrying."""
-        while True:
-            try:
-                await self._run_once()
-            except asyncio.CancelledError:
-                raise
-            except (KafkaError, OSError, asyncpg.PostgresConnectionError) as exc:
-                # an outage, not a bug: the rows wait in the outbox; say so without a trace
-                log.warning("outbox relay waiting for Kafka/PostgreSQL: %r", exc)
-            except Exception:
-                log.exception("outbox relay failed; retrying in %.1fs", self.poll_interval)
-            finally:
-                self.is_leader = False
-                await self._close_producer()
-            await asyncio.sleep(self.poll_interval)
+        await run_forever(
+            self._run_once,
+            what=f"outbox relay of {self.service}",
+            delay=self.poll_interval,
+            cleanup=self._step_down,
+        )
+
+    async def _step_down(self) -> None:
+        self.is_leader = False
+        await self._close_producer()
 
     async def _run_once(self) -> None:
         conn: Conn = await asyncpg.connect(self.dsn)

@@ -1,0 +1,41 @@
+"""Background loops that outlive outages: the relay and the consumers run on this."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+from aiokafka.errors import KafkaError
+
+log = logging.getLogger(__name__)
+
+OUTAGES = (KafkaError, OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
+
+
+async def run_forever(
+    step: Callable[[], Awaitable[None]],
+    *,
+    what: str,
+    delay: float,
+    cleanup: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """Runs `step` again after every failure until cancelled.
+
+    An outage of Kafka or PostgreSQL is a warning without a trace (work waits, nothing is
+    lost); anything else is logged as the bug it is, and retried all the same.
+    """
+    while True:
+        try:
+            await step()
+        except asyncio.CancelledError:
+            raise
+        except OUTAGES as exc:
+            log.warning("%s waiting for Kafka/PostgreSQL: %r", what, exc)
+        except Exception:
+            log.exception("%s failed; retrying in %.1fs", what, delay)
+        finally:
+            if cleanup is not None:
+                await cleanup()
+        await asyncio.sleep(delay)
