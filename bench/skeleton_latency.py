@@ -1,0 +1,586 @@
+"""Skeleton latency: how long after its HTTP 201 an appeal shows in the analytics counter,
+as a ratio to the raw Kafka ceiling measured on the same machine in the same run.
+
+    .venv/bin/python bench/skeleton_latency.py [--appeals 1000] [--rate 50] [--out PATH]
+
+One run, loopback only, everything private and in a temporary folder: a PostgreSQL server
+(fsync, synchronous_commit and full_page_writes on: production durability), a Kafka
+broker with the platform's topics, and the `appeals` and `analytics` services as real
+processes (outbox poll interval 1.0 s, the default; the relay is woken by NOTIFY anyway).
+
+Raw ceiling. N small messages, keyed like appeals, on a scratch topic with as many
+partitions as `minsheng.appeals.v1`, produced with aiokafka (`acks=all`, idempotent, as the
+outbox relay does, but `linger_ms=0`) on the same open-loop schedule as the skeleton, and
+consumed by an aiokafka consumer assigned to every partition. Latency of message i =
+the moment the consumer hands it over − the moment just before `send` was called.
+
+Skeleton. N appeals are POSTed on an open-loop schedule: request i starts at t0 + i/rate
+whether or not earlier ones have answered. For each we keep the moment its 201 arrived
+(its ack, A). One poller task reads GET /v1/counters (`city.received`) over one keep-alive
+connection as often as it can, one request at a time, at most every `--poll-interval`,
+recording for each poll j the moment it was sent (S_j), answered (R_j) and the count C_j.
+
+Estimator of "visible". Sort the accepted appeals by A: A_1 <= A_2 <= ... <= A_M, and let
+C0 be the count just before the first measured appeal was sent (after the warm-up was
+counted). Then
+
+    V_k = min { R_j : S_j >= A_k and C_j >= C0 + k },     latency_k = V_k − A_k.
+
+- Why C0 + k: the counter is monotonic and only this benchmark writes. By A_k, k appeals
+  had been acknowledged, so "the counter reflects appeal k" is read as "the counter
+  reflects as many appeals as had been acknowledged when appeal k was". This is exact
+  when appeals become visible in the order their 201s arrived. When the pipeline
+  reorders them (six partitions, concurrent requests) it matches the k-th visibility to
+  the k-th acknowledgement; the sum, hence the mean, of the latencies is unchanged by
+  that matching, the quantiles are those of the matched pairs.
+- Why S_j >= A_k: only a read that starts after the 201 arrived counts, as for a client
+  that reads its own write. Every latency is therefore positive, even in the rare case
+  where the counter already had the appeal before its 201 reached us.
+- Poll quantisation. The first instant c_k after A_k at which the count is >= C0 + k lies
+  after max(A_k, S_{j−1}) (poll j−1 did not qualify) and no later than R_j (poll j did),
+  so V_k is an upper bound that overshoots by less than R_j − max(A_k, S_{j−1}): about
+  one poll cycle (the interval between polls plus one round trip). The achieved poll
+  cycle and this bound are reported, per appeal (median, max), and so is the matching
+  lower bound max(A_k, S_{j−1}) − A_k: the true latency of each appeal lies between the
+  two, and so do the true quantiles. The headline figures are the upper bounds.
+
+All timestamps are `time.perf_counter()` in this one process. The poller itself loads the
+analytics process (one request per poll cycle), which is part of what is measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import aiokafka
+import asyncpg
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from minsheng.platform.kafka import DEFAULT_LIBS
+from minsheng.platform.postgres import PostgresServer
+from minsheng.testing.helpers import eventually, free_port
+from minsheng.testing.stack import Stack, random_appeals
+from minsheng.topics import APPEALS, TopicSpec, ensure_topics, load_specs
+
+DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "skeleton_latency.json"
+SEED = 2024
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    appeals: int = 1000
+    rate: float = 50.0  # requests (and raw messages) started per second, open loop
+    warmup: int = 10  # appeals / messages sent first and left out of the figures
+    poll_interval: float = 0.005  # the poller's target interval between polls
+    outbox_poll_interval: float = 1.0
+    drain_timeout: float = 120.0  # for everything sent to become visible
+    keep: bool = False  # keep the temporary folder (logs) instead of deleting it
+
+
+# --- figures ---------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default); q in [0, 1]."""
+    if not values:
+        raise ValueError("no values")
+    ordered = sorted(values)
+    position = q * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def summarize(values_ms: Sequence[float]) -> dict[str, float]:
+    return {
+        "count": len(values_ms),
+        "min": round(min(values_ms), 3),
+        "median": round(percentile(values_ms, 0.5), 3),
+        "p90": round(percentile(values_ms, 0.9), 3),
+        "p99": round(percentile(values_ms, 0.99), 3),
+        "max": round(max(values_ms), 3),
+        "mean": round(sum(values_ms) / len(values_ms), 3),
+    }
+
+
+def ms(seconds: Sequence[float]) -> list[float]:
+    return [round(s * 1000, 3) for s in seconds]
+
+
+@dataclass(frozen=True)
+class Poll:
+    sent: float
+    received: float
+    count: int
+
+
+def visibility_latencies(
+    acks: Sequence[float], polls: Sequence[Poll], baseline: int
+) -> tuple[list[float], list[float]]:
+    """(latency_k, overshoot bound_k) in seconds for the acks in time order; see the
+    module docstring. Raises if the polls never show some appeal."""
+    latencies: list[float] = []
+    bounds: list[float] = []
+    j = 0
+    for k, ack in enumerate(sorted(acks), start=1):
+        # the first poll qualifying for k+1 also qualifies for k: j never moves back
+        while j < len(polls) and (polls[j].sent < ack or polls[j].count < baseline + k):
+            j += 1
+        if j == len(polls):
+            raise ValueError(f"appeal {k} of {len(acks)} never visible in {len(polls)} polls")
+        before = polls[j - 1].sent if j > 0 else polls[j].sent
+        latencies.append(polls[j].received - ack)
+        bounds.append(polls[j].received - max(ack, before))
+    return latencies, bounds
+
+
+# --- pacing and progress -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pacing:
+    offered_rate: float  # starts per second actually achieved
+    max_start_lag_ms: float  # worst lateness of a start against its schedule
+
+
+async def open_loop(
+    n: int, rate: float, action: Callable[[int], Coroutine[Any, Any, None]]
+) -> Pacing:
+    """Starts action(i) at t0 + i/rate, whether or not earlier ones finished; waits all."""
+    tasks: list[asyncio.Task[None]] = []
+    start = last = time.perf_counter()
+    lag = 0.0
+    try:
+        for i in range(n):
+            due = start + i / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            last = time.perf_counter()
+            lag = max(lag, last - due)
+            tasks.append(asyncio.create_task(action(i)))
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    offered = (n - 1) / (last - start) if n > 1 and last > start else float(rate)
+    return Pacing(round(offered, 2), round(lag * 1000, 3))
+
+
+@contextlib.asynccontextmanager
+async def progress(
+    label: str, total: int, status: Callable[[], tuple[int, str]]
+) -> AsyncIterator[None]:
+    """Prints `label done/total rate/s extra` every second while the block runs."""
+    tty = sys.stdout.isatty()
+    start = time.perf_counter()
+
+    def line() -> str:
+        done, extra = status()
+        rate = done / max(time.perf_counter() - start, 1e-9)
+        return f"  {label:<9} {done:>6}/{total:<6} {rate:7.1f}/s  {extra}"
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            print("\r" + line() if tty else line(), end="" if tty else "\n", flush=True)
+
+    task = asyncio.create_task(loop())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        print(("\r" if tty else "") + line(), flush=True)
+
+
+# --- raw ceiling ---------------------------------------------------------------------------
+
+
+async def measure_raw(bootstrap: str, config: BenchConfig) -> dict[str, Any]:
+    """aiokafka produce (acks=all) -> consume on a scratch topic, same count and pacing."""
+    partitions = next(s.partitions for s in load_specs() if s.name == APPEALS)
+    topic = f"bench.raw.{uuid.uuid4().hex[:8]}"
+    await ensure_topics(bootstrap, [TopicSpec(topic, partitions, 1, {})])
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=0
+    )
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
+    sent: dict[str, float] = {}
+    received: dict[str, float] = {}
+
+    async def consume() -> None:
+        async for message in consumer:
+            received[message.value.decode()] = time.perf_counter()
+
+    async def send(name: str) -> None:
+        sent[name] = time.perf_counter()
+        await (await producer.send(topic, name.encode(), key=name.encode()))
+
+    async def arrived(names: Sequence[str]) -> None:
+        async def count() -> int:
+            if reader.done():
+                reader.result()  # re-raises what stopped the consumer
+            return sum(1 for name in names if name in received)
+
+        await eventually(
+            count,
+            lambda c: c == len(names),
+            timeout=config.drain_timeout,
+            interval=0.01,
+            what=f"{len(names)} raw messages consumed",
+        )
+
+    await producer.start()
+    await consumer.start()
+    consumer.assign([TopicPartition(topic, p) for p in range(partitions)])
+    reader = asyncio.create_task(consume())
+    try:
+        warm = [f"w{i}" for i in range(config.warmup)]
+        for name in warm:
+            await send(name)
+        await arrived(warm)
+
+        names = [str(i) for i in range(config.appeals)]
+
+        def status() -> tuple[int, str]:
+            return len(sent) - len(warm), f"{len(received) - len(warm)} consumed"
+
+        async with progress("raw", config.appeals, status):
+            pacing = await open_loop(config.appeals, config.rate, lambda i: send(names[i]))
+            await arrived(names)
+    finally:
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+        await consumer.stop()
+        await producer.stop()
+    latencies = ms([received[n] - sent[n] for n in names])
+    return {
+        "topic_partitions": partitions,
+        "sent": len(names),
+        "received": len(names),
+        "pacing": asdict(pacing),
+        "latency_ms": summarize(latencies),
+        "samples_ms": latencies,
+    }
+
+
+# --- skeleton ------------------------------------------------------------------------------
+
+
+class CounterPoller:
+    """Reads city.received one request at a time, at most every `interval` seconds."""
+
+    def __init__(self, client: httpx.AsyncClient, interval: float) -> None:
+        self.client = client
+        self.interval = interval
+        self.polls: list[Poll] = []
+
+    async def poll(self) -> Poll:
+        sent = time.perf_counter()
+        response = await self.client.get("/v1/counters")
+        received = time.perf_counter()
+        response.raise_for_status()
+        return Poll(sent, received, int(response.json()["city"]["received"]))
+
+    async def run(self) -> None:
+        while True:
+            poll = await self.poll()
+            self.polls.append(poll)
+            delay = poll.sent + self.interval - time.perf_counter()
+            await asyncio.sleep(max(delay, 0.0))
+
+    @property
+    def count(self) -> int:
+        return self.polls[-1].count if self.polls else -1
+
+
+@dataclass
+class Post:
+    sent: float = 0.0
+    acked: float | None = None
+    status: int = 0  # HTTP status; -1 for a transport error
+
+
+async def measure_skeleton(stack: Stack, config: BenchConfig) -> dict[str, Any]:
+    bodies = random_appeals(config.warmup + config.appeals, seed=SEED)
+    warm, measured = bodies[: config.warmup], bodies[config.warmup :]
+    limits = httpx.Limits(max_connections=500, max_keepalive_connections=100)
+    writer = httpx.AsyncClient(
+        base_url=stack.appeals.url, headers=stack.headers, timeout=30, limits=limits
+    )
+    reader = httpx.AsyncClient(base_url=stack.analytics.url, timeout=5)
+    poller = CounterPoller(reader, config.poll_interval)
+    posts = [Post() for _ in measured]
+
+    async def post(i: int) -> None:
+        posts[i].sent = time.perf_counter()
+        try:
+            response = await writer.post("/v1/appeals", json=measured[i])
+        except httpx.HTTPError:
+            posts[i].status = -1
+            return
+        posts[i].status = response.status_code
+        if response.status_code == 201:
+            posts[i].acked = time.perf_counter()
+
+    async def counted(target: int, what: str, watch: asyncio.Task[None] | None) -> None:
+        async def count() -> int:
+            if watch is None:
+                return (await poller.poll()).count
+            if watch.done():
+                watch.result()  # re-raises what stopped the poller
+            return poller.count
+
+        await eventually(
+            count, lambda c: c >= target, timeout=config.drain_timeout, interval=0.01, what=what
+        )
+
+    watch: asyncio.Task[None] | None = None
+    try:
+        start_count = (await poller.poll()).count
+        for body in warm:
+            response = await writer.post("/v1/appeals", json=body)
+            if response.status_code != 201:
+                raise RuntimeError(
+                    f"warm-up appeal refused: {response.status_code} {response.text}"
+                )
+        await counted(start_count + len(warm), "warm-up counted", None)
+
+        watch = asyncio.create_task(poller.run())
+        await counted(0, "first poll", watch)
+        baseline = poller.count
+
+        def status() -> tuple[int, str]:
+            acked = sum(1 for p in posts if p.acked is not None)
+            return sum(
+                1 for p in posts if p.sent
+            ), f"{acked} acked, counter +{poller.count - baseline}"
+
+        async with progress("skeleton", config.appeals, status):
+            pacing = await open_loop(config.appeals, config.rate, post)
+            accepted = sum(1 for p in posts if p.acked is not None)
+            await counted(baseline + accepted, f"{accepted} appeals counted", watch)
+    finally:
+        if watch is not None:
+            watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watch
+        await writer.aclose()
+        await reader.aclose()
+
+    acks = [p.acked for p in posts if p.acked is not None]
+    latencies, bounds = visibility_latencies(acks, poller.polls, baseline)
+    lower = [latency - bound for latency, bound in zip(latencies, bounds, strict=True)]
+    http = ms([p.acked - p.sent for p in posts if p.acked is not None])
+    first = min(p.sent for p in posts)
+    during = [poll for poll in poller.polls if poll.sent >= first]
+    intervals = ms([b.sent - a.sent for a, b in pairwise(during)])
+    round_trips = ms([p.received - p.sent for p in during])
+    return {
+        "posted": len(posts),
+        "accepted": len(acks),
+        "refused": {str(s): sum(1 for p in posts if p.status == s) for s in _refusals(posts)},
+        "counted": poller.count - baseline,
+        "pacing": asdict(pacing),
+        "visible_after_201_ms": summarize(ms(latencies)),
+        "visible_after_201_lower_bound_ms": summarize(ms(lower)),
+        "http_201_ms": summarize(http),
+        "poll": {
+            "target_interval_ms": config.poll_interval * 1000,
+            "polls": len(during),
+            "interval_ms": summarize(intervals),
+            "round_trip_ms": summarize(round_trips),
+            "overshoot_bound_ms": summarize(ms(bounds)),
+        },
+        "samples_ms": {"visible_after_201": ms(latencies), "http_201": http},
+    }
+
+
+def _refusals(posts: Sequence[Post]) -> list[int]:
+    return sorted({p.status for p in posts if p.status != 201})
+
+
+# --- the run -------------------------------------------------------------------------------
+
+
+def kafka_version() -> str:
+    jars = sorted(DEFAULT_LIBS.glob("kafka_2.13-*.jar"))
+    return jars[0].stem.removeprefix("kafka_2.13-") if jars else "unknown"
+
+
+async def postgres_facts(url: str) -> dict[str, str]:
+    conn = await asyncpg.connect(url)
+    try:
+        names = ("server_version", "fsync", "synchronous_commit", "full_page_writes")
+        return {name: str(await conn.fetchval(f"SHOW {name}")) for name in names}
+    finally:
+        await conn.close()
+
+
+async def run_benchmark(config: BenchConfig) -> dict[str, Any]:
+    """Starts everything in a temporary folder, measures raw then skeleton, stops all."""
+    folder = Path(tempfile.mkdtemp(prefix="minsheng-bench-"))
+    load_before = os.getloadavg()
+    started_at = datetime.now(UTC)
+    postgres = PostgresServer(
+        folder / "postgres", port=free_port(), fsync=True, log_file=folder / "postgres.log"
+    )
+    stack = Stack(folder, postgres.url, outbox_poll_interval=config.outbox_poll_interval)
+    try:
+        print(f"working in {folder} (logs: *.log)", flush=True)
+        await postgres.start()
+        pg = await postgres_facts(postgres.url)
+        print(
+            f"PostgreSQL {pg['server_version']} on {postgres.url}: fsync={pg['fsync']}, "
+            f"synchronous_commit={pg['synchronous_commit']}, "
+            f"full_page_writes={pg['full_page_writes']} (production-like durability)",
+            flush=True,
+        )
+        await stack.start()
+        await stack.wait_ready()
+        print(
+            f"Kafka {kafka_version()} on {stack.kafka.bootstrap}; appeals {stack.appeals.url}, "
+            f"analytics {stack.analytics.url} (outbox poll interval "
+            f"{config.outbox_poll_interval:g}s)",
+            flush=True,
+        )
+        print(f"raw ceiling: {config.appeals} messages at {config.rate:g}/s", flush=True)
+        raw = await measure_raw(stack.kafka.bootstrap, config)
+        print(f"skeleton: {config.appeals} appeals at {config.rate:g}/s", flush=True)
+        skeleton = await measure_skeleton(stack, config)
+    finally:
+        with contextlib.suppress(Exception):
+            await stack.stop()
+        with contextlib.suppress(Exception):
+            await postgres.stop()
+        if config.keep:
+            print(f"kept {folder}", flush=True)
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+    raw_ms, skeleton_ms = raw["latency_ms"], skeleton["visible_after_201_ms"]
+    return {
+        "benchmark": "skeleton_latency",
+        "started_at": started_at.isoformat(),
+        "config": asdict(config),
+        "environment": {
+            "cpus": os.cpu_count(),
+            "load_average_before": [round(x, 2) for x in load_before],
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "aiokafka": aiokafka.__version__,
+            "kafka": kafka_version(),
+            "postgres": pg,
+        },
+        "raw": raw,
+        "skeleton": skeleton,
+        "ratio": {
+            "p50": round(skeleton_ms["median"] / raw_ms["median"], 2),
+            "p99": round(skeleton_ms["p99"] / raw_ms["p99"], 2),
+        },
+    }
+
+
+def format_summary(result: dict[str, Any]) -> str:
+    config, env = result["config"], result["environment"]
+    raw, skeleton, ratio = result["raw"], result["skeleton"], result["ratio"]
+    poll = skeleton["poll"]
+    columns = ("count", "median", "p90", "p99", "max")
+
+    def row(label: str, figures: dict[str, float]) -> str:
+        cells = [f"{figures['count']:>6}"] + [f"{figures[c]:>9.2f}" for c in columns[1:]]
+        return f"{label:<34}" + "".join(cells)
+
+    load = "{:.2f} -> {:.2f}".format(env["load_average_before"][0], env["load_average_after"][0])
+    return "\n".join(
+        [
+            "",
+            f"skeleton latency: {config['appeals']} appeals at {config['rate']:g}/s, open loop, "
+            f"loopback; {env['cpus']} CPUs, load average (1 min) {load}",
+            f"{'(milliseconds)':<34}{'n':>6}" + "".join(f"{c:>9}" for c in columns[1:]),
+            row("raw Kafka produce -> consume", raw["latency_ms"]),
+            row("skeleton 201 -> counter visible", skeleton["visible_after_201_ms"]),
+            row("  lower bound (poll quantisation)", skeleton["visible_after_201_lower_bound_ms"]),
+            row("HTTP POST /v1/appeals -> 201", skeleton["http_201_ms"]),
+            f"{'ratio skeleton / raw':<34}{'':>6}{ratio['p50']:>8.2f}x{'':>9}{ratio['p99']:>8.2f}x"
+            "   (p50, p99)",
+            "",
+            f"appeals posted {skeleton['posted']}, accepted (201) {skeleton['accepted']}, "
+            f"counted {skeleton['counted']}; refused {skeleton['refused'] or 'none'}",
+            f"offered rate: raw {raw['pacing']['offered_rate']:g}/s "
+            f"(max start lag {raw['pacing']['max_start_lag_ms']:.1f} ms), skeleton "
+            f"{skeleton['pacing']['offered_rate']:g}/s "
+            f"(max start lag {skeleton['pacing']['max_start_lag_ms']:.1f} ms)",
+            f"counter polls: {poll['polls']}, interval median {poll['interval_ms']['median']:.2f} "
+            f"ms (p99 {poll['interval_ms']['p99']:.2f}, target {poll['target_interval_ms']:g}), "
+            f"round trip median {poll['round_trip_ms']['median']:.2f} ms",
+            f"visibility is an upper bound, over by less than "
+            f"{poll['overshoot_bound_ms']['median']:.2f} ms (median; max "
+            f"{poll['overshoot_bound_ms']['max']:.2f} ms); the truth is between the two rows",
+        ]
+    )
+
+
+def write_result(result: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+
+
+def parse_args(argv: Sequence[str] | None = None) -> tuple[BenchConfig, Path]:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    defaults = BenchConfig()
+    parser.add_argument("--appeals", type=int, default=defaults.appeals)
+    parser.add_argument("--rate", type=float, default=defaults.rate, help="per second")
+    parser.add_argument("--warmup", type=int, default=defaults.warmup)
+    parser.add_argument("--poll-interval", type=float, default=defaults.poll_interval)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = parser.parse_args(argv)
+    if args.appeals < 2 or args.rate <= 0 or args.warmup < 0 or args.poll_interval < 0:
+        parser.error("need --appeals >= 2, --rate > 0, --warmup >= 0, --poll-interval >= 0")
+    config = BenchConfig(
+        appeals=args.appeals,
+        rate=args.rate,
+        warmup=args.warmup,
+        poll_interval=args.poll_interval,
+        keep=args.keep,
+    )
+    return config, args.out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    config, out = parse_args(argv)
+    result = asyncio.run(run_benchmark(config))
+    print(format_summary(result))
+    write_result(result, out)
+    print(f"\nwritten to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""The platform on loopback for end-to-end tests and benchmarks: a private Kafka broker,
+the topics, and the services as real processes (what `make up` runs), given a PostgreSQL
+server by URL (the tests share one server; a benchmark starts its own).
+
+    async with Stack(folder, postgres.url) as stack:
+        await stack.wait_ready()
+        await stack.post_all(random_appeals(10, seed=1))
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections import Counter
+from functools import partial
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from minsheng.platform.kafka import KafkaBroker
+from minsheng.platform.services import ServiceProcess
+from minsheng.reference import categories, places
+from minsheng.testing.helpers import eventually, free_port
+from minsheng.topics import ensure_topics
+
+DEFAULT_KEY = "e2e-operator-key"
+CHANNELS = ("hotline", "app", "web", "window", "grid")
+
+
+class Stack:
+    """Kafka in `folder/kafka`, logs in `folder/*.log`, the services on free ports."""
+
+    def __init__(
+        self,
+        folder: Path,
+        database_url: str,
+        *,
+        api_key: str = DEFAULT_KEY,
+        outbox_poll_interval: float = 0.5,
+    ) -> None:
+        self.folder = folder
+        self.api_key = api_key
+        self.kafka = KafkaBroker(
+            folder / "kafka",
+            port=free_port(),
+            controller_port=free_port(),
+            log_file=folder / "kafka.log",
+        )
+        self.env = {
+            "MINSHENG_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
+            "MINSHENG_DATABASE_URL": database_url,
+            "MINSHENG_DATABASE_SUFFIX": f"_{uuid.uuid4().hex[:8]}",
+            "MINSHENG_DEV_API_KEY": api_key,
+            "MINSHENG_DATA_DIR": str(folder / "data"),
+            "MINSHENG_OUTBOX_POLL_INTERVAL": str(outbox_poll_interval),
+        }
+        self.appeals = self.service("appeals")
+        self.analytics = self.service("analytics")
+
+    def service(self, name: str) -> ServiceProcess:
+        """A new, unstarted process of one service (also for restarts after a kill)."""
+        return ServiceProcess(name, free_port(), self.env, log_file=self.folder / f"{name}.log")
+
+    @property
+    def services(self) -> list[ServiceProcess]:
+        return [self.appeals, self.analytics]
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+    async def start(self) -> None:
+        """Broker, topics, then the services; on failure stops what it started."""
+        try:
+            await self.kafka.start()
+            await ensure_topics(self.kafka.bootstrap)
+            await asyncio.gather(*(s.start() for s in self.services))
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        await asyncio.gather(*(s.stop() for s in self.services), return_exceptions=True)
+        await self.kafka.stop()
+
+    async def __aenter__(self) -> Stack:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def wait_ready(self, timeout: float = 60.0) -> None:
+        """Until every service's /readyz says so (analytics: partitions assigned)."""
+        async with httpx.AsyncClient(timeout=5) as client:
+            for service in self.services:
+                await eventually(
+                    partial(client.get, f"{service.url}/readyz"),
+                    lambda r: r.status_code == 200,
+                    timeout=timeout,
+                    interval=0.2,
+                    what=f"{service.name} ready",
+                )
+
+    async def post_all(self, appeals: list[dict[str, str]]) -> list[httpx.Response]:
+        """POSTs every appeal at once (up to 20 connections)."""
+        limits = httpx.Limits(max_connections=20)
+        async with httpx.AsyncClient(
+            base_url=self.appeals.url, headers=self.headers, limits=limits
+        ) as client:
+            return list(
+                await asyncio.gather(*(client.post("/v1/appeals", json=a) for a in appeals))
+            )
+
+    async def counters(self) -> dict[str, Any]:
+        async with httpx.AsyncClient(timeout=5) as client:
+            return dict((await client.get(f"{self.analytics.url}/v1/counters")).json())
+
+    async def received_metric(self) -> Counter[tuple[str, str, str]]:
+        """minsheng_appeals_received_total by (district, category, channel)."""
+        async with httpx.AsyncClient(timeout=5) as client:
+            text = (await client.get(f"{self.analytics.url}/metrics")).text
+        found: Counter[tuple[str, str, str]] = Counter()
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == "minsheng_appeals_received_total":
+                    labels = sample.labels
+                    found[(labels["district"], labels["category"], labels["channel"])] = int(
+                        sample.value
+                    )
+        return found
+
+
+def random_appeals(n: int, seed: int) -> list[dict[str, str]]:
+    """Valid POST /v1/appeals bodies over the real districts and categories."""
+    rnd = random.Random(seed)
+    districts, codes = list(places().districts), list(categories())
+    return [
+        {
+            "title": f"诉求 {i}",
+            "category": rnd.choice(codes),
+            "district": rnd.choice(districts),
+            "channel": rnd.choice(CHANNELS),
+        }
+        for i in range(n)
+    ]

@@ -1,0 +1,67 @@
+"""bench/skeleton_latency.py measures what it says: a correctness smoke test, not a timed one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench.skeleton_latency import (
+    BenchConfig,
+    Poll,
+    format_summary,
+    run_benchmark,
+    visibility_latencies,
+    write_result,
+)
+
+FIGURES = {"count", "min", "median", "p90", "p99", "max", "mean"}
+
+
+def test_visibility_is_the_first_poll_sent_after_the_201_that_counts_that_many() -> None:
+    polls = [Poll(0.0, 0.1, 5), Poll(1.0, 1.1, 6), Poll(2.0, 2.1, 6), Poll(3.0, 3.1, 8)]
+    # baseline 5: the 1st ack needs 6, the 2nd and 3rd need 7 and 8
+    latencies, bounds = visibility_latencies([1.5, 0.5, 2.5], polls, baseline=5)
+    # 0.5 -> poll 1 (count 6); 1.5 -> poll 3 (count 8, the first >= 7); 2.5 -> poll 3
+    assert latencies == pytest.approx([0.6, 1.6, 0.6])
+    assert bounds == pytest.approx([0.6, 1.1, 0.6])  # R_j - max(A_k, S_{j-1})
+    # a poll sent before the 201 does not count, even if it already shows the appeal
+    assert visibility_latencies([0.05], polls, baseline=4)[0] == pytest.approx([1.05])
+    with pytest.raises(ValueError, match="never visible"):
+        visibility_latencies([0.5, 0.6, 0.7, 0.8], polls, baseline=5)
+
+
+@pytest.mark.e2e
+async def test_the_benchmark_reports_every_figure_for_every_appeal(tmp_path: Path) -> None:
+    result = await run_benchmark(BenchConfig(appeals=20, rate=20.0, warmup=3))
+
+    assert {"benchmark", "started_at", "config", "environment", "raw", "skeleton", "ratio"} <= set(
+        result
+    )
+    raw, skeleton = result["raw"], result["skeleton"]
+    assert raw["sent"] == raw["received"] == 20
+    assert skeleton["posted"] == skeleton["accepted"] == skeleton["counted"] == 20
+    assert skeleton["refused"] == {}
+    measured = [raw["latency_ms"], skeleton["visible_after_201_ms"], skeleton["http_201_ms"]]
+    lower = skeleton["visible_after_201_lower_bound_ms"]
+    for figures in [*measured, lower]:
+        assert set(figures) == FIGURES
+        assert figures["count"] == 20
+        assert figures["min"] <= figures["median"] <= figures["p99"] <= figures["max"]
+    assert all(figures["min"] > 0 for figures in measured)
+    upper = skeleton["visible_after_201_ms"]
+    assert all(0 <= lower[f] <= upper[f] for f in FIGURES - {"count"})
+    samples = [raw["samples_ms"], *skeleton["samples_ms"].values()]
+    assert all(len(s) == 20 and all(v > 0 for v in s) for s in samples)
+    poll = skeleton["poll"]
+    assert poll["polls"] > 0
+    assert {"interval_ms", "round_trip_ms", "overshoot_bound_ms"} <= set(poll)
+    assert result["ratio"]["p50"] > 0
+    assert result["ratio"]["p99"] > 0
+    assert result["environment"]["postgres"]["fsync"] == "on"
+
+    out = tmp_path / "results" / "skeleton_latency.json"
+    write_result(result, out)
+    assert json.loads(out.read_text()) == result
+    assert "ratio skeleton / raw" in format_summary(result)
