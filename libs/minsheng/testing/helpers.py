@@ -43,10 +43,19 @@ async def eventually(
         await asyncio.sleep(interval)
 
 
+Records = list[ConsumerRecord[bytes, bytes]]
+
+
 async def read_topic(
-    bootstrap: str, topic: str, *, expect: int, timeout: float = 30.0
-) -> list[ConsumerRecord[bytes, bytes]]:
-    """Reads a topic from the start until `expect` records arrived (or fails)."""
+    bootstrap: str,
+    topic: str,
+    *,
+    expect: int = 0,
+    until: Callable[[Records], bool] | None = None,
+    timeout: float = 30.0,
+) -> Records:
+    """Reads a topic from the start until `expect` records arrived, or `until` holds."""
+    done = until or (lambda records: len(records) >= expect)
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
@@ -59,10 +68,10 @@ async def read_topic(
     try:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while len(records) < expect:
+        while not done(records):
             if loop.time() > deadline:
                 raise AssertionError(
-                    f"{topic}: {len(records)} of {expect} records after {timeout}s"
+                    f"{topic}: not complete after {timeout}s, {len(records)} records read"
                 )
             for batch in (await consumer.getmany(timeout_ms=200)).values():
                 records.extend(batch)
