@@ -38,7 +38,7 @@ class CloudEvent(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    specversion: Literal["1.0"] = "1.0"
+    specversion: Literal["1.0"]
     id: uuid.UUID
     source: str = Field(min_length=1, examples=["minsheng/appeals", "gov/12345-hotline"])
     type: str = Field(pattern=r"^minsheng\.[A-Za-z]+\.v[0-9]+$")
@@ -72,6 +72,7 @@ def new_event(
 ) -> CloudEvent:
     """Wrap a payload in an envelope; `time` defaults to now (UTC, timezone-aware)."""
     return CloudEvent(
+        specversion="1.0",
         id=event_id or uuid.uuid4(),
         source=source,
         type=data.event_type(),

@@ -71,6 +71,9 @@ def test_payloads_are_immutable() -> None:
         pytest.param(_envelope(sequence=0), "bad_envelope", "sequence", id="sequence-0"),
         pytest.param(_envelope(time="2019-10-08T09:30:00"), "bad_envelope", "time", id="naive"),
         pytest.param(_envelope(specversion="0.3"), "bad_envelope", "specversion", id="version"),
+        pytest.param(
+            _envelope(specversion=None), "bad_envelope", "specversion", id="no-specversion"
+        ),
         pytest.param(_envelope(extra=1), "bad_envelope", "extra", id="unknown-attribute"),
         pytest.param(
             _envelope(type="minsheng.AppealVanished.v1"), "unknown_type", "Vanished", id="type"
