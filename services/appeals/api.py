@@ -1,21 +1,26 @@
-"""HTTP routes of the appeals service."""
+"""HTTP routes of the appeals service: receive, read, and the reference data.
 
-from datetime import UTC, datetime
+The actions on a received appeal (dispatch, accept, ...) live in `api_commands`.
+"""
+
+from dataclasses import asdict
+from datetime import datetime
 from typing import Annotated, Any
 
 import asyncpg
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from appeals import domain, store
-from minsheng import auth, outbox
+from appeals import domain, journal, lifecycle, routing, store
+from appeals.clock import now
+from minsheng import auth
 from minsheng.db import Conn
-from minsheng.events import new_event
+from minsheng.events import AppealReceived
 from minsheng.problems import Problem
-from minsheng.reference import categories, places
-from minsheng.topics import APPEALS
+from minsheng.reference import categories, places, routing_table, units
+from minsheng.service import Guards
 
-SOURCE = "minsheng/appeals"
+ROUTER = "router"  # dispatched_by of an automatic dispatch by the routing rules
 
 
 class AppealIn(BaseModel):
@@ -46,6 +51,15 @@ class AppealIn(BaseModel):
         return value
 
 
+class HistoryEntry(BaseModel):
+    """One event of the appeal's history, as it went to `minsheng.appeals.v1`."""
+
+    sequence: int
+    type: str
+    time: datetime
+    data: dict[str, Any]
+
+
 class AppealOut(BaseModel):
     id: str
     status: str
@@ -60,20 +74,31 @@ class AppealOut(BaseModel):
     contact_ref: str
     received_at: datetime
     deadline: datetime | None
+    unit: str | None = None
+    assisting_units: list[str] = []
+    resolved_at: datetime | None = None
+    on_time: bool | None = None
+    rating: str | None = None
+    outcome: str | None = None
+    updated_at: datetime | None = None
+    allowed_actions: list[str] = []
+    history: list[HistoryEntry] = []
 
 
-def build_router(pool: Any, operator: Any, viewer: Any) -> APIRouter:
-    """`pool` returns the live pool; `operator`/`viewer` are role-checking dependencies."""
+def build_router(pool: Any, g: Guards) -> APIRouter:
+    """`pool` returns the live pool; `g` holds the role-checking dependencies."""
     router = APIRouter(prefix="/v1")
+    operator, viewer = g.operator, g.viewer
 
     @router.post("/appeals", status_code=201, response_model=AppealOut)
     async def receive_appeal(
         body: AppealIn,
-        request: Request,
         response: Response,
         who: Annotated[auth.Principal, Depends(operator)],
+        at: Annotated[datetime, Depends(now)],
         idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     ) -> dict[str, Any]:
+        """受理 and, in the same transaction, 派单 by the routing rules."""
         cmd = domain.ReceiveAppeal(**body.model_dump())
         db: asyncpg.Pool = pool()
         async with db.acquire() as conn:
@@ -87,7 +112,7 @@ def build_router(pool: Any, operator: Any, viewer: Any) -> APIRouter:
                 async with conn.transaction():
                     serial = await store.next_serial(conn)
                     try:
-                        appeal, data = domain.receive(cmd, serial=serial, now=datetime.now(UTC))
+                        appeal, received = domain.receive(cmd, serial=serial, now=at)
                     except domain.UnknownPlace as exc:
                         raise Problem(
                             422, "Unknown place", str(exc), valid=_valid_places()
@@ -97,14 +122,10 @@ def build_router(pool: Any, operator: Any, viewer: Any) -> APIRouter:
                         owner = await store.claim_idempotency_key(conn, idempotency_key, appeal.id)
                         if owner is not None:
                             raise _Replay(owner)
-                    await outbox.append(
-                        conn,
-                        APPEALS,
-                        new_event(data, subject=appeal.id, sequence=appeal.sequence, source=SOURCE),
-                    )
+                    await _open_and_dispatch(conn, received, at)
             except _Replay as replay:
                 return await _replayed(conn, replay.appeal_id, response)
-            row = await store.get_appeal(conn, appeal.id)
+            row = await journal.view(conn, appeal.id)
         response.headers["Location"] = f"/v1/appeals/{appeal.id}"
         assert row is not None
         return row
@@ -113,12 +134,44 @@ def build_router(pool: Any, operator: Any, viewer: Any) -> APIRouter:
     async def get_appeal(
         appeal_id: str, who: Annotated[auth.Principal, Depends(viewer)]
     ) -> dict[str, Any]:
-        row = await store.get_appeal(pool(), appeal_id)
+        async with pool().acquire() as conn:
+            row = await journal.view(conn, appeal_id)
         if row is None:
             raise Problem(404, "Not Found", f"no appeal {appeal_id}")
         return row
 
+    @router.get("/units")
+    async def list_units(who: Annotated[auth.Principal, Depends(g.any_key)]) -> dict[str, Any]:
+        """The handling units, and the routing rules' version and default unit."""
+        table = routing_table()
+        return {
+            "version": table.version,
+            "default_unit": table.default,
+            "units": [asdict(unit) for unit in units().values()],
+        }
+
+    @router.get("/categories")
+    async def list_categories(
+        who: Annotated[auth.Principal, Depends(g.any_key)],
+    ) -> dict[str, Any]:
+        """The categories and their time limits in working days (0: the same day)."""
+        return {"categories": [asdict(category) for category in categories().values()]}
+
     return router
+
+
+async def _open_and_dispatch(conn: Conn, received: AppealReceived, at: datetime) -> None:
+    """The appeal's first two events: AppealReceived (1) and AppealDispatched (2)."""
+    state, emitted = lifecycle.open_appeal(received)
+    unit = routing.route(
+        routing_table(),
+        category=received.category,
+        district=received.district,
+        street=received.street,
+        community=received.community,
+    )
+    state, dispatched = lifecycle.dispatch(state, unit=unit, by=ROUTER, now=at)
+    await journal.record(conn, state, emitted + dispatched, at)
 
 
 class _Replay(Exception):
@@ -130,7 +183,7 @@ class _Replay(Exception):
 
 
 async def _replayed(conn: Conn, appeal_id: str, response: Response) -> dict[str, Any]:
-    row = await store.get_appeal(conn, appeal_id)
+    row = await journal.view(conn, appeal_id)
     assert row is not None
     response.status_code = 200
     response.headers["Location"] = f"/v1/appeals/{appeal_id}"

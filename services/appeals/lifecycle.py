@@ -84,6 +84,10 @@ class CommandRejected(LifecycleError):
     """The action fits the state, but not with these arguments or at this time."""
 
 
+class TooLate(CommandRejected):
+    """The action fits the state and its arguments, but its time has passed."""
+
+
 @dataclass(frozen=True)
 class AppealState:
     """What the rules need to know about one appeal; rebuilt by replaying its events."""
@@ -105,6 +109,8 @@ class AppealState:
     rating: Rating | None = None  # the call-back on the current resolution
     outcome: CloseOutcome | None = None
     history: tuple[str, ...] = ("AppealReceived",)
+    street: str | None = None  # the place, for routing a re-dispatch like the first one
+    community: str | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +140,8 @@ def apply(state: AppealState | None, data: EventData) -> AppealState:
             clock_start=data.received_at,
             last_at=data.received_at,
             deadline=data.deadline,
+            street=data.street,
+            community=data.community,
         )
     if isinstance(data, SatisfactionRecorded):
         subject = data.subject_id if data.subject_type == "appeal" else None
@@ -332,7 +340,7 @@ def extend(
     if days is not None and days < 1:
         raise CommandRejected(f"an extension adds at least one working day, not {days}")
     if now > state.deadline:
-        raise CommandRejected(f"the deadline {state.deadline.isoformat()} has passed")
+        raise TooLate(f"the deadline {state.deadline.isoformat()} has passed")
     new = require_aware(until) if until else add_working_days(state.deadline, days or 0)
     if new <= state.deadline:
         raise CommandRejected("an extension must move the deadline later")

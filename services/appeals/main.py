@@ -8,6 +8,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from appeals.api import build_router
+from appeals.api_commands import build_command_router
+from appeals.clock import Clock, system_clock
 from minsheng.logs import configure_logging
 from minsheng.service import Runtime, create_service_app, guards
 from minsheng.settings import Settings
@@ -19,12 +21,18 @@ class AppealsSettings(Settings):
     http_port: int = 8001
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    runtime = Runtime(SERVICE, settings or AppealsSettings(), Path(__file__).parent / "migrations")
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(settings: Settings | None = None, clock: Clock = system_clock) -> FastAPI:
+    """The app; tests may swap `app.state.clock` at any time to move time on."""
+    runtime = Runtime(SERVICE, settings or AppealsSettings(), MIGRATIONS)
     app = create_service_app(runtime, title="Minsheng appeals")
     g = guards(runtime)
-    app.include_router(build_router(runtime.db, g.operator, g.viewer))
+    app.include_router(build_router(runtime.db, g))
+    app.include_router(build_command_router(runtime.db, g))
     app.state.runtime = runtime
+    app.state.clock = clock
     return app
 
 

@@ -1,4 +1,5 @@
-"""Reference data shipped with the code: places and categories, versioned in the repo."""
+"""Reference data shipped with the code, versioned in the repo: places, categories,
+handling units and the routing rules that pick a unit for an appeal."""
 
 from __future__ import annotations
 
@@ -54,3 +55,48 @@ def places() -> Places:
 @cache
 def categories() -> dict[str, Category]:
     return {c["code"]: Category(**c) for c in _load("categories.yaml")["categories"]}
+
+
+@dataclass(frozen=True)
+class HandlingUnit:
+    """A unit appeals are dispatched to (承办单位); its name is its id."""
+
+    name: str
+    level: str
+    kind: str
+    district: str | None = None
+
+
+@dataclass(frozen=True)
+class RoutingRule:
+    """category x place -> unit; `*` matches any category or the whole city."""
+
+    category: str
+    place: tuple[str, ...]  # () for the whole city, else district[, street[, community]]
+    unit: str
+
+
+@dataclass(frozen=True)
+class RoutingTable:
+    version: int
+    default: str
+    rules: tuple[RoutingRule, ...]
+
+
+@cache
+def units() -> dict[str, HandlingUnit]:
+    return {u["name"]: HandlingUnit(**u) for u in _load("units.yaml")["units"]}
+
+
+@cache
+def routing_table() -> RoutingTable:
+    doc = _load("routing.yaml")
+    rules = tuple(
+        RoutingRule(
+            category=str(r["category"]),
+            place=() if r["place"] == "*" else tuple(str(r["place"]).split("/")),
+            unit=str(r["unit"]),
+        )
+        for r in doc["rules"]
+    )
+    return RoutingTable(version=int(doc["version"]), default=str(doc["default"]), rules=rules)

@@ -5,11 +5,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from appeals.main import AppealsSettings, create_app
+from minsheng import auth
+from minsheng.platform.kafka import KafkaBroker
+from minsheng.platform.postgres import PostgresServer
 
 DEV_KEY = "test-operator-key"
 
@@ -37,3 +43,36 @@ async def appeals_client(server_url: str, bootstrap: str) -> AsyncIterator[httpx
         ) as client:
             client.app = app  # type: ignore[attr-defined]
             yield client
+
+
+@pytest.fixture
+async def client(kafka: KafkaBroker, postgres: PostgresServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with appeals_client(postgres.url, kafka.bootstrap) as c:
+        yield c
+
+
+@dataclass
+class FakeClock:
+    """A clock a test moves by hand; installed as the app's clock."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+async def grant(
+    client: httpx.AsyncClient, role: auth.Role, unit: str | None = None, name: str = ""
+) -> dict[str, str]:
+    """Registers a fresh key in the app's database; returns its Authorization header."""
+    key = auth.new_key()
+    pool = client.app.state.runtime.db()  # type: ignore[attr-defined]
+    async with pool.acquire() as conn:
+        await auth.register_key(
+            conn, key, name=name or f"{role} {unit or ''}", role=role, unit=unit
+        )
+    return {"Authorization": f"Bearer {key}"}

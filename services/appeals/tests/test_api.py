@@ -1,16 +1,16 @@
-"""POST /v1/appeals through the real app, database and broker."""
+"""POST /v1/appeals (receive and auto-dispatch) through the real app, database and broker."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from datetime import datetime
 
 import httpx
 import pytest
 
 from appeals.tests.conftest import appeals_client
-from minsheng.events import CATALOGUE, AppealReceived
+from minsheng.events import CATALOGUE, AppealDispatched, AppealReceived
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.postgres import PostgresServer
 from minsheng.testing.helpers import eventually
@@ -29,37 +29,43 @@ APPEAL = {
 }
 
 
-@pytest.fixture
-async def client(kafka: KafkaBroker, postgres: PostgresServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with appeals_client(postgres.url, kafka.bootstrap) as c:
-        yield c
-
-
 async def outbox_rows(client: httpx.AsyncClient) -> list[dict[str, object]]:
     pool = client.app.state.runtime.db()  # type: ignore[attr-defined]
     return [dict(r) for r in await pool.fetch("SELECT * FROM outbox ORDER BY id")]
 
 
-async def test_receiving_an_appeal_stores_it_and_appends_its_event(
+async def test_receiving_an_appeal_stores_it_and_dispatches_it_by_the_rules(
     client: httpx.AsyncClient,
 ) -> None:
     response = await client.post("/v1/appeals", json=APPEAL)
     assert response.status_code == 201, response.text
     body = response.json()
-    assert body["status"] == "received"
-    assert body["sequence"] == 1
+    assert body["status"] == "dispatched"
+    assert body["sequence"] == 2
+    assert body["unit"] == "明仁街道办事处"  # the street's rule beats the district's
+    assert body["deadline"] is not None
+    assert body["allowed_actions"] == ["accept", "return", "close"]
+    assert [h["type"] for h in body["history"]] == [
+        "minsheng.AppealReceived.v1",
+        "minsheng.AppealDispatched.v1",
+    ]
     assert response.headers["location"] == f"/v1/appeals/{body['id']}"
     assert "phone" not in body
     fetched = await client.get(f"/v1/appeals/{body['id']}")
     assert fetched.json()["community"] == "明仁社区"
+    assert fetched.json()["history"] == body["history"]
     rows = await outbox_rows(client)
-    assert len(rows) == 1
-    event = CATALOGUE.parse(rows[0]["payload"])  # type: ignore[arg-type]
-    assert isinstance(event.data, AppealReceived)
-    assert event.envelope.subject == body["id"]
-    assert event.envelope.sequence == 1
-    assert event.data.phone_masked == "138****5678"
-    assert "13812345678" not in str(rows[0]["payload"]), "no full phone number in events"
+    assert [r["sequence"] for r in rows] == [1, 2]
+    received = CATALOGUE.parse(rows[0]["payload"])  # type: ignore[arg-type]
+    assert isinstance(received.data, AppealReceived)
+    assert received.envelope.subject == body["id"]
+    assert received.data.phone_masked == "138****5678"
+    dispatched = CATALOGUE.parse(rows[1]["payload"])  # type: ignore[arg-type]
+    assert isinstance(dispatched.data, AppealDispatched)
+    assert dispatched.data.dispatched_by == "router"
+    assert dispatched.data.unit == "明仁街道办事处"
+    assert dispatched.data.deadline == datetime.fromisoformat(body["deadline"])
+    assert "13812345678" not in str(rows), "no full phone number in events"
 
 
 @pytest.mark.parametrize(
@@ -117,7 +123,7 @@ async def test_concurrent_posts_with_one_idempotency_key_create_one_appeal(
     assert sorted({r.status_code for r in responses}) in ([200, 201], [201])
     assert [r.status_code for r in responses].count(201) == 1
     assert len({r.json()["id"] for r in responses}) == 1
-    assert len(await outbox_rows(client)) == 1
+    assert len(await outbox_rows(client)) == 2  # received and dispatched, once
 
 
 async def test_health_readiness_and_metrics(client: httpx.AsyncClient) -> None:
@@ -145,10 +151,10 @@ async def test_kafka_down_the_api_keeps_answering_and_every_event_arrives_later(
         responses = [await client.post("/v1/appeals", json=APPEAL) for _ in range(20)]
         assert [r.status_code for r in responses] == [201] * 20
         ids = {r.json()["id"] for r in responses}
-        assert len(await outbox_rows(client)) == 20
+        assert len(await outbox_rows(client)) == 40  # received and dispatched each
 
         await private_kafka.start()
-        records = await read_topic(private_kafka.bootstrap, APPEALS, expect=20, timeout=90)
+        records = await read_topic(private_kafka.bootstrap, APPEALS, expect=40, timeout=90)
         assert {json.loads(r.value)["subject"] for r in records} == ids
 
         async def unpublished() -> int:

@@ -1,0 +1,231 @@
+"""HTTP routes of the actions on an appeal: 分、办、督、访 after receipt.
+
+Each route runs one lifecycle action in one transaction: lock the appeal, replay its
+history, decide, then write state, history and outbox together (`journal`). Refusals
+become problem+json: an illegal action 409 with the allowed ones, a late extension 409,
+other rejected arguments 422; a unit key acting on another unit's appeal 403.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from appeals import journal, lifecycle, routing
+from appeals.clock import now
+from appeals.lifecycle import AppealState, Outcome
+from minsheng import auth
+from minsheng.events.appeals import CloseOutcome
+from minsheng.events.satisfaction import DissatisfactionReason, Rating, SatisfactionChannel
+from minsheng.problems import Problem
+from minsheng.reference import routing_table, units
+from minsheng.service import Guards
+from minsheng.web import require_roles
+
+Principal = auth.Principal
+Act = Callable[[AppealState], Outcome]
+
+
+class _Body(BaseModel):
+    """Bodies name their fields like the lifecycle action's keyword arguments."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class DispatchIn(_Body):
+    unit: str | None = Field(default=None, description="Lead unit; the routing rule if omitted.")
+    assisting_units: list[str] = Field(default=[], description="Co-handling units (多方协调).")
+
+
+class ReasonIn(_Body):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ExtendIn(ReasonIn):
+    days: int | None = Field(default=None, ge=1, le=60, description="More working days.")
+    until: AwareDatetime | None = Field(default=None, description="Or a new deadline.")
+
+
+class ResolveIn(_Body):
+    resolution: str = Field(min_length=1, max_length=5000)
+
+
+class CallbackIn(_Body):
+    rating: Rating
+    comment: str = Field(default="", max_length=2000)
+    channel: SatisfactionChannel = "callback"
+    reason: DissatisfactionReason | None = Field(
+        default=None, description="Dissatisfied only: `handling` reopens the appeal."
+    )
+
+
+class CloseIn(_Body):
+    outcome: CloseOutcome = "resolved"
+    note: str = Field(default="", max_length=2000)
+
+
+def build_command_router(pool: Any, g: Guards) -> APIRouter:
+    """The eight action routes; `pool` returns the live pool."""
+    router = APIRouter(prefix="/v1/appeals/{appeal_id}")
+    handlers = require_roles(g.any_key, "unit", "system")
+    supervisor = require_roles(g.any_key, "supervisor")
+    caller = require_roles(g.any_key, "operator")
+    closer = require_roles(g.any_key, "operator", "supervisor")
+    When = Annotated[datetime, Depends(now)]
+
+    async def run(appeal_id: str, who: Principal, at: datetime, act: Act) -> dict[str, Any]:
+        async with pool().acquire() as conn:
+            async with conn.transaction():
+                state = await journal.load_state(conn, appeal_id)
+                if state is None:
+                    raise Problem(404, "Not Found", f"no appeal {appeal_id}")
+                _check_unit(who, state)
+                try:
+                    new, emitted = act(state)
+                except lifecycle.LifecycleError as exc:
+                    raise _problem(state, exc) from exc
+                await journal.record(conn, new, emitted, at)
+            view = await journal.view(conn, appeal_id)
+        assert view is not None
+        return view
+
+    @router.post("/dispatch")
+    async def dispatch(
+        appeal_id: str,
+        body: DispatchIn,
+        who: Annotated[Principal, Depends(g.operator)],
+        at: When,
+    ) -> dict[str, Any]:
+        """派单, or re-dispatch after a return or reopen; naming a unit overrides the rule."""
+        _known_units([*([body.unit] if body.unit else []), *body.assisting_units])
+
+        def act(state: AppealState) -> Outcome:
+            rule = _routed(state)
+            unit = body.unit or rule
+            return lifecycle.dispatch(
+                state,
+                unit=unit,
+                by=who.name,
+                now=at,
+                assisting_units=body.assisting_units,
+                override=unit != rule,
+            )
+
+        return await run(appeal_id, who, at, act)
+
+    @router.post("/accept")
+    async def accept(
+        appeal_id: str, who: Annotated[Principal, Depends(handlers)], at: When
+    ) -> dict[str, Any]:
+        """签收 by the lead unit."""
+        return await run(
+            appeal_id,
+            who,
+            at,
+            lambda s: lifecycle.accept(s, unit=who.unit or s.unit or "", now=at),
+        )
+
+    @router.post("/return")
+    async def return_(
+        appeal_id: str, body: ReasonIn, who: Annotated[Principal, Depends(handlers)], at: When
+    ) -> dict[str, Any]:
+        """退单 with the reason; an operator re-dispatches."""
+        return await run(appeal_id, who, at, lambda s: lifecycle.return_(s, now=at, **_args(body)))
+
+    @router.post("/extend")
+    async def extend(
+        appeal_id: str, body: ExtendIn, who: Annotated[Principal, Depends(supervisor)], at: When
+    ) -> dict[str, Any]:
+        """延期, approved by the calling supervisor, before the deadline."""
+        return await run(
+            appeal_id,
+            who,
+            at,
+            lambda s: lifecycle.extend(s, approved_by=who.name, now=at, **_args(body)),
+        )
+
+    @router.post("/resolve")
+    async def resolve(
+        appeal_id: str, body: ResolveIn, who: Annotated[Principal, Depends(handlers)], at: When
+    ) -> dict[str, Any]:
+        """办结 with the answer to the citizen."""
+        return await run(appeal_id, who, at, lambda s: lifecycle.resolve(s, now=at, **_args(body)))
+
+    @router.post("/callback")
+    async def callback(
+        appeal_id: str, body: CallbackIn, who: Annotated[Principal, Depends(caller)], at: When
+    ) -> dict[str, Any]:
+        """回访: the citizen's rating; dissatisfied with the handling reopens."""
+        return await run(appeal_id, who, at, lambda s: lifecycle.callback(s, now=at, **_args(body)))
+
+    @router.post("/reopen")
+    async def reopen(
+        appeal_id: str, body: ReasonIn, who: Annotated[Principal, Depends(supervisor)], at: When
+    ) -> dict[str, Any]:
+        """重新办理 on a supervisor's decision."""
+        return await run(appeal_id, who, at, lambda s: lifecycle.reopen(s, now=at, **_args(body)))
+
+    @router.post("/close")
+    async def close(
+        appeal_id: str, body: CloseIn, who: Annotated[Principal, Depends(closer)], at: When
+    ) -> dict[str, Any]:
+        """Closes the loop: resolved, or an open appeal as duplicate, invalid, withdrawn."""
+        return await run(appeal_id, who, at, lambda s: lifecycle.close(s, now=at, **_args(body)))
+
+    return router
+
+
+def _args(body: _Body) -> dict[str, Any]:
+    """A body's fields as the lifecycle action's keyword arguments (named alike on purpose)."""
+    return dict(body)
+
+
+def _check_unit(who: Principal, state: AppealState) -> None:
+    """A unit key acts only on appeals its unit leads (assisting units follow the lead)."""
+    if who.role != "unit" or who.unit == state.unit:
+        return
+    part = (
+        "assists on" if who.unit and lifecycle.is_handled_by(state, who.unit) else "has no part in"
+    )
+    raise Problem(
+        403,
+        "Forbidden",
+        f"{who.unit} {part} appeal {state.id}; its lead unit is {state.unit or 'none'}",
+    )
+
+
+def _problem(state: AppealState, exc: lifecycle.LifecycleError) -> Problem:
+    context: dict[str, Any] = {
+        "current_state": state.status,
+        "allowed_actions": journal.offered_actions(state),
+    }
+    if isinstance(exc, lifecycle.IllegalTransition):
+        return Problem(409, "Illegal transition", str(exc), **context)
+    if isinstance(exc, lifecycle.TooLate):
+        return Problem(409, "Too late", str(exc), deadline=_iso(state.deadline), **context)
+    return Problem(422, "Command rejected", str(exc), **context)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _routed(state: AppealState) -> str:
+    """The unit the routing rules pick for the appeal's category and district."""
+    return routing.route(
+        routing_table(),
+        category=state.category,
+        district=state.district,
+        street=state.street,
+        community=state.community,
+    )
+
+
+def _known_units(names: list[str]) -> None:
+    unknown = [name for name in names if name not in units()]
+    if unknown:
+        raise Problem(
+            422, "Unknown unit", f"unknown units: {', '.join(unknown)}", valid=list(units())
+        )
