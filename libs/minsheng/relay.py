@@ -111,7 +111,7 @@ class OutboxRelay:
         if self._producer is not None:
             producer, self._producer = self._producer, None
             with contextlib.suppress(Exception):
-                await producer.stop()
+                await asyncio.wait_for(producer.stop(), 10)
 
     async def drain(self, conn: Conn) -> int:
         """Publishes one batch of pending rows; returns how many rows it read."""

@@ -73,16 +73,22 @@ class Runtime:
 
         self._tasks.append(asyncio.create_task(guarded(), name=f"{self.service}-{name}"))
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Cancels the background tasks and closes the pool, never waiting forever."""
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=timeout)
+            for task in pending:
+                log.warning("%s did not stop within %.0fs", task.get_name(), timeout)
         self._tasks.clear()
         if self.pool is not None:
-            await self.pool.close()
-            self.pool = None
+            pool, self.pool = self.pool, None
+            try:
+                await asyncio.wait_for(pool.close(), timeout)
+            except TimeoutError:
+                log.warning("database connections still busy after %.0fs; terminating", timeout)
+                pool.terminate()
 
 
 def create_service_app(runtime: Runtime, *, title: str, version: str = "1") -> FastAPI:
