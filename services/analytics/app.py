@@ -7,7 +7,7 @@ from typing import Any
 import faust
 
 from minsheng.settings import Settings
-from minsheng.topics import APPEALS, dlq
+from minsheng.topics import dlq
 
 
 class AnalyticsSettings(Settings):
@@ -45,9 +45,6 @@ def raw_topic(app: faust.App, name: str) -> Any:
     )
 
 
-def appeals_topic(app: faust.App) -> Any:
-    return raw_topic(app, APPEALS)
-
-
-def appeals_dlq(app: faust.App) -> Any:
-    return raw_topic(app, dlq(APPEALS))
+def source_and_dlq(app: faust.App, name: str) -> tuple[Any, Any]:
+    """A domain topic to consume and the dead-letter topic of what it rejects."""
+    return raw_topic(app, name), raw_topic(app, dlq(name))

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import faust
 from prometheus_client import REGISTRY, generate_latest
 
-from analytics.agents import handle_appeal_event
-from analytics.app import AnalyticsSettings, appeals_dlq, appeals_topic, create_app
+from analytics.agents import handle_event
+from analytics.app import AnalyticsSettings, create_app, source_and_dlq
+from analytics.appeal_counting import apply_appeal
 from analytics.collector import TableCollector
-from analytics.counting import city_counters
+from analytics.counting import State
+from analytics.kpis import city_counters
+from analytics.project_counting import apply_project
 from minsheng.logs import logging_config
+from minsheng.topics import APPEALS, PROJECTS
 from minsheng.web import kafka_answers
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4"  # aiohttp adds the charset itself
@@ -20,15 +25,27 @@ PROMETHEUS_TEXT = "text/plain; version=0.0.4"  # aiohttp adds the charset itself
 def build(settings: AnalyticsSettings) -> faust.App:
     app = create_app(settings)
     appeals = app.Table("appeal-state", default=None, partitions=6)
-    source, dead_letters = appeals_topic(app), appeals_dlq(app)
+    projects = app.Table("project-state", default=None, partitions=6)
+    appeal_source, appeal_dlq = source_and_dlq(app, APPEALS)
+    project_source, project_dlq = source_and_dlq(app, PROJECTS)
 
-    @app.agent(source, name="count-appeals")
+    @app.agent(appeal_source, name="count-appeals")
     async def count_appeals(stream: Any) -> None:
         async for event in stream.events():
-            await handle_appeal_event(event, appeals, dead_letters)
+            await handle_event(event, appeals, appeal_dlq, apply_appeal)
 
-    collector = TableCollector(lambda: list(appeals.values()))
-    REGISTRY.register(collector)
+    @app.agent(project_source, name="count-projects")
+    async def count_projects(stream: Any) -> None:
+        async for event in stream.events():
+            await handle_event(event, projects, project_dlq, apply_project)
+
+    def appeal_states() -> list[State]:
+        return list(appeals.values())
+
+    def project_states() -> list[State]:
+        return list(projects.values())
+
+    REGISTRY.register(TableCollector(appeal_states, project_states, clock=now))
 
     @app.page("/metrics")
     async def metrics_view(web: Any, request: Any) -> Any:
@@ -36,7 +53,7 @@ def build(settings: AnalyticsSettings) -> faust.App:
 
     @app.page("/v1/counters")
     async def counters_view(web: Any, request: Any) -> Any:
-        return web.json(city_counters(list(appeals.values())))
+        return web.json(city_counters(appeal_states(), project_states(), now()))
 
     @app.page("/readyz")
     async def readyz_view(web: Any, request: Any) -> Any:
@@ -54,6 +71,10 @@ def build(settings: AnalyticsSettings) -> faust.App:
         return web.json({"status": "ok", "service": "analytics"})
 
     return app
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
 
 
 def run() -> None:

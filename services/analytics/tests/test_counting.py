@@ -1,4 +1,4 @@
-"""Counting rules: sequence-idempotent apply and the counters derived from states."""
+"""The sequence guard and the tallies every counter is read from."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ from collections import Counter
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analytics.counting import apply_appeal, city_counters, received_by_labels
+from analytics.appeal_counting import apply_appeal
+from analytics.counting import State, tally
+from analytics.kpis import city_counters
 from minsheng.events import CATALOGUE, ParsedEvent
 from minsheng.testing.helpers import sample_appeal_event
+from minsheng.tests.samples import NOW
 
 
 def parsed(subject: str, sequence: int, district: str = "洮北区") -> ParsedEvent:
@@ -27,14 +30,25 @@ def test_an_event_not_newer_than_the_state_changes_nothing() -> None:
     assert newer["sequence"] == 3
 
 
+def test_applying_leaves_the_old_state_untouched() -> None:
+    state = apply_appeal(None, parsed("A1", 1))
+    assert state is not None
+    before = {k: list(v) if isinstance(v, list) else v for k, v in state.items()}
+    assert apply_appeal(state, parsed("A1", 2)) is not None
+    assert state == before
+
+
 @given(st.lists(st.tuples(st.sampled_from(["A", "B", "C"]), st.integers(1, 4)), max_size=40))
-def test_any_redelivery_order_counts_each_appeal_once(deliveries: list[tuple[str, int]]) -> None:
-    states: dict[str, dict[str, object]] = {}
+def test_any_redelivery_order_counts_each_event_once(deliveries: list[tuple[str, int]]) -> None:
+    states: dict[str, State] = {}
     for subject, sequence in deliveries:
         new = apply_appeal(states.get(subject), parsed(subject, sequence))
         if new is not None:
             states[subject] = new
-    assert sum(received_by_labels(states.values()).values()) == len({s for s, _ in deliveries})
+    applied = 0  # an event applies exactly when it is newer than every one before it
+    for i, (subject, sequence) in enumerate(deliveries):
+        applied += all(q < sequence for s, q in deliveries[:i] if s == subject)
+    assert sum(tally(states.values(), "received").values()) == applied
     for subject, state in states.items():
         assert state["sequence"] == max(q for s, q in deliveries if s == subject)
 
@@ -45,10 +59,12 @@ def test_counters_by_labels_and_by_district() -> None:
         for i, district in enumerate(["洮北区", "洮北区", "大安市"])
     ]
     present = [s for s in states if s is not None]
-    assert received_by_labels(present) == Counter(
+    assert tally(present, "received") == Counter(
         {("洮北区", "complaint", "hotline"): 2, ("大安市", "complaint", "hotline"): 1}
     )
-    assert city_counters(present) == {
-        "city": {"received": 3},
-        "districts": {"大安市": {"received": 1}, "洮北区": {"received": 2}},
+    counters = city_counters(present, [], NOW)
+    assert counters["city"]["received"] == 3
+    assert {d: v["received"] for d, v in counters["districts"].items()} == {
+        "大安市": 1,
+        "洮北区": 2,
     }

@@ -1,0 +1,72 @@
+"""A secretary project's analytics state, folded from its events, and its gauge.
+
+A project is active from its claim until it is declared completed; a failed
+verification sends it back to work ("verification decides whether it counts").
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from analytics.counting import LabelKey, State, admit, flag, record
+from minsheng.events import (
+    ParsedEvent,
+    ProjectClaimed,
+    ProjectCompleted,
+    ProjectFlagged,
+    ProjectMilestone,
+    ProjectProgressReported,
+    ProjectVerified,
+    SatisfactionRecorded,
+)
+from minsheng.events.projects import ProjectEvent
+
+ACTIVE, COMPLETED = "active", "completed"
+
+
+def apply_project(state: State | None, event: ParsedEvent) -> State | None:
+    """The project's new state, or None when the event is not newer than what is held.
+
+    Raises InvalidEvent("rejected") for an event that has no place on the projects topic.
+    """
+    new = admit(state, event, "project", ProjectEvent, "project_id")
+    if new is None:
+        return None
+    data = event.data
+    if isinstance(data, ProjectEvent):
+        new.update(district=data.district, level=data.level, year=data.year)
+    match data:
+        case ProjectClaimed():
+            record(new, "claimed", data.district, data.level, data.category, data.year)
+            new.update(status=ACTIVE, progress=0)
+        case ProjectMilestone():
+            record(new, "milestones", data.district, data.status)
+            new["progress"] = data.progress
+        case ProjectProgressReported():
+            new["progress"] = data.progress
+        case ProjectCompleted():
+            record(new, "completed", data.district, data.level, data.year, flag(data.on_time))
+            new.update(status=COMPLETED, progress=100)
+        case ProjectVerified() if data.result == "failed":
+            new["status"] = ACTIVE
+        case ProjectFlagged():
+            record(new, "flagged", data.district, data.kind)
+        case SatisfactionRecorded():
+            record(new, "satisfaction", data.district, "project", data.rating)
+    return new
+
+
+def is_claimed(state: State) -> bool:
+    return "claimed" in state
+
+
+def is_completed(state: State) -> bool:
+    return is_claimed(state) and state.get("status") == COMPLETED
+
+
+def active_by_labels(states: Iterable[State]) -> Counter[LabelKey]:
+    """`minsheng_projects_active{district,level}`."""
+    return Counter(
+        (s["district"], s["level"]) for s in states if is_claimed(s) and not is_completed(s)
+    )

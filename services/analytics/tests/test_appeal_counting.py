@@ -1,0 +1,137 @@
+"""Each appeal event's effect on the state, the gauges and the tallies."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+
+from analytics.appeal_counting import (
+    apply_appeal,
+    is_open,
+    open_by_labels,
+    overdue_by_district,
+)
+from analytics.counting import State, tally
+from minsheng.events import (
+    AppealAccepted,
+    AppealClosed,
+    AppealDispatched,
+    AppealEscalated,
+    AppealExtended,
+    AppealReceived,
+    AppealReopened,
+    AppealResolved,
+    AppealReturned,
+    EventData,
+    InvalidEvent,
+    ProjectClaimed,
+    SatisfactionRecorded,
+)
+from minsheng.tests.samples import DEADLINE, NOW, sample
+
+from .builders import fold, parsed, payload
+
+DISTRICT, CATEGORY = "洮北区", "complaint"
+
+
+def received() -> State:
+    return fold(apply_appeal, [sample(AppealReceived), sample(AppealDispatched)])
+
+
+def test_received_counts_once_by_district_category_and_channel_and_opens() -> None:
+    state = received()
+    assert tally([state], "received") == Counter({(DISTRICT, CATEGORY, "hotline"): 1})
+    assert open_by_labels([state]) == Counter({(DISTRICT, CATEGORY): 1})
+
+
+def test_returns_and_escalations_are_tallied_per_occurrence() -> None:
+    state = fold(
+        apply_appeal,
+        [
+            sample(AppealReturned),
+            sample(AppealDispatched),
+            sample(AppealReturned),
+            sample(AppealAccepted),
+            payload(AppealEscalated, level="reminder"),
+            payload(AppealEscalated, level="overdue"),
+        ],
+        received(),
+    )
+    assert tally([state], "returned") == Counter({(DISTRICT,): 2})
+    assert tally([state], "escalated") == Counter(
+        {(DISTRICT, "reminder"): 1, (DISTRICT, "overdue"): 1}
+    )
+    assert is_open(state)
+
+
+def test_the_overdue_gauge_follows_the_injected_clock_and_the_current_deadline() -> None:
+    state = received()
+    assert overdue_by_district([state], DEADLINE - timedelta(seconds=1)) == Counter()
+    assert overdue_by_district([state], DEADLINE + timedelta(seconds=1)) == Counter(
+        {(DISTRICT,): 1}
+    )
+    extended = fold(apply_appeal, [sample(AppealExtended)], state)  # seven days more
+    assert overdue_by_district([extended], DEADLINE + timedelta(days=1)) == Counter()
+    assert overdue_by_district([extended], DEADLINE + timedelta(days=8)) == Counter(
+        {(DISTRICT,): 1}
+    )
+    resolved = fold(apply_appeal, [sample(AppealResolved)], extended)
+    assert overdue_by_district([resolved], DEADLINE + timedelta(days=30)) == Counter()
+
+
+def test_a_resolution_closes_the_appeal_and_is_tallied_with_its_on_time_flag() -> None:
+    state = fold(apply_appeal, [payload(AppealResolved, on_time=False)], received())
+    assert not is_open(state)
+    assert state["resolution"] is False
+    assert tally([state], "resolved") == Counter({(DISTRICT, CATEGORY, "false"): 1})
+
+
+def test_a_callback_after_resolution_marks_it_called_back_and_counts_the_rating() -> None:
+    state = fold(
+        apply_appeal,
+        [sample(AppealResolved), payload(SatisfactionRecorded, rating="basically_satisfied")],
+        received(),
+    )
+    assert state["called_back"] is True
+    assert tally([state], "satisfaction") == Counter(
+        {(DISTRICT, "appeal", "basically_satisfied"): 1}
+    )
+
+
+def test_a_reopen_clears_the_resolution_the_callback_and_the_deadline() -> None:
+    state = fold(
+        apply_appeal,
+        [sample(AppealResolved), sample(SatisfactionRecorded), sample(AppealReopened)],
+        received(),
+    )
+    assert is_open(state)
+    assert (state["resolution"], state["called_back"], state["deadline"]) == (None, False, None)
+    assert overdue_by_district([state], NOW + timedelta(days=365)) == Counter()
+    again = fold(apply_appeal, [sample(AppealDispatched), sample(AppealResolved)], state)
+    assert tally([again], "resolved") == Counter({(DISTRICT, CATEGORY, "true"): 2})
+
+
+@pytest.mark.parametrize("outcome", ["resolved", "duplicate"])
+def test_closing_ends_the_appeal_and_keeps_a_standing_resolution(outcome: str) -> None:
+    resolved = fold(apply_appeal, [sample(AppealResolved)], received())
+    closed = fold(apply_appeal, [payload(AppealClosed, outcome=outcome)], resolved)
+    assert not is_open(closed)
+    assert closed["resolution"] is True
+    unresolved = fold(apply_appeal, [payload(AppealClosed, outcome=outcome)], received())
+    assert not is_open(unresolved)
+    assert unresolved["resolution"] is None
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        sample(ProjectClaimed),
+        payload(SatisfactionRecorded, subject_type="project"),
+    ],
+)
+def test_events_that_do_not_belong_on_the_appeals_topic_are_rejected(data: EventData) -> None:
+    with pytest.raises(InvalidEvent) as caught:
+        apply_appeal(None, parsed(data, 1))
+    assert caught.value.reason == "rejected"

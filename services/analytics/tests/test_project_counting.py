@@ -1,0 +1,81 @@
+"""Each project event's effect on the state, the active gauge and the tallies."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from analytics.counting import State, tally
+from analytics.project_counting import active_by_labels, apply_project, is_completed
+from minsheng.events import (
+    AppealReceived,
+    EventData,
+    InvalidEvent,
+    ProjectClaimed,
+    ProjectCompleted,
+    ProjectFlagged,
+    ProjectMilestone,
+    ProjectProgressReported,
+    ProjectVerified,
+    SatisfactionRecorded,
+)
+from minsheng.tests.samples import sample
+
+from .builders import fold, parsed, payload
+
+DISTRICT, LEVEL = "洮北区", "community"
+
+
+def claimed() -> State:
+    return fold(apply_project, [sample(ProjectClaimed)])
+
+
+def test_a_claim_counts_by_district_level_category_and_year_and_is_active() -> None:
+    state = claimed()
+    assert tally([state], "claimed") == Counter({(DISTRICT, LEVEL, "public_services", "2019"): 1})
+    assert active_by_labels([state]) == Counter({(DISTRICT, LEVEL): 1})
+
+
+def test_milestones_progress_flags_and_ratings_are_tallied() -> None:
+    state = fold(
+        apply_project,
+        [
+            payload(ProjectMilestone, status="reached", new_due=None, reason=None),
+            sample(ProjectMilestone),
+            sample(ProjectProgressReported),
+            sample(ProjectFlagged),
+            payload(ProjectFlagged, kind="formal_talk"),
+            payload(SatisfactionRecorded, subject_type="project", subject_id="P2019-0386"),
+        ],
+        claimed(),
+    )
+    assert tally([state], "milestones") == Counter(
+        {(DISTRICT, "reached"): 1, (DISTRICT, "rescheduled"): 1}
+    )
+    assert state["progress"] == 80
+    assert tally([state], "flagged") == Counter(
+        {(DISTRICT, "notice"): 1, (DISTRICT, "formal_talk"): 1}
+    )
+    assert tally([state], "satisfaction") == Counter({(DISTRICT, "project", "dissatisfied"): 1})
+
+
+def test_completion_ends_activity_and_a_failed_verification_sends_it_back() -> None:
+    done = fold(apply_project, [payload(ProjectCompleted, on_time=False)], claimed())
+    assert is_completed(done)
+    assert active_by_labels([done]) == Counter()
+    failed = fold(apply_project, [payload(ProjectVerified, result="failed")], done)
+    assert not is_completed(failed)
+    assert active_by_labels([failed]) == Counter({(DISTRICT, LEVEL): 1})
+    again = fold(apply_project, [sample(ProjectCompleted), sample(ProjectVerified)], failed)
+    assert is_completed(again)
+    assert tally([again], "completed") == Counter(
+        {(DISTRICT, LEVEL, "2019", "false"): 1, (DISTRICT, LEVEL, "2019", "true"): 1}
+    )
+
+
+@pytest.mark.parametrize("data", [sample(AppealReceived), sample(SatisfactionRecorded)])
+def test_events_that_do_not_belong_on_the_projects_topic_are_rejected(data: EventData) -> None:
+    with pytest.raises(InvalidEvent) as caught:
+        apply_project(None, parsed(data, 1))
+    assert caught.value.reason == "rejected"
