@@ -11,16 +11,13 @@ import asyncpg
 from fastapi import APIRouter, Depends, Header, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from appeals import domain, journal, lifecycle, routing, store
+from appeals import domain, intake, journal
 from appeals.clock import now
 from minsheng import auth
 from minsheng.db import Conn
-from minsheng.events import AppealReceived
 from minsheng.problems import Problem
 from minsheng.reference import categories, places, routing_table, units
 from minsheng.service import Guards
-
-ROUTER = "router"  # dispatched_by of an automatic dispatch by the routing rules
 
 
 class AppealIn(BaseModel):
@@ -60,7 +57,9 @@ class HistoryEntry(BaseModel):
     data: dict[str, Any]
 
 
-class AppealOut(BaseModel):
+class AppealSummary(BaseModel):
+    """An appeal's columns, as lists show it."""
+
     id: str
     status: str
     sequence: int
@@ -81,6 +80,9 @@ class AppealOut(BaseModel):
     rating: str | None = None
     outcome: str | None = None
     updated_at: datetime | None = None
+
+
+class AppealOut(AppealSummary):
     allowed_actions: list[str] = []
     history: list[HistoryEntry] = []
 
@@ -110,23 +112,13 @@ def build_router(pool: Any, g: Guards) -> APIRouter:
                     return await _replayed(conn, earlier, response)
             try:
                 async with conn.transaction():
-                    serial = await store.next_serial(conn)
-                    try:
-                        appeal, received = domain.receive(cmd, serial=serial, now=at)
-                    except domain.UnknownPlace as exc:
-                        raise Problem(
-                            422, "Unknown place", str(exc), valid=_valid_places()
-                        ) from exc
-                    await store.insert_appeal(conn, appeal)
-                    if idempotency_key is not None:
-                        owner = await store.claim_idempotency_key(conn, idempotency_key, appeal.id)
-                        if owner is not None:
-                            raise _Replay(owner)
-                    await _open_and_dispatch(conn, received, at)
-            except _Replay as replay:
+                    appeal_id = await intake.receive(conn, cmd, at, idempotency_key=idempotency_key)
+            except domain.UnknownPlace as exc:
+                raise Problem(422, "Unknown place", str(exc), valid=_valid_places()) from exc
+            except intake.Replay as replay:
                 return await _replayed(conn, replay.appeal_id, response)
-            row = await journal.view(conn, appeal.id)
-        response.headers["Location"] = f"/v1/appeals/{appeal.id}"
+            row = await journal.view(conn, appeal_id)
+        response.headers["Location"] = f"/v1/appeals/{appeal_id}"
         assert row is not None
         return row
 
@@ -158,28 +150,6 @@ def build_router(pool: Any, g: Guards) -> APIRouter:
         return {"categories": [asdict(category) for category in categories().values()]}
 
     return router
-
-
-async def _open_and_dispatch(conn: Conn, received: AppealReceived, at: datetime) -> None:
-    """The appeal's first two events: AppealReceived (1) and AppealDispatched (2)."""
-    state, emitted = lifecycle.open_appeal(received)
-    unit = routing.route(
-        routing_table(),
-        category=received.category,
-        district=received.district,
-        street=received.street,
-        community=received.community,
-    )
-    state, dispatched = lifecycle.dispatch(state, unit=unit, by=ROUTER, now=at)
-    await journal.record(conn, state, emitted + dispatched, at)
-
-
-class _Replay(Exception):
-    """Another request with the same Idempotency-Key won the race: answer with its appeal."""
-
-    def __init__(self, appeal_id: str) -> None:
-        super().__init__(appeal_id)
-        self.appeal_id = appeal_id
 
 
 async def _replayed(conn: Conn, appeal_id: str, response: Response) -> dict[str, Any]:

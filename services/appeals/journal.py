@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from appeals import store
+from appeals import store, timer_store
 from appeals.lifecycle import Action, AppealState, Sequenced, allowed_actions, replay
 from minsheng import outbox
 from minsheng.db import Conn
@@ -24,7 +24,8 @@ _MODELS: dict[str, type[EventData]] = {model.event_type(): model for model in AP
 
 
 async def record(conn: Conn, state: AppealState, emitted: list[Sequenced], now: datetime) -> None:
-    """Appends each event (outbox and history) and saves the state it led to."""
+    """Appends each event (outbox and history), saves the state it led to, and keeps its
+    supervision timers in step (`timer_store.schedule`)."""
     for item in emitted:
         event = new_event(
             item.data, subject=state.id, sequence=item.sequence, source=SOURCE, time=now
@@ -32,6 +33,7 @@ async def record(conn: Conn, state: AppealState, emitted: list[Sequenced], now: 
         await outbox.append(conn, APPEALS, event)
         await store.append_history(conn, event)
     await store.save_state(conn, state, now)
+    await timer_store.schedule(conn, state)
 
 
 def state_of(entries: list[dict[str, Any]]) -> AppealState:

@@ -7,11 +7,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
+from appeals.clock import Clock, system_clock
 from appeals.main import AppealsSettings, create_app
 from minsheng import auth
 from minsheng.platform.kafka import KafkaBroker
@@ -21,19 +23,28 @@ DEV_KEY = "test-operator-key"
 
 
 @asynccontextmanager
-async def appeals_client(server_url: str, bootstrap: str) -> AsyncIterator[httpx.AsyncClient]:
+async def appeals_client(
+    server_url: str,
+    bootstrap: str,
+    database_suffix: str | None = None,
+    clock: Clock = system_clock,
+    **settings: Any,
+) -> AsyncIterator[httpx.AsyncClient]:
     """Runs the real app (migrations, relay) with the lifespan, and an HTTP client to it.
 
-    Each use gets a database of its own, so tests never see each other's appeals.
+    Each use gets a database of its own, so tests never see each other's appeals, unless
+    it names a `database_suffix` (several instances of the service on one database).
+    A `clock` given here is the app's from the start, before its jobs first run.
     """
-    settings = AppealsSettings(
+    config = AppealsSettings(
         database_url=server_url,
-        database_suffix=f"_{uuid.uuid4().hex[:10]}",
+        database_suffix=database_suffix or f"_{uuid.uuid4().hex[:10]}",
         kafka_bootstrap=bootstrap,
         dev_api_key=DEV_KEY,
         outbox_poll_interval=0.2,
+        **settings,
     )
-    app: FastAPI = create_app(settings)
+    app: FastAPI = create_app(config, clock)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(

@@ -1,0 +1,174 @@
+"""受理: receiving an appeal, however it arrives, and the intake from other systems.
+
+`receive` is the one code path of a new appeal (POST /v1/appeals, Open311, and other
+government systems over Kafka): AppealReceived (1) and, in the same transaction, the
+automatic 派单 by the routing rules, AppealDispatched (2).
+
+`consumer` is the background job that reads `minsheng.intake.appeals.v1`. Other systems
+publish CloudEvents there under their own source and subject; each event applies once
+for good, keyed by (source, id) in `intake_seen`. AppealReceived becomes one of our
+appeals (remembered by the sender's (source, subject)); SatisfactionRecorded for that
+subject becomes the appeal's call-back. What names an unknown place, category or appeal,
+or breaks a rule of the lifecycle, is rejected to the dead-letter topic (reason
+`rejected`). Our own canonical events go to `minsheng.appeals.v1` through the outbox.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from appeals import domain, journal, lifecycle, routing, store
+from appeals.clock import Clock
+from minsheng.consumer import EventConsumer
+from minsheng.db import Conn
+from minsheng.events import (
+    INTAKE_APPEAL_EVENTS,
+    AppealReceived,
+    InvalidEvent,
+    ParsedEvent,
+    Registry,
+    SatisfactionRecorded,
+)
+from minsheng.reference import categories, routing_table
+from minsheng.service import Job, Runtime
+
+ROUTER = "router"  # dispatched_by of an automatic dispatch by the routing rules
+GROUP = "appeals-intake"
+REGISTRY = Registry(INTAKE_APPEAL_EVENTS)
+
+
+class Replay(Exception):
+    """Another request with the same Idempotency-Key won: its appeal is the answer."""
+
+    def __init__(self, appeal_id: str) -> None:
+        super().__init__(appeal_id)
+        self.appeal_id = appeal_id
+
+
+async def receive(
+    conn: Conn, cmd: domain.ReceiveAppeal, at: datetime, *, idempotency_key: str | None = None
+) -> str:
+    """受理 and 派单 in the caller's transaction; returns the new appeal's id.
+
+    Raises `domain.UnknownPlace`, or `Replay` when another appeal holds the key.
+    """
+    appeal, received = domain.receive(cmd, serial=await store.next_serial(conn), now=at)
+    await store.insert_appeal(conn, appeal)
+    if idempotency_key is not None:
+        owner = await store.claim_idempotency_key(conn, idempotency_key, appeal.id)
+        if owner is not None:
+            raise Replay(owner)
+    state, emitted = lifecycle.open_appeal(received)
+    unit = routing.route(
+        routing_table(),
+        category=received.category,
+        district=received.district,
+        street=received.street,
+        community=received.community,
+    )
+    state, dispatched = lifecycle.dispatch(state, unit=unit, by=ROUTER, now=at)
+    await journal.record(conn, state, emitted + dispatched, at)
+    return appeal.id
+
+
+def consumer(clock: Clock, *, topic: str, group: str = GROUP) -> Job:
+    """The Runtime job consuming the intake topic; `clock` stamps what it records."""
+
+    async def handle(conn: Conn, event: ParsedEvent) -> None:
+        source, event_id = event.envelope.source, str(event.envelope.id)
+        first = await conn.fetchval(
+            """INSERT INTO intake_seen (source, event_id) VALUES ($1, $2)
+               ON CONFLICT DO NOTHING RETURNING true""",
+            source,
+            event_id,
+        )
+        if not first:
+            return  # seen before, under another subject or sequence: once is enough
+        match event.data:
+            case AppealReceived() as data:
+                appeal_id = await _received(conn, event.envelope.subject, source, data, clock())
+            case SatisfactionRecorded() as data:
+                appeal_id = await _satisfaction(conn, event.envelope.subject, source, data, clock())
+            case other:
+                raise InvalidEvent("unknown_type", f"{other.event_name} is not taken on intake")
+        await conn.execute(
+            "UPDATE intake_seen SET appeal_id = $3 WHERE source = $1 AND event_id = $2",
+            source,
+            event_id,
+            appeal_id,
+        )
+
+    async def intake_consumer(runtime: Runtime) -> None:
+        await EventConsumer(
+            service=runtime.service,
+            topics=[topic],
+            group_id=group,
+            registry=REGISTRY,
+            handler=handle,
+            pool=runtime.db(),
+            bootstrap=runtime.settings.kafka_bootstrap,
+        ).run()
+
+    return intake_consumer
+
+
+async def _received(
+    conn: Conn, subject: str, source: str, data: AppealReceived, at: datetime
+) -> str:
+    if data.category not in categories():
+        raise InvalidEvent(
+            "rejected", f"unknown category {data.category}; valid: {', '.join(categories())}"
+        )
+    if await _mapped(conn, source, subject) is not None:
+        raise InvalidEvent("rejected", f"{source} already sent appeal {subject}")
+    cmd = domain.ReceiveAppeal(
+        title=data.title,
+        description=data.description,
+        category=data.category,
+        district=data.district,
+        street=data.street,
+        community=data.community,
+        channel=data.channel,
+        phone=None,  # other systems send only a masked phone: nothing to keep
+        contact_name=None,
+    )
+    try:
+        appeal_id = await receive(conn, cmd, at)
+    except domain.UnknownPlace as exc:
+        raise InvalidEvent("rejected", f"unknown district, street or community: {exc}") from exc
+    await conn.execute(
+        "INSERT INTO intake_appeals (source, subject, appeal_id) VALUES ($1, $2, $3)",
+        source,
+        subject,
+        appeal_id,
+    )
+    return appeal_id
+
+
+async def _satisfaction(
+    conn: Conn, subject: str, source: str, data: SatisfactionRecorded, at: datetime
+) -> str:
+    appeal_id = await _mapped(conn, source, subject) if data.subject_type == "appeal" else None
+    state = None if appeal_id is None else await journal.load_state(conn, appeal_id)
+    if state is None:
+        raise InvalidEvent("rejected", f"unknown appeal {subject} from {source}")
+    try:
+        new, emitted = lifecycle.callback(
+            state,
+            rating=data.rating,
+            now=at,
+            comment=data.comment,
+            channel=data.channel,
+            reason=data.reason,
+        )
+    except lifecycle.LifecycleError as exc:
+        raise InvalidEvent("rejected", f"appeal {state.id}: {exc}") from exc
+    await journal.record(conn, new, emitted, at)
+    return state.id
+
+
+async def _mapped(conn: Conn, source: str, subject: str) -> str | None:
+    found = await conn.fetchval(
+        "SELECT appeal_id FROM intake_appeals WHERE source = $1 AND subject = $2", source, subject
+    )
+    return None if found is None else str(found)
