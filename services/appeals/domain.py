@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Literal
 
 from minsheng.events import AppealReceived
+from minsheng.logs import mask_phones
 from minsheng.reference import places
 
 Channel = Literal["hotline", "app", "web", "window", "grid", "system"]
@@ -69,8 +70,9 @@ def receive(cmd: ReceiveAppeal, *, serial: int, now: datetime) -> tuple[Appeal, 
     appeal = Appeal(appeal_id, "received", 1, cmd, ref, now)
     event = AppealReceived(
         appeal_id=appeal_id,
-        title=cmd.title,
-        description=cmd.description,
+        # a citizen may type a phone number into the text: it must not leave this database
+        title=mask_phones(cmd.title),
+        description=mask_phones(cmd.description),
         category=cmd.category,
         district=cmd.district,
         street=cmd.street,

@@ -67,3 +67,10 @@ def test_contact_ref_is_stable_and_opaque() -> None:
     assert ref == domain.contact_ref("BC1", "13812345678")
     assert ref != domain.contact_ref("BC2", "13812345678")
     assert "5678" not in ref
+
+
+def test_phone_numbers_typed_into_the_text_are_masked_in_the_event() -> None:
+    cmd = command(title="请回电13812345678", description="或拨 13987654321 找王女士")
+    _, event = domain.receive(cmd, serial=1, now=NOW)
+    assert event.title == "请回电138****5678"
+    assert event.description == "或拨 139****4321 找王女士"
