@@ -62,6 +62,7 @@ contracts: $(VENV)/.synced
 
 bench: install
 	$(VENV)/bin/python bench/skeleton_latency.py
+	$(VENV)/bin/python bench/appeals_intake.py
 
 clean:
 	rm -rf .data

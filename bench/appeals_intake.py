@@ -1,0 +1,519 @@
+"""Appeals intake throughput: POST /v1/appeals with the outbox, as a ratio to raw single-row
+PostgreSQL INSERT throughput measured on the same server in the same run (issue 3).
+
+    .venv/bin/python bench/appeals_intake.py [--duration 10] [--concurrency 16] [--rate 200]
+
+One run, loopback only, everything private and in a temporary folder: a PostgreSQL server
+(fsync, synchronous_commit and full_page_writes on), a Kafka broker with the platform's
+topics, and the `appeals` service as a real process (analytics is not started).
+
+1. Raw ceiling. `--concurrency` asyncpg connections insert one row each per statement,
+   autocommit (one transaction, one WAL flush per row), into an `appeals`-like table
+   (text primary key, a few text columns, a timestamp index) in a scratch database, in a
+   closed loop for `--duration` seconds: rows/s.
+2. Intake. The same number of closed-loop workers POST valid appeals with the development
+   operator key over keep-alive httpx connections (spread over several AsyncClients) for
+   the same duration; only 201s count: appeals/s. Each 201 is one transaction that writes
+   the appeal, its dispatch and their events in the outbox. Then we wait until the relay
+   has published the whole outbox (`published_at IS NULL` count = 0) and report that
+   drain time, counted from the end of the intake phase.
+3. Latency. POSTs on an open-loop schedule at `--rate` per second for `--duration`
+   seconds (request i starts at t0 + i/rate): HTTP POST -> 201, p50/p90/p99/max.
+
+The figure is `ratio = intake appeals/s / raw rows/s`; the target is >= 1,000 appeals/s.
+The service runs one uvicorn process: `minsheng-appeals` passes an app object to
+`uvicorn.run`, which cannot start several workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+if __package__ in (None, ""):  # run as a script: make `bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import asyncpg
+import httpx
+
+from bench.skeleton_latency import (
+    kafka_version,
+    ms,
+    open_loop,
+    postgres_facts,
+    summarize,
+    write_result,
+)
+from minsheng.platform.postgres import PostgresServer
+from minsheng.platform.services import ServiceProcess
+from minsheng.testing.helpers import eventually, free_port
+from minsheng.testing.stack import Stack, random_appeals
+
+DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "appeals_intake.json"
+SEED = 2025
+TARGET = 1000.0  # appeals/s, issue 3's acceptance
+RAW_DATABASE = "bench_raw"
+RAW_TABLE = """
+CREATE TABLE appeals_raw (
+    id          text PRIMARY KEY,
+    status      text        NOT NULL,
+    title       text        NOT NULL,
+    category    text        NOT NULL,
+    district    text        NOT NULL,
+    channel     text        NOT NULL,
+    contact_ref text        NOT NULL,
+    received_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX appeals_raw_received_at ON appeals_raw (received_at, id);
+"""
+RAW_INSERT = (
+    "INSERT INTO appeals_raw (id, status, title, category, district, channel, contact_ref)"
+    " VALUES ($1, 'received', $2, $3, $4, $5, $6)"
+)
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    duration: float = 10.0  # seconds, for each of the three phases
+    concurrency: int = 16  # connections (raw) and closed-loop workers (intake)
+    rate: float = 200.0  # appeals/s of the open-loop latency phase
+    clients: int = 4  # httpx AsyncClients the intake workers are spread over
+    warmup: int = 50  # appeals posted before the phases, left out of the figures
+    outbox_poll_interval: float = 1.0
+    drain_timeout: float = 300.0  # for the outbox to be fully published
+    keep: bool = False  # keep the temporary folder (logs) instead of deleting it
+
+
+class AppealsStack(Stack):
+    """The platform's stack with the appeals service only."""
+
+    @property
+    def services(self) -> list[ServiceProcess]:
+        return [self.appeals]
+
+    @property
+    def appeals_database(self) -> str:
+        parts = urlsplit(self.env["MINSHENG_DATABASE_URL"])
+        return urlunsplit(parts._replace(path=f"/appeals{self.env['MINSHENG_DATABASE_SUFFIX']}"))
+
+
+@contextlib.asynccontextmanager
+async def ticking(label: str, duration: float, status: Callable[[], str]) -> AsyncIterator[None]:
+    """Prints `label elapsed/duration status` every second while the block runs."""
+    start = time.perf_counter()
+
+    def line() -> str:
+        of = f"/{duration:g}" if duration > 0 else ""
+        return f"  {label:<8} {time.perf_counter() - start:5.1f}{of} s  {status()}"
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            print(line(), flush=True)
+
+    task = asyncio.create_task(loop())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        print(line(), flush=True)
+
+
+def _rate(count: int, seconds: float) -> float:
+    return round(count / seconds, 1) if seconds > 0 else 0.0
+
+
+# --- 1. raw ceiling ----------------------------------------------------------------------
+
+
+async def measure_raw(server_url: str, config: BenchConfig) -> dict[str, Any]:
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {RAW_DATABASE}")
+        await admin.execute(f"CREATE DATABASE {RAW_DATABASE}")
+    finally:
+        await admin.close()
+    url = urlunsplit(urlsplit(server_url)._replace(path=f"/{RAW_DATABASE}"))
+    setup = await asyncpg.connect(url)
+    try:
+        await setup.execute(RAW_TABLE)
+    finally:
+        await setup.close()
+
+    bodies = random_appeals(1000, seed=SEED)
+    latencies: list[float] = []
+    connections = [await asyncpg.connect(url) for _ in range(config.concurrency)]
+
+    async def insert(conn: asyncpg.Connection[Any], i: int) -> None:
+        body = bodies[i % len(bodies)]
+        await conn.execute(
+            RAW_INSERT,
+            uuid.uuid4().hex,
+            body["title"],
+            body["category"],
+            body["district"],
+            body["channel"],
+            f"c-{uuid.uuid4().hex[:12]}",
+        )
+
+    async def worker(w: int, conn: asyncpg.Connection[Any], deadline: float) -> None:
+        i = w
+        while time.perf_counter() < deadline:
+            sent = time.perf_counter()
+            await insert(conn, i)
+            latencies.append(time.perf_counter() - sent)
+            i += config.concurrency
+
+    try:
+        for w, conn in enumerate(connections):  # warm-up, left out
+            for i in range(max(config.warmup // config.concurrency, 1)):
+                await insert(conn, w + i)
+        start = time.perf_counter()
+        deadline = start + config.duration
+        async with ticking("raw", config.duration, lambda: f"{len(latencies)} rows"):
+            await asyncio.gather(*(worker(w, c, deadline) for w, c in enumerate(connections)))
+        elapsed = time.perf_counter() - start
+    finally:
+        await asyncio.gather(*(c.close() for c in connections), return_exceptions=True)
+    return {
+        "rows": len(latencies),
+        "seconds": round(elapsed, 3),
+        "rows_per_s": _rate(len(latencies), elapsed),
+        "insert_ms": summarize(ms(latencies)),
+    }
+
+
+# --- 2. intake throughput and outbox drain -------------------------------------------------
+
+
+def _clients(stack: Stack, n: int, connections: int) -> list[httpx.AsyncClient]:
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    return [
+        httpx.AsyncClient(
+            base_url=stack.appeals.url, headers=stack.headers, timeout=30, limits=limits
+        )
+        for _ in range(n)
+    ]
+
+
+async def _db_counts(conn: asyncpg.Connection[Any]) -> dict[str, int]:
+    row = await conn.fetchrow(
+        "SELECT (SELECT count(*) FROM appeals) AS appeals,"
+        " (SELECT count(*) FROM outbox) AS events,"
+        " (SELECT count(*) FROM outbox WHERE published_at IS NULL) AS unpublished"
+    )
+    assert row is not None
+    return {k: int(v) for k, v in row.items()}
+
+
+async def measure_intake(
+    stack: AppealsStack, db: asyncpg.Connection[Any], config: BenchConfig
+) -> dict[str, Any]:
+    bodies = random_appeals(1000, seed=SEED + 1)
+    per_client = -(-config.concurrency // config.clients)
+    clients = _clients(stack, min(config.clients, config.concurrency), per_client)
+    statuses: Counter[int] = Counter()  # -1: transport error
+    latencies: list[float] = []
+
+    async def worker(w: int, deadline: float) -> None:
+        client = clients[w % len(clients)]
+        i = w
+        while time.perf_counter() < deadline:
+            sent = time.perf_counter()
+            try:
+                response = await client.post("/v1/appeals", json=bodies[i % len(bodies)])
+            except httpx.HTTPError:
+                statuses[-1] += 1
+            else:
+                statuses[response.status_code] += 1
+                if response.status_code == 201:
+                    latencies.append(time.perf_counter() - sent)
+            i += config.concurrency
+
+    try:
+        before = await _db_counts(db)
+        start = time.perf_counter()
+        deadline = start + config.duration
+        async with ticking("intake", config.duration, lambda: f"{len(latencies)} accepted (201)"):
+            await asyncio.gather(*(worker(w, deadline) for w in range(config.concurrency)))
+        end = time.perf_counter()
+    finally:
+        await asyncio.gather(*(c.aclose() for c in clients), return_exceptions=True)
+    elapsed = end - start
+    at_end = await _db_counts(db)
+
+    last = [at_end["unpublished"]]
+    async with ticking("drain", 0, lambda: f"{last[0]} events unpublished"):
+
+        async def probe() -> int:
+            last[0] = (await _db_counts(db))["unpublished"]
+            return last[0]
+
+        await eventually(
+            probe,
+            lambda n: n == 0,
+            timeout=config.drain_timeout,
+            interval=0.05,
+            what="outbox fully published",
+        )
+    drained = time.perf_counter()
+    after = await _db_counts(db)
+    accepted = len(latencies)
+    return {
+        "posted": sum(statuses.values()),
+        "accepted": accepted,
+        "refused": {str(s): n for s, n in sorted(statuses.items()) if s != 201},
+        "seconds": round(elapsed, 3),
+        "appeals_per_s": _rate(accepted, elapsed),
+        "http_201_ms": summarize(ms(latencies)) if latencies else {},
+        "appeals_stored": after["appeals"] - before["appeals"],
+        "events_written": after["events"] - before["events"],
+        "unpublished_at_end": at_end["unpublished"],
+        "drain_s": round(drained - end, 3),
+    }
+
+
+# --- 3. latency at a fixed rate ------------------------------------------------------------
+
+
+async def measure_latency(stack: Stack, config: BenchConfig) -> dict[str, Any]:
+    n = max(int(config.rate * config.duration), 2)
+    bodies = random_appeals(n, seed=SEED + 2)
+    limits = httpx.Limits(max_connections=500, max_keepalive_connections=100)
+    client = httpx.AsyncClient(
+        base_url=stack.appeals.url, headers=stack.headers, timeout=30, limits=limits
+    )
+    statuses: Counter[int] = Counter()
+    latencies: list[float] = []
+
+    async def post(i: int) -> None:
+        sent = time.perf_counter()
+        try:
+            response = await client.post("/v1/appeals", json=bodies[i])
+        except httpx.HTTPError:
+            statuses[-1] += 1
+            return
+        statuses[response.status_code] += 1
+        if response.status_code == 201:
+            latencies.append(time.perf_counter() - sent)
+
+    try:
+        async with ticking(
+            "latency", config.duration, lambda: f"{sum(statuses.values())}/{n} answered"
+        ):
+            pacing = await open_loop(n, config.rate, post)
+    finally:
+        await client.aclose()
+    return {
+        "posted": n,
+        "accepted": len(latencies),
+        "refused": {str(s): c for s, c in sorted(statuses.items()) if s != 201},
+        "pacing": asdict(pacing),
+        "http_201_ms": summarize(ms(latencies)) if latencies else {},
+    }
+
+
+# --- the run -------------------------------------------------------------------------------
+
+
+async def warm_up(stack: Stack, config: BenchConfig) -> None:
+    async with httpx.AsyncClient(
+        base_url=stack.appeals.url, headers=stack.headers, timeout=30
+    ) as client:
+        for body in random_appeals(config.warmup, seed=SEED + 3):
+            response = await client.post("/v1/appeals", json=body)
+            if response.status_code != 201:
+                raise RuntimeError(
+                    f"warm-up appeal refused: {response.status_code} {response.text}"
+                )
+
+
+async def run_benchmark(config: BenchConfig) -> dict[str, Any]:
+    """Starts everything in a temporary folder, runs the three phases, stops all."""
+    folder = Path(tempfile.mkdtemp(prefix="minsheng-bench-intake-"))
+    load_before = os.getloadavg()
+    started_at = datetime.now(UTC)
+    postgres = PostgresServer(
+        folder / "postgres", port=free_port(), fsync=True, log_file=folder / "postgres.log"
+    )
+    stack = AppealsStack(folder, postgres.url, outbox_poll_interval=config.outbox_poll_interval)
+    try:
+        print(f"working in {folder} (logs: *.log)", flush=True)
+        await postgres.start()
+        pg = await postgres_facts(postgres.url)
+        print(
+            f"PostgreSQL {pg['server_version']} on {postgres.url}: fsync={pg['fsync']}, "
+            f"synchronous_commit={pg['synchronous_commit']}, "
+            f"full_page_writes={pg['full_page_writes']}",
+            flush=True,
+        )
+        await stack.start()
+        await stack.wait_ready()
+        print(
+            f"Kafka {kafka_version()} on {stack.kafka.bootstrap}; appeals {stack.appeals.url} "
+            f"(1 process; outbox poll interval {config.outbox_poll_interval:g}s)",
+            flush=True,
+        )
+        await warm_up(stack, config)
+        db = await asyncpg.connect(stack.appeals_database)
+        try:
+            await eventually(
+                lambda: _db_counts(db),
+                lambda c: c["unpublished"] == 0,
+                timeout=config.drain_timeout,
+                what="warm-up published",
+            )
+            print(
+                f"1/3 raw ceiling: single-row autocommit INSERTs, {config.concurrency} "
+                f"connections, {config.duration:g} s",
+                flush=True,
+            )
+            raw = await measure_raw(postgres.url, config)
+            print(
+                f"2/3 intake: POST /v1/appeals closed loop, {config.concurrency} workers over "
+                f"{min(config.clients, config.concurrency)} clients, {config.duration:g} s; "
+                "then the outbox drain",
+                flush=True,
+            )
+            intake = await measure_intake(stack, db, config)
+            print(
+                f"3/3 latency: POST /v1/appeals open loop at {config.rate:g}/s, "
+                f"{config.duration:g} s",
+                flush=True,
+            )
+            latency = await measure_latency(stack, config)
+        finally:
+            await db.close()
+    finally:
+        with contextlib.suppress(Exception):
+            await stack.stop()
+        with contextlib.suppress(Exception):
+            await postgres.stop()
+        if config.keep:
+            print(f"kept {folder}", flush=True)
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+    ratio = intake["appeals_per_s"] / raw["rows_per_s"] if raw["rows_per_s"] else 0.0
+    return {
+        "benchmark": "appeals_intake",
+        "started_at": started_at.isoformat(),
+        "config": asdict(config),
+        "environment": {
+            "cpus": os.cpu_count(),
+            "load_average_before": [round(x, 2) for x in load_before],
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "kafka": kafka_version(),
+            "postgres": pg,
+            "appeals_workers": 1,
+        },
+        "raw": raw,
+        "intake": intake,
+        "latency": latency,
+        "ratio": round(ratio, 3),
+        "target_appeals_per_s": TARGET,
+        "target_met": intake["appeals_per_s"] >= TARGET,
+    }
+
+
+def format_summary(result: dict[str, Any]) -> str:
+    config, env = result["config"], result["environment"]
+    raw, intake, latency = result["raw"], result["intake"], result["latency"]
+    load = "{:.2f} -> {:.2f}".format(env["load_average_before"][0], env["load_average_after"][0])
+    columns = ("median", "p90", "p99", "max")
+
+    def row(label: str, figures: dict[str, float]) -> str:
+        if not figures:
+            return f"{label:<36}{'-':>7}"
+        cells = [f"{figures['count']:>7}"] + [f"{figures[c]:>9.2f}" for c in columns]
+        return f"{label:<36}" + "".join(cells)
+
+    met = "met" if result["target_met"] else "NOT met"
+    return "\n".join(
+        [
+            "",
+            f"appeals intake: {config['concurrency']} concurrent, {config['duration']:g} s "
+            f"per phase, loopback; {env['cpus']} CPUs, load average (1 min) {load}",
+            f"{'(throughput)':<36}{'count':>7}{'seconds':>9}{'per s':>11}",
+            f"{'raw INSERT, autocommit (rows)':<36}{raw['rows']:>7}{raw['seconds']:>9.2f}"
+            f"{raw['rows_per_s']:>11.1f}",
+            f"{'intake POST -> 201 (appeals)':<36}{intake['accepted']:>7}"
+            f"{intake['seconds']:>9.2f}{intake['appeals_per_s']:>11.1f}",
+            f"{'ratio intake / raw':<36}{'':>16}{result['ratio']:>10.3f}x",
+            f"{'target':<36}{'':>16}{result['target_appeals_per_s']:>11.0f}   ({met})",
+            "",
+            f"{'(milliseconds)':<36}{'n':>7}" + "".join(f"{c:>9}" for c in columns),
+            row("raw INSERT (closed loop)", raw["insert_ms"]),
+            row("intake POST -> 201 (closed loop)", intake["http_201_ms"]),
+            row(f"POST -> 201 at {config['rate']:g}/s (open loop)", latency["http_201_ms"]),
+            "",
+            f"intake: posted {intake['posted']}, accepted {intake['accepted']}, stored "
+            f"{intake['appeals_stored']}, events {intake['events_written']}; refused "
+            f"{intake['refused'] or 'none'}",
+            f"outbox: {intake['unpublished_at_end']} events unpublished at the end of intake, "
+            f"fully published {intake['drain_s']:.2f} s later",
+            f"latency phase: posted {latency['posted']}, accepted {latency['accepted']}, "
+            f"refused {latency['refused'] or 'none'}; offered "
+            f"{latency['pacing']['offered_rate']:g}/s (max start lag "
+            f"{latency['pacing']['max_start_lag_ms']:.1f} ms)",
+        ]
+    )
+
+
+def parse_args(argv: Sequence[str] | None = None) -> tuple[BenchConfig, Path]:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    defaults = BenchConfig()
+    parser.add_argument("--duration", type=float, default=defaults.duration, help="s per phase")
+    parser.add_argument("--concurrency", type=int, default=defaults.concurrency)
+    parser.add_argument("--rate", type=float, default=defaults.rate, help="latency phase, /s")
+    parser.add_argument("--clients", type=int, default=defaults.clients, help="httpx clients")
+    parser.add_argument("--warmup", type=int, default=defaults.warmup)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = parser.parse_args(argv)
+    if args.duration <= 0 or args.concurrency < 1 or args.rate <= 0 or args.clients < 1:
+        parser.error("need --duration > 0, --concurrency >= 1, --rate > 0, --clients >= 1")
+    if args.warmup < 1:
+        parser.error("need --warmup >= 1")
+    config = BenchConfig(
+        duration=args.duration,
+        concurrency=args.concurrency,
+        rate=args.rate,
+        clients=args.clients,
+        warmup=args.warmup,
+        keep=args.keep,
+    )
+    return config, args.out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    config, out = parse_args(argv)
+    result = asyncio.run(run_benchmark(config))
+    print(format_summary(result))
+    write_result(result, out)
+    print(f"\nwritten to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
