@@ -56,8 +56,8 @@ from bench.skeleton_latency import (
     ms,
     open_loop,
     postgres_facts,
+    run_cli,
     summarize,
-    write_result,
 )
 from minsheng.platform.postgres import PostgresServer
 from minsheng.platform.services import ServiceProcess
@@ -507,12 +507,7 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[BenchConfig, Path]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    config, out = parse_args(argv)
-    result = asyncio.run(run_benchmark(config))
-    print(format_summary(result))
-    write_result(result, out)
-    print(f"\nwritten to {out}")
-    return 0
+    return run_cli(*parse_args(argv), run_benchmark, format_summary)
 
 
 if __name__ == "__main__":

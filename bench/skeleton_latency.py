@@ -66,7 +66,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiokafka
 import asyncpg
@@ -573,13 +573,25 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[BenchConfig, Path]:
     return config, args.out
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    config, out = parse_args(argv)
-    result = asyncio.run(run_benchmark(config))
-    print(format_summary(result))
+C = TypeVar("C")
+
+
+def run_cli(
+    config: C,
+    out: Path,
+    bench: Callable[[C], Coroutine[Any, Any, dict[str, Any]]],
+    summary: Callable[[dict[str, Any]], str],
+) -> int:
+    """What every benchmark's main does: run, print the summary, keep the JSON."""
+    result = asyncio.run(bench(config))
+    print(summary(result))
     write_result(result, out)
     print(f"\nwritten to {out}")
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_cli(*parse_args(argv), run_benchmark, format_summary)
 
 
 if __name__ == "__main__":
