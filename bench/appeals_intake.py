@@ -2,27 +2,31 @@
 PostgreSQL INSERT throughput measured on the same server in the same run (issue 3).
 
     .venv/bin/python bench/appeals_intake.py [--duration 10] [--concurrency 16] [--rate 200]
+                                             [--workers 2]
 
 One run, loopback only, everything private and in a temporary folder: a PostgreSQL server
 (fsync, synchronous_commit and full_page_writes on), a Kafka broker with the platform's
-topics, and the `appeals` service as a real process (analytics is not started).
+topics, and the `appeals` service as real processes (`--workers` uvicorn workers;
+analytics is not started).
 
 1. Raw ceiling. `--concurrency` asyncpg connections insert one row each per statement,
    autocommit (one transaction, one WAL flush per row), into an `appeals`-like table
    (text primary key, a few text columns, a timestamp index) in a scratch database, in a
    closed loop for `--duration` seconds: rows/s.
 2. Intake. The same number of closed-loop workers POST valid appeals with the development
-   operator key over keep-alive httpx connections (spread over several AsyncClients) for
-   the same duration; only 201s count: appeals/s. Each 201 is one transaction that writes
-   the appeal, its dispatch and their events in the outbox. Then we wait until the relay
-   has published the whole outbox (`published_at IS NULL` count = 0) and report that
-   drain time, counted from the end of the intake phase.
-3. Latency. POSTs on an open-loop schedule at `--rate` per second for `--duration`
-   seconds (request i starts at t0 + i/rate): HTTP POST -> 201, p50/p90/p99/max.
+   operator key, each over its own keep-alive connection with the lean client of
+   `bench/http_load.py` (httpx costs as much CPU per request as the service: on two
+   cores it would halve the figure), for the same duration; only 201s count: appeals/s.
+   Each 201 is an appeal, its dispatch and their events in the outbox, committed;
+   concurrent requests share transactions (`minsheng.batching`). Then we wait until the
+   relay has published the whole outbox (`published_at IS NULL` count = 0) and report
+   that drain time, counted from the end of the intake phase. The CPU seconds of each
+   process tree (service, PostgreSQL, Kafka, this load generator) are reported per appeal.
+3. Latency. POSTs (the lean client, a connection per request in flight) on an open-loop
+   schedule at `--rate` per second for `--duration` seconds (request i starts at
+   t0 + i/rate): HTTP POST -> 201, p50/p90/p99/max.
 
 The figure is `ratio = intake appeals/s / raw rows/s`; the target is >= 1,000 appeals/s.
-The service runs one uvicorn process: `minsheng-appeals` passes an app object to
-`uvicorn.run`, which cannot start several workers.
 """
 
 from __future__ import annotations
@@ -51,6 +55,8 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
 import asyncpg
 import httpx
 
+from bench.cpu import own_cpu, tree_cpu
+from bench.http_load import Connection, HttpError, Pool, build_post
 from bench.skeleton_latency import (
     kafka_version,
     ms,
@@ -60,6 +66,7 @@ from bench.skeleton_latency import (
     summarize,
 )
 from minsheng.platform.postgres import PostgresServer
+from minsheng.platform.process import ManagedProcess
 from minsheng.platform.services import ServiceProcess
 from minsheng.testing.helpers import eventually, free_port
 from minsheng.testing.stack import Stack, random_appeals
@@ -92,7 +99,7 @@ class BenchConfig:
     duration: float = 10.0  # seconds, for each of the three phases
     concurrency: int = 16  # connections (raw) and closed-loop workers (intake)
     rate: float = 200.0  # appeals/s of the open-loop latency phase
-    clients: int = 4  # httpx AsyncClients the intake workers are spread over
+    workers: int = 2  # appeals server processes (MINSHENG_HTTP_WORKERS)
     warmup: int = 50  # appeals posted before the phases, left out of the figures
     outbox_poll_interval: float = 1.0
     drain_timeout: float = 300.0  # for the outbox to be fully published
@@ -134,6 +141,11 @@ async def ticking(label: str, duration: float, status: Callable[[], str]) -> Asy
         with contextlib.suppress(asyncio.CancelledError):
             await task
         print(line(), flush=True)
+
+
+def _pid(process: ManagedProcess | None) -> int:
+    assert process is not None, "started above"
+    return process.pid
 
 
 def _rate(count: int, seconds: float) -> float:
@@ -203,16 +215,6 @@ async def measure_raw(server_url: str, config: BenchConfig) -> dict[str, Any]:
 # --- 2. intake throughput and outbox drain -------------------------------------------------
 
 
-def _clients(stack: Stack, n: int, connections: int) -> list[httpx.AsyncClient]:
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    return [
-        httpx.AsyncClient(
-            base_url=stack.appeals.url, headers=stack.headers, timeout=30, limits=limits
-        )
-        for _ in range(n)
-    ]
-
-
 async def _db_counts(conn: asyncpg.Connection[Any]) -> dict[str, int]:
     row = await conn.fetchrow(
         "SELECT (SELECT count(*) FROM appeals) AS appeals,"
@@ -224,40 +226,45 @@ async def _db_counts(conn: asyncpg.Connection[Any]) -> dict[str, int]:
 
 
 async def measure_intake(
-    stack: AppealsStack, db: asyncpg.Connection[Any], config: BenchConfig
+    stack: AppealsStack, db: asyncpg.Connection[Any], config: BenchConfig, roots: dict[str, int]
 ) -> dict[str, Any]:
-    bodies = random_appeals(1000, seed=SEED + 1)
-    per_client = -(-config.concurrency // config.clients)
-    clients = _clients(stack, min(config.clients, config.concurrency), per_client)
+    requests = [
+        build_post(stack.appeals.url, "/v1/appeals", body, stack.headers)
+        for body in random_appeals(1000, seed=SEED + 1)
+    ]
     statuses: Counter[int] = Counter()  # -1: transport error
     latencies: list[float] = []
 
     async def worker(w: int, deadline: float) -> None:
-        client = clients[w % len(clients)]
+        connection = Connection(stack.appeals.url)
         i = w
-        while time.perf_counter() < deadline:
-            sent = time.perf_counter()
-            try:
-                response = await client.post("/v1/appeals", json=bodies[i % len(bodies)])
-            except httpx.HTTPError:
-                statuses[-1] += 1
-            else:
-                statuses[response.status_code] += 1
-                if response.status_code == 201:
-                    latencies.append(time.perf_counter() - sent)
-            i += config.concurrency
+        try:
+            while time.perf_counter() < deadline:
+                sent = time.perf_counter()
+                try:
+                    status, _ = await connection.send(requests[i % len(requests)])
+                except (HttpError, OSError):
+                    statuses[-1] += 1
+                else:
+                    statuses[status] += 1
+                    if status == 201:
+                        latencies.append(time.perf_counter() - sent)
+                i += config.concurrency
+        finally:
+            await connection.close()
 
-    try:
-        before = await _db_counts(db)
-        start = time.perf_counter()
-        deadline = start + config.duration
-        async with ticking("intake", config.duration, lambda: f"{len(latencies)} accepted (201)"):
-            await asyncio.gather(*(worker(w, deadline) for w in range(config.concurrency)))
-        end = time.perf_counter()
-    finally:
-        await asyncio.gather(*(c.aclose() for c in clients), return_exceptions=True)
+    before = await _db_counts(db)
+    cpu_before, client_before = tree_cpu(roots), own_cpu()
+    start = time.perf_counter()
+    deadline = start + config.duration
+    async with ticking("intake", config.duration, lambda: f"{len(latencies)} accepted (201)"):
+        await asyncio.gather(*(worker(w, deadline) for w in range(config.concurrency)))
+    end = time.perf_counter()
     elapsed = end - start
+    cpu_after, client_after = tree_cpu(roots), own_cpu()
     at_end = await _db_counts(db)
+    spent = {name: cpu_after[name] - cpu_before[name] for name in roots}
+    spent["load generator"] = client_after - client_before
 
     last = [at_end["unpublished"]]
     async with ticking("drain", 0, lambda: f"{last[0]} events unpublished"):
@@ -287,6 +294,11 @@ async def measure_intake(
         "events_written": after["events"] - before["events"],
         "unpublished_at_end": at_end["unpublished"],
         "drain_s": round(drained - end, 3),
+        "cpu_ms_per_appeal": {
+            name: round(1000 * seconds / max(len(latencies), 1), 3)
+            for name, seconds in spent.items()
+        },
+        "cpu_share": {name: round(seconds / elapsed, 3) for name, seconds in spent.items()},
     }
 
 
@@ -295,23 +307,23 @@ async def measure_intake(
 
 async def measure_latency(stack: Stack, config: BenchConfig) -> dict[str, Any]:
     n = max(int(config.rate * config.duration), 2)
-    bodies = random_appeals(n, seed=SEED + 2)
-    limits = httpx.Limits(max_connections=500, max_keepalive_connections=100)
-    client = httpx.AsyncClient(
-        base_url=stack.appeals.url, headers=stack.headers, timeout=30, limits=limits
-    )
+    requests = [
+        build_post(stack.appeals.url, "/v1/appeals", body, stack.headers)
+        for body in random_appeals(n, seed=SEED + 2)
+    ]
+    connections = Pool(stack.appeals.url)
     statuses: Counter[int] = Counter()
     latencies: list[float] = []
 
     async def post(i: int) -> None:
         sent = time.perf_counter()
         try:
-            response = await client.post("/v1/appeals", json=bodies[i])
-        except httpx.HTTPError:
+            status, _ = await connections.send(requests[i])
+        except (HttpError, OSError):
             statuses[-1] += 1
             return
-        statuses[response.status_code] += 1
-        if response.status_code == 201:
+        statuses[status] += 1
+        if status == 201:
             latencies.append(time.perf_counter() - sent)
 
     try:
@@ -320,7 +332,7 @@ async def measure_latency(stack: Stack, config: BenchConfig) -> dict[str, Any]:
         ):
             pacing = await open_loop(n, config.rate, post)
     finally:
-        await client.aclose()
+        await connections.close()
     return {
         "posted": n,
         "accepted": len(latencies),
@@ -354,6 +366,7 @@ async def run_benchmark(config: BenchConfig) -> dict[str, Any]:
         folder / "postgres", port=free_port(), fsync=True, log_file=folder / "postgres.log"
     )
     stack = AppealsStack(folder, postgres.url, outbox_poll_interval=config.outbox_poll_interval)
+    stack.env["MINSHENG_HTTP_WORKERS"] = str(config.workers)
     try:
         print(f"working in {folder} (logs: *.log)", flush=True)
         await postgres.start()
@@ -368,7 +381,7 @@ async def run_benchmark(config: BenchConfig) -> dict[str, Any]:
         await stack.wait_ready()
         print(
             f"Kafka {kafka_version()} on {stack.kafka.bootstrap}; appeals {stack.appeals.url} "
-            f"(1 process; outbox poll interval {config.outbox_poll_interval:g}s)",
+            f"({config.workers} processes; outbox poll interval {config.outbox_poll_interval:g}s)",
             flush=True,
         )
         await warm_up(stack, config)
@@ -388,11 +401,16 @@ async def run_benchmark(config: BenchConfig) -> dict[str, Any]:
             raw = await measure_raw(postgres.url, config)
             print(
                 f"2/3 intake: POST /v1/appeals closed loop, {config.concurrency} workers over "
-                f"{min(config.clients, config.concurrency)} clients, {config.duration:g} s; "
+                f"{config.concurrency} connections, {config.duration:g} s; "
                 "then the outbox drain",
                 flush=True,
             )
-            intake = await measure_intake(stack, db, config)
+            roots = {
+                "appeals": stack.appeals.process.pid,
+                "postgres": _pid(postgres.process),
+                "kafka": _pid(stack.kafka.process),
+            }
+            intake = await measure_intake(stack, db, config, roots)
             print(
                 f"3/3 latency: POST /v1/appeals open loop at {config.rate:g}/s, "
                 f"{config.duration:g} s",
@@ -423,7 +441,7 @@ async def run_benchmark(config: BenchConfig) -> dict[str, Any]:
             "platform": platform.platform(),
             "kafka": kafka_version(),
             "postgres": pg,
-            "appeals_workers": 1,
+            "appeals_workers": config.workers,
         },
         "raw": raw,
         "intake": intake,
@@ -460,6 +478,12 @@ def format_summary(result: dict[str, Any]) -> str:
             f"{'ratio intake / raw':<36}{'':>16}{result['ratio']:>10.3f}x",
             f"{'target':<36}{'':>16}{result['target_appeals_per_s']:>11.0f}   ({met})",
             "",
+            "CPU per appeal (ms), share of one core: "
+            + ", ".join(
+                f"{name} {ms_:.2f} ({intake['cpu_share'][name]:.0%})"
+                for name, ms_ in intake["cpu_ms_per_appeal"].items()
+            ),
+            "",
             f"{'(milliseconds)':<36}{'n':>7}" + "".join(f"{c:>9}" for c in columns),
             row("raw INSERT (closed loop)", raw["insert_ms"]),
             row("intake POST -> 201 (closed loop)", intake["http_201_ms"]),
@@ -486,20 +510,20 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[BenchConfig, Path]:
     parser.add_argument("--duration", type=float, default=defaults.duration, help="s per phase")
     parser.add_argument("--concurrency", type=int, default=defaults.concurrency)
     parser.add_argument("--rate", type=float, default=defaults.rate, help="latency phase, /s")
-    parser.add_argument("--clients", type=int, default=defaults.clients, help="httpx clients")
+    parser.add_argument("--workers", type=int, default=defaults.workers, help="server processes")
     parser.add_argument("--warmup", type=int, default=defaults.warmup)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
-    if args.duration <= 0 or args.concurrency < 1 or args.rate <= 0 or args.clients < 1:
-        parser.error("need --duration > 0, --concurrency >= 1, --rate > 0, --clients >= 1")
+    if args.duration <= 0 or args.concurrency < 1 or args.rate <= 0 or args.workers < 1:
+        parser.error("need --duration > 0, --concurrency >= 1, --rate > 0, --workers >= 1")
     if args.warmup < 1:
         parser.error("need --warmup >= 1")
     config = BenchConfig(
         duration=args.duration,
         concurrency=args.concurrency,
         rate=args.rate,
-        clients=args.clients,
+        workers=args.workers,
         warmup=args.warmup,
         keep=args.keep,
     )

@@ -15,7 +15,7 @@ FIGURES = {"count", "min", "median", "p90", "p99", "max", "mean"}
 
 @pytest.mark.e2e
 async def test_the_intake_benchmark_reports_consistent_counts(tmp_path: Path) -> None:
-    config = BenchConfig(duration=1.0, concurrency=4, rate=20.0, clients=2, warmup=5)
+    config = BenchConfig(duration=1.0, concurrency=4, rate=20.0, workers=1, warmup=5)
     result = await run_benchmark(config)
 
     assert {

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -49,3 +51,41 @@ async def lookup(conn: Conn | asyncpg.Pool, key: str) -> Principal | None:
         hash_key(key),
     )
     return None if row is None else Principal(row["name"], row["role"], row["unit"])
+
+
+class KeyCache:
+    """Recent successful lookups, kept `ttl` seconds, so checking a key is not a round
+    trip to PostgreSQL on every request. A revoked key works at most `ttl` seconds more;
+    unknown keys are never kept (guessing cannot fill the memory)."""
+
+    def __init__(
+        self, ttl: float, *, size: int = 1024, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.ttl = ttl
+        self.size = size
+        self.clock = clock
+        self._found: dict[str, tuple[float, Principal]] = {}
+
+    def get(self, key: str) -> Principal | None:
+        hit = self._found.get(key)
+        if hit is None:
+            return None
+        if hit[0] <= self.clock():
+            del self._found[key]
+            return None
+        return hit[1]
+
+    def put(self, key: str, principal: Principal) -> None:
+        if self.ttl <= 0:
+            return
+        if len(self._found) >= self.size:
+            self._found.clear()  # rare, and simpler than an LRU: all are re-checked once
+        self._found[key] = (self.clock() + self.ttl, principal)
+
+    async def lookup(self, pool: asyncpg.Pool, key: str) -> Principal | None:
+        found = self.get(key)
+        if found is None:
+            found = await lookup(pool, key)
+            if found is not None:
+                self.put(key, found)
+        return found

@@ -7,6 +7,8 @@ relay is woken at commit, not before.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from minsheng.db import Conn
 from minsheng.events import CloudEvent
 
@@ -15,16 +17,18 @@ CHANNEL = "minsheng_outbox"
 
 async def append(conn: Conn, topic: str, event: CloudEvent) -> None:
     """Must be called inside the transaction that changes the aggregate's state."""
+    await append_many(conn, topic, [event])
+
+
+async def append_many(conn: Conn, topic: str, events: Sequence[CloudEvent]) -> None:
+    """`append` for several events in one round trip (group commit of a batch)."""
     if not conn.is_in_transaction():
         raise RuntimeError("outbox.append must run inside the caller's transaction")
-    await conn.execute(
+    if not events:
+        return
+    await conn.executemany(
         """INSERT INTO outbox (topic, aggregate_id, sequence, event_id, event_type, payload)
            VALUES ($1, $2, $3, $4, $5, $6)""",
-        topic,
-        event.subject,
-        event.sequence,
-        event.id,
-        event.type,
-        event.to_json().decode(),
+        [(topic, e.subject, e.sequence, e.id, e.type, e.to_json().decode()) for e in events],
     )
     await conn.execute("SELECT pg_notify($1, '')", CHANNEL)

@@ -122,7 +122,7 @@ class Guards:
 
 
 def guards(runtime: Runtime) -> Guards:
-    principal = principal_dependency(runtime.current_pool)
+    principal = principal_dependency(runtime.current_pool, runtime.settings.auth_cache_seconds)
     return Guards(
         any_key=principal,
         operator=require_roles(principal, "operator", "supervisor", "system"),

@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     )
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    http_workers: int = Field(default=1, ge=1, description="Server processes (uvicorn workers).")
     log_level: str = "INFO"
     log_format: str = Field(default="json", pattern="^(json|text)$")
     database_suffix: str = Field(
@@ -30,6 +31,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".data")
     outbox_poll_interval: float = Field(default=1.0, gt=0)
     outbox_batch_size: int = Field(default=500, gt=0)
+    auth_cache_seconds: float = Field(
+        default=5.0, ge=0, description="How long a checked API key is trusted (revocation delay)."
+    )
 
     def database_for(self, service: str) -> str:
         """The server URL with the service's own database name (invariant 4)."""

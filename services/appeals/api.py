@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from appeals import domain, intake, journal
 from appeals.clock import now
 from minsheng import auth
-from minsheng.db import Conn
+from minsheng.batching import Batcher
 from minsheng.problems import Problem
 from minsheng.reference import categories, places, routing_table, units
 from minsheng.service import Guards
@@ -87,10 +87,16 @@ class AppealOut(AppealSummary):
     history: list[HistoryEntry] = []
 
 
-def build_router(pool: Any, g: Guards) -> APIRouter:
+def build_router(pool: Any, g: Guards, *, max_batch: int = 64) -> APIRouter:
     """`pool` returns the live pool; `g` holds the role-checking dependencies."""
     router = APIRouter(prefix="/v1")
     operator, viewer = g.operator, g.viewer
+
+    async def flush(receipts: list[intake.Receipt]) -> list[intake.ReceiveAnswer]:
+        async with pool().acquire() as conn, conn.transaction():
+            return await intake.receive_many(conn, receipts)
+
+    receipts: Batcher[intake.Receipt, intake.Received] = Batcher(flush, max_batch=max_batch)
 
     @router.post("/appeals", status_code=201, response_model=AppealOut)
     async def receive_appeal(
@@ -100,27 +106,26 @@ def build_router(pool: Any, g: Guards) -> APIRouter:
         at: Annotated[datetime, Depends(now)],
         idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     ) -> dict[str, Any]:
-        """受理 and, in the same transaction, 派单 by the routing rules."""
+        """受理 and, in the same transaction, 派单 by the routing rules.
+
+        Concurrent requests share a transaction (`Batcher`): one commit, a few multi-row
+        statements, and the answer is built from what was written instead of read back.
+        """
+        if idempotency_key is not None:  # a retry: answer it without writing anything
+            earlier = await pool().fetchval(
+                "SELECT appeal_id FROM idempotency_keys WHERE key = $1", idempotency_key
+            )
+            if earlier is not None:
+                return await _replayed(pool(), earlier, response)
         cmd = domain.ReceiveAppeal(**body.model_dump())
-        db: asyncpg.Pool = pool()
-        async with db.acquire() as conn:
-            if idempotency_key is not None:
-                earlier = await conn.fetchval(
-                    "SELECT appeal_id FROM idempotency_keys WHERE key = $1", idempotency_key
-                )
-                if earlier is not None:
-                    return await _replayed(conn, earlier, response)
-            try:
-                async with conn.transaction():
-                    appeal_id = await intake.receive(conn, cmd, at, idempotency_key=idempotency_key)
-            except domain.UnknownPlace as exc:
-                raise Problem(422, "Unknown place", str(exc), valid=_valid_places()) from exc
-            except intake.Replay as replay:
-                return await _replayed(conn, replay.appeal_id, response)
-            row = await journal.view(conn, appeal_id)
-        response.headers["Location"] = f"/v1/appeals/{appeal_id}"
-        assert row is not None
-        return row
+        try:
+            answer = await receipts.submit(intake.Receipt(cmd, at, idempotency_key))
+        except domain.UnknownPlace as exc:
+            raise Problem(422, "Unknown place", str(exc), valid=_valid_places()) from exc
+        except intake.Replay as replay:
+            return await _replayed(pool(), replay.appeal_id, response)
+        response.headers["Location"] = f"/v1/appeals/{answer.appeal_id}"
+        return answer.view
 
     @router.get("/appeals/{appeal_id}", response_model=AppealOut)
     async def get_appeal(
@@ -152,8 +157,9 @@ def build_router(pool: Any, g: Guards) -> APIRouter:
     return router
 
 
-async def _replayed(conn: Conn, appeal_id: str, response: Response) -> dict[str, Any]:
-    row = await journal.view(conn, appeal_id)
+async def _replayed(db: asyncpg.Pool, appeal_id: str, response: Response) -> dict[str, Any]:
+    async with db.acquire() as conn:
+        row = await journal.view(conn, appeal_id)
     assert row is not None
     response.status_code = 200
     response.headers["Location"] = f"/v1/appeals/{appeal_id}"

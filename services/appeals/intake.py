@@ -15,10 +15,14 @@ or breaks a rule of the lifecycle, is rejected to the dead-letter topic (reason
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
 from appeals import domain, journal, lifecycle, routing, store
 from appeals.clock import Clock
+from appeals.lifecycle import AppealState, Sequenced
 from minsheng.consumer import EventConsumer
 from minsheng.db import Conn
 from minsheng.events import (
@@ -45,6 +49,21 @@ class Replay(Exception):
         self.appeal_id = appeal_id
 
 
+@dataclass(frozen=True)
+class Receipt:
+    """One appeal to receive, at the instant its request came in."""
+
+    cmd: domain.ReceiveAppeal
+    at: datetime
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Received:
+    appeal_id: str
+    view: dict[str, Any]  # as `journal.view` would read it back, without reading it
+
+
 async def receive(
     conn: Conn, cmd: domain.ReceiveAppeal, at: datetime, *, idempotency_key: str | None = None
 ) -> str:
@@ -52,12 +71,54 @@ async def receive(
 
     Raises `domain.UnknownPlace`, or `Replay` when another appeal holds the key.
     """
-    appeal, received = domain.receive(cmd, serial=await store.next_serial(conn), now=at)
-    await store.insert_appeal(conn, appeal)
-    if idempotency_key is not None:
-        owner = await store.claim_idempotency_key(conn, idempotency_key, appeal.id)
-        if owner is not None:
-            raise Replay(owner)
+    (answer,) = await receive_many(conn, [Receipt(cmd, at, idempotency_key)])
+    if isinstance(answer, Exception):
+        raise answer
+    return answer.appeal_id
+
+
+ReceiveAnswer = Received | domain.UnknownPlace | Replay
+
+
+async def receive_many(conn: Conn, receipts: Sequence[Receipt]) -> list[ReceiveAnswer]:
+    """`receive` for many appeals in one transaction, a few multi-row statements in all.
+
+    Each receipt is answered on its own: received, an unknown place, or a replay of the
+    appeal that already holds its Idempotency-Key (also one earlier in the same list).
+    """
+    answers: list[ReceiveAnswer | None] = [None] * len(receipts)
+    built: list[tuple[int, domain.Appeal, AppealReceived]] = []
+    serials = await store.next_serials(conn, len(receipts))
+    for i, (r, serial) in enumerate(zip(receipts, serials, strict=True)):
+        try:
+            built.append((i, *domain.receive(r.cmd, serial=serial, now=r.at)))
+        except domain.UnknownPlace as exc:
+            answers[i] = exc
+    claims: dict[str, str] = {}  # the first appeal of each key in the list claims it
+    for i, appeal, _ in built:
+        if (key := receipts[i].idempotency_key) is not None:
+            claims.setdefault(key, appeal.id)
+    taken = await store.claim_idempotency_keys(conn, claims) if claims else {}
+    fresh: list[tuple[int, domain.Appeal, AppealReceived]] = []
+    for i, appeal, received in built:
+        key = receipts[i].idempotency_key
+        if key is None or (claims[key] == appeal.id and key not in taken):
+            fresh.append((i, appeal, received))
+        else:
+            answers[i] = Replay(taken.get(key, claims[key]))
+    await store.insert_appeals(conn, [appeal for _, appeal, _ in fresh])
+    outcomes = [
+        (*_dispatched(received, receipts[i].at), receipts[i].at) for i, _, received in fresh
+    ]
+    events = await journal.record_many(conn, outcomes)
+    for (i, appeal, _), (state, _, at) in zip(fresh, outcomes, strict=True):
+        answers[i] = Received(appeal.id, journal.fresh_view(appeal, state, events[appeal.id], at))
+    assert all(a is not None for a in answers)
+    return cast(list[ReceiveAnswer], answers)
+
+
+def _dispatched(received: AppealReceived, at: datetime) -> tuple[AppealState, list[Sequenced]]:
+    """The new appeal, dispatched by the routing rules (派单 in the same transaction)."""
     state, emitted = lifecycle.open_appeal(received)
     unit = routing.route(
         routing_table(),
@@ -67,8 +128,7 @@ async def receive(
         community=received.community,
     )
     state, dispatched = lifecycle.dispatch(state, unit=unit, by=ROUTER, now=at)
-    await journal.record(conn, state, emitted + dispatched, at)
-    return appeal.id
+    return state, emitted + dispatched
 
 
 def consumer(clock: Clock, *, topic: str, group: str = GROUP) -> Job:

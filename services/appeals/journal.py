@@ -8,14 +8,16 @@ the emitted events describe.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from appeals import store, timer_store
+from appeals.domain import Appeal
 from appeals.lifecycle import Action, AppealState, Sequenced, allowed_actions, replay
 from minsheng import outbox
 from minsheng.db import Conn
-from minsheng.events import APPEAL_EVENTS, EventData, new_event
+from minsheng.events import APPEAL_EVENTS, CloudEvent, EventData, new_event
 from minsheng.topics import APPEALS
 
 SOURCE = "minsheng/appeals"
@@ -26,14 +28,25 @@ _MODELS: dict[str, type[EventData]] = {model.event_type(): model for model in AP
 async def record(conn: Conn, state: AppealState, emitted: list[Sequenced], now: datetime) -> None:
     """Appends each event (outbox and history), saves the state it led to, and keeps its
     supervision timers in step (`timer_store.schedule`)."""
-    for item in emitted:
-        event = new_event(
-            item.data, subject=state.id, sequence=item.sequence, source=SOURCE, time=now
+    await record_many(conn, [(state, emitted, now)])
+
+
+async def record_many(
+    conn: Conn, outcomes: Sequence[tuple[AppealState, list[Sequenced], datetime]]
+) -> dict[str, list[CloudEvent]]:
+    """`record` for several appeals, one statement per table; returns each one's events."""
+    events: dict[str, list[CloudEvent]] = {}
+    for state, emitted, now in outcomes:
+        events.setdefault(state.id, []).extend(
+            new_event(item.data, subject=state.id, sequence=item.sequence, source=SOURCE, time=now)
+            for item in emitted
         )
-        await outbox.append(conn, APPEALS, event)
-        await store.append_history(conn, event)
-    await store.save_state(conn, state, now)
-    await timer_store.schedule(conn, state)
+    written = [event for mine in events.values() for event in mine]
+    await outbox.append_many(conn, APPEALS, written)
+    await store.append_history(conn, written)
+    await store.save_states(conn, [(state, now) for state, _, now in outcomes])
+    await timer_store.schedule(conn, [state for state, _, _ in outcomes])
+    return events
 
 
 def state_of(entries: list[dict[str, Any]]) -> AppealState:
@@ -61,3 +74,42 @@ async def view(conn: Conn, appeal_id: str) -> dict[str, Any] | None:
 def offered_actions(state: AppealState) -> list[Action]:
     """The allowed actions a client can ask for over HTTP."""
     return [action for action in allowed_actions(state) if action not in AUTOMATIC]
+
+
+def fresh_view(
+    appeal: Appeal, state: AppealState, events: list[CloudEvent], now: datetime
+) -> dict[str, Any]:
+    """What `view` reads back right after the appeal was received, built from memory."""
+    c = appeal.command
+    return {
+        "id": appeal.id,
+        "status": state.status,
+        "sequence": state.sequence,
+        "title": c.title,
+        "description": c.description,
+        "category": c.category,
+        "district": c.district,
+        "street": c.street,
+        "community": c.community,
+        "channel": c.channel,
+        "contact_ref": appeal.contact_ref,
+        "received_at": _utc(appeal.received_at),
+        "deadline": _utc(state.deadline),
+        "unit": state.unit,
+        "assisting_units": list(state.assisting_units),
+        "resolved_at": _utc(state.resolved_at),
+        "on_time": state.on_time,
+        "rating": state.rating,
+        "outcome": state.outcome,
+        "updated_at": _utc(now),
+        "history": [
+            {"sequence": e.sequence, "type": e.type, "data": e.data, "time": _utc(e.time)}
+            for e in events
+        ],
+        "allowed_actions": offered_actions(state),
+    }
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """As PostgreSQL gives timestamptz back: in UTC."""
+    return None if moment is None else moment.astimezone(UTC)

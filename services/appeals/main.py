@@ -15,7 +15,7 @@ from appeals.api_queries import build_query_router
 from appeals.clock import Clock, system_clock
 from appeals.open311 import build_open311_router
 from appeals.timers import supervision_job
-from minsheng.logs import configure_logging
+from minsheng.logs import logging_config
 from minsheng.service import Runtime, create_service_app, guards
 from minsheng.settings import Settings
 from minsheng.topics import INTAKE_APPEALS
@@ -58,12 +58,15 @@ def create_app(settings: AppealsSettings | None = None, clock: Clock = system_cl
 
 
 def run() -> None:
+    """Serves `create_app` with `MINSHENG_HTTP_WORKERS` processes (an import string, so
+    uvicorn can start several); the relay and timers are safe to run in each."""
     settings = AppealsSettings()
-    configure_logging(SERVICE, settings.log_level, settings.log_format)
     uvicorn.run(
-        create_app(settings),
+        "appeals.main:create_app",
+        factory=True,
+        workers=settings.http_workers,
         host=settings.http_host,
         port=settings.http_port,
-        log_config=None,
+        log_config=logging_config(SERVICE, settings.log_level, settings.log_format),
         access_log=False,
     )

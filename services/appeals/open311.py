@@ -27,7 +27,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from appeals import domain, intake
-from appeals.clock import now
+from appeals.clock import clock_of
 from appeals.workdays import CITY_TZ
 from minsheng import auth
 from minsheng.db import Conn
@@ -89,7 +89,7 @@ def build_open311_router(pool: Any) -> APIRouter:
         await _authorise(db, fields.get("api_key"), SUBMITTERS)
         cmd = _command(fields)
         async with db.acquire() as conn, conn.transaction():
-            appeal_id = await intake.receive(conn, cmd, now(request))
+            appeal_id = await intake.receive(conn, cmd, clock_of(request))
             deadline = await conn.fetchval("SELECT deadline FROM appeals WHERE id = $1", appeal_id)
         notice = f"受理编号 {appeal_id}; expected by {_w3c(deadline)}"
         return [{"service_request_id": appeal_id, "service_notice": notice, "account_id": None}]
@@ -103,7 +103,7 @@ def build_open311_router(pool: Any) -> APIRouter:
         async with db.acquire() as conn:
             if ids:  # the specification: other parameters are then ignored
                 return await _requests(conn, "a.id = ANY($1::text[])", ids)
-            at = now(request)
+            at = clock_of(request)
             end = _date(query.get("end_date"), "end_date") or at
             start = _date(query.get("start_date"), "start_date") or end - DEFAULT_WINDOW
             codes, statuses = _list(query.get("service_code")), _list(query.get("status"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,47 +19,58 @@ APPEAL_COLUMNS = """id, status, sequence, title, description, category, district
     rating, outcome, updated_at"""
 
 
-async def next_serial(conn: Conn) -> int:
-    value = await conn.fetchval("SELECT nextval('appeal_number')")
-    return int(value)
+async def next_serials(conn: Conn, n: int) -> list[int]:
+    rows = await conn.fetch("SELECT nextval('appeal_number') FROM generate_series(1, $1)", n)
+    return [int(r[0]) for r in rows]
 
 
-async def insert_appeal(conn: Conn, appeal: Appeal) -> None:
-    c = appeal.command
-    await conn.execute(
+async def insert_appeals(conn: Conn, appeals: Sequence[Appeal]) -> None:
+    await conn.executemany(
         """INSERT INTO appeals (id, status, sequence, title, description, category, district,
                                 street, community, channel, phone, contact_name, contact_ref,
                                 received_at, updated_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)""",
-        appeal.id,
-        appeal.status,
-        appeal.sequence,
-        c.title,
-        c.description,
-        c.category,
-        c.district,
-        c.street,
-        c.community,
-        c.channel,
-        c.phone,
-        c.contact_name,
-        appeal.contact_ref,
-        appeal.received_at,
+        [
+            (
+                a.id,
+                a.status,
+                a.sequence,
+                a.command.title,
+                a.command.description,
+                a.command.category,
+                a.command.district,
+                a.command.street,
+                a.command.community,
+                a.command.channel,
+                a.command.phone,
+                a.command.contact_name,
+                a.contact_ref,
+                a.received_at,
+            )
+            for a in appeals
+        ],
     )
 
 
-async def claim_idempotency_key(conn: Conn, key: str, appeal_id: str) -> str | None:
-    """Records the key for this appeal; returns the existing appeal id if the key was used."""
-    mine = await conn.fetchval(
-        """INSERT INTO idempotency_keys (key, appeal_id) VALUES ($1, $2)
-           ON CONFLICT (key) DO NOTHING RETURNING appeal_id""",
-        key,
-        appeal_id,
+async def claim_idempotency_keys(conn: Conn, claims: dict[str, str]) -> dict[str, str]:
+    """Records each key for its appeal (key -> appeal id); returns the keys already
+    used, with the appeal that holds each. Keys go in sorted order, so two transactions
+    claiming overlapping keys wait on each other instead of deadlocking."""
+    keys = sorted(claims)
+    mine = await conn.fetch(
+        """INSERT INTO idempotency_keys (key, appeal_id)
+           SELECT * FROM unnest($1::text[], $2::text[])
+           ON CONFLICT (key) DO NOTHING RETURNING key""",
+        keys,
+        [claims[k] for k in keys],
     )
-    if mine is not None:
-        return None
-    owner = await conn.fetchval("SELECT appeal_id FROM idempotency_keys WHERE key = $1", key)
-    return str(owner)
+    taken = set(keys) - {r["key"] for r in mine}
+    if not taken:
+        return {}
+    rows = await conn.fetch(
+        "SELECT key, appeal_id FROM idempotency_keys WHERE key = ANY($1::text[])", list(taken)
+    )
+    return {r["key"]: r["appeal_id"] for r in rows}
 
 
 async def get_appeal(conn: Conn | asyncpg.Pool, appeal_id: str) -> dict[str, Any] | None:
@@ -82,35 +94,38 @@ async def history(conn: Conn | asyncpg.Pool, appeal_id: str) -> list[dict[str, A
     return [{**dict(r), "data": json.loads(r["data"])} for r in rows]
 
 
-async def append_history(conn: Conn, event: CloudEvent) -> None:
-    await conn.execute(
+async def append_history(conn: Conn, events: Sequence[CloudEvent]) -> None:
+    await conn.executemany(
         """INSERT INTO appeal_events (appeal_id, sequence, type, data, time, event_id)
            VALUES ($1, $2, $3, $4, $5, $6)""",
-        event.subject,
-        event.sequence,
-        event.type,
-        json.dumps(event.data, ensure_ascii=False),
-        event.time,
-        event.id,
+        [
+            (e.subject, e.sequence, e.type, json.dumps(e.data, ensure_ascii=False), e.time, e.id)
+            for e in events
+        ],
     )
 
 
-async def save_state(conn: Conn, state: AppealState, now: datetime) -> None:
-    """Projects the lifecycle state onto the appeal's columns."""
-    await conn.execute(
+async def save_states(conn: Conn, states: Sequence[tuple[AppealState, datetime]]) -> None:
+    """Projects the lifecycle states onto the appeals' columns."""
+    await conn.executemany(
         """UPDATE appeals SET status = $2, sequence = $3, deadline = $4, unit = $5,
                   assisting_units = $6, resolved_at = $7, on_time = $8, rating = $9,
                   outcome = $10, updated_at = $11
            WHERE id = $1""",
-        state.id,
-        state.status,
-        state.sequence,
-        state.deadline,
-        state.unit,
-        list(state.assisting_units),
-        state.resolved_at,
-        state.on_time,
-        state.rating,
-        state.outcome,
-        now,
+        [
+            (
+                state.id,
+                state.status,
+                state.sequence,
+                state.deadline,
+                state.unit,
+                list(state.assisting_units),
+                state.resolved_at,
+                state.on_time,
+                state.rating,
+                state.outcome,
+                now,
+            )
+            for state, now in states
+        ],
     )

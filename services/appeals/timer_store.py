@@ -8,6 +8,7 @@ otherwise, or for an older deadline, the unfired rows are gone. Fired rows are k
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,26 +25,27 @@ class Timer:
     deadline: datetime
 
 
-async def schedule(conn: Conn, state: AppealState, rules: SupervisionRules = DEFAULT_RULES) -> None:
-    """Makes the appeal's unfired timers those of its current state (same transaction)."""
-    live = state.deadline if "escalate" in allowed_actions(state) else None
-    await conn.execute(
+async def schedule(
+    conn: Conn, states: Sequence[AppealState], rules: SupervisionRules = DEFAULT_RULES
+) -> None:
+    """Makes each appeal's unfired timers those of its current state (same transaction)."""
+    live = {s.id: s.deadline if "escalate" in allowed_actions(s) else None for s in states}
+    await conn.executemany(
         """DELETE FROM supervision_timers
            WHERE appeal_id = $1 AND fired_at IS NULL AND deadline IS DISTINCT FROM $2""",
-        state.id,
-        live,
+        list(live.items()),
     )
-    if live is None:
-        return
-    times = escalation_times(state.clock_start, live, rules)
+    rows = [
+        (state.id, level, deadline, due)
+        for state in states
+        if (deadline := live[state.id]) is not None
+        for level, due in escalation_times(state.clock_start, deadline, rules).items()
+        if level not in state.escalations
+    ]
     await conn.executemany(
         """INSERT INTO supervision_timers (appeal_id, level, deadline, due_at)
            VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING""",
-        [
-            (state.id, level, live, due)
-            for level, due in times.items()
-            if level not in state.escalations
-        ],
+        rows,
     )
 
 

@@ -69,4 +69,4 @@ async def _backfill(pool: asyncpg.Pool) -> None:
             async with conn.transaction():
                 state = await journal.load_state(conn, appeal_id)
                 if state is not None:
-                    await timer_store.schedule(conn, state)
+                    await timer_store.schedule(conn, [state])

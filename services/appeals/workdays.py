@@ -19,12 +19,23 @@ The rules, chosen once here so every deadline and reminder agrees:
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar  # type: ignore[import-untyped]
 
+from minsheng.reference import calendar_supplement
+
 CITY_TZ = ZoneInfo("Asia/Shanghai")
+SATURDAY = 5
+# Statutory holidays on fixed dates (全国年节及纪念日放假办法, 2025): New Year's Day,
+# Labour Day, National Day. The lunar ones and the 调休 swaps come only with the
+# published calendar.
+FIXED_HOLIDAYS = {(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)}
+LAST_KNOWN_YEAR = max(day.year for day in chinese_calendar.holidays)
+log = logging.getLogger(__name__)
 ONE_DAY = timedelta(days=1)
 
 
@@ -36,12 +47,34 @@ class CalendarUnknown(ValueError):
         self.day = day
 
 
+@cache
 def is_working_day(day: date) -> bool:
-    """True on ordinary weekdays and adjusted working weekends, false on holidays."""
+    """True on ordinary weekdays and adjusted working weekends, false on holidays.
+
+    Cached: deadlines and reminders ask about the same few weeks over and over. A year
+    after the package's last one comes from `calendar.yaml`, or is provisionally
+    Monday-Friday without the fixed-date holidays (logged once), so intake never stops
+    when the year turns.
+    """
     try:
         return bool(chinese_calendar.is_workday(day))
     except NotImplementedError as exc:  # the library's answer for an unknown year
-        raise CalendarUnknown(day) from exc
+        if day.year <= LAST_KNOWN_YEAR:
+            raise CalendarUnknown(day) from exc
+    official = calendar_supplement().get(day.year)
+    if official is None:
+        _warn_provisional(day.year)
+        return day.weekday() < SATURDAY and (day.month, day.day) not in FIXED_HOLIDAYS
+    return day in official.workdays or (day.weekday() < SATURDAY and day not in official.holidays)
+
+
+@cache
+def _warn_provisional(year: int) -> None:
+    log.warning(
+        "the official holiday calendar of %s is not known yet: counting Monday-Friday; "
+        "add it to minsheng/reference/calendar.yaml or upgrade chinesecalendar",
+        year,
+    )
 
 
 def require_aware(moment: datetime) -> datetime:

@@ -4,6 +4,7 @@ handling units and the routing rules that pick a unit for an appeal."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,25 @@ def places() -> Places:
             for d in doc["districts"]
         }
     )
+
+
+@dataclass(frozen=True)
+class CalendarYear:
+    """A year's official exceptions to Monday-Friday (see calendar.yaml)."""
+
+    holidays: frozenset[date]
+    workdays: frozenset[date]
+
+
+@cache
+def calendar_supplement() -> dict[int, CalendarYear]:
+    years = _load("calendar.yaml").get("years") or {}
+    return {
+        int(year): CalendarYear(
+            frozenset(days.get("holidays") or ()), frozenset(days.get("workdays") or ())
+        )
+        for year, days in years.items()
+    }
 
 
 @cache

@@ -126,6 +126,39 @@ async def test_concurrent_posts_with_one_idempotency_key_create_one_appeal(
     assert len(await outbox_rows(client)) == 2  # received and dispatched, once
 
 
+async def test_concurrent_receipts_share_transactions_yet_each_gets_its_own_answer(
+    client: httpx.AsyncClient,
+) -> None:
+    """Plain, keyed (each key twice) and unknown-place POSTs at once, so batches mix them:
+    every 201 is exactly what GET reads back, each key makes one appeal, and a bad place
+    in a batch spoils nothing else."""
+    plain = [client.post("/v1/appeals", json={**APPEAL, "title": f"t{i}"}) for i in range(10)]
+    keyed = [
+        client.post(
+            "/v1/appeals", json={**APPEAL, "title": f"k{i}"}, headers={"Idempotency-Key": f"k{i}"}
+        )
+        for i in range(10)
+        for _ in range(2)
+    ]
+    unknown = [
+        client.post("/v1/appeals", json={**APPEAL, "street": "不存在街道"}) for _ in range(5)
+    ]
+    responses = await asyncio.gather(*plain, *keyed, *unknown)
+    plain_r, keyed_r, unknown_r = responses[:10], responses[10:30], responses[30:]
+    assert [r.status_code for r in unknown_r] == [422] * 5
+    assert [r.status_code for r in plain_r] == [201] * 10
+    for first, second in zip(keyed_r[::2], keyed_r[1::2], strict=True):
+        assert sorted([first.status_code, second.status_code]) == [200, 201]
+        assert first.json()["id"] == second.json()["id"]
+    created = [r for r in responses if r.status_code == 201]
+    assert len({r.json()["id"] for r in created}) == 20
+    for response in created:
+        assert (await client.get(response.headers["location"])).json() == response.json()
+    rows = await outbox_rows(client)
+    assert len(rows) == 2 * 20
+    assert {r["aggregate_id"] for r in rows} == {r.json()["id"] for r in created}
+
+
 async def test_health_readiness_and_metrics(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).json()["status"] == "ok"
     ready = await client.get("/readyz")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from appeals import workdays
 from appeals.workdays import (
     CITY_TZ,
     CalendarUnknown,
@@ -21,6 +22,7 @@ from appeals.workdays import (
     working_days_between,
     working_time,
 )
+from minsheng.reference import CalendarYear
 
 MONDAY = datetime(2019, 9, 30, 9, 0, tzinfo=CITY_TZ)  # the day before National Day
 HOLIDAY = datetime(2019, 10, 1, 10, 0, tzinfo=CITY_TZ)
@@ -85,12 +87,41 @@ def test_negative_limits_and_naive_times_are_refused() -> None:
         add_working_days(datetime(2019, 9, 30, 9), 3)
 
 
-@pytest.mark.parametrize("year", [1999, 2099])
-def test_years_the_calendar_does_not_cover(year: int) -> None:
-    with pytest.raises(CalendarUnknown, match=str(year)):
-        add_working_days(datetime(year, 6, 1, tzinfo=CITY_TZ), 3)
+def test_years_before_the_calendar_are_refused() -> None:
+    with pytest.raises(CalendarUnknown, match="1999"):
+        add_working_days(datetime(1999, 6, 1, tzinfo=CITY_TZ), 3)
     with pytest.raises(CalendarUnknown):
-        is_working_day(date(year, 6, 1))
+        is_working_day(date(1999, 6, 1))
+
+
+def test_a_year_after_the_calendar_counts_weekdays_without_fixed_holidays(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    year = workdays.LAST_KNOWN_YEAR + 7  # stays unpublished however the package moves on
+    workdays.is_working_day.cache_clear()
+    workdays._warn_provisional.cache_clear()
+    assert is_working_day(date(year, 6, 4)) == (date(year, 6, 4).weekday() < 5)
+    assert not is_working_day(date(year, 10, 1))
+    assert not is_working_day(date(year, 1, 1))
+    thursday = next(date(year, 3, d) for d in range(1, 8) if date(year, 3, d).weekday() == 3)
+    deadline = add_working_days(datetime.combine(thursday, time(9), CITY_TZ), 3)
+    assert deadline.date() == thursday + timedelta(days=5)  # Fri, Mon, Tue
+    assert f"holiday calendar of {year} is not known yet" in caplog.text
+
+
+def test_a_published_year_added_to_calendar_yaml_is_exact(monkeypatch: pytest.MonkeyPatch) -> None:
+    year = workdays.LAST_KNOWN_YEAR + 3
+    saturday = next(date(year, 2, d) for d in range(1, 8) if date(year, 2, d).weekday() == 5)
+    monday = saturday + timedelta(days=2)
+    official = CalendarYear(holidays=frozenset({monday}), workdays=frozenset({saturday}))
+    monkeypatch.setattr(workdays, "calendar_supplement", lambda: {year: official})
+    workdays.is_working_day.cache_clear()
+    try:
+        assert is_working_day(saturday)
+        assert not is_working_day(monday)
+        assert is_working_day(monday + timedelta(days=1))
+    finally:
+        workdays.is_working_day.cache_clear()
 
 
 def test_next_working_day() -> None:
