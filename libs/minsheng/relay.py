@@ -51,6 +51,7 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._last_cleanup = 0.0
         self._producer: AIOKafkaProducer | None = None
+        self._last_report = float("-inf")
 
     async def run(self) -> None:
         """Runs until cancelled; survives database and broker outages by retrying."""
@@ -79,7 +80,10 @@ class OutboxRelay:
                 self._wake.clear()
                 while await self.drain(conn) == self.batch_size:
                     pass
-                await self._report_backlog(conn)
+                now = asyncio.get_running_loop().time()
+                if now - self._last_report >= self.poll_interval:  # not on every commit
+                    self._last_report = now
+                    await self._report_backlog(conn)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval)
         finally:

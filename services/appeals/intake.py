@@ -106,11 +106,17 @@ async def receive_many(conn: Conn, receipts: Sequence[Receipt]) -> list[ReceiveA
             fresh.append((i, appeal, received))
         else:
             answers[i] = Replay(taken.get(key, claims[key]))
-    await store.insert_appeals(conn, [appeal for _, appeal, _ in fresh])
     outcomes = [
         (*_dispatched(received, receipts[i].at), receipts[i].at) for i, _, received in fresh
     ]
-    events = await journal.record_many(conn, outcomes)
+    await store.insert_appeals(
+        conn,
+        [
+            (appeal, state, at)
+            for (_, appeal, _), (state, _, at) in zip(fresh, outcomes, strict=True)
+        ],
+    )
+    events = await journal.record_many(conn, outcomes, created=True)
     for (i, appeal, _), (state, _, at) in zip(fresh, outcomes, strict=True):
         answers[i] = Received(appeal.id, journal.fresh_view(appeal, state, events[appeal.id], at))
     assert all(a is not None for a in answers)

@@ -32,9 +32,15 @@ async def record(conn: Conn, state: AppealState, emitted: list[Sequenced], now: 
 
 
 async def record_many(
-    conn: Conn, outcomes: Sequence[tuple[AppealState, list[Sequenced], datetime]]
+    conn: Conn,
+    outcomes: Sequence[tuple[AppealState, list[Sequenced], datetime]],
+    *,
+    created: bool = False,
 ) -> dict[str, list[CloudEvent]]:
-    """`record` for several appeals, one statement per table; returns each one's events."""
+    """`record` for several appeals, one statement per table; returns each one's events.
+
+    `created`: the appeals were just inserted with these states (`store.insert_appeals`),
+    so there is no row to update and no earlier timer to drop."""
     events: dict[str, list[CloudEvent]] = {}
     for state, emitted, now in outcomes:
         events.setdefault(state.id, []).extend(
@@ -44,8 +50,9 @@ async def record_many(
     written = [event for mine in events.values() for event in mine]
     await outbox.append_many(conn, APPEALS, written)
     await store.append_history(conn, written)
-    await store.save_states(conn, [(state, now) for state, _, now in outcomes])
-    await timer_store.schedule(conn, [state for state, _, _ in outcomes])
+    if not created:
+        await store.save_states(conn, [(state, now) for state, _, now in outcomes])
+    await timer_store.schedule(conn, [state for state, _, _ in outcomes], created=created)
     return events
 
 

@@ -24,17 +24,20 @@ async def next_serials(conn: Conn, n: int) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
-async def insert_appeals(conn: Conn, appeals: Sequence[Appeal]) -> None:
+async def insert_appeals(
+    conn: Conn, appeals: Sequence[tuple[Appeal, AppealState, datetime]]
+) -> None:
+    """New appeals with the state their first events led to (no UPDATE right after)."""
     await conn.executemany(
-        """INSERT INTO appeals (id, status, sequence, title, description, category, district,
-                                street, community, channel, phone, contact_name, contact_ref,
-                                received_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)""",
+        """INSERT INTO appeals (id, title, description, category, district, street, community,
+                                channel, phone, contact_name, contact_ref, received_at,
+                                status, sequence, deadline, unit, assisting_units,
+                                resolved_at, on_time, rating, outcome, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+                   $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)""",
         [
             (
                 a.id,
-                a.status,
-                a.sequence,
                 a.command.title,
                 a.command.description,
                 a.command.category,
@@ -46,8 +49,9 @@ async def insert_appeals(conn: Conn, appeals: Sequence[Appeal]) -> None:
                 a.command.contact_name,
                 a.contact_ref,
                 a.received_at,
+                *_state_columns(state, now),
             )
-            for a in appeals
+            for a, state, now in appeals
         ],
     )
 
@@ -112,20 +116,20 @@ async def save_states(conn: Conn, states: Sequence[tuple[AppealState, datetime]]
                   assisting_units = $6, resolved_at = $7, on_time = $8, rating = $9,
                   outcome = $10, updated_at = $11
            WHERE id = $1""",
-        [
-            (
-                state.id,
-                state.status,
-                state.sequence,
-                state.deadline,
-                state.unit,
-                list(state.assisting_units),
-                state.resolved_at,
-                state.on_time,
-                state.rating,
-                state.outcome,
-                now,
-            )
-            for state, now in states
-        ],
+        [(state.id, *_state_columns(state, now)) for state, now in states],
+    )
+
+
+def _state_columns(state: AppealState, now: datetime) -> tuple[Any, ...]:
+    return (
+        state.status,
+        state.sequence,
+        state.deadline,
+        state.unit,
+        list(state.assisting_units),
+        state.resolved_at,
+        state.on_time,
+        state.rating,
+        state.outcome,
+        now,
     )

@@ -26,15 +26,21 @@ class Timer:
 
 
 async def schedule(
-    conn: Conn, states: Sequence[AppealState], rules: SupervisionRules = DEFAULT_RULES
+    conn: Conn,
+    states: Sequence[AppealState],
+    rules: SupervisionRules = DEFAULT_RULES,
+    *,
+    created: bool = False,
 ) -> None:
-    """Makes each appeal's unfired timers those of its current state (same transaction)."""
+    """Makes each appeal's unfired timers those of its current state (same transaction);
+    `created` appeals have none yet."""
     live = {s.id: s.deadline if "escalate" in allowed_actions(s) else None for s in states}
-    await conn.executemany(
-        """DELETE FROM supervision_timers
-           WHERE appeal_id = $1 AND fired_at IS NULL AND deadline IS DISTINCT FROM $2""",
-        list(live.items()),
-    )
+    if not created:
+        await conn.executemany(
+            """DELETE FROM supervision_timers
+               WHERE appeal_id = $1 AND fired_at IS NULL AND deadline IS DISTINCT FROM $2""",
+            list(live.items()),
+        )
     rows = [
         (state.id, level, deadline, due)
         for state in states
