@@ -78,6 +78,11 @@ class ProjectMilestone(ProjectEvent):
     progress: Progress
     new_due: date | None = Field(default=None, description="Set when status is rescheduled.")
     reason: Reason | None = Field(default=None, description="Why missed, at risk or rescheduled.")
+    approved_by: str | None = Field(
+        default=None,
+        min_length=1,
+        description="The supervisor who approved a reschedule; set when status is rescheduled.",
+    )
 
 
 class ProjectProgressReported(ProjectEvent):

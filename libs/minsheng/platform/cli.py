@@ -23,7 +23,7 @@ from minsheng.platform.services import ServiceProcess
 from minsheng.settings import Settings
 from minsheng.topics import ensure_topics
 
-SERVICES = (("appeals", 8001), ("analytics", 8004))
+SERVICES = (("appeals", 8001), ("projects", 8002), ("analytics", 8004))
 
 
 def dev_key(data_dir: Path) -> str:
@@ -87,7 +87,9 @@ async def up(settings: Settings) -> int:
 
 
 def _banner(services: list[ServiceProcess], key: str, db: str, kafka: str, took: float) -> None:
-    appeals = services[0].url
+    appeals, projects = (
+        next(s.url for s in services if s.name == n) for n in ("appeals", "projects")
+    )
     lines = [
         "",
         f"Minsheng is up (in {took:.0f}s). Ctrl-C stops everything; data stays in .data/.",
@@ -105,6 +107,8 @@ def _banner(services: list[ServiceProcess], key: str, db: str, kafka: str, took:
         '       -d \'{"title": "路灯不亮", "category": "complaint",'
         ' "district": "洮北区", "channel": "app"}\'',
         "  curl -s http://127.0.0.1:8004/metrics | grep minsheng_appeals_received_total",
+        f"  minsheng-projects-load-2019 --url {projects} --key {key}",
+        f"  curl -s '{projects}/v1/ledger?year=2019' -H 'Authorization: Bearer {key}'",
         "",
     ]
     print("\n".join(lines), flush=True)

@@ -6,11 +6,14 @@ import asyncio
 import socket
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
+from minsheng import auth
 from minsheng.events import AppealReceived, CloudEvent, new_event
 
 T = TypeVar("T")
@@ -91,3 +94,29 @@ def sample_appeal_event(subject: str, sequence: int, district: str = "洮北区"
         received_at=datetime.now(UTC),
     )
     return new_event(data, subject=subject, sequence=sequence, source="minsheng/tests")
+
+
+@dataclass
+class FakeClock:
+    """A clock a test moves by hand; installed as an app's clock (`app.state.clock`)."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+async def grant_key(
+    pool: asyncpg.Pool, role: auth.Role, unit: str | None = None, name: str = ""
+) -> dict[str, str]:
+    """Registers a fresh API key in a service's database; returns its Authorization header."""
+    key = auth.new_key()
+    async with pool.acquire() as conn:
+        await auth.register_key(
+            conn, key, name=name or f"{role} {unit or ''}", role=role, unit=unit
+        )
+    return {"Authorization": f"Bearer {key}"}

@@ -1,0 +1,481 @@
+"""A secretary project's life as a pure state machine: decide, then evolve.
+
+Each action checks the state, *decides* the events (payloads from the catalogue) and
+folds them through `apply`, the one *evolve* function, so the state is by construction a
+replay of what it emitted and every event gets the next gapless sequence (ProjectClaimed
+is 1). No I/O here: the journal stores, the API and the timers call in.
+
+    claimed --progress | milestone (not missed)--> in_progress --complete--> completed
+    completed --verify passed--> verified;  completed --verify failed--> in_progress
+    claimed, in_progress, completed: flag (通报 once, 约谈 any number of times)
+    completed, verified: evaluate (residents' 满意度)
+
+Milestones (挂图作战) go pending -> reached | at_risk | missed | rescheduled; a reschedule
+needs a reason and a supervisor's approval and moves the due date, after which the
+milestone can be missed again against the new date. Progress is the larger of the latest
+report and the milestones' roll-up (weighted share of reached milestones); a completed
+project is at 100 until a failed verification sends it back.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import Any, Literal, get_args
+
+from minsheng import aggregate
+from minsheng.aggregate import Sequenced
+from minsheng.clock import local_day, require_aware
+from minsheng.events import (
+    EventData,
+    ProjectClaimed,
+    ProjectCompleted,
+    ProjectFlagged,
+    ProjectMilestone,
+    ProjectProgressReported,
+    ProjectVerified,
+    SatisfactionRecorded,
+)
+from minsheng.events.projects import (
+    FlagKind,
+    MilestoneStatus,
+    VerificationMethod,
+    VerificationResult,
+)
+from minsheng.events.satisfaction import DissatisfactionReason, Rating, SatisfactionChannel
+
+Status = Literal["claimed", "in_progress", "completed", "verified"]
+Action = Literal["milestone", "progress", "complete", "verify", "evaluate", "flag"]
+Phase = Literal["pending", "reached", "missed", "at_risk", "rescheduled"]
+STATUSES: tuple[Status, ...] = get_args(Status)
+ACTIONS: tuple[Action, ...] = get_args(Action)
+OPEN: tuple[Status, ...] = ("claimed", "in_progress")  # not yet done: timers watch these
+
+_BY_STATUS: dict[Status, tuple[Action, ...]] = {
+    "claimed": ("milestone", "progress", "flag"),
+    "in_progress": ("milestone", "progress", "complete", "flag"),
+    "completed": ("verify", "evaluate", "flag"),
+    "verified": ("evaluate",),
+}
+# What a milestone may become from each phase; reached is final.
+_MILESTONE_MOVES: dict[Phase, tuple[MilestoneStatus, ...]] = {
+    "pending": ("reached", "missed", "at_risk", "rescheduled"),
+    "at_risk": ("reached", "missed", "rescheduled"),
+    "rescheduled": ("reached", "missed", "at_risk", "rescheduled"),
+    "missed": ("reached", "rescheduled"),
+    "reached": (),
+}
+
+
+class LifecycleError(Exception):
+    """Base of the refusals the API answers with problem+json."""
+
+
+class IllegalTransition(LifecycleError):
+    """The action is not possible in the project's current state (409)."""
+
+    def __init__(self, status: Status, action: str, allowed: list[Action]) -> None:
+        super().__init__(
+            f"cannot {action} a project that is {status}; allowed: {', '.join(allowed) or 'none'}"
+        )
+        self.status, self.action, self.allowed = status, action, allowed
+
+
+class Conflict(LifecycleError):
+    """The state refuses this particular change, though it allows the action (409)."""
+
+
+class MilestoneConflict(Conflict):
+    """The milestone cannot take that status from the one it has (409)."""
+
+    def __init__(self, milestone: MilestoneState, wanted: str) -> None:
+        allowed = _MILESTONE_MOVES[milestone.status]
+        super().__init__(
+            f"milestone {milestone.milestone_id} is {milestone.status}, cannot become {wanted};"
+            f" allowed: {', '.join(allowed) or 'none'}"
+        )
+        self.milestone, self.allowed = milestone, allowed
+
+
+class CommandRejected(LifecycleError):
+    """The action fits the state, but not with these arguments or at this time (422)."""
+
+
+@dataclass(frozen=True)
+class MilestoneState:
+    milestone_id: str
+    title: str
+    due: date
+    weight: float
+    status: Phase = "pending"
+
+
+@dataclass(frozen=True)
+class ProjectState:
+    """What the rules need to know about one project; rebuilt by replaying its events."""
+
+    id: str
+    district: str
+    level: str
+    year: int
+    unit: str
+    planned_start: date
+    planned_end: date
+    milestones: tuple[MilestoneState, ...] = ()
+    status: Status = "claimed"
+    sequence: int = 1
+    reported: int | None = None  # the latest progress report, if any
+    completed_on: date | None = None
+    on_time: bool | None = None
+    flags: tuple[FlagKind, ...] = ()
+    verifications: tuple[VerificationResult, ...] = ()
+    ratings: tuple[Rating, ...] = ()
+    history: tuple[str, ...] = ("ProjectClaimed",)
+
+    @property
+    def progress(self) -> int:
+        if self.status in ("completed", "verified"):
+            return 100
+        return max(self.reported or 0, rollup(self.milestones))
+
+    def milestone(self, milestone_id: str) -> MilestoneState:
+        for m in self.milestones:
+            if m.milestone_id == milestone_id:
+                return m
+        valid = ", ".join(m.milestone_id for m in self.milestones) or "none"
+        raise CommandRejected(f"no milestone {milestone_id}; valid: {valid}")
+
+
+Outcome = tuple[ProjectState, list[Sequenced]]
+
+
+def rollup(milestones: Iterable[MilestoneState]) -> int:
+    """Weighted share of reached milestones, 0-100, rounded down: 100 only when all are."""
+    items = list(milestones)
+    total = sum(m.weight for m in items)
+    if not items or total <= 0:
+        return 0
+    reached = sum(m.weight for m in items if m.status == "reached")
+    return 100 if reached == total else min(99, math.floor(100 * reached / total))
+
+
+# -- evolve ------------------------------------------------------------------------------
+
+
+def apply(state: ProjectState | None, data: EventData) -> ProjectState:
+    """Evolve: the state after one more event. Never refuses a valid history."""
+    if state is None:
+        if not isinstance(data, ProjectClaimed):
+            raise ValueError(f"a project's history starts with ProjectClaimed, not {data}")
+        return ProjectState(
+            id=data.project_id,
+            district=data.district,
+            level=data.level,
+            year=data.year,
+            unit=data.unit,
+            planned_start=data.planned_start,
+            planned_end=data.planned_end,
+            milestones=tuple(
+                MilestoneState(m.milestone_id, m.title, m.due, m.weight) for m in data.milestones
+            ),
+        )
+    if isinstance(data, SatisfactionRecorded):
+        subject = data.subject_id if data.subject_type == "project" else None
+    else:
+        subject = getattr(data, "project_id", None)
+    if subject != state.id or isinstance(data, ProjectClaimed):
+        raise ValueError(f"{data.event_name} for {subject} does not follow project {state.id}")
+    return replace(
+        state,
+        sequence=state.sequence + 1,
+        history=(*state.history, data.event_name),
+        **_changes(state, data),
+    )
+
+
+def _started(state: ProjectState) -> Status:
+    return "in_progress" if state.status == "claimed" else state.status
+
+
+def _changes(state: ProjectState, data: EventData) -> dict[str, Any]:
+    match data:
+        case ProjectMilestone():
+            milestones = tuple(
+                replace(m, status=data.status, due=data.new_due or m.due)
+                if m.milestone_id == data.milestone_id
+                else m
+                for m in state.milestones
+            )
+            status = state.status if data.status == "missed" else _started(state)
+            return {"milestones": milestones, "status": status}
+        case ProjectProgressReported():
+            return {"reported": data.progress, "status": _started(state)}
+        case ProjectCompleted():
+            return {
+                "status": "completed",
+                "completed_on": data.completed_on,
+                "on_time": data.on_time,
+            }
+        case ProjectVerified():
+            verifications = (*state.verifications, data.result)
+            if data.result == "passed":
+                return {"status": "verified", "verifications": verifications}
+            return {
+                "status": "in_progress",
+                "verifications": verifications,
+                "completed_on": None,
+                "on_time": None,
+            }
+        case ProjectFlagged():
+            return {"flags": (*state.flags, data.kind)}
+        case SatisfactionRecorded():
+            return {"ratings": (*state.ratings, data.rating)}
+    raise ValueError(f"{data.event_name} is not a project event")
+
+
+def replay(events: Iterable[EventData]) -> ProjectState:
+    """The state of a project from its whole history, ProjectClaimed first."""
+    return aggregate.replay(apply, events)
+
+
+def _commit(state: ProjectState, events: list[EventData]) -> Outcome:
+    return aggregate.commit(apply, state, events)
+
+
+# -- what may happen ---------------------------------------------------------------------
+
+
+def allowed_actions(state: ProjectState) -> list[Action]:
+    """The actions the current state allows: the API names them in a 409."""
+    return list(_BY_STATUS[state.status])
+
+
+def _check(state: ProjectState, action: Action) -> None:
+    if action not in (allowed := allowed_actions(state)):
+        raise IllegalTransition(state.status, action, allowed)
+
+
+def _text(value: str | None, what: str) -> str:
+    if value is None or not value.strip():
+        raise CommandRejected(f"{what} is required")
+    return value
+
+
+def _keys(state: ProjectState) -> dict[str, Any]:
+    return {
+        "project_id": state.id,
+        "district": state.district,
+        "level": state.level,
+        "year": state.year,
+    }
+
+
+# -- decide: one function per action -----------------------------------------------------
+
+
+def claim(claimed: ProjectClaimed) -> Outcome:
+    """年初立账: the new project's state and its first event (sequence 1)."""
+    if claimed.planned_end < claimed.planned_start:
+        raise CommandRejected("planned_end is before planned_start")
+    if not claimed.planned_start.year <= claimed.year <= claimed.planned_end.year:
+        raise CommandRejected(f"a {claimed.year} project must run during {claimed.year}")
+    ids = [m.milestone_id for m in claimed.milestones]
+    if len(set(ids)) != len(ids):
+        raise CommandRejected("milestone ids repeat")
+    for m in claimed.milestones:
+        if not claimed.planned_start <= m.due <= claimed.planned_end:
+            raise CommandRejected(
+                f"milestone {m.milestone_id} is due {m.due}, outside the planned"
+                f" {claimed.planned_start} to {claimed.planned_end}"
+            )
+    return apply(None, claimed), [Sequenced(1, claimed)]
+
+
+def report_progress(
+    state: ProjectState, *, progress: int, now: datetime, note: str = ""
+) -> Outcome:
+    """随时查账: a report between milestones; it cannot undo milestones already reached."""
+    _check(state, "progress")
+    require_aware(now)
+    floor = rollup(state.milestones)
+    if progress < floor:
+        raise CommandRejected(f"progress {progress} is below the {floor} its milestones reach")
+    return _commit(state, [ProjectProgressReported(**_keys(state), progress=progress, note=note)])
+
+
+def milestone(
+    state: ProjectState,
+    *,
+    milestone_id: str,
+    status: MilestoneStatus,
+    now: datetime,
+    reason: str | None = None,
+    new_due: date | None = None,
+    approved_by: str | None = None,
+) -> Outcome:
+    """挂图作战: reached, at risk (why), missed (only after its due day), or rescheduled
+    (why, to a later day not in the past, with the approving supervisor)."""
+    _check(state, "milestone")
+    current = state.milestone(milestone_id)
+    if status not in _MILESTONE_MOVES[current.status]:
+        raise MilestoneConflict(current, status)
+    today = local_day(now)
+    if (new_due is not None or approved_by is not None) != (status == "rescheduled"):
+        raise CommandRejected("new_due and approved_by are given exactly for a reschedule")
+    if status == "missed" and today <= current.due:
+        raise CommandRejected(f"milestone {milestone_id} is due {current.due}; not missed yet")
+    if status in ("at_risk", "missed", "rescheduled"):
+        reason = _text(reason, "reason")
+    if status == "rescheduled":
+        _text(approved_by, "approved_by")
+        if new_due is None:
+            raise CommandRejected("new_due is required for a reschedule")
+        if new_due <= current.due or new_due < today:
+            raise CommandRejected(
+                f"new_due {new_due} must be after {current.due} and not before today {today}"
+            )
+    after = tuple(
+        replace(m, status=status) if m.milestone_id == milestone_id else m for m in state.milestones
+    )
+    event = ProjectMilestone(
+        **_keys(state),
+        milestone_id=milestone_id,
+        status=status,
+        progress=max(state.reported or 0, rollup(after)),
+        new_due=new_due,
+        reason=reason,
+        approved_by=approved_by,
+    )
+    return _commit(state, [event])
+
+
+def complete(state: ProjectState, *, now: datetime, completed_on: date | None = None) -> Outcome:
+    """The unit declares it done, today or on an earlier day it names (a paper ledger
+    carried over); on time means no later than the planned end."""
+    _check(state, "complete")
+    today = local_day(now)
+    day = completed_on or today
+    if day > today:
+        raise CommandRejected(f"completed_on {day} is in the future (today is {today})")
+    if day < state.planned_start:
+        raise CommandRejected(f"completed_on {day} is before the planned start")
+    event = ProjectCompleted(**_keys(state), completed_on=day, on_time=day <= state.planned_end)
+    return _commit(state, [event])
+
+
+def verify(
+    state: ProjectState,
+    *,
+    method: VerificationMethod,
+    inspector: str,
+    result: VerificationResult,
+    now: datetime,
+    notes: str = "",
+) -> Outcome:
+    """动态调度+实地查看+座谈访谈: passed verifies; failed sends the project back to work."""
+    _check(state, "verify")
+    require_aware(now)
+    event = ProjectVerified(
+        **_keys(state),
+        method=method,
+        inspector=_text(inspector, "inspector"),
+        result=result,
+        notes=notes,
+    )
+    return _commit(state, [event])
+
+
+def evaluate(
+    state: ProjectState,
+    *,
+    rating: Rating,
+    now: datetime,
+    comment: str = "",
+    channel: SatisfactionChannel = "interview",
+    reason: DissatisfactionReason | None = None,
+) -> Outcome:
+    """满意度: one resident's rating of a completed project; any number may rate it."""
+    _check(state, "evaluate")
+    if reason is not None and rating != "dissatisfied":
+        raise CommandRejected("a reason is given only when the resident is dissatisfied")
+    event = SatisfactionRecorded(
+        subject_type="project",
+        subject_id=state.id,
+        rating=rating,
+        comment=comment,
+        channel=channel,
+        district=state.district,
+        recorded_at=now,
+        reason=reason,
+    )
+    return _commit(state, [event])
+
+
+def flag(state: ProjectState, *, kind: FlagKind, reason: str, now: datetime) -> Outcome:
+    """Accountability: 通报 names the project once; 约谈 may be held more than once."""
+    _check(state, "flag")
+    require_aware(now)
+    if kind == "notice" and "notice" in state.flags:
+        raise Conflict(f"project {state.id} has already been named (通报)")
+    event = ProjectFlagged(**_keys(state), kind=kind, reason=_text(reason, "reason"))
+    return _commit(state, [event])
+
+
+# -- time: what falls due, for the durable timers ----------------------------------------
+
+NOTICE = "notice"
+MISSED = "milestone"
+TimerKind = Literal["milestone", "notice"]
+
+
+@dataclass(frozen=True)
+class Due:
+    """A timer the state wants: `milestone_id` is '' for the project's notice.
+
+    It fires on the city's day after `due_on`: past due means the whole day has gone."""
+
+    kind: TimerKind
+    milestone_id: str
+    due_on: date
+
+    @property
+    def fires_on(self) -> date:
+        return self.due_on + timedelta(days=1)
+
+
+def timers(state: ProjectState) -> list[Due]:
+    """The timers an open project needs: each unreached, unmissed milestone's due date,
+    and its planned end while it has not been named."""
+    if state.status not in OPEN:
+        return []
+    wanted = [
+        Due("milestone", m.milestone_id, m.due)
+        for m in state.milestones
+        if m.status not in ("reached", "missed")
+    ]
+    if "notice" not in state.flags:
+        wanted.append(Due("notice", "", state.planned_end))
+    return wanted
+
+
+def fire(state: ProjectState, due: Due, now: datetime) -> Outcome | None:
+    """The events a timer emits now, or None if the state no longer wants it (done in
+    the meantime, reached, rescheduled, already named) or it is not yet due."""
+    if due not in timers(state) or local_day(now) < due.fires_on:
+        return None
+    if due.kind == "milestone":
+        return milestone(
+            state,
+            milestone_id=due.milestone_id,
+            status="missed",
+            now=now,
+            reason=f"未按期完成：应于 {due.due_on.isoformat()} 前完成",
+        )
+    return flag(
+        state,
+        kind="notice",
+        reason=f"通报：超过计划完成日期 {due.due_on.isoformat()} 仍未完成",
+        now=now,
+    )

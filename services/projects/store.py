@@ -1,0 +1,143 @@
+"""SQL of the projects service: the projects' columns, their history, the ledgers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from minsheng.db import Conn
+from minsheng.events import CloudEvent, ProjectClaimed
+from projects.lifecycle import ProjectState
+
+PROJECT_COLUMNS = """id, status, sequence, year, title, category, level, secretary_name,
+    secretary_organisation, district, street, community, unit, planned_start, planned_end,
+    progress, milestones, completed_on, on_time, flags, ratings, claimed_at, updated_at"""
+
+
+async def next_serial(conn: Conn) -> int:
+    return int(await conn.fetchval("SELECT nextval('project_number')"))
+
+
+async def insert_project(conn: Conn, claimed: ProjectClaimed, now: datetime) -> None:
+    c = claimed
+    await conn.execute(
+        """INSERT INTO projects (id, status, sequence, year, title, category, level,
+               secretary_name, secretary_organisation, district, street, community, unit,
+               planned_start, planned_end, claimed_at, updated_at)
+           VALUES ($1, 'claimed', 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+                   $14)""",
+        c.project_id,
+        c.year,
+        c.title,
+        c.category,
+        c.level,
+        c.secretary_name,
+        c.secretary_organisation,
+        c.district,
+        c.street,
+        c.community,
+        c.unit,
+        c.planned_start,
+        c.planned_end,
+        now,
+    )
+
+
+def decoded(row: asyncpg.Record) -> dict[str, Any]:
+    return {**dict(row), "milestones": json.loads(row["milestones"])}
+
+
+async def get_project(conn: Conn | asyncpg.Pool, project_id: str) -> dict[str, Any] | None:
+    row = await conn.fetchrow(f"SELECT {PROJECT_COLUMNS} FROM projects WHERE id = $1", project_id)
+    return None if row is None else decoded(row)
+
+
+async def lock_project(conn: Conn, project_id: str) -> bool:
+    """Locks the project's row for the transaction: commands on one project run in turn."""
+    found = await conn.fetchval("SELECT true FROM projects WHERE id = $1 FOR UPDATE", project_id)
+    return bool(found)
+
+
+async def history(conn: Conn | asyncpg.Pool, project_id: str) -> list[dict[str, Any]]:
+    """The project's events in order: sequence, type, data (decoded), time."""
+    rows = await conn.fetch(
+        """SELECT sequence, type, data, time FROM project_events
+           WHERE project_id = $1 ORDER BY sequence""",
+        project_id,
+    )
+    return [{**dict(r), "data": json.loads(r["data"])} for r in rows]
+
+
+async def append_history(conn: Conn, event: CloudEvent) -> None:
+    await conn.execute(
+        """INSERT INTO project_events (project_id, sequence, type, data, time, event_id)
+           VALUES ($1, $2, $3, $4, $5, $6)""",
+        event.subject,
+        event.sequence,
+        event.type,
+        json.dumps(event.data, ensure_ascii=False),
+        event.time,
+        event.id,
+    )
+
+
+async def save_state(conn: Conn, state: ProjectState, now: datetime) -> None:
+    """Projects the lifecycle state onto the project's columns."""
+    milestones = [{**asdict(m), "due": m.due.isoformat()} for m in state.milestones]
+    await conn.execute(
+        """UPDATE projects SET status = $2, sequence = $3, progress = $4, milestones = $5,
+                  completed_on = $6, on_time = $7, flags = $8, ratings = $9, updated_at = $10
+           WHERE id = $1""",
+        state.id,
+        state.status,
+        state.sequence,
+        state.progress,
+        json.dumps(milestones, ensure_ascii=False),
+        state.completed_on,
+        state.on_time,
+        list(state.flags),
+        list(state.ratings),
+        now,
+    )
+
+
+async def ledger_closed(conn: Conn | asyncpg.Pool, year: int) -> dict[str, Any] | None:
+    """Who closed the year's ledger and when; None while it is open."""
+    row = await conn.fetchrow(
+        "SELECT closed_by, closed_at FROM ledgers WHERE year = $1 AND closed_at IS NOT NULL", year
+    )
+    return None if row is None else dict(row)
+
+
+async def set_ledger(conn: Conn, year: int, closed_by: str | None, at: datetime | None) -> None:
+    await conn.execute(
+        """INSERT INTO ledgers (year, closed_by, closed_at) VALUES ($1, $2, $3)
+           ON CONFLICT (year) DO UPDATE SET closed_by = $2, closed_at = $3""",
+        year,
+        closed_by,
+        at,
+    )
+
+
+LEDGER_SQL = """
+SELECT GROUPING(level) AS by_level_row, GROUPING(district) AS by_district_row,
+       level, district,
+       count(*) AS claimed,
+       count(*) FILTER (WHERE status = 'in_progress') AS in_progress,
+       count(*) FILTER (WHERE status IN ('completed', 'verified')) AS completed,
+       count(*) FILTER (WHERE status IN ('completed', 'verified') AND on_time) AS completed_on_time,
+       count(*) FILTER (WHERE status = 'verified') AS verified,
+       count(*) FILTER (WHERE cardinality(flags) > 0) AS flagged
+FROM projects WHERE year = $1
+GROUP BY GROUPING SETS ((), (level), (district))
+ORDER BY level NULLS FIRST, district NULLS FIRST
+"""
+
+
+async def ledger_rows(conn: Conn | asyncpg.Pool, year: int) -> list[dict[str, Any]]:
+    """Counts of the year's projects: all, per level, per district (see `ledger`)."""
+    return [dict(row) for row in await conn.fetch(LEDGER_SQL, year)]
