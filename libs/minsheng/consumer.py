@@ -10,7 +10,6 @@ means redelivery, which the sequence check makes harmless.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -97,10 +96,10 @@ class EventConsumer:
                     await consumer.commit({tp: messages[-1].offset + 1})
         finally:
             self._consumer = self._producer = None
-            with contextlib.suppress(Exception):
-                await consumer.stop()
-            with contextlib.suppress(Exception):
-                await producer.stop()
+            # shielded: a second cancellation while stopping must not leave a client open
+            await asyncio.shield(
+                asyncio.gather(consumer.stop(), producer.stop(), return_exceptions=True)
+            )
 
     async def process(self, message: ConsumerRecord[bytes, bytes]) -> Outcome:
         """Applies one message; returns only once its effect is durable."""
@@ -139,8 +138,9 @@ class EventConsumer:
         envelope = event.envelope
         held = await conn.fetchval(
             """SELECT sequence FROM applied_sequences
-               WHERE consumer = $1 AND aggregate_id = $2 FOR UPDATE""",
+               WHERE consumer = $1 AND source = $2 AND aggregate_id = $3 FOR UPDATE""",
             self.group_id,
+            envelope.source,
             envelope.subject,
         )
         if held is not None and envelope.sequence <= held:
@@ -148,14 +148,20 @@ class EventConsumer:
         if envelope.sequence > (held or 0) + 1:
             metrics.SEQUENCE_GAPS.labels(self.service, topic).inc()
             log.warning(
-                "sequence gap on %s: held %s, got %s", envelope.subject, held, envelope.sequence
+                "sequence gap on %s from %s: held %s, got %s",
+                envelope.subject,
+                envelope.source,
+                held,
+                envelope.sequence,
             )
         await self.handler(conn, event)
         await conn.execute(
-            """INSERT INTO applied_sequences (consumer, aggregate_id, sequence) VALUES ($1, $2, $3)
-               ON CONFLICT (consumer, aggregate_id)
+            """INSERT INTO applied_sequences (consumer, source, aggregate_id, sequence)
+               VALUES ($1, $2, $3, $4)
+               ON CONFLICT (consumer, source, aggregate_id)
                DO UPDATE SET sequence = EXCLUDED.sequence, applied_at = now()""",
             self.group_id,
+            envelope.source,
             envelope.subject,
             envelope.sequence,
         )

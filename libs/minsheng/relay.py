@@ -105,8 +105,8 @@ class OutboxRelay:
             )
             try:
                 await producer.start()
-            except Exception:
-                await producer.stop()
+            except BaseException:  # cancelled while starting, too: never leave it open
+                await asyncio.shield(producer.stop())
                 raise
             self._producer = producer
         return self._producer

@@ -117,6 +117,20 @@ async def test_redelivered_and_replayed_events_are_applied_once(
     assert [r["sequence"] for r in rows] == [1, 2, 3, 4]
 
 
+async def test_the_same_subject_from_two_sources_is_two_aggregates(
+    kafka: KafkaBroker, pool: asyncpg.Pool, fresh_topic: str, running_consumer: EventConsumer
+) -> None:
+    """Two bureaus both number their case "1001": neither's events hide the other's."""
+    first = sample_appeal_event("1001", 1)
+    second = sample_appeal_event("1001", 1).model_copy(update={"source": "gov/12345-hotline"})
+    await produce(kafka, fresh_topic, [(b"1001", first.to_json()), (b"1001", second.to_json())])
+    await eventually(
+        lambda: pool.fetchval("SELECT count(*) FROM applied"), lambda n: n == 2, what="both"
+    )
+    rows = await pool.fetch("SELECT source FROM applied_sequences ORDER BY source")
+    assert [r["source"] for r in rows] == ["gov/12345-hotline", "minsheng/tests"]
+
+
 async def test_a_handler_that_keeps_failing_dead_letters_the_message_and_moves_on(
     kafka: KafkaBroker, pool: asyncpg.Pool, fresh_topic: str
 ) -> None:
