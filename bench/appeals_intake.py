@@ -61,6 +61,7 @@ from bench.skeleton_latency import (
     kafka_version,
     ms,
     open_loop,
+    parse_bench_args,
     postgres_facts,
     run_cli,
     summarize,
@@ -503,31 +504,23 @@ def format_summary(result: dict[str, Any]) -> str:
 
 
 def parse_args(argv: Sequence[str] | None = None) -> tuple[BenchConfig, Path]:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    defaults = BenchConfig()
-    parser.add_argument("--duration", type=float, default=defaults.duration, help="s per phase")
-    parser.add_argument("--concurrency", type=int, default=defaults.concurrency)
-    parser.add_argument("--rate", type=float, default=defaults.rate, help="latency phase, /s")
-    parser.add_argument("--workers", type=int, default=defaults.workers, help="server processes")
-    parser.add_argument("--warmup", type=int, default=defaults.warmup)
-    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    args = parser.parse_args(argv)
-    if args.duration <= 0 or args.concurrency < 1 or args.rate <= 0 or args.workers < 1:
-        parser.error("need --duration > 0, --concurrency >= 1, --rate > 0, --workers >= 1")
-    if args.warmup < 1:
-        parser.error("need --warmup >= 1")
-    config = BenchConfig(
-        duration=args.duration,
-        concurrency=args.concurrency,
-        rate=args.rate,
-        workers=args.workers,
-        warmup=args.warmup,
-        keep=args.keep,
-    )
-    return config, args.out
+    def options(parser: argparse.ArgumentParser, defaults: BenchConfig) -> None:
+        parser.add_argument("--duration", type=float, default=defaults.duration, help="s per phase")
+        parser.add_argument("--concurrency", type=int, default=defaults.concurrency)
+        parser.add_argument("--rate", type=float, default=defaults.rate, help="latency phase, /s")
+        parser.add_argument(
+            "--workers", type=int, default=defaults.workers, help="server processes"
+        )
+        parser.add_argument("--warmup", type=int, default=defaults.warmup)
+
+    def invalid(args: argparse.Namespace) -> str | None:
+        if args.duration <= 0 or args.concurrency < 1 or args.rate <= 0 or args.workers < 1:
+            return "need --duration > 0, --concurrency >= 1, --rate > 0, --workers >= 1"
+        if args.warmup < 1:
+            return "need --warmup >= 1"
+        return None
+
+    return parse_bench_args(argv, __doc__, BenchConfig, DEFAULT_OUT, options, invalid)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

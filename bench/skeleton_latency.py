@@ -550,30 +550,46 @@ def write_result(result: dict[str, Any], path: Path) -> None:
 
 
 def parse_args(argv: Sequence[str] | None = None) -> tuple[BenchConfig, Path]:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    defaults = BenchConfig()
-    parser.add_argument("--appeals", type=int, default=defaults.appeals)
-    parser.add_argument("--rate", type=float, default=defaults.rate, help="per second")
-    parser.add_argument("--warmup", type=int, default=defaults.warmup)
-    parser.add_argument("--poll-interval", type=float, default=defaults.poll_interval)
-    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    args = parser.parse_args(argv)
-    if args.appeals < 2 or args.rate <= 0 or args.warmup < 0 or args.poll_interval < 0:
-        parser.error("need --appeals >= 2, --rate > 0, --warmup >= 0, --poll-interval >= 0")
-    config = BenchConfig(
-        appeals=args.appeals,
-        rate=args.rate,
-        warmup=args.warmup,
-        poll_interval=args.poll_interval,
-        keep=args.keep,
-    )
-    return config, args.out
+    def options(parser: argparse.ArgumentParser, defaults: BenchConfig) -> None:
+        parser.add_argument("--appeals", type=int, default=defaults.appeals)
+        parser.add_argument("--rate", type=float, default=defaults.rate, help="per second")
+        parser.add_argument("--warmup", type=int, default=defaults.warmup)
+        parser.add_argument("--poll-interval", type=float, default=defaults.poll_interval)
+
+    def invalid(args: argparse.Namespace) -> str | None:
+        if args.appeals < 2 or args.rate <= 0 or args.warmup < 0 or args.poll_interval < 0:
+            return "need --appeals >= 2, --rate > 0, --warmup >= 0, --poll-interval >= 0"
+        return None
+
+    return parse_bench_args(argv, __doc__, BenchConfig, DEFAULT_OUT, options, invalid)
 
 
 C = TypeVar("C")
+
+
+def parse_bench_args(
+    argv: Sequence[str] | None,
+    doc: str | None,
+    config: Callable[..., C],
+    out: Path,
+    options: Callable[[argparse.ArgumentParser, C], None],
+    invalid: Callable[[argparse.Namespace], str | None],
+) -> tuple[C, Path]:
+    """What every benchmark's argument parsing does: its `options` (each named like a
+    field of its `config`, defaults from `config()`), then --keep and --out; a usage
+    error with the message `invalid` gives, if any; the config and the output path."""
+    parser = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    options(parser, config())
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--out", type=Path, default=out)
+    args = parser.parse_args(argv)
+    if (problem := invalid(args)) is not None:
+        parser.error(problem)
+    fields = vars(args)
+    path = fields.pop("out")
+    return config(**fields), path
 
 
 def run_cli(

@@ -7,7 +7,7 @@ each emitted event carries the next gapless per-aggregate sequence (invariant 3)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
@@ -20,6 +20,21 @@ class HasSequence(Protocol):
 
 
 S = TypeVar("S", bound=HasSequence)
+
+
+class LifecycleError(Exception):
+    """Base of a lifecycle's refusals; the API answers them with problem+json."""
+
+
+class IllegalTransition(LifecycleError):
+    """The action is not possible in the aggregate's current state (409)."""
+
+    def __init__(self, what: str, status: str, action: str, allowed: Sequence[str]) -> None:
+        """`what` names the aggregate in the message: "an appeal", "a project"."""
+        super().__init__(
+            f"cannot {action} {what} that is {status}; allowed: {', '.join(allowed) or 'none'}"
+        )
+        self.status, self.action, self.allowed = status, action, list(allowed)
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,16 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
+def clock_of(request: Request) -> datetime:
+    """The app's clock, read now: for a route that reads it at a moment of its choosing."""
+    clock: Clock = request.app.state.clock
+    return clock()
+
+
 async def now(request: Request) -> datetime:
     """FastAPI dependency: the app's clock, read once per request (async: a plain
     function would run in the thread pool, a costly hop on every request)."""
-    clock: Clock = request.app.state.clock
-    return clock()
+    return clock_of(request)
 
 
 def require_aware(moment: datetime) -> datetime:

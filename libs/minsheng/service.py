@@ -9,15 +9,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import asyncpg
-from fastapi import FastAPI
+import uvicorn
+from fastapi import APIRouter, FastAPI
 
 from minsheng import auth
+from minsheng.clock import Clock
 from minsheng.db import open_database
+from minsheng.logs import logging_config
 from minsheng.relay import OutboxRelay
 from minsheng.settings import Settings
 from minsheng.web import install_platform_routes, principal_dependency, require_roles
@@ -91,8 +95,21 @@ class Runtime:
                 pool.terminate()
 
 
-def create_service_app(runtime: Runtime, *, title: str, version: str = "1") -> FastAPI:
-    """A FastAPI app whose lifespan starts and stops the runtime, with platform routes."""
+def create_service_app(
+    runtime: Runtime,
+    *,
+    title: str,
+    clock: Clock,
+    routers: Iterable[APIRouter] = (),
+    jobs: Callable[[Clock], Iterable[Job]] = lambda _: (),
+    version: str = "1",
+) -> FastAPI:
+    """A FastAPI app whose lifespan starts and stops the runtime, with platform routes,
+    the service's `routers`, and its `jobs` added to the runtime.
+
+    `clock` becomes `app.state.clock`, which tests may swap at any time to move time on;
+    so the clock `jobs` get reads `app.state.clock` afresh at every call.
+    """
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -109,6 +126,16 @@ def create_service_app(runtime: Runtime, *, title: str, version: str = "1") -> F
         pool=runtime.current_pool,
         bootstrap=runtime.settings.kafka_bootstrap,
     )
+    for router in routers:
+        app.include_router(router)
+
+    def app_clock() -> datetime:
+        current: Clock = app.state.clock
+        return current()
+
+    runtime.jobs.extend(jobs(app_clock))
+    app.state.runtime = runtime
+    app.state.clock = clock
     return app
 
 
@@ -127,4 +154,19 @@ def guards(runtime: Runtime) -> Guards:
         any_key=principal,
         operator=require_roles(principal, "operator", "supervisor", "system"),
         viewer=require_roles(principal, "operator", "supervisor", "system", "viewer", "unit"),
+    )
+
+
+def serve(service: str, factory: str, settings: Settings) -> None:
+    """Serves the app `factory` ("module:function") names with `MINSHENG_HTTP_WORKERS`
+    processes: an import string, so uvicorn can start several, each building its own
+    app (the relay and the timers are safe to run in each)."""
+    uvicorn.run(
+        factory,
+        factory=True,
+        workers=settings.http_workers,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=logging_config(service, settings.log_level, settings.log_format),
+        access_log=False,
     )

@@ -12,9 +12,9 @@ from fastapi import APIRouter, Depends, Header, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from appeals import domain, intake, journal
-from appeals.clock import now
 from minsheng import auth
 from minsheng.batching import Batcher
+from minsheng.clock import now
 from minsheng.problems import Problem
 from minsheng.reference import categories, places, routing_table, units
 from minsheng.service import Guards

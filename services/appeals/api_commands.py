@@ -11,12 +11,14 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, Field
 
 from appeals import journal, lifecycle, routing
-from appeals.clock import now
 from appeals.lifecycle import AppealState, Outcome
 from minsheng import auth
+from minsheng.clock import now
+from minsheng.commands import ActionBody, run_action
+from minsheng.db import Conn
 from minsheng.events.appeals import CloseOutcome
 from minsheng.events.satisfaction import DissatisfactionReason, Rating, SatisfactionChannel
 from minsheng.problems import Problem
@@ -28,18 +30,12 @@ Principal = auth.Principal
 Act = Callable[[AppealState], Outcome]
 
 
-class _Body(BaseModel):
-    """Bodies name their fields like the lifecycle action's keyword arguments."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-class DispatchIn(_Body):
+class DispatchIn(ActionBody):
     unit: str | None = Field(default=None, description="Lead unit; the routing rule if omitted.")
     assisting_units: list[str] = Field(default=[], description="Co-handling units (多方协调).")
 
 
-class ReasonIn(_Body):
+class ReasonIn(ActionBody):
     reason: str = Field(min_length=1, max_length=2000)
 
 
@@ -48,11 +44,11 @@ class ExtendIn(ReasonIn):
     until: AwareDatetime | None = Field(default=None, description="Or a new deadline.")
 
 
-class ResolveIn(_Body):
+class ResolveIn(ActionBody):
     resolution: str = Field(min_length=1, max_length=5000)
 
 
-class CallbackIn(_Body):
+class CallbackIn(ActionBody):
     rating: Rating
     comment: str = Field(default="", max_length=2000)
     channel: SatisfactionChannel = "callback"
@@ -61,7 +57,7 @@ class CallbackIn(_Body):
     )
 
 
-class CloseIn(_Body):
+class CloseIn(ActionBody):
     outcome: CloseOutcome = "resolved"
     note: str = Field(default="", max_length=2000)
 
@@ -76,20 +72,19 @@ def build_command_router(pool: Any, g: Guards) -> APIRouter:
     When = Annotated[datetime, Depends(now)]
 
     async def run(appeal_id: str, who: Principal, at: datetime, act: Act) -> dict[str, Any]:
-        async with pool().acquire() as conn:
-            async with conn.transaction():
-                state = await journal.load_state(conn, appeal_id)
-                if state is None:
-                    raise Problem(404, "Not Found", f"no appeal {appeal_id}")
-                _check_unit(who, state)
-                try:
-                    new, emitted = act(state)
-                except lifecycle.LifecycleError as exc:
-                    raise _problem(state, exc) from exc
-                await journal.record(conn, new, emitted, at)
-            view = await journal.view(conn, appeal_id)
-        assert view is not None
-        return view
+        async def authorize(_: Conn, state: AppealState) -> None:
+            _check_unit(who, state)
+
+        return await run_action(
+            pool(),
+            journal,
+            appeal_id,
+            what="appeal",
+            at=at,
+            act=act,
+            authorize=authorize,
+            refusal=_problem,
+        )
 
     @router.post("/dispatch")
     async def dispatch(
@@ -177,7 +172,7 @@ def build_command_router(pool: Any, g: Guards) -> APIRouter:
     return router
 
 
-def _args(body: _Body) -> dict[str, Any]:
+def _args(body: ActionBody) -> dict[str, Any]:
     """A body's fields as the lifecycle action's keyword arguments (named alike on purpose)."""
     return dict(body)
 

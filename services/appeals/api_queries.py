@@ -7,10 +7,6 @@ is the app's injectable clock. A unit key sees only the appeals its unit leads o
 assists on.
 """
 
-import base64
-import binascii
-import json
-import re
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -19,15 +15,14 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from appeals import store
 from appeals.api import AppealSummary
-from appeals.clock import now
 from appeals.lifecycle import Status
-from appeals.workdays import ONE_DAY, is_working_day, local_day, start_of_day
+from appeals.workdays import ONE_DAY, is_working_day, start_of_day
 from minsheng import auth
-from minsheng.problems import Problem
+from minsheng.clock import local_day, now
+from minsheng.querying import Where, decode_cursor, encode_cursor, maybe_not
 from minsheng.service import Guards
 
 MAX_LIMIT = 200
-_PARAM = re.compile(r"\$(\d+)")
 
 
 class AppealFilters(BaseModel):
@@ -56,23 +51,6 @@ class AppealPage(BaseModel):
     next_cursor: str | None = Field(description="Absent on the last page.")
 
 
-class _Where:
-    """The WHERE clause and its positional parameters, built condition by condition."""
-
-    def __init__(self) -> None:
-        self.conditions: list[str] = []
-        self.params: list[Any] = []
-
-    def add(self, condition: str, *values: Any) -> None:
-        """`condition` names its values $1, $2, ... in order; they are renumbered here."""
-        offset = len(self.params)
-        self.conditions.append(_PARAM.sub(lambda m: f"${int(m[1]) + offset}", condition))
-        self.params.extend(values)
-
-    def sql(self) -> str:
-        return " AND ".join(self.conditions) or "true"
-
-
 OPEN_PAST_DEADLINE = "status NOT IN ('resolved', 'closed') AND deadline < $1"
 UNCALLED = "status = 'resolved' AND rating IS NULL AND resolved_at < $1"
 
@@ -88,17 +66,17 @@ def build_query_router(pool: Any, g: Guards, callback_after_days: int) -> APIRou
         who: Annotated[auth.Principal, Depends(g.viewer)],
         at: Annotated[datetime, Depends(now)],
     ) -> dict[str, Any]:
-        where = _Where()
+        where = Where()
         for column in ("district", "category", "unit"):
             if (value := getattr(filters, column)) is not None:
                 where.add(f"{column} = $1", value)
         if filters.status:
             where.add("status = ANY($1::text[])", list(filters.status))
         if filters.overdue is not None:
-            where.add(_maybe_not(OPEN_PAST_DEADLINE, filters.overdue), at)
+            where.add(maybe_not(OPEN_PAST_DEADLINE, filters.overdue), at)
         if filters.awaiting_callback is not None:
             cutoff = callback_cutoff(at, callback_after_days)
-            where.add(_maybe_not(UNCALLED, filters.awaiting_callback), cutoff)
+            where.add(maybe_not(UNCALLED, filters.awaiting_callback), cutoff)
         if filters.received_from is not None:
             where.add("received_at >= $1", filters.received_from)
         if filters.received_to is not None:
@@ -123,11 +101,6 @@ def build_query_router(pool: Any, g: Guards, callback_after_days: int) -> APIRou
     return router
 
 
-def _maybe_not(condition: str, wanted: bool) -> str:
-    """The condition, or its negation (NULL columns count as not matching)."""
-    return f"({condition})" if wanted else f"(({condition}) IS NOT TRUE)"
-
-
 def callback_cutoff(at: datetime, working_days: int) -> datetime:
     """Appeals resolved before this instant have waited `working_days` working days for
     their call-back: at least that many working days lie after their day, up to today."""
@@ -136,23 +109,3 @@ def callback_cutoff(at: datetime, working_days: int) -> datetime:
         counted += is_working_day(day)
         day -= ONE_DAY
     return start_of_day(day + ONE_DAY)
-
-
-def encode_cursor(received_at: datetime, appeal_id: str) -> str:
-    raw = json.dumps([received_at.isoformat(), appeal_id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    """The key a cursor names; a 422 problem if it is not one of ours."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        moment, appeal_id = json.loads(raw)
-        received_at = datetime.fromisoformat(moment)
-        if received_at.tzinfo is None or not isinstance(appeal_id, str):
-            raise ValueError("not a cursor")
-    except (binascii.Error, ValueError, TypeError) as exc:
-        raise Problem(
-            422, "Invalid cursor", "cursor must be the next_cursor of a previous page"
-        ) from exc
-    return received_at, appeal_id

@@ -21,9 +21,9 @@ from datetime import datetime
 from typing import Any, cast
 
 from appeals import domain, journal, lifecycle, routing, store
-from appeals.clock import Clock
-from appeals.lifecycle import AppealState, Sequenced
-from minsheng.consumer import EventConsumer
+from appeals.lifecycle import AppealState
+from minsheng.aggregate import Sequenced
+from minsheng.clock import Clock
 from minsheng.db import Conn
 from minsheng.events import (
     INTAKE_APPEAL_EVENTS,
@@ -33,8 +33,9 @@ from minsheng.events import (
     Registry,
     SatisfactionRecorded,
 )
+from minsheng.jobs import consumer_job, first_sighting
 from minsheng.reference import categories, routing_table
-from minsheng.service import Job, Runtime
+from minsheng.service import Job
 
 ROUTER = "router"  # dispatched_by of an automatic dispatch by the routing rules
 GROUP = "appeals-intake"
@@ -141,15 +142,9 @@ def consumer(clock: Clock, *, topic: str, group: str = GROUP) -> Job:
     """The Runtime job consuming the intake topic; `clock` stamps what it records."""
 
     async def handle(conn: Conn, event: ParsedEvent) -> None:
+        if not await first_sighting(conn, "intake_seen", event):
+            return
         source, event_id = event.envelope.source, str(event.envelope.id)
-        first = await conn.fetchval(
-            """INSERT INTO intake_seen (source, event_id) VALUES ($1, $2)
-               ON CONFLICT DO NOTHING RETURNING true""",
-            source,
-            event_id,
-        )
-        if not first:
-            return  # seen before, under another subject or sequence: once is enough
         match event.data:
             case AppealReceived() as data:
                 appeal_id = await _received(conn, event.envelope.subject, source, data, clock())
@@ -164,18 +159,7 @@ def consumer(clock: Clock, *, topic: str, group: str = GROUP) -> Job:
             appeal_id,
         )
 
-    async def intake_consumer(runtime: Runtime) -> None:
-        await EventConsumer(
-            service=runtime.service,
-            topics=[topic],
-            group_id=group,
-            registry=REGISTRY,
-            handler=handle,
-            pool=runtime.db(),
-            bootstrap=runtime.settings.kafka_bootstrap,
-        ).run()
-
-    return intake_consumer
+    return consumer_job(topic=topic, group=group, registry=REGISTRY, handler=handle)
 
 
 async def _received(

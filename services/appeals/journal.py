@@ -14,8 +14,9 @@ from typing import Any
 
 from appeals import store, timer_store
 from appeals.domain import Appeal
-from appeals.lifecycle import Action, AppealState, Sequenced, allowed_actions, replay
+from appeals.lifecycle import Action, AppealState, allowed_actions, replay
 from minsheng import outbox
+from minsheng.aggregate import Sequenced
 from minsheng.db import Conn
 from minsheng.events import APPEAL_EVENTS, CloudEvent, EventData, new_event
 from minsheng.topics import APPEALS

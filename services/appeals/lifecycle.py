@@ -28,7 +28,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal, TypedDict, get_args
 
-from appeals.workdays import add_working_days, require_aware
+from appeals.workdays import add_working_days
+from minsheng import aggregate
+from minsheng.aggregate import IllegalTransition as IllegalTransition
+from minsheng.aggregate import LifecycleError as LifecycleError
+from minsheng.aggregate import Sequenced
+from minsheng.clock import require_aware
 from minsheng.events import (
     AppealAccepted,
     AppealClosed,
@@ -66,20 +71,6 @@ _BY_STATUS: dict[Status, tuple[Action, ...]] = {
 REOPEN_ON_CALLBACK = "回访不满意：对办理不满意"
 
 
-class LifecycleError(Exception):
-    """Base of the refusals the API answers with 409 problem+json."""
-
-
-class IllegalTransition(LifecycleError):
-    """The action is not possible in the appeal's current state."""
-
-    def __init__(self, status: Status, action: str, allowed: list[Action]) -> None:
-        super().__init__(
-            f"cannot {action} an appeal that is {status}; allowed: {', '.join(allowed) or 'none'}"
-        )
-        self.status, self.action, self.allowed = status, action, allowed
-
-
 class CommandRejected(LifecycleError):
     """The action fits the state, but not with these arguments or at this time."""
 
@@ -111,14 +102,6 @@ class AppealState:
     history: tuple[str, ...] = ("AppealReceived",)
     street: str | None = None  # the place, for routing a re-dispatch like the first one
     community: str | None = None
-
-
-@dataclass(frozen=True)
-class Sequenced:
-    """An emitted payload with its per-aggregate sequence number, ready for the outbox."""
-
-    sequence: int
-    data: EventData
 
 
 Outcome = tuple[AppealState, list[Sequenced]]
@@ -202,20 +185,11 @@ def _changes(state: AppealState, data: EventData) -> dict[str, Any]:
 
 def replay(events: Iterable[EventData]) -> AppealState:
     """The state of an appeal from its whole history, AppealReceived first."""
-    state: AppealState | None = None
-    for data in events:
-        state = apply(state, data)
-    if state is None:
-        raise ValueError("an empty history is no appeal")
-    return state
+    return aggregate.replay(apply, events)
 
 
 def _commit(state: AppealState, events: list[EventData]) -> Outcome:
-    emitted = []
-    for data in events:
-        state = apply(state, data)
-        emitted.append(Sequenced(state.sequence, data))
-    return state, emitted
+    return aggregate.commit(apply, state, events)
 
 
 # -- what may happen ---------------------------------------------------------------------
@@ -238,7 +212,7 @@ def is_handled_by(state: AppealState, unit: str) -> bool:
 def _check(state: AppealState, action: Action, now: datetime) -> None:
     require_aware(now)
     if action not in (allowed := allowed_actions(state)):
-        raise IllegalTransition(state.status, action, allowed)
+        raise IllegalTransition("an appeal", state.status, action, allowed)
 
 
 def _text(value: str, what: str) -> str:

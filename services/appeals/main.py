@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import uvicorn
 from fastapi import FastAPI
 from pydantic import Field
 
@@ -12,11 +11,10 @@ from appeals import intake
 from appeals.api import build_router
 from appeals.api_commands import build_command_router
 from appeals.api_queries import build_query_router
-from appeals.clock import Clock, system_clock
 from appeals.open311 import build_open311_router
 from appeals.timers import supervision_job
-from minsheng.logs import logging_config
-from minsheng.service import Runtime, create_service_app, guards
+from minsheng.clock import Clock, system_clock
+from minsheng.service import Runtime, create_service_app, guards, serve
 from minsheng.settings import Settings
 from minsheng.topics import INTAKE_APPEALS
 
@@ -40,33 +38,24 @@ def create_app(settings: AppealsSettings | None = None, clock: Clock = system_cl
     """The app; tests may swap `app.state.clock` at any time to move time on."""
     config = settings or AppealsSettings()
     runtime = Runtime(SERVICE, config, MIGRATIONS)
-    app = create_service_app(runtime, title="Minsheng appeals")
     g = guards(runtime)
-    app.include_router(build_router(runtime.db, g))
-    app.include_router(build_command_router(runtime.db, g))
-    app.include_router(build_open311_router(runtime.db))
-    app.include_router(build_query_router(runtime.db, g, config.callback_after_days))
-    runtime.jobs.append(supervision_job(lambda: app.state.clock(), config.supervision_interval))
-    runtime.jobs.append(
-        intake.consumer(
-            lambda: app.state.clock(), topic=config.intake_topic, group=config.intake_group
-        )
+    return create_service_app(
+        runtime,
+        title="Minsheng appeals",
+        clock=clock,
+        routers=[
+            build_router(runtime.db, g),
+            build_command_router(runtime.db, g),
+            build_open311_router(runtime.db),
+            build_query_router(runtime.db, g, config.callback_after_days),
+        ],
+        jobs=lambda app_clock: [
+            supervision_job(app_clock, config.supervision_interval),
+            intake.consumer(app_clock, topic=config.intake_topic, group=config.intake_group),
+        ],
     )
-    app.state.runtime = runtime
-    app.state.clock = clock
-    return app
 
 
 def run() -> None:
-    """Serves `create_app` with `MINSHENG_HTTP_WORKERS` processes (an import string, so
-    uvicorn can start several); the relay and timers are safe to run in each."""
-    settings = AppealsSettings()
-    uvicorn.run(
-        "appeals.main:create_app",
-        factory=True,
-        workers=settings.http_workers,
-        host=settings.http_host,
-        port=settings.http_port,
-        log_config=logging_config(SERVICE, settings.log_level, settings.log_format),
-        access_log=False,
-    )
+    """The console entry point: `create_app` served by `minsheng.service.serve`."""
+    serve(SERVICE, "appeals.main:create_app", AppealsSettings())

@@ -27,9 +27,8 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from appeals import domain, intake
-from appeals.clock import clock_of
-from appeals.workdays import CITY_TZ
 from minsheng import auth
+from minsheng.clock import CITY_TZ, clock_of
 from minsheng.db import Conn
 from minsheng.reference import Category, categories, places
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -12,7 +11,7 @@ import asyncpg
 from appeals.domain import Appeal
 from appeals.lifecycle import AppealState
 from minsheng.db import Conn
-from minsheng.events import CloudEvent
+from minsheng.history import EventTables
 
 APPEAL_COLUMNS = """id, status, sequence, title, description, category, district, street, community,
     channel, contact_ref, received_at, deadline, unit, assisting_units, resolved_at, on_time,
@@ -82,31 +81,10 @@ async def get_appeal(conn: Conn | asyncpg.Pool, appeal_id: str) -> dict[str, Any
     return None if row is None else dict(row)
 
 
-async def lock_appeal(conn: Conn, appeal_id: str) -> bool:
-    """Locks the appeal's row for the transaction: commands on one appeal run one by one."""
-    found = await conn.fetchval("SELECT true FROM appeals WHERE id = $1 FOR UPDATE", appeal_id)
-    return bool(found)
-
-
-async def history(conn: Conn | asyncpg.Pool, appeal_id: str) -> list[dict[str, Any]]:
-    """The appeal's events in order: sequence, type, data (decoded), time."""
-    rows = await conn.fetch(
-        """SELECT sequence, type, data, time FROM appeal_events
-           WHERE appeal_id = $1 ORDER BY sequence""",
-        appeal_id,
-    )
-    return [{**dict(r), "data": json.loads(r["data"])} for r in rows]
-
-
-async def append_history(conn: Conn, events: Sequence[CloudEvent]) -> None:
-    await conn.executemany(
-        """INSERT INTO appeal_events (appeal_id, sequence, type, data, time, event_id)
-           VALUES ($1, $2, $3, $4, $5, $6)""",
-        [
-            (e.subject, e.sequence, e.type, json.dumps(e.data, ensure_ascii=False), e.time, e.id)
-            for e in events
-        ],
-    )
+_TABLES = EventTables(rows="appeals", events="appeal_events", key="appeal_id")
+lock_appeal = _TABLES.lock
+history = _TABLES.history
+append_history = _TABLES.append
 
 
 async def save_states(conn: Conn, states: Sequence[tuple[AppealState, datetime]]) -> None:

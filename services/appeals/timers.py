@@ -10,34 +10,24 @@ the app's injectable clock, read at each tick.
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Callable
 from datetime import datetime
 
 import asyncpg
 
 from appeals import journal, lifecycle, timer_store
 from appeals.supervision import due_escalations
+from minsheng.clock import Clock
+from minsheng.jobs import periodic
 from minsheng.service import Job, Runtime
 
-log = logging.getLogger(__name__)
 
-
-def supervision_job(clock: Callable[[], datetime], interval: float) -> Job:
+def supervision_job(clock: Clock, interval: float) -> Job:
     """The job for `Runtime.jobs`: backfills missing timers once, then ticks forever."""
+    ticks = periodic("supervision", interval, lambda runtime: tick(runtime.db(), clock()))
 
     async def supervise(runtime: Runtime) -> None:
-        pool = runtime.db()
-        await _backfill(pool)
-        while True:
-            try:
-                fired = await tick(pool, clock())
-                if fired:
-                    log.info("supervision: %d escalations", fired)
-            except Exception:
-                log.exception("supervision tick failed; retrying in %.1fs", interval)
-            await asyncio.sleep(interval)
+        await _backfill(runtime.db())
+        await ticks(runtime)
 
     return supervise
 

@@ -22,13 +22,12 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, time, timedelta
 from functools import cache
-from zoneinfo import ZoneInfo
 
 import chinese_calendar  # type: ignore[import-untyped]
 
+from minsheng.clock import CITY_TZ, local_day
 from minsheng.reference import calendar_supplement
 
-CITY_TZ = ZoneInfo("Asia/Shanghai")
 SATURDAY = 5
 # Statutory holidays on fixed dates (全国年节及纪念日放假办法, 2025): New Year's Day,
 # Labour Day, National Day. The lunar ones and the 调休 swaps come only with the
@@ -75,18 +74,6 @@ def _warn_provisional(year: int) -> None:
         "add it to minsheng/reference/calendar.yaml or upgrade chinesecalendar",
         year,
     )
-
-
-def require_aware(moment: datetime) -> datetime:
-    """Naive times are a bug (invariant 7): refuse them before they compare wrongly."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"naive datetime {moment.isoformat()}: times must be timezone-aware")
-    return moment
-
-
-def local_day(moment: datetime) -> date:
-    """The city's calendar day of an aware instant."""
-    return require_aware(moment).astimezone(CITY_TZ).date()
 
 
 def start_of_day(day: date) -> datetime:

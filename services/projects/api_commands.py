@@ -14,10 +14,12 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from minsheng import auth
 from minsheng.clock import now
+from minsheng.commands import ActionBody, run_action
+from minsheng.db import Conn
 from minsheng.events.projects import (
     FlagKind,
     MilestoneStatus,
@@ -36,29 +38,23 @@ Principal = auth.Principal
 Act = Callable[[ProjectState], Outcome]
 
 
-class _Body(BaseModel):
-    """Bodies name their fields like the lifecycle action's keyword arguments."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-class MilestoneIn(_Body):
+class MilestoneIn(ActionBody):
     milestone_id: str = Field(min_length=1)
     status: MilestoneStatus
     reason: str | None = Field(default=None, max_length=2000)
     new_due: date | None = Field(default=None, description="For rescheduled (supervisor).")
 
 
-class ProgressIn(_Body):
+class ProgressIn(ActionBody):
     progress: int = Field(ge=0, le=100)
     note: str = Field(default="", max_length=2000)
 
 
-class CompleteIn(_Body):
+class CompleteIn(ActionBody):
     completed_on: date | None = Field(default=None, description="Today if omitted.")
 
 
-class VerifyIn(_Body):
+class VerifyIn(ActionBody):
     method: VerificationMethod
     result: VerificationResult
     inspector: str | None = Field(
@@ -67,14 +63,14 @@ class VerifyIn(_Body):
     notes: str = Field(default="", max_length=2000)
 
 
-class EvaluationIn(_Body):
+class EvaluationIn(ActionBody):
     rating: Rating
     comment: str = Field(default="", max_length=2000)
     channel: SatisfactionChannel = "interview"
     reason: DissatisfactionReason | None = None
 
 
-class FlagIn(_Body):
+class FlagIn(ActionBody):
     kind: FlagKind
     reason: str = Field(min_length=1, max_length=2000)
 
@@ -89,26 +85,23 @@ def build_command_router(pool: Any, g: Guards) -> APIRouter:
     When = Annotated[datetime, Depends(now)]
 
     async def run(project_id: str, who: Principal, at: datetime, act: Act) -> dict[str, Any]:
-        async with pool().acquire() as conn:
-            async with conn.transaction():
-                state = await journal.load_state(conn, project_id)
-                if state is None:
-                    raise Problem(404, "Not Found", f"no project {project_id}")
-                if who.role == "unit" and who.unit != state.unit:
-                    raise Problem(
-                        403,
-                        "Forbidden",
-                        f"project {state.id} belongs to {state.unit}, not {who.unit}",
-                    )
-                await closed_to(who, conn, state.year)
-                try:
-                    new, emitted = act(state)
-                except lifecycle.LifecycleError as exc:
-                    raise problem(state, exc) from exc
-                await journal.record(conn, new, emitted, at)
-            view = await journal.view(conn, project_id)
-        assert view is not None
-        return view
+        async def authorize(conn: Conn, state: ProjectState) -> None:
+            if who.role == "unit" and who.unit != state.unit:
+                raise Problem(
+                    403, "Forbidden", f"project {state.id} belongs to {state.unit}, not {who.unit}"
+                )
+            await closed_to(who, conn, state.year)
+
+        return await run_action(
+            pool(),
+            journal,
+            project_id,
+            what="project",
+            at=at,
+            act=act,
+            authorize=authorize,
+            refusal=problem,
+        )
 
     @router.post("/milestones", response_model=ProjectOut)
     async def milestones(

@@ -30,7 +30,7 @@ async def record(conn: Conn, state: ProjectState, emitted: list[Sequenced], now:
             item.data, subject=state.id, sequence=item.sequence, source=SOURCE, time=now
         )
         await outbox.append(conn, PROJECTS, event)
-        await store.append_history(conn, event)
+        await store.append_history(conn, [event])
     await store.save_state(conn, state, now)
     await timer_store.schedule(conn, state)
 

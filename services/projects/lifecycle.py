@@ -26,6 +26,8 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal, get_args
 
 from minsheng import aggregate
+from minsheng.aggregate import IllegalTransition as IllegalTransition
+from minsheng.aggregate import LifecycleError as LifecycleError
 from minsheng.aggregate import Sequenced
 from minsheng.clock import local_day, require_aware
 from minsheng.events import (
@@ -67,20 +69,6 @@ _MILESTONE_MOVES: dict[Phase, tuple[MilestoneStatus, ...]] = {
     "missed": ("reached", "rescheduled"),
     "reached": (),
 }
-
-
-class LifecycleError(Exception):
-    """Base of the refusals the API answers with problem+json."""
-
-
-class IllegalTransition(LifecycleError):
-    """The action is not possible in the project's current state (409)."""
-
-    def __init__(self, status: Status, action: str, allowed: list[Action]) -> None:
-        super().__init__(
-            f"cannot {action} a project that is {status}; allowed: {', '.join(allowed) or 'none'}"
-        )
-        self.status, self.action, self.allowed = status, action, allowed
 
 
 class Conflict(LifecycleError):
@@ -254,7 +242,7 @@ def allowed_actions(state: ProjectState) -> list[Action]:
 
 def _check(state: ProjectState, action: Action) -> None:
     if action not in (allowed := allowed_actions(state)):
-        raise IllegalTransition(state.status, action, allowed)
+        raise IllegalTransition("a project", state.status, action, allowed)
 
 
 def _text(value: str | None, what: str) -> str:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import uvicorn
 from fastapi import FastAPI
 from pydantic import Field
 
 from minsheng.clock import Clock, system_clock
-from minsheng.logs import configure_logging
-from minsheng.service import Runtime, create_service_app, guards
+from minsheng.service import Runtime, create_service_app, guards, serve
 from minsheng.settings import Settings
 from minsheng.topics import INTAKE_PROJECTS
 from projects import intake
@@ -35,28 +33,19 @@ def create_app(settings: ProjectsSettings | None = None, clock: Clock = system_c
     """The app; tests may swap `app.state.clock` at any time to move time on."""
     config = settings or ProjectsSettings()
     runtime = Runtime(SERVICE, config, MIGRATIONS)
-    app = create_service_app(runtime, title="Minsheng projects")
     g = guards(runtime)
-    app.include_router(build_router(runtime.db, g))
-    app.include_router(build_command_router(runtime.db, g))
-    runtime.jobs.append(accountability_job(lambda: app.state.clock(), config.timer_interval))
-    runtime.jobs.append(
-        intake.consumer(
-            lambda: app.state.clock(), topic=config.intake_topic, group=config.intake_group
-        )
+    return create_service_app(
+        runtime,
+        title="Minsheng projects",
+        clock=clock,
+        routers=[build_router(runtime.db, g), build_command_router(runtime.db, g)],
+        jobs=lambda app_clock: [
+            accountability_job(app_clock, config.timer_interval),
+            intake.consumer(app_clock, topic=config.intake_topic, group=config.intake_group),
+        ],
     )
-    app.state.runtime = runtime
-    app.state.clock = clock
-    return app
 
 
 def run() -> None:
-    settings = ProjectsSettings()
-    configure_logging(SERVICE, settings.log_level, settings.log_format)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.http_host,
-        port=settings.http_port,
-        log_config=None,
-        access_log=False,
-    )
+    """The console entry point: `create_app` served by `minsheng.service.serve`."""
+    serve(SERVICE, "projects.main:create_app", ProjectsSettings())

@@ -10,7 +10,8 @@ from typing import Any
 import asyncpg
 
 from minsheng.db import Conn
-from minsheng.events import CloudEvent, ProjectClaimed
+from minsheng.events import ProjectClaimed
+from minsheng.history import EventTables
 from projects.lifecycle import ProjectState
 
 PROJECT_COLUMNS = """id, status, sequence, year, title, category, level, secretary_name,
@@ -56,33 +57,10 @@ async def get_project(conn: Conn | asyncpg.Pool, project_id: str) -> dict[str, A
     return None if row is None else decoded(row)
 
 
-async def lock_project(conn: Conn, project_id: str) -> bool:
-    """Locks the project's row for the transaction: commands on one project run in turn."""
-    found = await conn.fetchval("SELECT true FROM projects WHERE id = $1 FOR UPDATE", project_id)
-    return bool(found)
-
-
-async def history(conn: Conn | asyncpg.Pool, project_id: str) -> list[dict[str, Any]]:
-    """The project's events in order: sequence, type, data (decoded), time."""
-    rows = await conn.fetch(
-        """SELECT sequence, type, data, time FROM project_events
-           WHERE project_id = $1 ORDER BY sequence""",
-        project_id,
-    )
-    return [{**dict(r), "data": json.loads(r["data"])} for r in rows]
-
-
-async def append_history(conn: Conn, event: CloudEvent) -> None:
-    await conn.execute(
-        """INSERT INTO project_events (project_id, sequence, type, data, time, event_id)
-           VALUES ($1, $2, $3, $4, $5, $6)""",
-        event.subject,
-        event.sequence,
-        event.type,
-        json.dumps(event.data, ensure_ascii=False),
-        event.time,
-        event.id,
-    )
+_TABLES = EventTables(rows="projects", events="project_events", key="project_id")
+lock_project = _TABLES.lock
+history = _TABLES.history
+append_history = _TABLES.append
 
 
 async def save_state(conn: Conn, state: ProjectState, now: datetime) -> None:

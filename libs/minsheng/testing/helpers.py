@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -120,3 +122,19 @@ async def grant_key(
             conn, key, name=name or f"{role} {unit or ''}", role=role, unit=unit
         )
     return {"Authorization": f"Bearer {key}"}
+
+
+async def run_module(module: str, *args: str, env: dict[str, str]) -> tuple[int, str, str]:
+    """`python -m module args` with `env` added to ours: exit status, stdout, stderr."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        module,
+        *args,
+        env={**os.environ, **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, out.decode().strip(), err.decode().strip()

@@ -13,6 +13,7 @@ from appeals.tests.conftest import appeals_client
 from minsheng.events import CATALOGUE, AppealDispatched, AppealReceived
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.postgres import PostgresServer
+from minsheng.testing.apps import app_pool
 from minsheng.testing.helpers import eventually
 
 pytestmark = pytest.mark.integration
@@ -30,7 +31,7 @@ APPEAL = {
 
 
 async def outbox_rows(client: httpx.AsyncClient) -> list[dict[str, object]]:
-    pool = client.app.state.runtime.db()  # type: ignore[attr-defined]
+    pool = app_pool(client)
     return [dict(r) for r in await pool.fetch("SELECT * FROM outbox ORDER BY id")]
 
 

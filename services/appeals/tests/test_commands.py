@@ -8,8 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
-from appeals.tests.conftest import FakeClock, grant
-from appeals.workdays import CITY_TZ
+from minsheng.clock import CITY_TZ
+from minsheng.testing.apps import grant
+from minsheng.testing.helpers import FakeClock
 
 pytestmark = pytest.mark.integration
 

@@ -11,11 +11,12 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from appeals.tests.conftest import appeals_client, grant
+from appeals.tests.conftest import appeals_client
 from minsheng import metrics
 from minsheng.events import AppealReceived, CloudEvent, SatisfactionRecorded, new_event
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.postgres import PostgresServer
+from minsheng.testing.apps import app_pool, grant
 from minsheng.testing.helpers import eventually, read_topic
 from minsheng.topics import APPEALS, dlq
 
@@ -83,7 +84,7 @@ async def produce(kafka: KafkaBroker, topic: str, *messages: CloudEvent | bytes)
 
 async def ours(client: httpx.AsyncClient, subject: str) -> str:
     """Our appeal id for the hotline's subject, once intake has taken it."""
-    pool = client.app.state.runtime.db()  # type: ignore[attr-defined]
+    pool = app_pool(client)
 
     async def probe() -> Any:
         return await pool.fetchval(
@@ -96,7 +97,7 @@ async def ours(client: httpx.AsyncClient, subject: str) -> str:
 
 
 async def appeal_count(client: httpx.AsyncClient) -> int:
-    pool = client.app.state.runtime.db()  # type: ignore[attr-defined]
+    pool = app_pool(client)
     return int(await pool.fetchval("SELECT count(*) FROM appeals"))
 
 
@@ -115,7 +116,7 @@ async def test_an_external_appeal_becomes_ours_with_canonical_events(
     assert history == [(1, "minsheng.AppealReceived.v1"), (2, "minsheng.AppealDispatched.v1")]
     assert appeal["history"][0]["data"]["appeal_id"] == appeal_id != "HL-1"
 
-    pool = client.app.state.runtime.db()  # type: ignore[attr-defined]
+    pool = app_pool(client)
     mine = {  # appeal ids repeat across the tests' databases; event ids do not
         str(row["event_id"])
         for row in await pool.fetch(
@@ -144,7 +145,7 @@ async def test_the_same_event_twice_makes_one_appeal(
     await ours(client, "HL-3")  # the last one is in: so are the three before it
 
     assert await appeal_count(client) == 2
-    pool = client.app.state.runtime.db()  # type: ignore[attr-defined]
+    pool = app_pool(client)
     seen = await pool.fetchval(
         "SELECT appeal_id FROM intake_seen WHERE source = $1 AND event_id = $2",
         HOTLINE,

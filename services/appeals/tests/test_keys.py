@@ -3,9 +3,6 @@ list never shows it, revoke makes it useless."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 import uuid
 
 import asyncpg
@@ -14,23 +11,13 @@ import pytest
 from minsheng import auth
 from minsheng.platform.postgres import PostgresServer
 from minsheng.settings import Settings
+from minsheng.testing.helpers import run_module
 
 pytestmark = pytest.mark.integration
 
 
 async def keys(env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "appeals.keys",
-        *args,
-        env={**os.environ, **env},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    assert process.returncode is not None
-    return process.returncode, out.decode().strip(), err.decode().strip()
+    return await run_module("appeals.keys", *args, env=env)
 
 
 async def test_create_list_and_revoke_a_unit_key(postgres: PostgresServer) -> None:

@@ -10,7 +10,8 @@ import pytest
 
 from appeals import lifecycle as lc
 from appeals.lifecycle import Action, AppealState, Outcome
-from appeals.workdays import CITY_TZ, end_of_day
+from appeals.workdays import end_of_day
+from minsheng.clock import CITY_TZ
 from minsheng.events import (
     AppealDispatched,
     AppealEscalated,

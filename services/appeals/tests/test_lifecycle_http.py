@@ -13,11 +13,11 @@ import httpx
 import pytest
 from jsonschema import Draft202012Validator
 
-from appeals.tests.conftest import FakeClock, grant
 from appeals.tests.test_commands import APPEAL, BUREAU, STREET_OFFICE, T0, act
-from appeals.workdays import CITY_TZ
+from minsheng.clock import CITY_TZ
 from minsheng.platform.kafka import KafkaBroker
-from minsheng.testing.helpers import Records, read_topic
+from minsheng.testing.apps import app_pool, grant
+from minsheng.testing.helpers import FakeClock, Records, read_topic
 from minsheng.topics import APPEALS
 
 pytestmark = pytest.mark.integration
@@ -79,7 +79,7 @@ async def test_the_scripted_lifecycle_yields_exactly_the_expected_events(
     client.app.state.clock = clock  # type: ignore[attr-defined]
     # Appeal numbers are unique per database; other tests' databases share this broker
     # and the same day, so start this one's numbers somewhere of their own.
-    pool = client.app.state.runtime.db()  # type: ignore[attr-defined]
+    pool = app_pool(client)
     await pool.execute(f"ALTER SEQUENCE appeal_number RESTART WITH {random.randint(1000, 999999)}")
     appeal = await live_the_whole_life(client, clock)
 

@@ -9,8 +9,9 @@ from urllib.parse import quote_plus
 import httpx
 import pytest
 
-from appeals.tests.conftest import DEV_KEY, FakeClock, grant
-from appeals.workdays import CITY_TZ
+from minsheng.clock import CITY_TZ
+from minsheng.testing.apps import DEV_KEY, grant
+from minsheng.testing.helpers import FakeClock
 
 pytestmark = pytest.mark.integration
 

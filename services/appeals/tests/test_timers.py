@@ -13,17 +13,18 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 
 from appeals import timers
 from appeals.supervision import escalation_times
-from appeals.tests.conftest import FakeClock, appeals_client, grant
+from appeals.tests.conftest import appeals_client
 from appeals.tests.test_commands import APPEAL, STREET_OFFICE, T0
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.postgres import PostgresServer
-from minsheng.testing.helpers import eventually
+from minsheng.testing.apps import app_pool as pool
+from minsheng.testing.apps import grant
+from minsheng.testing.helpers import FakeClock, eventually
 
 pytestmark = pytest.mark.integration
 
@@ -43,10 +44,6 @@ def instance(
         clock=clock,
         supervision_interval=0.02,
     )
-
-
-def pool(client: httpx.AsyncClient) -> asyncpg.Pool:
-    return client.app.state.runtime.db()  # type: ignore[attr-defined, no-any-return]
 
 
 @pytest.fixture

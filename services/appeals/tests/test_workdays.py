@@ -10,18 +10,17 @@ from hypothesis import strategies as st
 
 from appeals import workdays
 from appeals.workdays import (
-    CITY_TZ,
     CalendarUnknown,
     add_working_days,
     end_of_day,
     is_working_day,
-    local_day,
     next_working_day,
     point_in_allowed_time,
     start_of_day,
     working_days_between,
     working_time,
 )
+from minsheng.clock import CITY_TZ, local_day
 from minsheng.reference import CalendarYear
 
 MONDAY = datetime(2019, 9, 30, 9, 0, tzinfo=CITY_TZ)  # the day before National Day

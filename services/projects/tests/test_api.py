@@ -11,9 +11,10 @@ import pytest
 
 from minsheng.clock import CITY_TZ
 from minsheng.events import CATALOGUE, ProjectClaimed
+from minsheng.testing.apps import app_pool as pool
+from minsheng.testing.apps import grant
 from minsheng.testing.helpers import FakeClock, eventually, read_topic
 from minsheng.topics import PROJECTS
-from projects.tests.conftest import grant, pool
 from projects.tests.samples import CLAIM, OTHER_UNIT, UNIT
 
 pytestmark = pytest.mark.integration

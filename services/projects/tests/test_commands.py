@@ -9,8 +9,9 @@ import httpx
 import pytest
 
 from minsheng.clock import CITY_TZ
+from minsheng.testing.apps import app_pool as pool
+from minsheng.testing.apps import grant
 from minsheng.testing.helpers import FakeClock
-from projects.tests.conftest import grant, pool
 from projects.tests.samples import CLAIM, OTHER_UNIT, UNIT
 
 pytestmark = pytest.mark.integration

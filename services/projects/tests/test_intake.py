@@ -17,9 +17,10 @@ from minsheng.clock import CITY_TZ
 from minsheng.events import CloudEvent, ProjectMilestone, SatisfactionRecorded, new_event
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.postgres import PostgresServer
+from minsheng.testing.apps import app_pool as pool
 from minsheng.testing.helpers import FakeClock, eventually, read_topic
 from minsheng.topics import dlq
-from projects.tests.conftest import pool, projects_client
+from projects.tests.conftest import projects_client
 from projects.tests.samples import CLAIM
 
 pytestmark = pytest.mark.integration

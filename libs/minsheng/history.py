@@ -1,0 +1,60 @@
+"""An event-sourced aggregate's tables: its rows (one per aggregate, with an `id`) and
+its history (`sequence, type, data, time, event_id` per event, keyed by the aggregate).
+
+Appeals and projects keep both alike, so locking a row and reading or appending its
+history is one piece of SQL; only the table and column names differ.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from minsheng.db import Conn
+from minsheng.events import CloudEvent
+
+
+@dataclass(frozen=True)
+class EventTables:
+    rows: str  # "appeals"
+    events: str  # "appeal_events"
+    key: str  # the events' column naming the aggregate: "appeal_id"
+
+    async def lock(self, conn: Conn, aggregate_id: str) -> bool:
+        """Locks the aggregate's row for the transaction, so commands on one aggregate run
+        one by one; False if there is none."""
+        found = await conn.fetchval(
+            f"SELECT true FROM {self.rows} WHERE id = $1 FOR UPDATE", aggregate_id
+        )
+        return bool(found)
+
+    async def history(self, conn: Conn | asyncpg.Pool, aggregate_id: str) -> list[dict[str, Any]]:
+        """The aggregate's events in order: sequence, type, data (decoded), time."""
+        rows = await conn.fetch(
+            f"""SELECT sequence, type, data, time FROM {self.events}
+                WHERE {self.key} = $1 ORDER BY sequence""",
+            aggregate_id,
+        )
+        return [{**dict(r), "data": json.loads(r["data"])} for r in rows]
+
+    async def append(self, conn: Conn, events: Sequence[CloudEvent]) -> None:
+        """Appends events to their aggregates' histories (the subject names the aggregate)."""
+        await conn.executemany(
+            f"""INSERT INTO {self.events} ({self.key}, sequence, type, data, time, event_id)
+                VALUES ($1, $2, $3, $4, $5, $6)""",
+            [
+                (
+                    e.subject,
+                    e.sequence,
+                    e.type,
+                    json.dumps(e.data, ensure_ascii=False),
+                    e.time,
+                    e.id,
+                )
+                for e in events
+            ],
+        )
