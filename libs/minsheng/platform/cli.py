@@ -107,7 +107,7 @@ def _banner(services: list[ServiceProcess], key: str, db: str, kafka: str, took:
         '       -d \'{"title": "路灯不亮", "category": "complaint",'
         ' "district": "洮北区", "channel": "app"}\'',
         "  curl -s http://127.0.0.1:8004/metrics | grep minsheng_appeals_received_total",
-        f"  minsheng-projects-load-2019 --url {projects} --key {key}",
+        f"  .venv/bin/minsheng-projects-load-2019 --url {projects} --key {key}",
         f"  curl -s '{projects}/v1/ledger?year=2019' -H 'Authorization: Bearer {key}'",
         "",
     ]
