@@ -11,7 +11,7 @@ JARS := .cache/kafka-libs/.complete
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: up test install lint typecheck unit contracts bench clean distclean help
+.PHONY: up test install tools lint typecheck unit contracts bench clean distclean help
 .DEFAULT_GOAL := help
 
 help:
@@ -39,6 +39,14 @@ $(JARS): deploy/kafka/pom.xml
 		-DoutputDirectory=$(CURDIR)/.cache/kafka-libs
 	@touch $@
 
+# promtool and amtool (Debian's prometheus and prometheus-alertmanager) check the
+# monitoring configuration in the tests; apt-get needs root, as on this project's machines.
+tools:
+	@command -v promtool >/dev/null && command -v amtool >/dev/null || { \
+		command -v apt-get >/dev/null || { echo "need promtool and amtool (Debian: prometheus, prometheus-alertmanager)"; exit 1; }; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			prometheus prometheus-alertmanager >/dev/null; }
+
 install: $(VENV)/.synced $(JARS)
 
 up: install
@@ -54,7 +62,7 @@ typecheck: $(VENV)/.synced
 unit: $(VENV)/.synced
 	$(VENV)/bin/pytest -m "not integration and not e2e" -q
 
-test: install lint typecheck
+test: install tools lint typecheck
 	$(VENV)/bin/pytest -q -ra --durations=10
 
 contracts: $(VENV)/.synced
@@ -63,6 +71,8 @@ contracts: $(VENV)/.synced
 bench: install
 	$(VENV)/bin/python bench/skeleton_latency.py
 	$(VENV)/bin/python bench/appeals_intake.py
+	$(VENV)/bin/python bench/analytics_throughput.py
+	$(VENV)/bin/python bench/analytics_freshness.py
 
 clean:
 	rm -rf .data

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 import tomllib
 from importlib.metadata import distribution
 from pathlib import Path
@@ -146,13 +148,31 @@ def test_prometheus_scrapes_the_four_services_and_loads_its_rules() -> None:
     }
     assert targets == {f"{name}:{port}" for name, port in PORTS.items()}
     rule_files = [path for pattern in config["rule_files"] for path in PROMETHEUS.glob(pattern)]
-    alerts = {
-        rule["alert"]
+    rules = [
+        rule
         for path in rule_files
         for group in load_yaml(path)["groups"]
         for rule in group["rules"]
-    }
+    ]
+    alerts = {rule["alert"] for rule in rules if "alert" in rule}
     assert {"MinshengDeadLetters", "MinshengOutboxBacklog"} <= alerts
+    recorded = {rule["record"] for rule in rules if "record" in rule}
+    assert "city:minsheng_appeals_received_total:sum" in recorded
+
+
+def test_promtool_accepts_the_prometheus_config_and_every_rule_file() -> None:
+    """Debian's promtool, which `make test` installs; the compose image runs the same."""
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool missing: `make test` installs Debian's prometheus package"
+    done = subprocess.run(
+        [promtool, "check", "config", "prometheus.yml"],
+        cwd=PROMETHEUS,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "recording/analytics.yml" in done.stdout
 
 
 def test_alerts_reach_the_notifications_webhook() -> None:
