@@ -1,7 +1,7 @@
 """Appeals intake throughput: POST /v1/appeals with the outbox, as a ratio to raw single-row
 PostgreSQL INSERT throughput measured on the same server in the same run (issue 3).
 
-    .venv/bin/python bench/appeals_intake.py [--duration 10] [--concurrency 16] [--rate 200]
+    .venv/bin/python bench/appeals_intake.py [--duration 10] [--concurrency 64] [--rate 200]
                                              [--workers 2]
 
 One run, loopback only, everything private and in a temporary folder: a PostgreSQL server
@@ -98,7 +98,7 @@ RAW_INSERT = (
 @dataclass(frozen=True)
 class BenchConfig:
     duration: float = 10.0  # seconds, for each of the three phases
-    concurrency: int = 16  # connections (raw) and closed-loop workers (intake)
+    concurrency: int = 64  # connections (raw) and closed-loop workers (intake)
     rate: float = 200.0  # appeals/s of the open-loop latency phase
     workers: int = 2  # appeals server processes (MINSHENG_HTTP_WORKERS)
     warmup: int = 50  # appeals posted before the phases, left out of the figures
