@@ -34,17 +34,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
-import platform
-import shutil
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -56,20 +51,19 @@ import asyncpg
 import httpx
 
 from bench.cpu import own_cpu, tree_cpu
+from bench.harness import every_second, running_stack
 from bench.http_load import Connection, HttpError, Pool, build_post
 from bench.skeleton_latency import (
     kafka_version,
     ms,
     open_loop,
     parse_bench_args,
-    postgres_facts,
     run_cli,
     summarize,
 )
-from minsheng.platform.postgres import PostgresServer
 from minsheng.platform.process import ManagedProcess
 from minsheng.platform.services import ServiceProcess
-from minsheng.testing.helpers import eventually, free_port
+from minsheng.testing.helpers import eventually
 from minsheng.testing.stack import Stack, random_appeals
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "appeals_intake.json"
@@ -120,8 +114,9 @@ class AppealsStack(Stack):
         return urlunsplit(parts._replace(path=f"/appeals{self.env['MINSHENG_DATABASE_SUFFIX']}"))
 
 
-@contextlib.asynccontextmanager
-async def ticking(label: str, duration: float, status: Callable[[], str]) -> AsyncIterator[None]:
+def ticking(
+    label: str, duration: float, status: Callable[[], str]
+) -> contextlib.AbstractAsyncContextManager[None]:
     """Prints `label elapsed/duration status` every second while the block runs."""
     start = time.perf_counter()
 
@@ -129,19 +124,7 @@ async def ticking(label: str, duration: float, status: Callable[[], str]) -> Asy
         of = f"/{duration:g}" if duration > 0 else ""
         return f"  {label:<8} {time.perf_counter() - start:5.1f}{of} s  {status()}"
 
-    async def loop() -> None:
-        while True:
-            await asyncio.sleep(1.0)
-            print(line(), flush=True)
-
-    task = asyncio.create_task(loop())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        print(line(), flush=True)
+    return every_second(line)
 
 
 def _pid(process: ManagedProcess | None) -> int:
@@ -360,26 +343,14 @@ async def warm_up(stack: Stack, config: BenchConfig) -> None:
 
 async def run_benchmark(config: BenchConfig) -> dict[str, Any]:
     """Starts everything in a temporary folder, runs the three phases, stops all."""
-    folder = Path(tempfile.mkdtemp(prefix="minsheng-bench-intake-"))
-    load_before = os.getloadavg()
-    started_at = datetime.now(UTC)
-    postgres = PostgresServer(
-        folder / "postgres", port=free_port(), fsync=True, log_file=folder / "postgres.log"
-    )
-    stack = AppealsStack(folder, postgres.url, outbox_poll_interval=config.outbox_poll_interval)
-    stack.env["MINSHENG_HTTP_WORKERS"] = str(config.workers)
-    try:
-        print(f"working in {folder} (logs: *.log)", flush=True)
-        await postgres.start()
-        pg = await postgres_facts(postgres.url)
-        print(
-            f"PostgreSQL {pg['server_version']} on {postgres.url}: fsync={pg['fsync']}, "
-            f"synchronous_commit={pg['synchronous_commit']}, "
-            f"full_page_writes={pg['full_page_writes']}",
-            flush=True,
-        )
-        await stack.start()
-        await stack.wait_ready()
+
+    def make_stack(folder: Path, url: str) -> AppealsStack:
+        stack = AppealsStack(folder, url, outbox_poll_interval=config.outbox_poll_interval)
+        stack.env["MINSHENG_HTTP_WORKERS"] = str(config.workers)
+        return stack
+
+    async with running_stack("minsheng-bench-intake-", make_stack, keep=config.keep) as run:
+        stack, postgres = run.stack, run.postgres
         print(
             f"Kafka {kafka_version()} on {stack.kafka.bootstrap}; appeals {stack.appeals.url} "
             f"({config.workers} processes; outbox poll interval {config.outbox_poll_interval:g}s)",
@@ -420,30 +391,12 @@ async def run_benchmark(config: BenchConfig) -> dict[str, Any]:
             latency = await measure_latency(stack, config)
         finally:
             await db.close()
-    finally:
-        with contextlib.suppress(Exception):
-            await stack.stop()
-        with contextlib.suppress(Exception):
-            await postgres.stop()
-        if config.keep:
-            print(f"kept {folder}", flush=True)
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
     ratio = intake["appeals_per_s"] / raw["rows_per_s"] if raw["rows_per_s"] else 0.0
     return {
         "benchmark": "appeals_intake",
-        "started_at": started_at.isoformat(),
+        "started_at": run.started_at.isoformat(),
         "config": asdict(config),
-        "environment": {
-            "cpus": os.cpu_count(),
-            "load_average_before": [round(x, 2) for x in load_before],
-            "load_average_after": [round(x, 2) for x in os.getloadavg()],
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "kafka": kafka_version(),
-            "postgres": pg,
-            "appeals_workers": config.workers,
-        },
+        "environment": run.environment(kafka=kafka_version(), appeals_workers=config.workers),
         "raw": raw,
         "intake": intake,
         "latency": latency,

@@ -54,28 +54,22 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
-import platform
-import shutil
 import sys
-import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiokafka
-import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from bench.harness import every_second, running_stack
 from minsheng.platform.kafka import DEFAULT_LIBS
-from minsheng.platform.postgres import PostgresServer
-from minsheng.testing.helpers import eventually, free_port
+from minsheng.testing.helpers import eventually
 from minsheng.testing.stack import Stack, random_appeals
 from minsheng.topics import APPEALS, TopicSpec, ensure_topics, load_specs
 
@@ -185,12 +179,10 @@ async def open_loop(
     return Pacing(round(offered, 2), round(lag * 1000, 3))
 
 
-@contextlib.asynccontextmanager
-async def progress(
+def progress(
     label: str, total: int, status: Callable[[], tuple[int, str]]
-) -> AsyncIterator[None]:
+) -> contextlib.AbstractAsyncContextManager[None]:
     """Prints `label done/total rate/s extra` every second while the block runs."""
-    tty = sys.stdout.isatty()
     start = time.perf_counter()
 
     def line() -> str:
@@ -198,19 +190,7 @@ async def progress(
         rate = done / max(time.perf_counter() - start, 1e-9)
         return f"  {label:<9} {done:>6}/{total:<6} {rate:7.1f}/s  {extra}"
 
-    async def loop() -> None:
-        while True:
-            await asyncio.sleep(1.0)
-            print("\r" + line() if tty else line(), end="" if tty else "\n", flush=True)
-
-    task = asyncio.create_task(loop())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        print(("\r" if tty else "") + line(), flush=True)
+    return every_second(line)
 
 
 # --- raw ceiling ---------------------------------------------------------------------------
@@ -431,36 +411,14 @@ def kafka_version() -> str:
     return jars[0].stem.removeprefix("kafka_2.13-") if jars else "unknown"
 
 
-async def postgres_facts(url: str) -> dict[str, str]:
-    conn = await asyncpg.connect(url)
-    try:
-        names = ("server_version", "fsync", "synchronous_commit", "full_page_writes")
-        return {name: str(await conn.fetchval(f"SHOW {name}")) for name in names}
-    finally:
-        await conn.close()
-
-
 async def run_benchmark(config: BenchConfig) -> dict[str, Any]:
     """Starts everything in a temporary folder, measures raw then skeleton, stops all."""
-    folder = Path(tempfile.mkdtemp(prefix="minsheng-bench-"))
-    load_before = os.getloadavg()
-    started_at = datetime.now(UTC)
-    postgres = PostgresServer(
-        folder / "postgres", port=free_port(), fsync=True, log_file=folder / "postgres.log"
-    )
-    stack = Stack(folder, postgres.url, outbox_poll_interval=config.outbox_poll_interval)
-    try:
-        print(f"working in {folder} (logs: *.log)", flush=True)
-        await postgres.start()
-        pg = await postgres_facts(postgres.url)
-        print(
-            f"PostgreSQL {pg['server_version']} on {postgres.url}: fsync={pg['fsync']}, "
-            f"synchronous_commit={pg['synchronous_commit']}, "
-            f"full_page_writes={pg['full_page_writes']} (production-like durability)",
-            flush=True,
-        )
-        await stack.start()
-        await stack.wait_ready()
+
+    def make_stack(folder: Path, url: str) -> Stack:
+        return Stack(folder, url, outbox_poll_interval=config.outbox_poll_interval)
+
+    async with running_stack("minsheng-bench-", make_stack, keep=config.keep) as run:
+        stack = run.stack
         print(
             f"Kafka {kafka_version()} on {stack.kafka.bootstrap}; appeals {stack.appeals.url}, "
             f"analytics {stack.analytics.url} (outbox poll interval "
@@ -471,30 +429,12 @@ async def run_benchmark(config: BenchConfig) -> dict[str, Any]:
         raw = await measure_raw(stack.kafka.bootstrap, config)
         print(f"skeleton: {config.appeals} appeals at {config.rate:g}/s", flush=True)
         skeleton = await measure_skeleton(stack, config)
-    finally:
-        with contextlib.suppress(Exception):
-            await stack.stop()
-        with contextlib.suppress(Exception):
-            await postgres.stop()
-        if config.keep:
-            print(f"kept {folder}", flush=True)
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
     raw_ms, skeleton_ms = raw["latency_ms"], skeleton["visible_after_201_ms"]
     return {
         "benchmark": "skeleton_latency",
-        "started_at": started_at.isoformat(),
+        "started_at": run.started_at.isoformat(),
         "config": asdict(config),
-        "environment": {
-            "cpus": os.cpu_count(),
-            "load_average_before": [round(x, 2) for x in load_before],
-            "load_average_after": [round(x, 2) for x in os.getloadavg()],
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "aiokafka": aiokafka.__version__,
-            "kafka": kafka_version(),
-            "postgres": pg,
-        },
+        "environment": run.environment(aiokafka=aiokafka.__version__, kafka=kafka_version()),
         "raw": raw,
         "skeleton": skeleton,
         "ratio": {

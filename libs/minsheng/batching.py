@@ -36,8 +36,6 @@ class Batcher(Generic[T, R]):
         self._parallel = parallel
         self._queue: deque[tuple[T, asyncio.Future[R]]] = deque()
         self._running: set[asyncio.Task[None]] = set()
-        self.batches = 0  # flushes done, for tests and metrics
-        self.largest = 0
 
     @property
     def pending(self) -> int:
@@ -56,8 +54,6 @@ class Batcher(Generic[T, R]):
     async def _drain(self) -> None:
         while self._queue:
             taken = [self._queue.popleft() for _ in range(min(self._max_batch, len(self._queue)))]
-            self.batches += 1
-            self.largest = max(self.largest, len(taken))
             try:
                 answers = await self._flush([item for item, _ in taken])
                 if len(answers) != len(taken):

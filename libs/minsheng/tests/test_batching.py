@@ -46,7 +46,6 @@ async def test_callers_waiting_behind_a_flush_share_the_next_ones() -> None:
     assert await first == 0
     assert [await r for r in rest] == [i * 10 for i in range(2, 20, 2)]
     assert gate.batches == [[0], [2, 4, 6, 8], [10, 12, 14, 16], [18]]
-    assert batcher.largest == 4
 
 
 async def test_an_item_answered_with_an_exception_raises_it_for_that_caller_only() -> None:
