@@ -1,11 +1,12 @@
 """Analytics against the real broker: a random workload with duplicates, published
-straight to the domain topics, is counted exactly on /metrics and /v1/counters, and what
-does not belong on the projects topic is dead-lettered without being counted."""
+straight to the domain topics, is counted exactly on /metrics and /v1/counters, what
+does not belong on the projects or notifications topic is dead-lettered without being
+counted, and the overdue gauge moves when a deadline passes with no event at all."""
 
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,21 +15,37 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
+from analytics.tests.harness import publish
 from analytics.tests.workload import (
+    SOURCE,
     Samples,
     expected_counters,
-    is_project,
     metric_samples,
+    topic_of,
     with_redeliveries,
     workload,
 )
-from minsheng.events import CONTENT_TYPE
+from minsheng.events import CONTENT_TYPE, AppealReceived, CloudEvent, new_event
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.services import ServiceProcess
 from minsheng.testing.helpers import eventually, free_port, read_topic
-from minsheng.topics import APPEALS, PROJECTS, dlq
+from minsheng.topics import APPEALS, NOTIFICATIONS, PROJECTS, dlq
 
 pytestmark = pytest.mark.e2e
+DUE_IN = timedelta(seconds=4)
+
+
+def due_soon(deadline: datetime) -> CloudEvent:
+    data = AppealReceived(
+        appeal_id="A-due-soon",
+        title="井盖缺失",
+        category="complaint",
+        district="洮北区",
+        channel="app",
+        received_at=datetime.now(UTC),
+        deadline=deadline,
+    )
+    return new_event(data, subject=data.appeal_id, sequence=1, source=SOURCE)
 
 
 async def test_a_random_workload_with_duplicates_is_counted_exactly(
@@ -41,10 +58,10 @@ async def test_a_random_workload_with_duplicates_is_counted_exactly(
     analytics = ServiceProcess("analytics", free_port(), env, log_file=tmp_path / "analytics.log")
     await analytics.start()
     try:
-        w = workload(seed=11, appeals=150, projects=60, now=datetime.now(UTC))
+        w = workload(seed=11, appeals=150, projects=60, now=datetime.now(UTC), notifications=40)
         deliveries = with_redeliveries(random.Random(5), w.events, p=0.2)
         assert len(deliveries) > len(w.events)
-        misplaced = next(e for e in w.events if not is_project(e))  # an appeal event
+        misplaced = next(e for e in w.events if topic_of(e) == APPEALS)
         producer = AIOKafkaProducer(
             bootstrap_servers=private_kafka.bootstrap, acks="all", enable_idempotence=True
         )
@@ -52,18 +69,21 @@ async def test_a_random_workload_with_duplicates_is_counted_exactly(
         try:
             for event in deliveries:
                 await producer.send(
-                    PROJECTS if is_project(event) else APPEALS,
+                    topic_of(event),
                     event.to_json(),
                     key=event.key,
                     headers=[("content-type", CONTENT_TYPE.encode())],
                 )
             await producer.send(PROJECTS, b"\x00not an event", key=b"P-bad")
             await producer.send(PROJECTS, misplaced.to_json(), key=misplaced.key)
+            await producer.send(NOTIFICATIONS, misplaced.to_json(), key=misplaced.key)
             await producer.flush()
         finally:
             await producer.stop()
         letters = await read_topic(private_kafka.bootstrap, dlq(PROJECTS), expect=2)
         assert sorted(dict(r.headers)["dlq.reason"] for r in letters) == [b"bad_json", b"rejected"]
+        letters = await read_topic(private_kafka.bootstrap, dlq(NOTIFICATIONS), expect=1)
+        assert dict(letters[0].headers)["dlq.reason"] == b"rejected"
 
         async with httpx.AsyncClient(base_url=analytics.url, timeout=5) as client:
 
@@ -78,5 +98,24 @@ async def test_a_random_workload_with_duplicates_is_counted_exactly(
 
             await eventually(scrape, lambda m: m == w.metrics, timeout=60, what="exact metrics")
             assert await counters() == expected_counters(w)
+
+            # one more appeal, due in a few seconds: overdue later, with no further event
+            due = datetime.now(UTC) + DUE_IN
+            await publish(private_kafka.bootstrap, [due_soon(due)])
+            counted = await eventually(
+                counters,
+                lambda c: c["city"]["received"] == len(w.appeals) + 1,
+                what="the appeal due soon counted",
+            )
+            if datetime.now(UTC) < due:  # else this run was too slow to see it before
+                assert counted["city"]["overdue"] == expected_counters(w)["city"]["overdue"]
+            overdue = await eventually(
+                counters,
+                lambda c: c["city"]["overdue"] == expected_counters(w)["city"]["overdue"] + 1,
+                timeout=DUE_IN.total_seconds() + 30,
+                what="overdue once its deadline passed",
+            )
+            assert datetime.now(UTC) >= due
+            assert overdue["city"]["received"] == len(w.appeals) + 1  # no event in between
     finally:
         await analytics.stop()

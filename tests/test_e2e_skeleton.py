@@ -1,13 +1,16 @@
-"""End to end, services as real processes: HTTP 201 -> outbox -> Kafka -> Faust -> counter."""
+"""End to end, services as real processes: HTTP 201 -> outbox -> Kafka -> Faust -> counter,
+which equals the count in the appeals database."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import AsyncIterator
 
+import asyncpg
 import pytest
 
 from minsheng.platform.postgres import PostgresServer
+from minsheng.settings import Settings
 from minsheng.testing.helpers import eventually
 from minsheng.testing.stack import Stack, random_appeals
 
@@ -60,6 +63,26 @@ async def test_200_appeals_are_counted_exactly_and_survive_a_kill_9(stack: Stack
         timeout=30,
         what="counting goes on after the restart",
     )
+    assert await received_by_district(stack) == await appeals_database_by_district(stack)
+
+
+async def received_by_district(stack: Stack) -> dict[str, int]:
+    counters = await stack.counters()
+    return {d: v["received"] for d, v in counters["districts"].items()}
+
+
+async def appeals_database_by_district(stack: Stack) -> dict[str, int]:
+    """The same figure, counted in the appeals service's own database."""
+    settings = Settings(
+        database_url=stack.env["MINSHENG_DATABASE_URL"],
+        database_suffix=stack.env["MINSHENG_DATABASE_SUFFIX"],
+    )
+    conn = await asyncpg.connect(settings.database_for("appeals"))
+    try:
+        rows = await conn.fetch("SELECT district, count(*) AS n FROM appeals GROUP BY district")
+    finally:
+        await conn.close()
+    return {row["district"]: row["n"] for row in rows}
 
 
 async def test_a_poison_event_on_the_appeals_topic_is_dead_lettered_and_counting_goes_on(

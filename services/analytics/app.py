@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 import faust
+from pydantic import Field
 
 from minsheng.settings import Settings
 from minsheng.topics import dlq
+
+PARTITIONS = 6  # of the domain topics, hence of the tables (co-partitioned)
 
 
 class AnalyticsSettings(Settings):
     http_port: int = 8004
     analytics_app_id: str = "minsheng-analytics"
+    analytics_advertised_url: str | None = Field(
+        default=None,
+        description="Where peers reach this worker's web server; by default "
+        "http://<http_host, or the host name if that is 0.0.0.0>:<http_port>.",
+    )
+
+    @property
+    def advertised_url(self) -> str:
+        if self.analytics_advertised_url:
+            return self.analytics_advertised_url
+        host = socket.gethostname() if self.http_host in ("0.0.0.0", "::") else self.http_host
+        return f"http://{host}:{self.http_port}"
 
 
 def create_app(settings: AnalyticsSettings) -> faust.App:
@@ -23,7 +39,8 @@ def create_app(settings: AnalyticsSettings) -> faust.App:
         broker=f"kafka://{settings.kafka_bootstrap}",
         store="memory://",
         datadir=str(datadir),
-        topic_partitions=6,
+        canonical_url=settings.advertised_url,
+        topic_partitions=PARTITIONS,
         topic_replication_factor=1,
         table_standby_replicas=0,
         consumer_auto_offset_reset="earliest",

@@ -7,11 +7,10 @@ that resolution was called back, and the tallies of the counters.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
 from datetime import datetime
 
-from analytics.counting import LabelKey, State, admit, flag, record
+from analytics.counting import Figures, State, admit, flag, record, tallied
+from analytics.windows import RECEIVED_HOUR, hour_window
 from minsheng.events import (
     AppealClosed,
     AppealDispatched,
@@ -44,6 +43,7 @@ def apply_appeal(state: State | None, event: ParsedEvent) -> State | None:
         case AppealReceived():
             record(new, "received", data.district, data.category, data.channel)
             new.update(status=OPEN, deadline=_epoch(data.deadline), resolution=None)
+            new["received_at"] = data.received_at.timestamp()
         case AppealDispatched():
             new.update(status=OPEN, deadline=_epoch(data.deadline))
         case AppealReturned():
@@ -81,14 +81,46 @@ def is_overdue(state: State, now: datetime) -> bool:
     return is_open(state) and deadline is not None and deadline < now.timestamp()
 
 
-def open_by_labels(states: Iterable[State]) -> Counter[LabelKey]:
-    """`minsheng_appeals_open{district,category}`."""
-    return Counter((s["district"], s["category"]) for s in states if is_open(s))
+TALLIES = {
+    "received": "minsheng_appeals_received",
+    "resolved": "minsheng_appeals_resolved",
+    "returned": "minsheng_appeals_returned",
+    "escalated": "minsheng_appeals_escalated",
+    "satisfaction": "minsheng_satisfaction_responses",
+}
 
 
-def overdue_by_district(states: Iterable[State], now: datetime) -> Counter[LabelKey]:
-    """`minsheng_appeals_overdue{district}` at `now`: moves as deadlines pass."""
-    return Counter((s["district"],) for s in states if is_overdue(s, now))
+def appeal_figures(state: State) -> Figures:
+    """What one appeal adds to the counters, the open gauge, the KPIs and the received
+    windows; the overdue gauge depends on the clock and is kept apart (`deadline_of`)."""
+    figures = tallied(state, TALLIES)
+    if not is_received(state):
+        return figures
+    district = (state["district"],)
+    figures["received", district] += 1
+    if is_open(state):
+        figures["minsheng_appeals_open", (state["district"], state["category"])] += 1
+        figures["open", district] += 1
+    resolution = state.get("resolution")
+    if resolution is not None:
+        figures["resolved", district] += 1
+        if resolution:
+            figures["resolved_on_time", district] += 1
+        if state.get("called_back"):
+            figures["called_back", district] += 1
+    received_at = state.get("received_at")
+    if received_at is not None:
+        figures[RECEIVED_HOUR, (state["district"], hour_window(received_at))] += 1
+    return figures
+
+
+def deadline_of(state: State) -> tuple[str, float] | None:
+    """(district, deadline) of an open appeal with a deadline: it is overdue once the
+    clock passes the deadline, with no event needed."""
+    deadline = state.get("deadline")
+    if deadline is None or not is_open(state):
+        return None
+    return state["district"], deadline
 
 
 def _epoch(moment: datetime | None) -> float | None:

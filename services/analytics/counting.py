@@ -1,4 +1,4 @@
-"""Pure counting rules shared by appeals and projects: sequence guard and tallies.
+"""Pure counting rules shared by every table: sequence guard, tallies and figures.
 
 Every counter and gauge is a function of the per-aggregate states, and each state
 carries the sequence it has applied. A redelivered or replayed event is not newer, so it
@@ -9,18 +9,24 @@ Counters of occurrences (resolutions, returns, milestones, ...) are *tallies* ke
 the aggregate's own state: one entry per event, holding the metric labels the event had
 then. A counter's value is the sum of the tallies, so it never goes down, and it is
 exact for the same reason the states are.
+
+A state's *figures* are what it adds to every counter, gauge and KPI: the sum of the
+figures of all states is the whole answer (see `aggregate.py`), and since it is a sum,
+one changed state changes it by (new figures - old figures).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Mapping
 from typing import Any
 
 from minsheng.events import EventData, InvalidEvent, ParsedEvent, SatisfactionRecorded
 
 State = dict[str, Any]
 LabelKey = tuple[str, ...]
+Figure = tuple[str, LabelKey]  # a metric family name (no `_total`) or a KPI name, labels
+Figures = Counter[Figure]
 
 
 def admit(
@@ -54,13 +60,14 @@ def record(state: State, tally: str, *labels: object) -> None:
     state[tally] = [*state.get(tally, ()), [str(label) for label in labels]]
 
 
-def tally(states: Iterable[State], name: str) -> Counter[LabelKey]:
-    """A counter's samples: the occurrences of one tally over all states, by labels."""
-    counts: Counter[LabelKey] = Counter()
-    for state in states:
+def tallied(state: State, metrics: Mapping[str, str]) -> Figures:
+    """The counter figures of a state: one per occurrence in each tally named in
+    `metrics` (tally -> metric family), with the labels the event had."""
+    figures: Figures = Counter()
+    for name, metric in metrics.items():
         for labels in state.get(name, ()):
-            counts[tuple(labels)] += 1
-    return counts
+            figures[metric, tuple(labels)] += 1
+    return figures
 
 
 def flag(value: bool) -> str:

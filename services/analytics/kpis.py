@@ -1,9 +1,12 @@
-"""The JSON of GET /v1/counters: city-wide and per-district KPIs, from the states.
+"""The JSON of GET /v1/counters: city-wide and per-district KPIs, from summed figures.
 
 The precise definitions are in services/analytics/README.md ("KPI definitions"); in short:
 on-time rate = closed on time / (resolved + open and overdue), satisfaction rate =
 (satisfied + basically satisfied) / responses, call-back rate = resolved appeals called
 back since their resolution / resolved appeals. A rate is null when its denominator is 0.
+
+Every input is a sum (`aggregate.py`), so the figures of several workers add up to the
+city's before any rate is taken: a worker's share is never a rate.
 """
 
 from __future__ import annotations
@@ -13,11 +16,16 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from analytics.appeal_counting import is_open, is_overdue, is_received
-from analytics.counting import State
-from analytics.project_counting import is_claimed, is_completed
+from analytics.aggregate import OVERDUE, Aggregate, share
+from analytics.appeal_counting import appeal_figures, deadline_of
+from analytics.counting import Figures, State
+from analytics.notification_counting import notification_figures
+from analytics.project_counting import project_figures
+from analytics.windows import RECEIVED_HOUR, local_day
 
 SATISFIED = ("satisfied", "basically_satisfied")
+SATISFACTION = "minsheng_satisfaction_responses"
+APPEAL_FIGURES = ("received", "open", "resolved", "resolved_on_time", "called_back")
 
 
 def rate(numerator: int, denominator: int) -> float | None:
@@ -32,8 +40,23 @@ class _Scope:
         self.appeals: Counter[str] = Counter()
         self.satisfaction: dict[str, Counter[str]] = {"appeal": Counter(), "project": Counter()}
         self.projects: dict[tuple[str, str], Counter[str]] = {}
+        self.today: Counter[str] = Counter()  # by hour "00".."23"
 
-    def report(self) -> dict[str, Any]:
+    def add(self, name: str, labels: tuple[str, ...], value: int) -> None:
+        if name in APPEAL_FIGURES:
+            self.appeals[name] += value
+        elif name == OVERDUE:
+            self.appeals["overdue"] += value
+        elif name == SATISFACTION:
+            counts = self.satisfaction[labels[1]]
+            counts["responses"] += value
+            counts["satisfied"] += value if labels[2] in SATISFIED else 0
+        elif name in ("claimed", "completed"):
+            self.projects.setdefault((labels[1], labels[2]), Counter())[name] += value
+        elif name == RECEIVED_HOUR:
+            self.today[labels[1][-2:]] += value
+
+    def report(self, day: str) -> dict[str, Any]:
         a = self.appeals
         return {
             **{k: a[k] for k in ("received", "open", "overdue", "resolved", "resolved_on_time")},
@@ -43,6 +66,11 @@ class _Scope:
             "satisfaction_rate": _satisfaction_rate(self.satisfaction["appeal"]),
             "called_back": a["called_back"],
             "callback_rate": rate(a["called_back"], a["resolved"]),
+            "today": {
+                "date": day,
+                "received": sum(self.today.values()),
+                "received_by_hour": dict(sorted(self.today.items())),
+            },
             "projects": {
                 "satisfaction_responses": self.satisfaction["project"]["responses"],
                 "satisfaction_rate": _satisfaction_rate(self.satisfaction["project"]),
@@ -51,53 +79,67 @@ class _Scope:
         }
 
 
-def city_counters(
-    appeals: Iterable[State], projects: Iterable[State], now: datetime
-) -> dict[str, Any]:
-    """City-wide and per-district KPIs at `now` (which decides what is overdue)."""
+def report(figures: Figures, now: datetime) -> dict[str, Any]:
+    """City-wide and per-district KPIs from the city's figures at `now` ("overdue" and
+    "today" are as of `now`)."""
+    day = local_day(now)
     city = _Scope()
     districts: dict[str, _Scope] = {}
-
-    def scopes(district: str) -> tuple[_Scope, _Scope]:
-        return city, districts.setdefault(district, _Scope())
-
-    def count_satisfaction(s: State) -> None:
-        for district, subject_type, rating in s.get("satisfaction", ()):
-            for scope in scopes(district):
-                scope.satisfaction[subject_type].update(
-                    responses=1, satisfied=int(rating in SATISFIED)
-                )
-
-    for s in appeals:
-        facts = _appeal_facts(s, now)
-        for scope in scopes(s["district"]):
-            scope.appeals.update(facts)
-        count_satisfaction(s)
-    for s in projects:
-        if is_claimed(s):
-            facts = Counter({"claimed": 1, "completed": int(is_completed(s))})
-            for scope in scopes(s["district"]):
-                scope.projects.setdefault((str(s["year"]), s["level"]), Counter()).update(facts)
-        count_satisfaction(s)
+    notifications: dict[str, Counter[str]] = {}
+    for (name, labels), value in figures.items():
+        if name in ("notifications", "notification_attempts"):
+            outcome = labels[1] if name == "notifications" else "attempts"
+            notifications.setdefault(labels[0], Counter())[outcome] += value
+            continue
+        if name == RECEIVED_HOUR and not labels[1].startswith(day):
+            continue
+        for scope in (city, districts.setdefault(labels[0], _Scope())):
+            scope.add(name, labels, value)
     return {
         "as_of": now.isoformat(),
-        "city": city.report(),
-        "districts": {d: scope.report() for d, scope in sorted(districts.items())},
+        "city": city.report(day),
+        "districts": {d: scope.report(day) for d, scope in sorted(districts.items())},
+        "notifications": _notifications(notifications),
     }
 
 
-def _appeal_facts(s: State, now: datetime) -> Counter[str]:
-    resolution = s.get("resolution")
-    return Counter(
-        {
-            "received": int(is_received(s)),
-            "open": int(is_open(s)),
-            "overdue": int(is_overdue(s, now)),
-            "resolved": int(resolution is not None),
-            "resolved_on_time": int(resolution is True),
-            "called_back": int(resolution is not None and bool(s.get("called_back"))),
-        }
+def city_counters(
+    appeals: Iterable[State],
+    projects: Iterable[State],
+    now: datetime,
+    notifications: Iterable[State] = (),
+) -> dict[str, Any]:
+    """The report straight from states (tests, and the rebuild's comparison)."""
+    return report(share(aggregates(appeals, projects, notifications), now), now)
+
+
+def aggregates(
+    appeals: Iterable[State], projects: Iterable[State], notifications: Iterable[State] = ()
+) -> list[Aggregate]:
+    """The three tables' aggregates over the given states."""
+    tables = (
+        (Aggregate(appeal_figures, deadline_of), appeals),
+        (Aggregate(project_figures), projects),
+        (Aggregate(notification_figures), notifications),
     )
+    for aggregate, states in tables:
+        aggregate.rebuild(states, ())
+    return [aggregate for aggregate, _ in tables]
+
+
+def _notifications(by_channel: dict[str, Counter[str]]) -> dict[str, Any]:
+    total = sum(by_channel.values(), Counter[str]())
+    delivered, failed = total["delivered"], total["failed"]
+    return {
+        "delivered": delivered,
+        "failed": failed,
+        "delivery_rate": rate(delivered, delivered + failed),
+        "attempts": total["attempts"],
+        "by_channel": {
+            channel: {k: c[k] for k in ("delivered", "failed", "attempts")}
+            for channel, c in sorted(by_channel.items())
+        },
+    }
 
 
 def _satisfaction_rate(counts: Counter[str]) -> float | None:

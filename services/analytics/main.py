@@ -2,58 +2,120 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import faust
+import httpx
 from prometheus_client import REGISTRY, generate_latest
 
-from analytics.agents import handle_event
-from analytics.app import AnalyticsSettings, create_app, source_and_dlq
-from analytics.appeal_counting import apply_appeal
-from analytics.collector import TableCollector
-from analytics.counting import State
-from analytics.kpis import city_counters
-from analytics.project_counting import apply_project
+from analytics.agents import Apply, Counting, handle_batch
+from analytics.aggregate import Aggregate, FiguresOf, no_deadline, share
+from analytics.app import PARTITIONS, AnalyticsSettings, create_app, source_and_dlq
+from analytics.appeal_counting import appeal_figures, apply_appeal, deadline_of
+from analytics.changelog import ChangelogWriter
+from analytics.collector import FiguresCollector
+from analytics.counting import Figures
+from analytics.kpis import report
+from analytics.notification_counting import apply_notification, notification_figures
+from analytics.peers import SHARE_PATH, Incomplete, encode, fetch_shares, merge
+from analytics.project_counting import apply_project, project_figures
+from analytics.windows import expired_window
 from minsheng.logs import logging_config
-from minsheng.topics import APPEALS, PROJECTS
+from minsheng.topics import APPEALS, NOTIFICATIONS, PROJECTS
 from minsheng.web import kafka_answers
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4"  # aiohttp adds the charset itself
+Clock = Callable[[], datetime]
+BATCH, BATCH_WINDOW = 1000, 0.01  # events per batch at most; seconds a batch waits at most
+TABLES: tuple[tuple[str, str, str, Apply, FiguresOf], ...] = (
+    # name, topic, table, fold, figures
+    ("appeals", APPEALS, "appeal-state", apply_appeal, appeal_figures),
+    ("projects", PROJECTS, "project-state", apply_project, project_figures),
+    (
+        "notifications",
+        NOTIFICATIONS,
+        "notification-state",
+        apply_notification,
+        notification_figures,
+    ),
+)
 
 
-def build(settings: AnalyticsSettings) -> faust.App:
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def build(settings: AnalyticsSettings, clock: Clock = now) -> faust.App:
+    """The worker's app; `clock` decides what is overdue and which day is "today"."""
     app = create_app(settings)
-    appeals = app.Table("appeal-state", default=None, partitions=6)
-    projects = app.Table("project-state", default=None, partitions=6)
-    appeal_source, appeal_dlq = source_and_dlq(app, APPEALS)
-    project_source, project_dlq = source_and_dlq(app, PROJECTS)
+    changelog = ChangelogWriter(settings.kafka_bootstrap)
+    countings: dict[str, Counting] = {}
+    for name, topic, table_name, apply, figures_of in TABLES:
+        source, dead_letters = source_and_dlq(app, topic)
+        table = app.Table(table_name, default=None, partitions=PARTITIONS)
+        aggregate = Aggregate(figures_of, deadline_of if name == "appeals" else no_deadline)
+        countings[name] = counting = Counting(table, aggregate, apply, dead_letters, changelog)
+        _count(app, f"count-{name}", source, counting)
+        table.on_recover(_rebuilder(app, topic, counting))
 
-    @app.agent(appeal_source, name="count-appeals")
-    async def count_appeals(stream: Any) -> None:
-        async for event in stream.events():
-            await handle_event(event, appeals, appeal_dlq, apply_appeal)
+    def local(at: datetime) -> Figures:
+        return share((c.aggregate for c in countings.values()), at)
 
-    @app.agent(project_source, name="count-projects")
-    async def count_projects(stream: Any) -> None:
-        async for event in stream.events():
-            await handle_event(event, projects, project_dlq, apply_project)
+    REGISTRY.register(FiguresCollector(lambda: local(clock())))
 
-    def appeal_states() -> list[State]:
-        return list(appeals.values())
+    async def expire_windows() -> None:
+        """Tumbling windows expire: drop those older than windows.EXPIRES."""
+        countings["appeals"].aggregate.drop(expired_window(clock()))
 
-    def project_states() -> list[State]:
-        return list(projects.values())
-
-    REGISTRY.register(TableCollector(appeal_states, project_states, clock=now))
+    app.timer(interval=600.0)(expire_windows)
 
     @app.page("/metrics")
     async def metrics_view(web: Any, request: Any) -> Any:
         return web.bytes(generate_latest(REGISTRY), content_type=PROMETHEUS_TEXT)
 
+    def own_share(at: datetime) -> dict[str, Any]:
+        partitions = {name: c.aggregate.partitions for name, c in countings.items()}
+        return encode(settings.advertised_url, local(at), partitions, not app.rebalancing)
+
+    @app.page(SHARE_PATH)
+    async def share_view(web: Any, request: Any) -> Any:
+        at = request.query.get("at")
+        return web.json(own_share(datetime.fromisoformat(at) if at else clock()))
+
+    peers_client = httpx.AsyncClient(timeout=3.0)
+
+    async def close(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        """Faust is stopping: every batch's changelog write was awaited, so just close."""
+        await changelog.stop()
+        await peers_client.aclose()
+
+    app.on_before_shutdown.connect(close)
+
     @app.page("/v1/counters")
     async def counters_view(web: Any, request: Any) -> Any:
-        return web.json(city_counters(appeal_states(), project_states(), now()))
+        at = clock()
+        mine = settings.advertised_url.rstrip("/")
+        peers = {str(url).rstrip("/") for url in app.assignor.tables_metadata()} - {mine}
+        try:
+            shares = [own_share(at), *await fetch_shares(peers_client, sorted(peers), at)]
+            figures = merge(shares, PARTITIONS)
+        except Incomplete as error:
+            problem = {
+                "type": "about:blank",
+                "title": "Counters are being rebalanced between workers",
+                "status": 503,
+                "detail": str(error),
+            }
+            return web.json(
+                problem,
+                status=503,
+                headers={"Retry-After": "1"},
+                content_type="application/problem+json",
+            )
+        return web.json(report(figures, at))
 
     @app.page("/readyz")
     async def readyz_view(web: Any, request: Any) -> Any:
@@ -73,11 +135,29 @@ def build(settings: AnalyticsSettings) -> faust.App:
     return app
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
+def _count(app: faust.App, name: str, source: Any, counting: Counting) -> None:
+    async def count(stream: Any) -> None:
+        async for events in stream.take_events(BATCH, within=BATCH_WINDOW):
+            await handle_batch(events, counting)
+
+    count.__name__ = name.replace("-", "_")
+    app.agent(source, name=name)(count)
+
+
+def _rebuilder(app: faust.App, topic: str, counting: Counting) -> Callable[[], Any]:
+    async def rebuilt() -> None:
+        """Faust finished recovering this worker's partitions: re-sum them."""
+        counting.rebuild(tp.partition for tp in app.consumer.assignment() if tp.topic == topic)
+
+    return rebuilt
 
 
 def run() -> None:
+    """`minsheng-analytics` runs a worker; `minsheng-analytics rebuild ...` a rebuild."""
+    if sys.argv[1:2] == ["rebuild"]:
+        from analytics.rebuild import main
+
+        sys.exit(main(sys.argv[2:]))
     settings = AnalyticsSettings()
     app = build(settings)
     worker = faust.Worker(

@@ -6,10 +6,7 @@ verification sends it back to work ("verification decides whether it counts").
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
-
-from analytics.counting import LabelKey, State, admit, flag, record
+from analytics.counting import Figures, State, admit, flag, record, tallied
 from minsheng.events import (
     ParsedEvent,
     ProjectClaimed,
@@ -65,8 +62,24 @@ def is_completed(state: State) -> bool:
     return is_claimed(state) and state.get("status") == COMPLETED
 
 
-def active_by_labels(states: Iterable[State]) -> Counter[LabelKey]:
-    """`minsheng_projects_active{district,level}`."""
-    return Counter(
-        (s["district"], s["level"]) for s in states if is_claimed(s) and not is_completed(s)
-    )
+TALLIES = {
+    "claimed": "minsheng_projects_claimed",
+    "completed": "minsheng_projects_completed",
+    "milestones": "minsheng_project_milestones",
+    "flagged": "minsheng_projects_flagged",
+    "satisfaction": "minsheng_satisfaction_responses",
+}
+
+
+def project_figures(state: State) -> Figures:
+    """What one project adds to the counters, the active gauge and the ledger KPIs."""
+    figures = tallied(state, TALLIES)
+    if not is_claimed(state):
+        return figures
+    ledger = (state["district"], str(state["year"]), state["level"])
+    figures["claimed", ledger] += 1
+    if is_completed(state):
+        figures["completed", ledger] += 1
+    else:
+        figures["minsheng_projects_active", (state["district"], state["level"])] += 1
+    return figures

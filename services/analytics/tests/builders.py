@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any, TypeVar
 
-from analytics.counting import State
+from analytics.aggregate import Aggregate
+from analytics.appeal_counting import appeal_figures, deadline_of
+from analytics.counting import LabelKey, State
+from analytics.project_counting import project_figures
 from minsheng.events import CATALOGUE, EventData, ParsedEvent, new_event
 from minsheng.tests.samples import NOW, SOURCE, sample, subject_of
 
@@ -32,3 +37,19 @@ def fold(apply: Apply, payloads: Iterable[EventData], state: State | None = None
         state = new
     assert state is not None
     return state
+
+
+def samples(states: Iterable[State], family: str) -> Counter[LabelKey]:
+    """The samples of one metric family (no `_total`) that the states add up to."""
+    total: Counter[LabelKey] = Counter()
+    for state in states:
+        figures = project_figures(state) if "year" in state else appeal_figures(state)
+        total.update({labels: v for (name, labels), v in figures.items() if name == family})
+    return total
+
+
+def overdue(states: Iterable[State], now: datetime) -> Counter[LabelKey]:
+    """`minsheng_appeals_overdue` of the appeals at `now`."""
+    aggregate = Aggregate(appeal_figures, deadline_of)
+    aggregate.rebuild(states, ())
+    return Counter({labels: v for (_, labels), v in aggregate.overdue(now).items()})

@@ -10,10 +10,8 @@ import pytest
 from analytics.appeal_counting import (
     apply_appeal,
     is_open,
-    open_by_labels,
-    overdue_by_district,
 )
-from analytics.counting import State, tally
+from analytics.counting import State
 from minsheng.events import (
     AppealAccepted,
     AppealClosed,
@@ -31,7 +29,7 @@ from minsheng.events import (
 )
 from minsheng.tests.samples import DEADLINE, NOW, sample
 
-from .builders import fold, parsed, payload
+from .builders import fold, overdue, parsed, payload, samples
 
 DISTRICT, CATEGORY = "洮北区", "complaint"
 
@@ -42,8 +40,10 @@ def received() -> State:
 
 def test_received_counts_once_by_district_category_and_channel_and_opens() -> None:
     state = received()
-    assert tally([state], "received") == Counter({(DISTRICT, CATEGORY, "hotline"): 1})
-    assert open_by_labels([state]) == Counter({(DISTRICT, CATEGORY): 1})
+    assert samples([state], "minsheng_appeals_received") == Counter(
+        {(DISTRICT, CATEGORY, "hotline"): 1}
+    )
+    assert samples([state], "minsheng_appeals_open") == Counter({(DISTRICT, CATEGORY): 1})
 
 
 def test_returns_and_escalations_are_tallied_per_occurrence() -> None:
@@ -59,8 +59,8 @@ def test_returns_and_escalations_are_tallied_per_occurrence() -> None:
         ],
         received(),
     )
-    assert tally([state], "returned") == Counter({(DISTRICT,): 2})
-    assert tally([state], "escalated") == Counter(
+    assert samples([state], "minsheng_appeals_returned") == Counter({(DISTRICT,): 2})
+    assert samples([state], "minsheng_appeals_escalated") == Counter(
         {(DISTRICT, "reminder"): 1, (DISTRICT, "overdue"): 1}
     )
     assert is_open(state)
@@ -68,24 +68,22 @@ def test_returns_and_escalations_are_tallied_per_occurrence() -> None:
 
 def test_the_overdue_gauge_follows_the_injected_clock_and_the_current_deadline() -> None:
     state = received()
-    assert overdue_by_district([state], DEADLINE - timedelta(seconds=1)) == Counter()
-    assert overdue_by_district([state], DEADLINE + timedelta(seconds=1)) == Counter(
-        {(DISTRICT,): 1}
-    )
+    assert overdue([state], DEADLINE - timedelta(seconds=1)) == Counter()
+    assert overdue([state], DEADLINE + timedelta(seconds=1)) == Counter({(DISTRICT,): 1})
     extended = fold(apply_appeal, [sample(AppealExtended)], state)  # seven days more
-    assert overdue_by_district([extended], DEADLINE + timedelta(days=1)) == Counter()
-    assert overdue_by_district([extended], DEADLINE + timedelta(days=8)) == Counter(
-        {(DISTRICT,): 1}
-    )
+    assert overdue([extended], DEADLINE + timedelta(days=1)) == Counter()
+    assert overdue([extended], DEADLINE + timedelta(days=8)) == Counter({(DISTRICT,): 1})
     resolved = fold(apply_appeal, [sample(AppealResolved)], extended)
-    assert overdue_by_district([resolved], DEADLINE + timedelta(days=30)) == Counter()
+    assert overdue([resolved], DEADLINE + timedelta(days=30)) == Counter()
 
 
 def test_a_resolution_closes_the_appeal_and_is_tallied_with_its_on_time_flag() -> None:
     state = fold(apply_appeal, [payload(AppealResolved, on_time=False)], received())
     assert not is_open(state)
     assert state["resolution"] is False
-    assert tally([state], "resolved") == Counter({(DISTRICT, CATEGORY, "false"): 1})
+    assert samples([state], "minsheng_appeals_resolved") == Counter(
+        {(DISTRICT, CATEGORY, "false"): 1}
+    )
 
 
 def test_a_callback_after_resolution_marks_it_called_back_and_counts_the_rating() -> None:
@@ -95,7 +93,7 @@ def test_a_callback_after_resolution_marks_it_called_back_and_counts_the_rating(
         received(),
     )
     assert state["called_back"] is True
-    assert tally([state], "satisfaction") == Counter(
+    assert samples([state], "minsheng_satisfaction_responses") == Counter(
         {(DISTRICT, "appeal", "basically_satisfied"): 1}
     )
 
@@ -108,9 +106,11 @@ def test_a_reopen_clears_the_resolution_the_callback_and_the_deadline() -> None:
     )
     assert is_open(state)
     assert (state["resolution"], state["called_back"], state["deadline"]) == (None, False, None)
-    assert overdue_by_district([state], NOW + timedelta(days=365)) == Counter()
+    assert overdue([state], NOW + timedelta(days=365)) == Counter()
     again = fold(apply_appeal, [sample(AppealDispatched), sample(AppealResolved)], state)
-    assert tally([again], "resolved") == Counter({(DISTRICT, CATEGORY, "true"): 2})
+    assert samples([again], "minsheng_appeals_resolved") == Counter(
+        {(DISTRICT, CATEGORY, "true"): 2}
+    )
 
 
 @pytest.mark.parametrize("outcome", ["resolved", "duplicate"])

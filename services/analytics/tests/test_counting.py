@@ -8,11 +8,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from analytics.appeal_counting import apply_appeal
-from analytics.counting import State, tally
+from analytics.counting import State
 from analytics.kpis import city_counters
 from minsheng.events import CATALOGUE, ParsedEvent
 from minsheng.testing.helpers import sample_appeal_event
 from minsheng.tests.samples import NOW
+
+from .builders import samples
 
 
 def parsed(subject: str, sequence: int, district: str = "洮北区") -> ParsedEvent:
@@ -48,7 +50,7 @@ def test_any_redelivery_order_counts_each_event_once(deliveries: list[tuple[str,
     applied = 0  # an event applies exactly when it is newer than every one before it
     for i, (subject, sequence) in enumerate(deliveries):
         applied += all(q < sequence for s, q in deliveries[:i] if s == subject)
-    assert sum(tally(states.values(), "received").values()) == applied
+    assert sum(samples(states.values(), "minsheng_appeals_received").values()) == applied
     for subject, state in states.items():
         assert state["sequence"] == max(q for s, q in deliveries if s == subject)
 
@@ -59,7 +61,7 @@ def test_counters_by_labels_and_by_district() -> None:
         for i, district in enumerate(["洮北区", "洮北区", "大安市"])
     ]
     present = [s for s in states if s is not None]
-    assert tally(present, "received") == Counter(
+    assert samples(present, "minsheng_appeals_received") == Counter(
         {("洮北区", "complaint", "hotline"): 2, ("大安市", "complaint", "hotline"): 1}
     )
     counters = city_counters(present, [], NOW)

@@ -6,8 +6,8 @@ from collections import Counter
 
 import pytest
 
-from analytics.counting import State, tally
-from analytics.project_counting import active_by_labels, apply_project, is_completed
+from analytics.counting import State
+from analytics.project_counting import apply_project, is_completed
 from minsheng.events import (
     AppealReceived,
     EventData,
@@ -22,7 +22,7 @@ from minsheng.events import (
 )
 from minsheng.tests.samples import sample
 
-from .builders import fold, parsed, payload
+from .builders import fold, parsed, payload, samples
 
 DISTRICT, LEVEL = "洮北区", "community"
 
@@ -33,8 +33,10 @@ def claimed() -> State:
 
 def test_a_claim_counts_by_district_level_category_and_year_and_is_active() -> None:
     state = claimed()
-    assert tally([state], "claimed") == Counter({(DISTRICT, LEVEL, "public_services", "2019"): 1})
-    assert active_by_labels([state]) == Counter({(DISTRICT, LEVEL): 1})
+    assert samples([state], "minsheng_projects_claimed") == Counter(
+        {(DISTRICT, LEVEL, "public_services", "2019"): 1}
+    )
+    assert samples([state], "minsheng_projects_active") == Counter({(DISTRICT, LEVEL): 1})
 
 
 def test_milestones_progress_flags_and_ratings_are_tallied() -> None:
@@ -50,26 +52,28 @@ def test_milestones_progress_flags_and_ratings_are_tallied() -> None:
         ],
         claimed(),
     )
-    assert tally([state], "milestones") == Counter(
+    assert samples([state], "minsheng_project_milestones") == Counter(
         {(DISTRICT, "reached"): 1, (DISTRICT, "rescheduled"): 1}
     )
     assert state["progress"] == 80
-    assert tally([state], "flagged") == Counter(
+    assert samples([state], "minsheng_projects_flagged") == Counter(
         {(DISTRICT, "notice"): 1, (DISTRICT, "formal_talk"): 1}
     )
-    assert tally([state], "satisfaction") == Counter({(DISTRICT, "project", "dissatisfied"): 1})
+    assert samples([state], "minsheng_satisfaction_responses") == Counter(
+        {(DISTRICT, "project", "dissatisfied"): 1}
+    )
 
 
 def test_completion_ends_activity_and_a_failed_verification_sends_it_back() -> None:
     done = fold(apply_project, [payload(ProjectCompleted, on_time=False)], claimed())
     assert is_completed(done)
-    assert active_by_labels([done]) == Counter()
+    assert samples([done], "minsheng_projects_active") == Counter()
     failed = fold(apply_project, [payload(ProjectVerified, result="failed")], done)
     assert not is_completed(failed)
-    assert active_by_labels([failed]) == Counter({(DISTRICT, LEVEL): 1})
+    assert samples([failed], "minsheng_projects_active") == Counter({(DISTRICT, LEVEL): 1})
     again = fold(apply_project, [sample(ProjectCompleted), sample(ProjectVerified)], failed)
     assert is_completed(again)
-    assert tally([again], "completed") == Counter(
+    assert samples([again], "minsheng_projects_completed") == Counter(
         {(DISTRICT, LEVEL, "2019", "false"): 1, (DISTRICT, LEVEL, "2019", "true"): 1}
     )
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, get_args
+from zoneinfo import ZoneInfo
 
 from prometheus_client import Metric
 
@@ -28,6 +29,8 @@ from minsheng.events import (
     AppealReturned,
     CloudEvent,
     EventData,
+    NotificationDelivered,
+    NotificationFailed,
     ProjectClaimed,
     ProjectCompleted,
     ProjectFlagged,
@@ -40,6 +43,7 @@ from minsheng.events import (
 from minsheng.events.appeals import Channel, EscalationLevel
 from minsheng.events.projects import FlagKind, Level, MilestoneStatus, ProjectCategory
 from minsheng.events.satisfaction import Rating, SubjectType
+from minsheng.topics import APPEALS, NOTIFICATIONS, PROJECTS
 
 DISTRICTS = ("洮北区", "大安市", "洮南市")
 CATEGORIES = ("complaint", "consultation", "help")
@@ -51,6 +55,8 @@ PROJECT_CATEGORIES: tuple[ProjectCategory, ...] = get_args(ProjectCategory)
 MILESTONES: tuple[MilestoneStatus, ...] = get_args(MilestoneStatus)
 FLAGS: tuple[FlagKind, ...] = get_args(FlagKind)
 UNIT = "市住建局"
+CITY = ZoneInfo("Asia/Shanghai")
+NOTIFY_CHANNELS = ("sms", "email", "webhook")
 SOURCE = "minsheng/tests"
 METRICS: dict[str, tuple[str, ...]] = {  # DESIGN.md's names and labels, in its order
     "minsheng_appeals_received_total": ("district", "category", "channel"),
@@ -74,6 +80,7 @@ class AppealOutcome:
     """Where an appeal's story ended."""
 
     district: str
+    received_at: datetime
     open: bool = True
     overdue: bool = False
     resolved_on_time: bool | None = None  # None: no resolution stands
@@ -98,6 +105,9 @@ class Workload:
     appeals: list[AppealOutcome] = field(default_factory=list)
     projects: list[ProjectOutcome] = field(default_factory=list)
     ratings: list[tuple[str, str, str]] = field(default_factory=list)  # district, type, rating
+    notifications: list[tuple[str, str, int]] = field(
+        default_factory=list
+    )  # channel, outcome, attempts
 
     def count(self, metric: str, *labels: object) -> None:
         self.metrics[metric][tuple(str(label) for label in labels)] += 1
@@ -119,12 +129,16 @@ class Workload:
         )
 
 
-def workload(seed: int, appeals: int, projects: int, now: datetime) -> Workload:
-    """`appeals` appeal stories and `projects` project stories, interleaved at random."""
+def workload(
+    seed: int, appeals: int, projects: int, now: datetime, notifications: int = 0
+) -> Workload:
+    """`appeals` appeal stories, `projects` project stories and `notifications` delivery
+    stories, interleaved at random."""
     rnd = random.Random(seed)
     w = Workload(now)
     stories = [_appeal_story(rnd, w, f"A{seed}-{i}") for i in range(appeals)]
     stories += [_project_story(rnd, w, f"P{seed}-{i}") for i in range(projects)]
+    stories += [_notification_story(rnd, w, f"N{seed}-{i}") for i in range(notifications)]
     for subject, data, sequence in _interleave(rnd, stories):
         w.events.append(
             new_event(data, subject=subject, sequence=sequence, source=SOURCE, time=now)
@@ -135,6 +149,13 @@ def workload(seed: int, appeals: int, projects: int, now: datetime) -> Workload:
 def is_project(event: CloudEvent) -> bool:
     """Whether the event goes to the projects topic (else to the appeals topic)."""
     return "project_id" in event.data or event.data.get("subject_type") == "project"
+
+
+def topic_of(event: CloudEvent) -> str:
+    """The domain topic the event belongs on."""
+    if "notification_id" in event.data:
+        return NOTIFICATIONS
+    return PROJECTS if is_project(event) else APPEALS
 
 
 def with_redeliveries(rnd: random.Random, events: list[CloudEvent], p: float) -> list[CloudEvent]:
@@ -171,6 +192,41 @@ def expected_counters(w: Workload) -> dict[str, Any]:
     return {
         "city": _figures(w, None),
         "districts": {d: _figures(w, d) for d in districts},
+        "notifications": _notification_figures(w),
+    }
+
+
+def _notification_figures(w: Workload) -> dict[str, Any]:
+    def figures(channel: str | None) -> dict[str, int]:
+        mine = [n for n in w.notifications if channel in (None, n[0])]
+        return {
+            "delivered": sum(outcome == "delivered" for _, outcome, _ in mine),
+            "failed": sum(outcome == "failed" for _, outcome, _ in mine),
+            "attempts": sum(attempts for _, _, attempts in mine),
+        }
+
+    total = figures(None)
+    sent = total["delivered"] + total["failed"]
+    return {
+        **{k: total[k] for k in ("delivered", "failed")},
+        "delivery_rate": total["delivered"] / sent if sent else None,
+        "attempts": total["attempts"],
+        "by_channel": {c: figures(c) for c in sorted({n[0] for n in w.notifications})},
+    }
+
+
+def _today(w: Workload, appeals: list[AppealOutcome]) -> dict[str, Any]:
+    """Appeals received on the city's calendar day of `w.now`, by local hour."""
+    day = w.now.astimezone(CITY).date()
+    hours = Counter(
+        f"{local.hour:02d}"
+        for local in (a.received_at.astimezone(CITY) for a in appeals)
+        if local.date() == day
+    )
+    return {
+        "date": day.isoformat(),
+        "received": sum(hours.values()),
+        "received_by_hour": dict(sorted(hours.items())),
     }
 
 
@@ -210,6 +266,7 @@ def _figures(w: Workload, district: str | None) -> dict[str, Any]:
         "satisfaction_rate": appeal_rate,
         "called_back": called_back,
         "callback_rate": called_back / len(resolved) if resolved else None,
+        "today": _today(w, appeals),
         "projects": {
             "satisfaction_responses": project_responses,
             "satisfaction_rate": project_rate,
@@ -242,13 +299,14 @@ def _appeal_story(rnd: random.Random, w: Workload, appeal_id: str) -> tuple[str,
     keys: dict[str, Any] = {"appeal_id": appeal_id, "district": district, "category": category}
     channel = rnd.choice(CHANNELS)
     deadline: datetime | None = _deadline(rnd, w.now)
+    received_at = w.now - timedelta(minutes=rnd.randint(0, 30 * 60))  # today or yesterday
     events: list[EventData] = [
         AppealReceived(
-            **keys, title="路灯不亮", channel=channel, received_at=w.now, deadline=deadline
+            **keys, title="路灯不亮", channel=channel, received_at=received_at, deadline=deadline
         )
     ]
     w.count("minsheng_appeals_received_total", district, category, channel)
-    outcome = AppealOutcome(district)
+    outcome = AppealOutcome(district, received_at)
     for _ in range(rnd.randint(1, 3)):
         deadline = _deadline(rnd, w.now)
         dispatch = AppealDispatched(**keys, unit=UNIT, deadline=deadline, dispatched_by="router")
@@ -360,3 +418,27 @@ def _project_story(rnd: random.Random, w: Workload, project_id: str) -> tuple[st
         events.append(w.rate(rnd, "project", project_id, district))
     w.projects.append(outcome)
     return project_id, events
+
+
+def _notification_story(
+    rnd: random.Random, w: Workload, notification_id: str
+) -> tuple[str, list[EventData]]:
+    """Delivered or given up; now and then given up, then delivered by a resend."""
+    keys: dict[str, Any] = {
+        "notification_id": notification_id,
+        "channel": rnd.choice(NOTIFY_CHANNELS),
+        "recipient": "oncall:primary",
+        "rule": "appeal-overdue",
+    }
+    attempts = rnd.randint(1, 3)
+    events: list[EventData] = []
+    if rnd.random() < 0.4:
+        events.append(NotificationFailed(**keys, attempts=attempts, error="timeout"))
+        if rnd.random() < 0.5:
+            attempts += 1
+            events.append(NotificationDelivered(**keys, attempts=attempts))
+    else:
+        events.append(NotificationDelivered(**keys, attempts=attempts))
+    outcome = "delivered" if isinstance(events[-1], NotificationDelivered) else "failed"
+    w.notifications.append((keys["channel"], outcome, attempts))
+    return notification_id, events

@@ -1,0 +1,245 @@
+"""Analytics throughput: events per second one analytics worker folds from pre-loaded
+topics, as a ratio to raw aiokafka consumption of the same topics in the same run.
+
+    .venv/bin/python bench/analytics_throughput.py [--events 100000] [--out PATH]
+
+One run, loopback only, in a temporary folder: a private Kafka broker with the
+platform's topics, pre-loaded with a random, valid workload of about `--events` events
+(appeal, project and notification stories from services/analytics/tests/workload.py, each
+on its own topic, keyed by aggregate id, six partitions each).
+
+1. raw ceiling: one aiokafka consumer assigned to every partition of the three topics
+   reads them from the first offset to the end: records/s from the first record to the
+   last. Beside it, in this process, the CPU cost of parsing and validating the same
+   values (the event catalogue), the floor of any validating consumer in Python.
+2. analytics: one worker (`minsheng-analytics`, a real process, fresh consumer group and
+   tables) starts on the loaded topics. /metrics is read every 100 ms; the rate is the
+   events applied over the time from the last read that showed none to the first that
+   showed all (start-up and partition assignment left out; at most one read interval of
+   idle time counted in).
+
+ratio = analytics events/s / raw records/s. Targets (issue 5): >= 5,000 events/s per
+worker and >= 30% of the raw rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make `bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from analytics.app import PARTITIONS
+from analytics.tests.harness import Workers, plumbing
+from analytics.tests.workload import topic_of, workload
+from bench.analytics_common import environment, private_broker
+from bench.cpu import tree_cpu
+from bench.skeleton_latency import parse_bench_args, run_cli
+from minsheng.events import CATALOGUE
+from minsheng.topics import APPEALS, NOTIFICATIONS, PROJECTS
+
+DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "analytics_throughput.json"
+TOPICS = (APPEALS, PROJECTS, NOTIFICATIONS)
+Message = tuple[str, bytes, bytes]  # topic, key, value
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    events: int = 100_000  # about; the stories decide the exact count
+    seed: int = 2024
+    poll_interval: float = 0.1
+    timeout: float = 600.0
+    keep: bool = False
+
+
+def messages(config: BenchConfig) -> list[Message]:
+    """About `config.events` events: ~7 per appeal story, ~5 per project story."""
+    appeals = max(1, config.events * 80 // 100 // 7)
+    projects = max(1, config.events * 15 // 100 // 5)
+    notifications = max(1, config.events * 5 // 100)
+    w = workload(config.seed, appeals, projects, datetime.now(UTC), notifications)
+    return [(topic_of(e), e.key, e.to_json()) for e in w.events]
+
+
+async def preload(bootstrap: str, batch: list[Message]) -> float:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=20, max_batch_size=1 << 20
+    )
+    await producer.start()
+    started = time.perf_counter()
+    try:
+        for topic, key, value in batch:
+            await producer.send(topic, value, key=key)
+        await producer.flush()
+    finally:
+        await producer.stop()
+    return time.perf_counter() - started
+
+
+async def measure_raw(bootstrap: str, total: int) -> dict[str, Any]:
+    """Records/s of one consumer reading the three topics from the first offset."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign([TopicPartition(t, p) for t in TOPICS for p in range(PARTITIONS)])
+        await consumer.seek_to_beginning()
+        count, first, last = 0, 0.0, 0.0
+        while count < total:
+            for records in (await consumer.getmany(timeout_ms=1000, max_records=5000)).values():
+                if records and not first:
+                    first = time.perf_counter()
+                count += len(records)
+            last = time.perf_counter()
+    finally:
+        await consumer.stop()
+    return {
+        "records": count,
+        "seconds": round(last - first, 3),
+        "rate": round(count / (last - first), 1),
+    }
+
+
+def measure_parse(batch: list[Message]) -> dict[str, Any]:
+    """Events/s of the catalogue's parse and validation alone, in this process."""
+    started = time.perf_counter()
+    for _, _, value in batch:
+        CATALOGUE.parse(value)
+    seconds = time.perf_counter() - started
+    return {
+        "events": len(batch),
+        "seconds": round(seconds, 3),
+        "rate": round(len(batch) / seconds, 1),
+    }
+
+
+async def measure_analytics(
+    bootstrap: str, folder: Path, total: int, config: BenchConfig
+) -> dict[str, Any]:
+    """One worker from the first offset; the rate from /metrics reads (see the docstring)."""
+    worker = Workers(bootstrap, folder).new()
+    launched = time.perf_counter()
+    await worker.process.start()
+    reads: list[tuple[float, int, float]] = []  # when, events done, worker CPU seconds
+    try:
+        deadline = launched + config.timeout
+        while not reads or reads[-1][1] < total:
+            if time.perf_counter() > deadline:
+                raise TimeoutError(
+                    f"{reads[-1][1] if reads else 0} of {total} after {config.timeout} s"
+                )
+            if not worker.process.running:
+                raise RuntimeError("the analytics worker exited")
+            with contextlib.suppress(httpx.HTTPError):
+                counts = await plumbing(worker.url)
+                done = (
+                    counts["minsheng_events_processed_total"]
+                    + counts["minsheng_events_duplicate_total"]
+                )
+                cpu = tree_cpu({"worker": worker.process.pid})["worker"]
+                reads.append((time.perf_counter(), done, cpu))
+                print(f"\r  analytics {done:>8}/{total}", end="", flush=True)
+            await asyncio.sleep(config.poll_interval)  # the read interval, not a synchronisation
+        print(flush=True)
+    finally:
+        await worker.stop()
+    # from the last read that showed none (the reads before are start-up) to the end
+    first = max(next(i for i, (_, done, _) in enumerate(reads) if done > 0) - 1, 0)
+    (t0, c0, cpu0), (t1, c1, cpu1) = reads[first], reads[-1]
+    return {
+        "worker_cpu_seconds": round(cpu1 - cpu0, 3),
+        "worker_cpu_utilisation": round((cpu1 - cpu0) / (t1 - t0), 3) if t1 > t0 else None,
+        "worker_cpu_ms_per_event": round(1000 * (cpu1 - cpu0) / max(c1 - c0, 1), 4),
+        "events": c1,
+        "measured_events": c1 - c0,
+        "seconds": round(t1 - t0, 3),
+        "rate": round((c1 - c0) / (t1 - t0), 1) if t1 > t0 else None,
+        "launch_to_all_seconds": round(t1 - launched, 3),
+        "reads": len(reads),
+    }
+
+
+async def run_benchmark(config: BenchConfig) -> dict[str, Any]:
+    load_before = os.getloadavg()
+    started_at = datetime.now(UTC)
+    batch = messages(config)
+    print(f"{len(batch)} events generated", flush=True)
+    async with private_broker(config.keep) as (broker, folder):
+        loaded = await preload(broker.bootstrap, batch)
+        print(f"pre-loaded in {loaded:.1f} s; raw consume ...", flush=True)
+        raw = await measure_raw(broker.bootstrap, len(batch))
+        parse = measure_parse(batch)
+        print("analytics worker from the first offset ...", flush=True)
+        analytics = await measure_analytics(broker.bootstrap, folder, len(batch), config)
+    rate = analytics["rate"] or 0.0
+    return {
+        "benchmark": "analytics_throughput",
+        "started_at": started_at.isoformat(),
+        "config": asdict(config),
+        "environment": environment(load_before),
+        "events": len(batch),
+        "preload_seconds": round(loaded, 3),
+        "raw": raw,
+        "parse_only": parse,
+        "analytics": analytics,
+        "ratio": round(rate / raw["rate"], 4),
+        "targets": {
+            "events_per_second": 5000,
+            "ratio": 0.3,
+            "met": rate >= 5000 and rate / raw["rate"] >= 0.3,
+        },
+    }
+
+
+def format_summary(result: dict[str, Any]) -> str:
+    env, raw, parse = result["environment"], result["raw"], result["parse_only"]
+    a, targets = result["analytics"], result["targets"]
+    load = "{:.2f} -> {:.2f}".format(env["load_average_before"][0], env["load_average_after"][0])
+    return "\n".join(
+        [
+            "",
+            f"analytics throughput: {result['events']} pre-loaded events, loopback; "
+            f"{env['cpus']} CPUs, load average (1 min) {load}",
+            f"  raw aiokafka consume        {raw['rate']:>10,.0f} events/s",
+            f"  parse + validate only       {parse['rate']:>10,.0f} events/s (in-process)",
+            f"  analytics worker            {a['rate'] or 0:>10,.0f} events/s "
+            f"({a['measured_events']} events in {a['seconds']} s; worker CPU "
+            f"{a['worker_cpu_ms_per_event']:.3f} ms/event, "
+            f"{a['worker_cpu_utilisation']:.0%} of a core)",
+            f"  ratio analytics / raw       {result['ratio']:>10.3f}",
+            f"  targets >= 5,000/s and >= 0.30: {'met' if targets['met'] else 'NOT met'}",
+        ]
+    )
+
+
+def parse_args(argv: Sequence[str] | None = None) -> tuple[BenchConfig, Path]:
+    def options(parser: argparse.ArgumentParser, defaults: BenchConfig) -> None:
+        parser.add_argument("--events", type=int, default=defaults.events)
+        parser.add_argument("--seed", type=int, default=defaults.seed)
+        parser.add_argument("--poll-interval", type=float, default=defaults.poll_interval)
+        parser.add_argument("--timeout", type=float, default=defaults.timeout)
+
+    def invalid(args: argparse.Namespace) -> str | None:
+        return "need --events >= 100" if args.events < 100 else None
+
+    return parse_bench_args(argv, __doc__, BenchConfig, DEFAULT_OUT, options, invalid)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_cli(*parse_args(argv), run_benchmark, format_summary)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""The running sum of the figures of every state a worker holds, kept by deltas.
+
+The per-aggregate state table stays the source of truth (idempotent apply by sequence).
+The sum is updated by (new figures - old figures) whenever an event is actually applied,
+so a scrape costs O(label sets), not O(aggregates); and it is rebuilt from the table
+whenever Faust finishes recovering the worker's partitions (start, restart after a crash,
+rebalance), so it can never drift from the states it sums.
+
+Open appeals with a deadline are also indexed by deadline per district, so the overdue
+gauge is read at any instant in O(log n): it moves as deadlines pass, without events.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, insort
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from analytics.counting import Figure, Figures, State
+
+FiguresOf = Callable[[State], Figures]
+DeadlineOf = Callable[[State], "tuple[str, float] | None"]
+OVERDUE = "minsheng_appeals_overdue"
+
+
+def no_deadline(state: State) -> None:
+    """For tables whose states have no deadline."""
+    return None
+
+
+class Aggregate:
+    """The figures of the states of one table on this worker's partitions."""
+
+    def __init__(self, figures_of: FiguresOf, deadline_of: DeadlineOf = no_deadline) -> None:
+        self.figures_of, self.deadline_of = figures_of, deadline_of
+        self.figures: Figures = Figures()
+        self.deadlines: dict[str, list[float]] = {}  # district -> sorted deadlines
+        self.partitions: frozenset[int] = frozenset()
+
+    def replace(self, old: State | None, new: State) -> None:
+        """One state changed from `old` (None: new aggregate) to `new`."""
+        if old is not None:
+            self._add(self.figures_of(old), -1)
+            self._index(old, remove=True)
+        self._add(self.figures_of(new), 1)
+        self._index(new, remove=False)
+
+    def rebuild(self, states: Iterable[State], partitions: Iterable[int]) -> None:
+        """Starts again from the states of the given partitions, e.g. after recovery."""
+        self.figures, self.deadlines = Figures(), {}
+        self.partitions = frozenset(partitions)
+        for state in states:
+            self.replace(None, state)
+
+    def overdue(self, now: datetime) -> Figures:
+        """`minsheng_appeals_overdue{district}` at `now`: deadlines strictly before it."""
+        moment = now.timestamp()
+        counts = ((d, bisect_left(deadlines, moment)) for d, deadlines in self.deadlines.items())
+        return Figures({(OVERDUE, (d,)): n for d, n in counts if n})
+
+    def drop(self, expired: Callable[[Figure], bool]) -> None:
+        """Forgets the figures `expired` says are out of date (old windows)."""
+        for figure in [f for f in self.figures if expired(f)]:
+            del self.figures[figure]
+
+    def _add(self, figures: Figures, sign: int) -> None:
+        mine = self.figures
+        for figure, value in figures.items():
+            total = mine.get(figure, 0) + sign * value
+            if total:
+                mine[figure] = total
+            else:
+                mine.pop(figure, None)
+
+    def _index(self, state: State, *, remove: bool) -> None:
+        found = self.deadline_of(state)
+        if found is None:
+            return
+        district, deadline = found
+        deadlines = self.deadlines.setdefault(district, [])
+        if not remove:
+            insort(deadlines, deadline)
+            return
+        deadlines.pop(bisect_left(deadlines, deadline))
+        if not deadlines:
+            del self.deadlines[district]
+
+
+def share(aggregates: Iterable[Aggregate], now: datetime) -> Figures:
+    """Everything this worker counts at `now`: its part of every city-wide figure."""
+    total = Figures()
+    for aggregate in aggregates:
+        total.update(aggregate.figures)
+        total.update(aggregate.overdue(now))
+    return total

@@ -1,0 +1,68 @@
+"""Writes a batch's changed states to a table's changelog topic in one go, and waits.
+
+Faust writes one changelog record per table assignment, each its own future, callbacks
+and sensor calls; that cost about 0.2 ms an event here, more than everything else. The
+agents apply a batch of events to the table's store (memory, no changelog), then hand
+the states the batch changed (once each, however many of its events touched them) to
+this writer, and only then let Faust acknowledge the batch. So a committed offset never
+runs ahead of the changelog, and a worker killed at any point recovers states at least
+as new as its committed offsets; the sequence guard absorbs the rest.
+
+Records are what Faust itself writes for these tables (JSON key and value, partition of
+the source event), so Faust's recovery reads them as its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+
+from analytics.counting import State
+
+
+class ChangelogWriter:
+    """One idempotent producer (acks=all) shared by the tables of a worker."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self.bootstrap = bootstrap
+        self._producer: AIOKafkaProducer | None = None
+        self._starting = asyncio.Lock()
+
+    async def _started(self) -> AIOKafkaProducer:
+        async with self._starting:
+            if self._producer is None:
+                producer = AIOKafkaProducer(
+                    bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True
+                )
+                await producer.start()
+                self._producer = producer
+            return self._producer
+
+    async def write(self, topic: str, states: Mapping[str, State]) -> None:
+        """Every state to `topic`, keyed by aggregate id, on its own partition; returns
+        once the broker has acknowledged them all."""
+        if not states:
+            return
+        producer = await self._started()
+        by_partition: dict[int, list[tuple[bytes, bytes]]] = {}
+        for subject, state in states.items():
+            record = (json.dumps(subject).encode(), json.dumps(state).encode())
+            by_partition.setdefault(state["partition"], []).append(record)
+        sent: list[Any] = []
+        for partition, records in by_partition.items():
+            batch = producer.create_batch()
+            for key, value in records:
+                if batch.append(key=key, value=value, timestamp=None) is None:
+                    sent.append(await producer.send_batch(batch, topic, partition=partition))
+                    batch = producer.create_batch()
+                    batch.append(key=key, value=value, timestamp=None)
+            sent.append(await producer.send_batch(batch, topic, partition=partition))
+        await asyncio.gather(*sent)
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()

@@ -1,0 +1,227 @@
+"""`minsheng-analytics rebuild`: fold the domain topics again from their first offset and
+show that the counters equal those the workers hold.
+
+    minsheng-analytics rebuild [--no-progress]
+
+It takes the end offsets of the domain topics, folds every event up to them through the
+same pure rules the workers use (parse, sequence guard, apply) with a progress bar on
+stderr (events done, events/s, ETA), then reads the workers' state as they would recover
+it (the tables' changelog topics, last value per key) and compares the figures of both at
+one instant: every metric sample and every KPI. It prints the comparison and exits 1 if
+anything differs. It writes nothing, so it is safe while the workers run; when they are
+busy, a difference can be work in progress: run it again at a quiet moment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TextIO
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from analytics.agents import Apply
+from analytics.aggregate import share
+from analytics.app import AnalyticsSettings
+from analytics.counting import Figures, State
+from analytics.kpis import aggregates, report
+from analytics.main import TABLES
+from minsheng.events import CATALOGUE, InvalidEvent
+
+Records = Callable[[str, int, bytes | None, bytes | None], None]  # topic, partition, key, value
+
+
+@dataclass
+class Progress:
+    """A hand-rolled progress bar: events done of total, events/s and ETA, on one line."""
+
+    total: int
+    out: TextIO = field(default_factory=lambda: sys.stderr)
+    done: int = 0
+    started: float = field(default_factory=time.monotonic)
+    shown: float = 0.0
+
+    def advance(self, n: int = 1) -> None:
+        self.done += n
+        now = time.monotonic()
+        if now - self.shown >= 0.1 or self.done >= self.total:
+            self.shown = now
+            self.out.write("\r" + self.line(now - self.started))
+            self.out.flush()
+
+    def line(self, elapsed: float) -> str:
+        fraction = self.done / self.total if self.total else 1.0
+        bar = "#" * int(30 * fraction)
+        speed = self.done / elapsed if elapsed > 0 else 0.0
+        eta = (self.total - self.done) / speed if speed else 0.0
+        return (
+            f"rebuild [{bar:<30}] {self.done:,}/{self.total:,} events"
+            f"  {speed:,.0f} events/s  ETA {eta:4.0f} s"
+        )
+
+    def finish(self) -> None:
+        self.out.write("\n")
+        self.out.flush()
+
+
+async def read_until_end(
+    bootstrap: str, topics: Sequence[str], on_record: Records, progress: Progress | None = None
+) -> int:
+    """Reads every partition of `topics` from its first offset to the end offset taken
+    when this starts; returns how many records that was (raises if fewer were read)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",  # also for the reset that assign() starts on its own
+        max_partition_fetch_bytes=4 << 20,
+    )
+    partitions = await _partitions(bootstrap, topics)
+    if not partitions:
+        return 0
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+        starts = await consumer.beginning_offsets(partitions)
+        left = {tp: ends[tp] for tp in partitions if ends[tp] > starts[tp]}
+        if progress is not None:
+            progress.total = sum(ends[tp] - starts[tp] for tp in left)
+        await consumer.seek_to_beginning(*partitions)
+        count = 0
+        while left:
+            batches = await consumer.getmany(*left, timeout_ms=500)
+            for tp, records in batches.items():
+                for record in records:
+                    if record.offset < left[tp]:
+                        on_record(tp.topic, tp.partition, record.key, record.value)
+                        count += 1
+                if progress is not None:
+                    progress.advance(len(records))
+            for tp in [tp for tp, end in left.items() if await consumer.position(tp) >= end]:
+                del left[tp]
+        expected = sum(ends[tp] - starts[tp] for tp in partitions)
+        if count < expected:  # offsets are dense on these topics (no transactions)
+            raise RuntimeError(f"read {count} of the {expected} records of {list(topics)}")
+        return count
+    finally:
+        await consumer.stop()
+
+
+async def _partitions(bootstrap: str, topics: Sequence[str]) -> list[TopicPartition]:
+    """Every partition of those of `topics` that exist."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(list(topics))
+    finally:
+        await admin.close()
+    return [
+        TopicPartition(topic["topic"], partition["partition"])
+        for topic in described
+        if topic["error_code"] == 0
+        for partition in sorted(topic["partitions"], key=lambda p: p["partition"])
+    ]
+
+
+@dataclass
+class Replay:
+    """The states the domain topics fold into, by table and aggregate id."""
+
+    folds: dict[str, Apply]  # topic -> fold
+    states: dict[str, dict[str, State]] = field(default_factory=dict)
+    rejected: int = 0
+
+    def apply(self, topic: str, partition: int, key: bytes | None, value: bytes | None) -> None:
+        table = self.states.setdefault(topic, {})
+        try:
+            parsed = CATALOGUE.parse(value)
+            held = table.get(parsed.envelope.subject)
+            new = self.folds[topic](held, parsed)
+        except InvalidEvent:
+            self.rejected += 1  # the workers dead-lettered it too
+            return
+        if new is not None:
+            new["partition"] = partition
+            table[parsed.envelope.subject] = new
+
+
+def changelog_states() -> tuple[dict[str, dict[str, State]], Records]:
+    """The tables as a worker recovers them: last value per key, a tombstone deletes."""
+    tables: dict[str, dict[str, State]] = {}
+
+    def on_record(topic: str, partition: int, key: bytes | None, value: bytes | None) -> None:
+        if key is None:
+            return
+        table = tables.setdefault(topic, {})
+        if value is None:
+            table.pop(json.loads(key), None)
+        else:
+            table[json.loads(key)] = json.loads(value)
+
+    return tables, on_record
+
+
+def figures_of(states: dict[str, dict[str, State]], topics: list[str], now: datetime) -> Figures:
+    appeals, projects, notifications = (list(states.get(t, {}).values()) for t in topics)
+    return share(aggregates(appeals, projects, notifications), now)
+
+
+def compare(before: Figures, after: Figures, now: datetime) -> tuple[bool, str]:
+    """Whether the figures are equal, and a report of the comparison for people."""
+    lines = [f"{'figure':<58} {'workers':>10} {'rebuilt':>10}"]
+    city_before, city_after = report(before, now)["city"], report(after, now)["city"]
+    for name in ("received", "open", "overdue", "resolved", "resolved_on_time", "called_back"):
+        lines.append(f"{'city ' + name:<58} {city_before[name]:>10} {city_after[name]:>10}")
+    keys = sorted(set(before) | set(after))
+    differ = [k for k in keys if before.get(k, 0) != after.get(k, 0)]
+    for name, labels in differ[:50]:
+        label = f"{name}{{{','.join(labels)}}}"
+        lines.append(
+            f"{label[:58]:<58} {before.get((name, labels), 0):>10} "
+            f"{after.get((name, labels), 0):>10}  DIFFERS"
+        )
+    verdict = (
+        f"all {len(keys)} figures equal (every metric sample and KPI input)"
+        if not differ
+        else f"{len(differ)} of {len(keys)} figures differ"
+    )
+    return not differ, "\n".join([*lines, verdict])
+
+
+async def rebuild(settings: AnalyticsSettings, show_progress: bool, out: TextIO) -> int:
+    topics = [topic for _, topic, _, _, _ in TABLES]
+    replay = Replay({topic: fold for _, topic, _, fold, _ in TABLES})
+    progress = Progress(0) if show_progress else None
+    started = time.monotonic()
+    events = await read_until_end(settings.kafka_bootstrap, topics, replay.apply, progress)
+    if progress is not None:
+        progress.finish()
+    seconds = time.monotonic() - started
+    changelogs = [f"{settings.analytics_app_id}-{table}-changelog" for _, _, table, _, _ in TABLES]
+    held, on_record = changelog_states()
+    await read_until_end(settings.kafka_bootstrap, changelogs, on_record)
+    now = datetime.now(UTC)
+    before = figures_of(held, changelogs, now)
+    after = figures_of(replay.states, topics, now)
+    equal, text = compare(before, after, now)
+    print(
+        f"rebuilt from {events:,} events in {seconds:.1f} s "
+        f"({replay.rejected:,} rejected as the workers did), as of {now.isoformat()}",
+        file=out,
+    )
+    print(text, file=out)
+    return 0 if equal else 1
+
+
+def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
+    parser = argparse.ArgumentParser(prog="minsheng-analytics rebuild", description=__doc__)
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    return asyncio.run(rebuild(AnalyticsSettings(), not args.no_progress, out))

@@ -1,0 +1,150 @@
+"""Analytics workers as real processes against a real broker, for the integration tests
+and benchmarks: publish a workload, read /metrics and /v1/counters, wait for the truth."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaProducer
+from prometheus_client.parser import text_string_to_metric_families
+
+from analytics.tests.workload import Samples, Workload, expected_counters, metric_samples, topic_of
+from minsheng.events import CONTENT_TYPE, CloudEvent
+from minsheng.platform.services import ServiceProcess
+from minsheng.testing.helpers import eventually, free_port
+
+PLUMBING = ("minsheng_events_processed_total", "minsheng_events_duplicate_total")
+
+
+class Workers:
+    """Starts analytics workers of one app (one consumer group) on a broker."""
+
+    def __init__(self, bootstrap: str, folder: Path) -> None:
+        self.bootstrap, self.folder = bootstrap, folder
+        self.started = 0
+
+    def new(self) -> ServiceProcess:
+        self.started += 1
+        port = free_port()
+        env = {
+            "MINSHENG_KAFKA_BOOTSTRAP": self.bootstrap,
+            "MINSHENG_DATA_DIR": str(self.folder / "data"),
+            "MINSHENG_ANALYTICS_ADVERTISED_URL": f"http://127.0.0.1:{port}",
+        }
+        log = self.folder / f"analytics-{self.started}.log"
+        return ServiceProcess("analytics", port, env, log_file=log)
+
+    async def start(self) -> ServiceProcess:
+        worker = self.new()
+        await worker.start()
+        return worker
+
+
+async def publish(
+    bootstrap: str, events: Iterable[CloudEvent], *, per_second: float | None = None
+) -> None:
+    """Each event to its domain topic, keyed by its subject, optionally paced."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        for i, event in enumerate(events):
+            if per_second is not None:
+                await asyncio.sleep(max(0.0, started + i / per_second - loop.time()))  # pacing
+            await producer.send(
+                topic_of(event),
+                event.to_json(),
+                key=event.key,
+                headers=[("content-type", CONTENT_TYPE.encode())],
+            )
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def scrape(url: str) -> Samples:
+    """DESIGN.md's analytics metrics on one worker's /metrics."""
+    async with httpx.AsyncClient(timeout=5) as client:
+        text = (await client.get(f"{url}/metrics")).text
+    return metric_samples(text_string_to_metric_families(text))
+
+
+async def plumbing(url: str) -> Counter[str]:
+    """Events applied and events skipped as not newer, in this process's life."""
+    async with httpx.AsyncClient(timeout=5) as client:
+        text = (await client.get(f"{url}/metrics")).text
+    found: Counter[str] = Counter()
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name in PLUMBING:
+                found[sample.name] += int(sample.value)
+    return found
+
+
+async def counters(url: str) -> dict[str, Any] | None:
+    """GET /v1/counters without `as_of`, or None while the workers rebalance (503)."""
+    async with httpx.AsyncClient(timeout=10) as client:
+        response = await client.get(f"{url}/v1/counters")
+    if response.status_code == 503:
+        return None
+    response.raise_for_status()
+    body: dict[str, Any] = response.json()
+    body.pop("as_of", None)
+    return body
+
+
+async def summed(urls: Sequence[str]) -> Samples:
+    """What `sum without(instance)` shows in Prometheus over these workers."""
+    total: Samples = {}
+    for samples in await asyncio.gather(*(scrape(url) for url in urls)):
+        for name, values in samples.items():
+            total.setdefault(name, Counter()).update(values)
+    return total
+
+
+async def exact(w: Workload, urls: Sequence[str], timeout: float = 60) -> None:
+    """Waits until the workers' metrics add up to the workload's truth, then checks that
+    /v1/counters on every one of them is the city's truth."""
+    await eventually(
+        lambda: summed(urls), lambda m: m == w.metrics, timeout=timeout, what="exact metrics"
+    )
+    expected = expected_counters(w)
+    for url in urls:
+        await eventually(
+            lambda url=url: counters(url),  # type: ignore[misc]
+            lambda c: c == expected,
+            timeout=timeout,
+            what=f"exact /v1/counters on {url}",
+        )
+
+
+async def counted(workers: Workers, w: Workload, deliveries: Sequence[CloudEvent]) -> None:
+    """A worker starts, the deliveries are published, the worker counts them exactly,
+    and it stops (cleanly): the state the next step starts from."""
+    worker = await workers.start()
+    try:
+        await publish(workers.bootstrap, deliveries)
+        await exact(w, [worker.url])
+    finally:
+        await worker.stop()
+
+
+async def load_under_way(
+    workers: Workers, url: str, deliveries: Sequence[CloudEvent], per_second: float, part: int
+) -> asyncio.Task[None]:
+    """Starts publishing the deliveries at `per_second`; returns once the worker at `url`
+    has applied more than 1/`part` of them (the load still running)."""
+    load = asyncio.create_task(publish(workers.bootstrap, deliveries, per_second=per_second))
+    await eventually(
+        lambda: plumbing(url),
+        lambda p: p["minsheng_events_processed_total"] > len(deliveries) // part,
+        timeout=30,
+        what=f"1/{part} of the load applied",
+    )
+    return load
