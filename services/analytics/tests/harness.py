@@ -111,9 +111,14 @@ async def summed(urls: Sequence[str]) -> Samples:
 async def exact(w: Workload, urls: Sequence[str], timeout: float = 60) -> None:
     """Waits until the workers' metrics add up to the workload's truth, then checks that
     /v1/counters on every one of them is the city's truth."""
-    await eventually(
-        lambda: summed(urls), lambda m: m == w.metrics, timeout=timeout, what="exact metrics"
-    )
+    try:
+        await eventually(
+            lambda: summed(urls), lambda m: m == w.metrics, timeout=timeout, what="exact metrics"
+        )
+    except AssertionError as timed_out:
+        seen = await summed(urls)
+        differences = _differences(seen, w.metrics)
+        raise AssertionError(f"metrics differ from the truth: {differences}") from timed_out
     expected = expected_counters(w)
     for url in urls:
         await eventually(
@@ -122,6 +127,19 @@ async def exact(w: Workload, urls: Sequence[str], timeout: float = 60) -> None:
             timeout=timeout,
             what=f"exact /v1/counters on {url}",
         )
+
+
+def _differences(seen: Any, truth: Any) -> dict[str, Any]:
+    """metric -> {labels: (seen, truth)} where they differ: what a failure should show."""
+    return {
+        name: {
+            labels: (seen.get(name, {}).get(labels, 0), truth.get(name, {}).get(labels, 0))
+            for labels in set(seen.get(name, {})) | set(truth.get(name, {}))
+            if seen.get(name, {}).get(labels, 0) != truth.get(name, {}).get(labels, 0)
+        }
+        for name in set(seen) | set(truth)
+        if seen.get(name) != truth.get(name)
+    }
 
 
 async def counted(workers: Workers, w: Workload, deliveries: Sequence[CloudEvent]) -> None:
