@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from analytics import offsets
 from analytics.aggregate import Aggregate
 from analytics.changelog import ChangelogWriter
 from analytics.counting import State
@@ -30,28 +32,36 @@ class Counting:
     apply: Apply
     dead_letters: Any  # faust topic
     changelog: ChangelogWriter
+    current: Callable[[Any], bool]  # whether a message was fetched in this generation
+    expected: dict[int, int] = field(default_factory=dict)  # partition -> next offset
+    # held by a batch from its first apply to its changelog ack
+    applying: asyncio.Lock = field(default_factory=asyncio.Lock)
 
-    def rebuild(self, partitions: Iterable[int]) -> None:
-        """After Faust recovered the table: forget the states of partitions this worker
-        no longer owns (locally: the changelog keeps them) and re-sum the others."""
+    def rebuild(self, partitions: Iterable[int]) -> dict[int, int]:
+        """After Faust recovered the table: re-sum the states of the partitions this worker
+        owns now, and return where each one's fold resumes (partition -> source offset).
+
+        States of other partitions stay in the store, unsummed: Faust recovers a partition
+        that comes back by reading its changelog only from where it last stopped."""
         mine = frozenset(partitions)
         store = self.table.data
         recovered = getattr(store, "_key_partition", {})  # states written before "partition"
-        stale = [
-            key
+        states = [
+            state
             for key, state in store.items()
-            if state.get("partition", recovered.get(key)) not in mine
+            if not offsets.is_marker(key) and state.get("partition", recovered.get(key)) in mine
         ]
-        for key in stale:
-            del store[key]  # the store, not the table: no tombstone goes to the changelog
-        self.aggregate.rebuild(store.values(), mine)
+        self.aggregate.rebuild(states, mine)
+        resume = offsets.resume_at(store.items(), mine)
+        self.expected = dict(resume)
         log.info(
-            "%s: re-summed %d states of partitions %s (%d forgotten)",
+            "%s: re-summed %d states of partitions %s; resuming at %s",
             self.table.name,
-            len(store),
+            len(states),
             sorted(mine),
-            len(stale),
+            resume,
         )
+        return resume
 
 
 async def handle_batch(events: Sequence[Any], counting: Counting) -> None:
@@ -62,17 +72,20 @@ async def handle_batch(events: Sequence[Any], counting: Counting) -> None:
     The changed states go to the changelog once each at the end, before Faust may
     acknowledge the batch (see changelog.py).
     """
+    events = _fresh(events, counting)
     store = counting.table.data  # the store: no changelog record per assignment
     changed: dict[str, State] = {}
+    dead_lettered: list[Any] = []
     for event in events:
         message = event.message
+        _check_offset(counting, message)
         try:
             parsed = CATALOGUE.parse(event.value)
             subject = parsed.envelope.subject
             held = store.get(subject)
             new_state = counting.apply(held, parsed)
         except InvalidEvent as error:
-            await _dead_letter(event, counting.dead_letters, error)
+            dead_lettered.append(await _dead_letter(event, counting.dead_letters, error))
             continue
         if new_state is None:
             metrics.DUPLICATES.labels(SERVICE, message.topic).inc()
@@ -85,10 +98,41 @@ async def handle_batch(events: Sequence[Any], counting: Counting) -> None:
         metrics.EVENTS_PROCESSED.labels(SERVICE, message.topic, parsed.envelope.type).inc()
         age = (datetime.now(UTC) - parsed.envelope.time).total_seconds()
         metrics.EVENT_AGE.labels(SERVICE, message.topic).observe(max(age, 0.0))
-    await counting.changelog.write(counting.table.changelog_topic.get_topic_name(), changed)
+    await asyncio.gather(*dead_lettered)  # in the DLQ before the marker passes them
+    applied = offsets.last_offsets((e.message.partition, e.message.offset) for e in events)
+    for partition, offset in applied.items():
+        store[offsets.key(partition)] = offsets.marker(partition, offset)
+    topic = counting.table.changelog_topic.get_topic_name()
+    await counting.changelog.write(topic, changed, applied)
 
 
-async def _dead_letter(event: Any, dead_letters: Any, error: InvalidEvent) -> None:
+def _fresh(events: Sequence[Any], counting: Counting) -> Sequence[Any]:
+    """The events fetched in the consumer's current generation. Older ones may belong to
+    partitions that another worker now owns; after every rebalance this worker resumes
+    from its markers, so whatever it drops here is read again."""
+    fresh = [event for event in events if counting.current(event.message)]
+    if len(fresh) < len(events):
+        log.info("dropped %d events fetched before a rebalance", len(events) - len(fresh))
+    return fresh
+
+
+def _check_offset(counting: Counting, message: Any) -> None:
+    """Logs a source offset that is not the one after the last seen on its partition:
+    a skipped message (dense topics; a transactional producer's markers would show too)."""
+    expected = counting.expected.get(message.partition)
+    if expected is not None and message.offset != expected:
+        log.warning(
+            "%s[%d]: offset %d follows %d",
+            message.topic,
+            message.partition,
+            message.offset,
+            expected - 1,
+        )
+    counting.expected[message.partition] = message.offset + 1
+
+
+async def _dead_letter(event: Any, dead_letters: Any, error: InvalidEvent) -> Any:
+    """Sends the message to the dead-letter topic; returns the delivery to await."""
     message = event.message
     headers = dead_letter_headers(
         error,
@@ -98,11 +142,12 @@ async def _dead_letter(event: Any, dead_letters: Any, error: InvalidEvent) -> No
         offset=message.offset,
         original=_headers(message.headers),
     )
-    await dead_letters.send(key=event.key, value=event.value, headers=headers)
+    delivery = await dead_letters.send(key=event.key, value=event.value, headers=headers)
     count_dead_letter(SERVICE, message.topic, error.reason)
     log.warning(
         "dead-lettered %s[%d]@%d: %s", message.topic, message.partition, message.offset, error
     )
+    return delivery
 
 
 def _headers(raw: Any) -> list[tuple[str, bytes]]:

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import socket
+from collections.abc import Iterable
 from typing import Any
 
 import faust
+from aiokafka.errors import KafkaError
 from pydantic import Field
 
 from minsheng.settings import Settings
-from minsheng.topics import dlq
+from minsheng.topics import TopicSpec, dlq, ensure_topics
 
 PARTITIONS = 6  # of the domain topics, hence of the tables (co-partitioned)
+PREPARE_TIMEOUT = 120.0  # seconds to wait for the broker at start-up
+log = logging.getLogger(__name__)
 
 
 class AnalyticsSettings(Settings):
@@ -54,6 +60,33 @@ def create_app(settings: AnalyticsSettings) -> faust.App:
         autodiscover=False,
         stream_wait_empty=False,
     )
+
+
+def changelog_topic(settings: AnalyticsSettings, table: str) -> str:
+    """The name Faust gives the changelog topic of `table`."""
+    return f"{settings.analytics_app_id}-{table}-changelog"
+
+
+async def prepare_topics(settings: AnalyticsSettings, tables: Iterable[str]) -> None:
+    """Creates the tables' changelog topics before Faust starts, retrying while the broker
+    is not up yet. Faust would create them itself, but its group leader assigns only the
+    topics in its metadata, refreshed every few minutes: a changelog created during the
+    first rebalance went unassigned, and a worker then recovered nothing from it."""
+    specs = [
+        TopicSpec(changelog_topic(settings, table), PARTITIONS, 1, {"cleanup.policy": "compact"})
+        for table in tables
+    ]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + PREPARE_TIMEOUT
+    while True:
+        try:
+            await ensure_topics(settings.kafka_bootstrap, specs)
+            return
+        except KafkaError as error:
+            if loop.time() > deadline:
+                raise
+            log.warning("Kafka at %s not ready (%r); retrying", settings.kafka_bootstrap, error)
+            await asyncio.sleep(1.0)  # retry back-off, not synchronisation
 
 
 def raw_topic(app: faust.App, name: str) -> Any:

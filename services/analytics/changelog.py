@@ -4,9 +4,9 @@ Faust writes one changelog record per table assignment, each its own future, cal
 and sensor calls; that cost about 0.2 ms an event here, more than everything else. The
 agents apply a batch of events to the table's store (memory, no changelog), then hand
 the states the batch changed (once each, however many of its events touched them) to
-this writer, and only then let Faust acknowledge the batch. So a committed offset never
-runs ahead of the changelog, and a worker killed at any point recovers states at least
-as new as its committed offsets; the sequence guard absorbs the rest.
+this writer, and only then let Faust acknowledge the batch. Each partition's records end
+with the batch's offset marker for that partition (see offsets.py), which is what a
+recovering worker resumes from; the sequence guard absorbs states newer than it.
 
 Records are what Faust itself writes for these tables (JSON key and value, partition of
 the source event), so Faust's recovery reads them as its own.
@@ -21,6 +21,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
+from analytics import offsets
 from analytics.counting import State
 
 
@@ -42,16 +43,24 @@ class ChangelogWriter:
                 self._producer = producer
             return self._producer
 
-    async def write(self, topic: str, states: Mapping[str, State]) -> None:
-        """Every state to `topic`, keyed by aggregate id, on its own partition; returns
-        once the broker has acknowledged them all."""
-        if not states:
+    async def write(
+        self, topic: str, states: Mapping[str, State], applied: Mapping[int, int]
+    ) -> None:
+        """Every state to `topic`, keyed by aggregate id, on its own partition, then on
+        each partition of `applied` (partition -> last source offset applied) its marker;
+        returns once the broker has acknowledged them all."""
+        if not applied:
             return
         producer = await self._started()
-        by_partition: dict[int, list[tuple[bytes, bytes]]] = {}
+        by_partition: dict[int, list[tuple[bytes, bytes]]] = {p: [] for p in applied}
         for subject, state in states.items():
             record = (json.dumps(subject).encode(), json.dumps(state).encode())
-            by_partition.setdefault(state["partition"], []).append(record)
+            by_partition[state["partition"]].append(record)
+        for partition, offset in applied.items():
+            mark = offsets.marker(partition, offset)
+            by_partition[partition].append(
+                (json.dumps(offsets.key(partition)).encode(), json.dumps(mark).encode())
+            )
         sent: list[Any] = []
         for partition, records in by_partition.items():
             batch = producer.create_batch()

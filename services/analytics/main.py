@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -9,11 +10,18 @@ from typing import Any
 
 import faust
 import httpx
+from faust.types import TP
 from prometheus_client import REGISTRY, generate_latest
 
 from analytics.agents import Apply, Counting, handle_batch
 from analytics.aggregate import Aggregate, FiguresOf, no_deadline, share
-from analytics.app import PARTITIONS, AnalyticsSettings, create_app, source_and_dlq
+from analytics.app import (
+    PARTITIONS,
+    AnalyticsSettings,
+    create_app,
+    prepare_topics,
+    source_and_dlq,
+)
 from analytics.appeal_counting import appeal_figures, apply_appeal, deadline_of
 from analytics.changelog import ChangelogWriter
 from analytics.collector import FiguresCollector
@@ -52,12 +60,26 @@ def build(settings: AnalyticsSettings, clock: Clock = now) -> faust.App:
     """The worker's app; `clock` decides what is overdue and which day is "today"."""
     app = create_app(settings)
     changelog = ChangelogWriter(settings.kafka_bootstrap)
+
+    def current(message: Any) -> bool:
+        return bool(message.generation_id == app.consumer_generation_id)
+
+    @app.on_partitions_revoked.connect
+    async def settle(sender: Any, /, *args: Any, **kwargs: Any) -> None:
+        """Before the partitions move, the batch under way is written (or not begun), so
+        no changelog write of this worker lands after the next owner has recovered."""
+        for counting in countings.values():
+            async with counting.applying:
+                pass
+
     countings: dict[str, Counting] = {}
     for name, topic, table_name, apply, figures_of in TABLES:
         source, dead_letters = source_and_dlq(app, topic)
         table = app.Table(table_name, default=None, partitions=PARTITIONS)
         aggregate = Aggregate(figures_of, deadline_of if name == "appeals" else no_deadline)
-        countings[name] = counting = Counting(table, aggregate, apply, dead_letters, changelog)
+        countings[name] = counting = Counting(
+            table, aggregate, apply, dead_letters, changelog, current
+        )
         _count(app, f"count-{name}", source, counting)
         table.on_recover(_rebuilder(app, topic, counting))
 
@@ -138,7 +160,8 @@ def build(settings: AnalyticsSettings, clock: Clock = now) -> faust.App:
 def _count(app: faust.App, name: str, source: Any, counting: Counting) -> None:
     async def count(stream: Any) -> None:
         async for events in stream.take_events(BATCH, within=BATCH_WINDOW):
-            await handle_batch(events, counting)
+            async with counting.applying:
+                await handle_batch(events, counting)
 
     count.__name__ = name.replace("-", "_")
     app.agent(source, name=name)(count)
@@ -146,8 +169,14 @@ def _count(app: faust.App, name: str, source: Any, counting: Counting) -> None:
 
 def _rebuilder(app: faust.App, topic: str, counting: Counting) -> Callable[[], Any]:
     async def rebuilt() -> None:
-        """Faust finished recovering this worker's partitions: re-sum them."""
-        counting.rebuild(tp.partition for tp in app.consumer.assignment() if tp.topic == topic)
+        """Faust finished recovering this worker's partitions: re-sum them, and make the
+        group's offsets the table's markers, which Faust seeks to right after this."""
+        resume = counting.rebuild(
+            tp.partition for tp in app.consumer.assignment() if tp.topic == topic
+        )
+        if resume:  # Faust's own commit() would commit what it acknowledged instead
+            consumer: Any = app.consumer
+            await consumer._commit({TP(topic, p): offset for p, offset in resume.items()})
 
     return rebuilt
 
@@ -159,6 +188,7 @@ def run() -> None:
 
         sys.exit(main(sys.argv[2:]))
     settings = AnalyticsSettings()
+    asyncio.run(prepare_topics(settings, [table for _, _, table, _, _ in TABLES]))
     app = build(settings)
     worker = faust.Worker(
         app,

@@ -27,9 +27,10 @@ from typing import TextIO
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from analytics import offsets
 from analytics.agents import Apply
 from analytics.aggregate import share
-from analytics.app import AnalyticsSettings
+from analytics.app import AnalyticsSettings, changelog_topic
 from analytics.counting import Figures, State
 from analytics.kpis import aggregates, report
 from analytics.main import TABLES
@@ -157,7 +158,7 @@ def changelog_states() -> tuple[dict[str, dict[str, State]], Records]:
     tables: dict[str, dict[str, State]] = {}
 
     def on_record(topic: str, partition: int, key: bytes | None, value: bytes | None) -> None:
-        if key is None:
+        if key is None or offsets.is_marker(json.loads(key)):
             return
         table = tables.setdefault(topic, {})
         if value is None:
@@ -204,7 +205,7 @@ async def rebuild(settings: AnalyticsSettings, show_progress: bool, out: TextIO)
     if progress is not None:
         progress.finish()
     seconds = time.monotonic() - started
-    changelogs = [f"{settings.analytics_app_id}-{table}-changelog" for _, _, table, _, _ in TABLES]
+    changelogs = [changelog_topic(settings, table) for _, _, table, _, _ in TABLES]
     held, on_record = changelog_states()
     await read_until_end(settings.kafka_bootstrap, changelogs, on_record)
     now = datetime.now(UTC)
