@@ -71,6 +71,8 @@ contracts: $(VENV)/.synced
 bench: install
 	$(VENV)/bin/python bench/skeleton_latency.py
 	$(VENV)/bin/python bench/appeals_intake.py
+	$(VENV)/bin/python bench/analytics_throughput.py
+	$(VENV)/bin/python bench/analytics_freshness.py
 
 clean:
 	rm -rf .data
