@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -32,8 +32,8 @@ class Counting:
     apply: Apply
     dead_letters: Any  # faust topic
     changelog: ChangelogWriter
-    current: Callable[[Any], bool]  # whether a message was fetched in this generation
-    expected: dict[int, int] = field(default_factory=dict)  # partition -> next offset
+    rewind: Callable[[int, int], Awaitable[None]]  # seeks a source partition to an offset
+    gate: offsets.Gate = field(default_factory=offsets.Gate)
     # held by a batch from its first apply to its changelog ack
     applying: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -53,7 +53,7 @@ class Counting:
         ]
         self.aggregate.rebuild(states, mine)
         resume = offsets.resume_at(store.items(), mine)
-        self.expected = dict(resume)
+        self.gate.reset(mine, resume)
         log.info(
             "%s: re-summed %d states of partitions %s; resuming at %s",
             self.table.name,
@@ -72,13 +72,12 @@ async def handle_batch(events: Sequence[Any], counting: Counting) -> None:
     The changed states go to the changelog once each at the end, before Faust may
     acknowledge the batch (see changelog.py).
     """
-    events = _fresh(events, counting)
+    events = await _in_order(events, counting)
     store = counting.table.data  # the store: no changelog record per assignment
     changed: dict[str, State] = {}
     dead_lettered: list[Any] = []
     for event in events:
         message = event.message
-        _check_offset(counting, message)
         try:
             parsed = CATALOGUE.parse(event.value)
             subject = parsed.envelope.subject
@@ -106,29 +105,37 @@ async def handle_batch(events: Sequence[Any], counting: Counting) -> None:
     await counting.changelog.write(topic, changed, applied)
 
 
-def _fresh(events: Sequence[Any], counting: Counting) -> Sequence[Any]:
-    """The events fetched in the consumer's current generation. Older ones may belong to
-    partitions that another worker now owns; after every rebalance this worker resumes
-    from its markers, so whatever it drops here is read again."""
-    fresh = [event for event in events if counting.current(event.message)]
-    if len(fresh) < len(events):
-        log.info("dropped %d events fetched before a rebalance", len(events) - len(fresh))
-    return fresh
-
-
-def _check_offset(counting: Counting, message: Any) -> None:
-    """Logs a source offset that is not the one after the last seen on its partition:
-    a skipped message (dense topics; a transactional producer's markers would show too)."""
-    expected = counting.expected.get(message.partition)
-    if expected is not None and message.offset != expected:
+async def _in_order(events: Sequence[Any], counting: Counting) -> list[Any]:
+    """The events the gate admits (see offsets.Gate); a partition still waiting for its
+    next offset at the end of the batch is sought back to it."""
+    admitted: list[Any] = []
+    behind: dict[int, int] = {}  # partition -> first offset refused
+    dropped = 0
+    for event in events:
+        message = event.message
+        verdict = counting.gate.admit(message.partition, message.offset)
+        if verdict is offsets.Verdict.APPLY:
+            admitted.append(event)
+        elif verdict is offsets.Verdict.AHEAD:
+            behind.setdefault(message.partition, message.offset)
+        elif verdict is offsets.Verdict.FOREIGN:
+            dropped += 1
+    if dropped:
+        log.info("dropped %d events of partitions this worker does not own now", dropped)
+    for partition, refused in behind.items():
+        expected = counting.gate.expected[partition]
+        if refused < expected:
+            continue  # what it waited for came later in the batch
         log.warning(
-            "%s[%d]: offset %d follows %d",
-            message.topic,
-            message.partition,
-            message.offset,
-            expected - 1,
+            "%s[%d]: offset %d came before %d; seeking back to it",
+            events[0].message.topic,
+            partition,
+            refused,
+            expected,
         )
-    counting.expected[message.partition] = message.offset + 1
+        await counting.rewind(partition, expected)
+        counting.gate.sought(partition)
+    return admitted
 
 
 async def _dead_letter(event: Any, dead_letters: Any, error: InvalidEvent) -> Any:

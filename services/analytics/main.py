@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -61,16 +61,13 @@ def build(settings: AnalyticsSettings, clock: Clock = now) -> faust.App:
     app = create_app(settings)
     changelog = ChangelogWriter(settings.kafka_bootstrap)
 
-    def current(message: Any) -> bool:
-        return bool(message.generation_id == app.consumer_generation_id)
-
     @app.on_partitions_revoked.connect
     async def settle(sender: Any, /, *args: Any, **kwargs: Any) -> None:
         """Before the partitions move, the batch under way is written (or not begun), so
         no changelog write of this worker lands after the next owner has recovered."""
         for counting in countings.values():
             async with counting.applying:
-                pass
+                counting.gate.close()
 
     countings: dict[str, Counting] = {}
     for name, topic, table_name, apply, figures_of in TABLES:
@@ -78,7 +75,7 @@ def build(settings: AnalyticsSettings, clock: Clock = now) -> faust.App:
         table = app.Table(table_name, default=None, partitions=PARTITIONS)
         aggregate = Aggregate(figures_of, deadline_of if name == "appeals" else no_deadline)
         countings[name] = counting = Counting(
-            table, aggregate, apply, dead_letters, changelog, current
+            table, aggregate, apply, dead_letters, changelog, _rewinder(app, topic)
         )
         _count(app, f"count-{name}", source, counting)
         table.on_recover(_rebuilder(app, topic, counting))
@@ -165,6 +162,13 @@ def _count(app: faust.App, name: str, source: Any, counting: Counting) -> None:
 
     count.__name__ = name.replace("-", "_")
     app.agent(source, name=name)(count)
+
+
+def _rewinder(app: faust.App, topic: str) -> Callable[[int, int], Awaitable[None]]:
+    async def rewind(partition: int, offset: int) -> None:
+        await app.consumer.seek(TP(topic, partition), offset)
+
+    return rewind
 
 
 def _rebuilder(app: faust.App, topic: str, counting: Counting) -> Callable[[], Any]:

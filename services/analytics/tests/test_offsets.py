@@ -24,3 +24,26 @@ def test_resume_after_the_last_applied_offset_of_owned_partitions_only() -> None
 def test_last_offsets_keeps_the_highest_per_partition_whatever_the_order() -> None:
     pairs = [(2, 10), (1, 5), (2, 12), (2, 11), (1, 4)]
     assert offsets.last_offsets(pairs) == {2: 12, 1: 5}
+
+
+def test_the_gate_admits_each_owned_partition_in_offset_order() -> None:
+    gate = offsets.Gate()
+    gate.reset([0, 1], {0: 5})
+    assert gate.admit(0, 4) is offsets.Verdict.SEEN
+    assert gate.admit(0, 6) is offsets.Verdict.AHEAD
+    assert gate.admit(0, 5) is offsets.Verdict.APPLY
+    assert gate.admit(0, 6) is offsets.Verdict.APPLY
+    assert gate.admit(1, 0) is offsets.Verdict.APPLY  # no marker: from the start
+    assert gate.admit(2, 0) is offsets.Verdict.FOREIGN
+    gate.close()
+    assert gate.admit(0, 7) is offsets.Verdict.FOREIGN
+
+
+def test_an_offset_missing_through_every_seek_is_taken_as_a_hole() -> None:
+    gate = offsets.Gate()
+    gate.reset([0], {0: 5})
+    for _ in range(offsets.PATIENCE):
+        assert gate.admit(0, 6) is offsets.Verdict.AHEAD
+        gate.sought(0)
+    assert gate.admit(0, 6) is offsets.Verdict.APPLY  # a transaction marker, say
+    assert gate.admit(0, 8) is offsets.Verdict.AHEAD  # patience starts again at 7
