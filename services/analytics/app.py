@@ -6,10 +6,12 @@ import asyncio
 import logging
 import socket
 from collections.abc import Iterable
+from time import monotonic
 from typing import Any
 
 import faust
 from aiokafka.errors import KafkaError
+from faust.sensors import Monitor
 from pydantic import Field
 
 from minsheng.settings import Settings
@@ -37,6 +39,29 @@ class AnalyticsSettings(Settings):
         return f"http://{host}:{self.http_port}"
 
 
+class QuietMonitor(Monitor):
+    """Faust's monitor keeps statistics of every message and stream event that nothing
+    here reads (the worker exports its own metrics); this keeps only what Faust's
+    slow-stream warning reads, and saves a few microseconds an event."""
+
+    def on_message_in(self, tp: Any, offset: int, message: Any) -> None:
+        return None
+
+    def on_stream_event_in(self, tp: Any, offset: int, stream: Any, event: Any) -> None:
+        self.stream_inbound_time[tp] = monotonic()
+
+    def on_stream_event_out(
+        self, tp: Any, offset: int, stream: Any, event: Any, state: Any = None
+    ) -> None:
+        return None
+
+    def on_message_out(self, tp: Any, offset: int, message: Any) -> None:
+        return None
+
+    def track_tp_end_offset(self, tp: Any, offset: int) -> None:
+        return None
+
+
 def create_app(settings: AnalyticsSettings) -> faust.App:
     datadir = settings.data_dir / "analytics"
     datadir.mkdir(parents=True, exist_ok=True)
@@ -59,6 +84,7 @@ def create_app(settings: AnalyticsSettings) -> faust.App:
         web_in_thread=False,
         autodiscover=False,
         stream_wait_empty=False,
+        Monitor=QuietMonitor,
     )
 
 
