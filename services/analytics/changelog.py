@@ -44,18 +44,25 @@ class ChangelogWriter:
             return self._producer
 
     async def write(
-        self, topic: str, states: Mapping[str, State], applied: Mapping[int, int]
+        self,
+        topic: str,
+        states: Mapping[str, State],
+        applied: Mapping[int, int],
+        deleted: Mapping[str, int] | None = None,
     ) -> None:
-        """Every state to `topic`, keyed by aggregate id, on its own partition, then on
-        each partition of `applied` (partition -> last source offset applied) its marker;
-        returns once the broker has acknowledged them all."""
-        if not applied:
+        """Every state to `topic`, keyed by aggregate id, on its own partition (and a
+        tombstone for each of `deleted`, aggregate id -> partition), then on each partition
+        of `applied` (partition -> last source offset applied) its marker; returns once the
+        broker has acknowledged them all."""
+        if not applied and not deleted:
             return
         producer = await self._started()
-        by_partition: dict[int, list[tuple[bytes, bytes]]] = {p: [] for p in applied}
+        by_partition: dict[int, list[tuple[bytes, bytes | None]]] = {p: [] for p in applied}
+        for subject, partition in (deleted or {}).items():
+            by_partition.setdefault(partition, []).append((json.dumps(subject).encode(), None))
         for subject, state in states.items():
             record = (json.dumps(subject).encode(), json.dumps(state).encode())
-            by_partition[state["partition"]].append(record)
+            by_partition.setdefault(state["partition"], []).append(record)
         for partition, offset in applied.items():
             mark = offsets.marker(partition, offset)
             by_partition[partition].append(

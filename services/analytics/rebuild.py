@@ -1,7 +1,7 @@
 """`minsheng-analytics rebuild`: fold the domain topics again from their first offset and
 show that the counters equal those the workers hold.
 
-    minsheng-analytics rebuild [--no-progress]
+    minsheng-analytics rebuild [--no-progress] [--write]
 
 It takes the end offsets of the domain topics, folds every event up to them through the
 same pure rules the workers use (parse, sequence guard, apply) with a progress bar on
@@ -10,6 +10,13 @@ it (the tables' changelog topics, last value per key) and compares the figures o
 one instant: every metric sample and every KPI. It prints the comparison and exits 1 if
 anything differs. It writes nothing, so it is safe while the workers run; when they are
 busy, a difference can be work in progress: run it again at a quiet moment.
+
+With `--write` (the workers stopped: it refuses while the consumer group has members) it
+then makes the workers' state the rebuilt one: it writes every rebuilt state to the
+tables' changelogs, a tombstone for every state the rebuild has not, and offset markers
+at the end offsets it folded up to, reads the changelogs back and compares again. Workers
+started afterwards recover exactly that and go on from there. This is how a fix to a
+counting rule reaches the states of the past.
 """
 
 from __future__ import annotations
@@ -31,12 +38,14 @@ from analytics import offsets
 from analytics.agents import Apply
 from analytics.aggregate import share
 from analytics.app import AnalyticsSettings, changelog_topic
+from analytics.changelog import ChangelogWriter
 from analytics.counting import Figures, State
 from analytics.kpis import aggregates, report
 from analytics.main import TABLES
 from minsheng.events import CATALOGUE, InvalidEvent
 
-Records = Callable[[str, int, bytes | None, bytes | None], None]  # topic, partition, key, value
+# topic, partition, offset, key, value
+Records = Callable[[str, int, int, bytes | None, bytes | None], None]
 
 
 @dataclass
@@ -101,7 +110,7 @@ async def read_until_end(
             for tp, records in batches.items():
                 for record in records:
                     if record.offset < left[tp]:
-                        on_record(tp.topic, tp.partition, record.key, record.value)
+                        on_record(tp.topic, tp.partition, record.offset, record.key, record.value)
                         count += 1
                 if progress is not None:
                     progress.advance(len(records))
@@ -138,8 +147,12 @@ class Replay:
     folds: dict[str, Apply]  # topic -> fold
     states: dict[str, dict[str, State]] = field(default_factory=dict)
     rejected: int = 0
+    last: dict[str, dict[int, int]] = field(default_factory=dict)  # topic -> partition -> offset
 
-    def apply(self, topic: str, partition: int, key: bytes | None, value: bytes | None) -> None:
+    def apply(
+        self, topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None
+    ) -> None:
+        self.last.setdefault(topic, {})[partition] = offset
         table = self.states.setdefault(topic, {})
         try:
             parsed = CATALOGUE.parse(value)
@@ -157,7 +170,9 @@ def changelog_states() -> tuple[dict[str, dict[str, State]], Records]:
     """The tables as a worker recovers them: last value per key, a tombstone deletes."""
     tables: dict[str, dict[str, State]] = {}
 
-    def on_record(topic: str, partition: int, key: bytes | None, value: bytes | None) -> None:
+    def on_record(
+        topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None
+    ) -> None:
         if key is None or offsets.is_marker(json.loads(key)):
             return
         table = tables.setdefault(topic, {})
@@ -196,8 +211,17 @@ def compare(before: Figures, after: Figures, now: datetime) -> tuple[bool, str]:
     return not differ, "\n".join([*lines, verdict])
 
 
-async def rebuild(settings: AnalyticsSettings, show_progress: bool, out: TextIO) -> int:
+async def rebuild(
+    settings: AnalyticsSettings, show_progress: bool, out: TextIO, write: bool = False
+) -> int:
     topics = [topic for _, topic, _, _, _ in TABLES]
+    if write and (members := await _group_members(settings)):
+        print(
+            f"refusing to write: {members} worker(s) of group {settings.analytics_app_id!r} "
+            "are running; stop them first",
+            file=out,
+        )
+        return 2
     replay = Replay({topic: fold for _, topic, _, fold, _ in TABLES})
     progress = Progress(0) if show_progress else None
     started = time.monotonic()
@@ -209,20 +233,72 @@ async def rebuild(settings: AnalyticsSettings, show_progress: bool, out: TextIO)
     held, on_record = changelog_states()
     await read_until_end(settings.kafka_bootstrap, changelogs, on_record)
     now = datetime.now(UTC)
-    before = figures_of(held, changelogs, now)
     after = figures_of(replay.states, topics, now)
-    equal, text = compare(before, after, now)
+    equal, text = compare(figures_of(held, changelogs, now), after, now)
     print(
         f"rebuilt from {events:,} events in {seconds:.1f} s "
         f"({replay.rejected:,} rejected as the workers did), as of {now.isoformat()}",
         file=out,
     )
     print(text, file=out)
+    if not write:
+        return 0 if equal else 1
+    written = await _write(settings, replay, held, dict(zip(topics, changelogs, strict=True)))
+    print(written, file=out)
+    held, on_record = changelog_states()
+    await read_until_end(settings.kafka_bootstrap, changelogs, on_record)
+    equal, text = compare(figures_of(held, changelogs, now), after, now)
+    print("the changelogs now:", text, sep="\n", file=out)
     return 0 if equal else 1
+
+
+async def _group_members(settings: AnalyticsSettings) -> int:
+    """How many members the workers' consumer group has now."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        responses = await admin.describe_consumer_groups([settings.analytics_app_id])
+    finally:
+        await admin.close()
+    return sum(len(group["members"]) for r in responses for group in r.to_object()["groups"])
+
+
+async def _write(
+    settings: AnalyticsSettings,
+    replay: Replay,
+    held: dict[str, dict[str, State]],
+    changelogs: dict[str, str],
+) -> str:
+    """The rebuilt states, tombstones for the others and markers, to every changelog."""
+    writer = ChangelogWriter(settings.kafka_bootstrap)
+    states = tombstones = 0
+    try:
+        for topic, changelog in changelogs.items():
+            rebuilt = replay.states.get(topic, {})
+            gone = {
+                key: state["partition"]
+                for key, state in held.get(changelog, {}).items()
+                if key not in rebuilt
+            }
+            await writer.write(changelog, rebuilt, replay.last.get(topic, {}), gone)
+            states, tombstones = states + len(rebuilt), tombstones + len(gone)
+    finally:
+        await writer.stop()
+    markers = sum(len(last) for last in replay.last.values())
+    return (
+        f"wrote {states:,} states, {tombstones:,} tombstones and {markers} offset markers "
+        "to the changelogs: workers started now recover them and go on from there"
+    )
 
 
 def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     parser = argparse.ArgumentParser(prog="minsheng-analytics rebuild", description=__doc__)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--write",
+        action="store_true",
+        help="make the workers' state the rebuilt one (stop the workers first)",
+    )
     args = parser.parse_args(argv)
-    return asyncio.run(rebuild(AnalyticsSettings(), not args.no_progress, out))
+    settings = AnalyticsSettings()
+    return asyncio.run(rebuild(settings, not args.no_progress, out, write=args.write))
