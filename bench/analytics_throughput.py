@@ -19,7 +19,9 @@ on its own topic, keyed by aggregate id, six partitions each).
    idle time counted in).
 
 ratio = analytics events/s / raw records/s. Targets (issue 5): >= 5,000 events/s per
-worker and >= 30% of the raw rate.
+worker and >= 30% of the raw rate. Beside them, Faust's own ceiling in the same run: a
+worker of the same Faust settings whose agents take the same batches and only count them
+(bench/faust_ceiling.py), and the ratio of analytics to it.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,9 +51,12 @@ from bench.analytics_common import environment, private_broker
 from bench.cpu import tree_cpu
 from bench.skeleton_latency import parse_bench_args, run_cli
 from minsheng.events import CATALOGUE
+from minsheng.platform.process import ManagedProcess
+from minsheng.testing.helpers import free_port
 from minsheng.topics import APPEALS, NOTIFICATIONS, PROJECTS
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "analytics_throughput.json"
+CEILING_SCRIPT = Path(__file__).resolve().parent / "faust_ceiling.py"
 TOPICS = (APPEALS, PROJECTS, NOTIFICATIONS)
 Message = tuple[str, bytes, bytes]  # topic, key, value
 
@@ -130,33 +135,70 @@ async def measure_analytics(
 ) -> dict[str, Any]:
     """One worker from the first offset; the rate from /metrics reads (see the docstring)."""
     worker = Workers(bootstrap, folder).new()
+
+    async def done() -> int:
+        counts = await plumbing(worker.url)
+        return counts["minsheng_events_processed_total"] + counts["minsheng_events_duplicate_total"]
+
+    return await measure_process("analytics", worker.process, done, total, config)
+
+
+async def measure_ceiling(
+    bootstrap: str, folder: Path, total: int, config: BenchConfig
+) -> dict[str, Any]:
+    """Faust's own ceiling (bench/faust_ceiling.py), on the same topics, as a process."""
+    port = free_port()
+    process = ManagedProcess(
+        "faust-ceiling",
+        [sys.executable, str(CEILING_SCRIPT)],
+        env={
+            "MINSHENG_KAFKA_BOOTSTRAP": bootstrap,
+            "MINSHENG_HTTP_PORT": str(port),
+            "MINSHENG_ANALYTICS_APP_ID": "bench-faust-ceiling",
+            "MINSHENG_DATA_DIR": str(folder / "ceiling"),
+        },
+        log_file=folder / "faust-ceiling.log",
+    )
+
+    async def done() -> int:
+        async with httpx.AsyncClient(timeout=5) as client:
+            taken: int = (await client.get(f"http://127.0.0.1:{port}/count")).json()["events"]
+        return taken
+
+    return await measure_process("faust ceiling", process, done, total, config)
+
+
+async def measure_process(
+    label: str,
+    process: ManagedProcess,
+    done: Callable[[], Awaitable[int]],
+    total: int,
+    config: BenchConfig,
+) -> dict[str, Any]:
+    """Starts `process` and reads `done()` every poll interval until it reaches `total`."""
     launched = time.perf_counter()
-    await worker.process.start()
-    reads: list[tuple[float, int, float]] = []  # when, events done, worker CPU seconds
+    await process.start()
+    reads: list[tuple[float, int, float]] = []  # when, events done, process CPU seconds
     try:
         deadline = launched + config.timeout
         while not reads or reads[-1][1] < total:
             if time.perf_counter() > deadline:
                 raise TimeoutError(
-                    f"{reads[-1][1] if reads else 0} of {total} after {config.timeout} s"
+                    f"{label}: {reads[-1][1] if reads else 0} of {total} after {config.timeout} s"
                 )
-            if not worker.process.running:
-                raise RuntimeError("the analytics worker exited")
+            if not process.running:
+                raise RuntimeError(f"{label} exited")
             with contextlib.suppress(httpx.HTTPError):
-                counts = await plumbing(worker.url)
-                done = (
-                    counts["minsheng_events_processed_total"]
-                    + counts["minsheng_events_duplicate_total"]
-                )
-                cpu = tree_cpu({"worker": worker.process.pid})["worker"]
-                reads.append((time.perf_counter(), done, cpu))
-                print(f"\r  analytics {done:>8}/{total}", end="", flush=True)
+                count = await done()
+                cpu = tree_cpu({"worker": process.pid})["worker"]
+                reads.append((time.perf_counter(), count, cpu))
+                print(f"\r  {label} {count:>8}/{total}", end="", flush=True)
             await asyncio.sleep(config.poll_interval)  # the read interval, not a synchronisation
         print(flush=True)
     finally:
-        await worker.stop()
+        await process.stop()
     # from the last read that showed none (the reads before are start-up) to the end
-    first = max(next(i for i, (_, done, _) in enumerate(reads) if done > 0) - 1, 0)
+    first = max(next(i for i, (_, count, _) in enumerate(reads) if count > 0) - 1, 0)
     (t0, c0, cpu0), (t1, c1, cpu1) = reads[first], reads[-1]
     return {
         "worker_cpu_seconds": round(cpu1 - cpu0, 3),
@@ -181,6 +223,8 @@ async def run_benchmark(config: BenchConfig) -> dict[str, Any]:
         print(f"pre-loaded in {loaded:.1f} s; raw consume ...", flush=True)
         raw = await measure_raw(broker.bootstrap, len(batch))
         parse = measure_parse(batch)
+        print("Faust's ceiling: agents that only count, from the first offset ...", flush=True)
+        ceiling = await measure_ceiling(broker.bootstrap, folder, len(batch), config)
         print("analytics worker from the first offset ...", flush=True)
         analytics = await measure_analytics(broker.bootstrap, folder, len(batch), config)
     rate = analytics["rate"] or 0.0
@@ -193,8 +237,10 @@ async def run_benchmark(config: BenchConfig) -> dict[str, Any]:
         "preload_seconds": round(loaded, 3),
         "raw": raw,
         "parse_only": parse,
+        "faust_ceiling": ceiling,
         "analytics": analytics,
         "ratio": round(rate / raw["rate"], 4),
+        "ratio_to_faust_ceiling": round(rate / (ceiling["rate"] or 1.0), 4),
         "targets": {
             "events_per_second": 5000,
             "ratio": 0.3,
@@ -205,7 +251,7 @@ async def run_benchmark(config: BenchConfig) -> dict[str, Any]:
 
 def format_summary(result: dict[str, Any]) -> str:
     env, raw, parse = result["environment"], result["raw"], result["parse_only"]
-    a, targets = result["analytics"], result["targets"]
+    a, targets, ceiling = result["analytics"], result["targets"], result["faust_ceiling"]
     load = "{:.2f} -> {:.2f}".format(env["load_average_before"][0], env["load_average_after"][0])
     return "\n".join(
         [
@@ -214,11 +260,14 @@ def format_summary(result: dict[str, Any]) -> str:
             f"{env['cpus']} CPUs, load average (1 min) {load}",
             f"  raw aiokafka consume        {raw['rate']:>10,.0f} events/s",
             f"  parse + validate only       {parse['rate']:>10,.0f} events/s (in-process)",
+            f"  Faust agents that only count{ceiling['rate'] or 0:>10,.0f} events/s "
+            f"(worker CPU {ceiling['worker_cpu_ms_per_event']:.3f} ms/event)",
             f"  analytics worker            {a['rate'] or 0:>10,.0f} events/s "
             f"({a['measured_events']} events in {a['seconds']} s; worker CPU "
             f"{a['worker_cpu_ms_per_event']:.3f} ms/event, "
             f"{a['worker_cpu_utilisation']:.0%} of a core)",
             f"  ratio analytics / raw       {result['ratio']:>10.3f}",
+            f"  ratio analytics / Faust     {result['ratio_to_faust_ceiling']:>10.3f}",
             f"  targets >= 5,000/s and >= 0.30: {'met' if targets['met'] else 'NOT met'}",
         ]
     )

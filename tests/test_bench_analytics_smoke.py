@@ -43,9 +43,12 @@ async def test_throughput_counts_every_preloaded_event_and_reports_a_ratio() -> 
     result = await throughput(ThroughputConfig(events=600, poll_interval=0.05))
     assert result["raw"]["records"] == result["events"]
     assert result["analytics"]["events"] == result["events"]
+    assert result["faust_ceiling"]["events"] == result["events"]
     assert result["analytics"]["rate"] > 0
     assert 0 < result["ratio"] < 10
+    assert result["ratio_to_faust_ceiling"] > 0
     assert "ratio analytics / raw" in throughput_summary(result)
+    assert "ratio analytics / Faust" in throughput_summary(result)
 
 
 @pytest.mark.e2e
