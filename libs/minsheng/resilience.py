@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import asyncpg
 from aiokafka.errors import KafkaError
@@ -12,6 +13,7 @@ from aiokafka.errors import KafkaError
 log = logging.getLogger(__name__)
 
 OUTAGES = (KafkaError, OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
+T = TypeVar("T")
 
 
 async def run_forever(
@@ -39,3 +41,18 @@ async def run_forever(
             if cleanup is not None:
                 await cleanup()
         await asyncio.sleep(delay)
+
+
+async def until_done(
+    attempt: Callable[[], Awaitable[T]], *, what: str, delay: float = 0.5, most: float = 10.0
+) -> T:
+    """Runs `attempt` again after every Kafka or PostgreSQL outage until it succeeds, with
+    the delay doubling up to `most`: for a step that a stream must not skip (a consumer
+    that goes on without it would lose what it was writing). Other errors propagate."""
+    while True:
+        try:
+            return await attempt()
+        except OUTAGES as exc:
+            log.warning("%s waiting for Kafka/PostgreSQL (%r); retrying in %.1fs", what, exc, delay)
+        await asyncio.sleep(delay)  # back-off, not synchronisation
+        delay = min(delay * 2, most)

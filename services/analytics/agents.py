@@ -16,6 +16,7 @@ from analytics.counting import State
 from minsheng import metrics
 from minsheng.deadletter import count_dead_letter, dead_letter_headers
 from minsheng.events import CATALOGUE, InvalidEvent, ParsedEvent
+from minsheng.resilience import until_done
 
 log = logging.getLogger(__name__)
 SERVICE = "analytics"
@@ -102,7 +103,9 @@ async def handle_batch(events: Sequence[Any], counting: Counting) -> None:
     for partition, offset in applied.items():
         store[offsets.key(partition)] = offsets.marker(partition, offset)
     topic = counting.table.changelog_topic.get_topic_name()
-    await counting.changelog.write(topic, changed, applied)
+    await until_done(  # the batch holds until it is durable: its states are in the store
+        lambda: counting.changelog.write(topic, changed, applied), what=f"changelog {topic}"
+    )
 
 
 async def _in_order(events: Sequence[Any], counting: Counting) -> list[Any]:
@@ -133,13 +136,18 @@ async def _in_order(events: Sequence[Any], counting: Counting) -> list[Any]:
             refused,
             expected,
         )
-        await counting.rewind(partition, expected)
+        try:
+            await counting.rewind(partition, expected)
+        except Exception:  # the next batch refuses again and tries again
+            log.exception("could not seek partition %d back to %d", partition, expected)
+            continue
         counting.gate.sought(partition)
     return admitted
 
 
 async def _dead_letter(event: Any, dead_letters: Any, error: InvalidEvent) -> Any:
-    """Sends the message to the dead-letter topic; returns the delivery to await."""
+    """Sends the message to the dead-letter topic (again while Kafka is away); returns the
+    delivery to await."""
     message = event.message
     headers = dead_letter_headers(
         error,
@@ -149,12 +157,15 @@ async def _dead_letter(event: Any, dead_letters: Any, error: InvalidEvent) -> An
         offset=message.offset,
         original=_headers(message.headers),
     )
-    delivery = await dead_letters.send(key=event.key, value=event.value, headers=headers)
+
+    async def deliver() -> None:
+        await (await dead_letters.send(key=event.key, value=event.value, headers=headers))
+
     count_dead_letter(SERVICE, message.topic, error.reason)
     log.warning(
         "dead-lettered %s[%d]@%d: %s", message.topic, message.partition, message.offset, error
     )
-    return delivery
+    return asyncio.ensure_future(until_done(deliver, what=f"dead letter of {message.topic}"))
 
 
 def _headers(raw: Any) -> list[tuple[str, bytes]]:

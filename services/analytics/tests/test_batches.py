@@ -7,6 +7,9 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
+from aiokafka.errors import KafkaConnectionError
+
 from analytics import offsets
 from analytics.agents import Counting, handle_batch
 from analytics.aggregate import Aggregate
@@ -174,3 +177,26 @@ async def test_after_recovery_only_owned_partitions_are_summed_and_resumed() -> 
 
 def received_in(c: Counting) -> int:
     return sum(v for (name, _), v in c.aggregate.figures.items() if name == "received")
+
+
+async def test_a_batch_holds_until_its_changelog_write_succeeds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its states are in the store already: going on without the write would lose them."""
+    c, writes, _ = counting({0: 1})
+    failures = [KafkaConnectionError()]
+    write = writes.write
+
+    async def flaky(topic: str, states: Any, applied: Any) -> None:
+        if failures:
+            raise failures.pop()
+        await write(topic, states, applied)
+
+    monkeypatch.setattr(writes, "write", flaky)
+    monkeypatch.setattr(asyncio, "sleep", fast_sleep)
+    await handle_batch([received("A-1", 0, 1)], c)
+    assert [set(states) for _, states, _ in writes.calls] == [{"A-1"}]
+
+
+async def fast_sleep(delay: float) -> None:
+    """The retry back-off, without the wait."""
