@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -77,6 +78,8 @@ async def handle_batch(events: Sequence[Any], counting: Counting) -> None:
     store = counting.table.data  # the store: no changelog record per assignment
     changed: dict[str, State] = {}
     dead_lettered: list[Any] = []
+    now = datetime.now(UTC)
+    processed: Counter[tuple[str, str]] = Counter()  # (topic, type) -> events applied
     for event in events:
         message = event.message
         try:
@@ -95,9 +98,11 @@ async def handle_batch(events: Sequence[Any], counting: Counting) -> None:
         new_state["partition"] = message.partition  # the aggregate's, for rebuilds
         store[subject] = changed[subject] = new_state
         counting.aggregate.replace(held, new_state)
-        metrics.EVENTS_PROCESSED.labels(SERVICE, message.topic, parsed.envelope.type).inc()
-        age = (datetime.now(UTC) - parsed.envelope.time).total_seconds()
+        processed[message.topic, parsed.envelope.type] += 1
+        age = (now - parsed.envelope.time).total_seconds()
         metrics.EVENT_AGE.labels(SERVICE, message.topic).observe(max(age, 0.0))
+    for (topic, kind), count in processed.items():
+        metrics.EVENTS_PROCESSED.labels(SERVICE, topic, kind).inc(count)
     await asyncio.gather(*dead_lettered)  # in the DLQ before the marker passes them
     applied = offsets.last_offsets((e.message.partition, e.message.offset) for e in events)
     for partition, offset in applied.items():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from analytics.counting import Figure
@@ -20,7 +21,14 @@ EXPIRES = timedelta(days=7)  # windows older than this are dropped from the aggr
 
 def hour_window(epoch: float) -> str:
     """The local hour window holding the instant `epoch` (seconds since 1970, UTC)."""
-    return datetime.fromtimestamp(epoch, CITY).strftime("%Y-%m-%dT%H")
+    return _hour_window(int(epoch // 3600))
+
+
+@lru_cache(maxsize=4096)
+def _hour_window(hour: int) -> str:
+    """By the hour since 1970: the city's offset is whole hours, so the hour decides the
+    window, and an appeal's figures are taken twice per event (old and new state)."""
+    return datetime.fromtimestamp(hour * 3600, CITY).strftime("%Y-%m-%dT%H")
 
 
 def local_day(now: datetime) -> str:
