@@ -3,13 +3,18 @@ which equals the count in the appeals database."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 from collections import Counter
 from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 
 from minsheng.platform.postgres import PostgresServer
+from minsheng.platform.services import BIN
 from minsheng.settings import Settings
 from minsheng.testing.helpers import eventually
 from minsheng.testing.stack import Stack, random_appeals
@@ -73,11 +78,7 @@ async def received_by_district(stack: Stack) -> dict[str, int]:
 
 async def appeals_database_by_district(stack: Stack) -> dict[str, int]:
     """The same figure, counted in the appeals service's own database."""
-    settings = Settings(
-        database_url=stack.env["MINSHENG_DATABASE_URL"],
-        database_suffix=stack.env["MINSHENG_DATABASE_SUFFIX"],
-    )
-    conn = await asyncpg.connect(settings.database_for("appeals"))
+    conn = await asyncpg.connect(stack_settings(stack).database_for("appeals"))
     try:
         rows = await conn.fetch("SELECT district, count(*) AS n FROM appeals GROUP BY district")
     finally:
@@ -112,3 +113,93 @@ async def test_a_poison_event_on_the_appeals_topic_is_dead_lettered_and_counting
         lambda m: sum(m.values()) == before + 5,
         what="counting goes on after the poison message",
     )
+
+
+async def test_after_the_appeals_flow_the_counters_are_the_appeals_database(stack: Stack) -> None:
+    """Appeals taken through accept, resolve and call-backs over HTTP (one reopened by a
+    dissatisfied call-back): every figure of /v1/counters that the appeals database also
+    holds is the same, city-wide and per district."""
+    system = await new_key(stack, "system")
+    appeals = [r.json()["id"] for r in await stack.post_all(random_appeals(30, seed=10))]
+    async with httpx.AsyncClient(base_url=stack.appeals.url, timeout=10) as client:
+
+        async def act(appeal_id: str, action: str, key: str, **body: str) -> None:
+            response = await client.post(
+                f"/v1/appeals/{appeal_id}/{action}",
+                json=body,
+                headers={"Authorization": f"Bearer {key}"},
+            )
+            assert response.status_code == 200, response.text
+
+        for appeal_id in appeals[:20]:
+            await act(appeal_id, "accept", system)
+            await act(appeal_id, "resolve", system, resolution="修好了")
+        for appeal_id, rating in zip(
+            appeals[:12], ["satisfied", "basically_satisfied"] * 6, strict=True
+        ):
+            await act(appeal_id, "callback", stack.api_key, rating=rating)
+        await act(appeals[12], "callback", stack.api_key, rating="dissatisfied", reason="handling")
+
+    truth = await appeals_database_figures(stack)
+    await eventually(
+        stack.counters,
+        lambda c: counters_figures(c) == truth,
+        timeout=30,
+        what="/v1/counters equal to the appeals database",
+    )
+
+
+FIGURES = ("received", "open", "resolved", "resolved_on_time", "called_back")
+
+
+def counters_figures(counters: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """city and district -> the figures the appeals database can say too."""
+    scopes = {"city": counters["city"], **counters["districts"]}
+    return {scope: {f: figures[f] for f in FIGURES} for scope, figures in scopes.items()}
+
+
+async def appeals_database_figures(stack: Stack) -> dict[str, dict[str, int]]:
+    """The same figures, counted in the appeals service's own database."""
+    conn = await asyncpg.connect(stack_settings(stack).database_for("appeals"))
+    try:
+        rows = await conn.fetch(
+            """
+            SELECT district,
+                   count(*) AS received,
+                   count(*) FILTER (WHERE status NOT IN ('resolved', 'closed')) AS open,
+                   count(*) FILTER (WHERE status = 'resolved') AS resolved,
+                   count(*) FILTER (WHERE status = 'resolved' AND on_time) AS resolved_on_time,
+                   count(*) FILTER (WHERE status = 'resolved' AND rating IS NOT NULL)
+                       AS called_back
+            FROM appeals GROUP BY district
+            """
+        )
+    finally:
+        await conn.close()
+    districts = {row["district"]: {f: row[f] for f in FIGURES} for row in rows}
+    city = {f: sum(d[f] for d in districts.values()) for f in FIGURES}
+    return {"city": city, **districts}
+
+
+def stack_settings(stack: Stack) -> Settings:
+    return Settings(
+        database_url=stack.env["MINSHENG_DATABASE_URL"],
+        database_suffix=stack.env["MINSHENG_DATABASE_SUFFIX"],
+    )
+
+
+async def new_key(stack: Stack, role: str) -> str:
+    """A key made as an operator makes one: the key CLI on the appeals database."""
+    process = await asyncio.create_subprocess_exec(
+        str(BIN / "minsheng-appeals-keys"),
+        "create",
+        "--role",
+        role,
+        "--name",
+        f"e2e {role}",
+        env={**os.environ, **stack.env},
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0
+    return out.decode().strip()
