@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Header, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from appeals import domain, intake, journal
+from appeals.serials import SerialBlocks
 from minsheng import auth
 from minsheng.batching import Batcher
 from minsheng.clock import now
@@ -92,9 +93,11 @@ def build_router(pool: Any, g: Guards, *, max_batch: int = 64) -> APIRouter:
     router = APIRouter(prefix="/v1")
     operator, viewer = g.operator, g.viewer
 
+    serials = SerialBlocks()
+
     async def flush(receipts: list[intake.Receipt]) -> list[intake.ReceiveAnswer]:
-        async with pool().acquire() as conn, conn.transaction():
-            return await intake.receive_many(conn, receipts)
+        async with pool().acquire() as conn:  # one statement: no BEGIN and COMMIT needed
+            return await intake.receive_many(conn, receipts, serials)
 
     # 4 transactions in flight per worker: with 2 the CPUs idled while requests waited
     receipts: Batcher[intake.Receipt, intake.Received] = Batcher(
