@@ -16,7 +16,7 @@ from pathlib import Path
 
 import asyncpg
 import uvicorn
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 
 from minsheng import auth
 from minsheng.clock import Clock
@@ -141,11 +141,12 @@ def create_service_app(
 
 @dataclass(frozen=True)
 class Guards:
-    """Role-checking FastAPI dependencies of one service."""
+    """Role-checking FastAPI dependencies of one service; each is also a plain coroutine
+    function of the request (`await g.operator(request)`)."""
 
-    any_key: Callable[..., Awaitable[auth.Principal]]
-    operator: Callable[..., Awaitable[auth.Principal]]
-    viewer: Callable[..., Awaitable[auth.Principal]]
+    any_key: Callable[[Request], Awaitable[auth.Principal]]
+    operator: Callable[[Request], Awaitable[auth.Principal]]
+    viewer: Callable[[Request], Awaitable[auth.Principal]]
 
 
 def guards(runtime: Runtime) -> Guards:

@@ -4,11 +4,10 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable
-from typing import Annotated
 
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -109,7 +108,7 @@ def install_platform_routes(
 
 def principal_dependency(
     pool: Callable[[], asyncpg.Pool | None], cache_seconds: float = 0.0
-) -> Callable[..., Awaitable[auth.Principal]]:
+) -> Callable[[Request], Awaitable[auth.Principal]]:
     """A FastAPI dependency resolving `Authorization: Bearer <key>` to a principal;
     found keys are remembered for `cache_seconds` (`auth.KeyCache`)."""
     cache = auth.KeyCache(cache_seconds)
@@ -130,9 +129,13 @@ def principal_dependency(
 
 
 def require_roles(
-    principal: Callable[..., Awaitable[auth.Principal]], *roles: auth.Role
-) -> Callable[..., Awaitable[auth.Principal]]:
-    async def check(who: Annotated[auth.Principal, Depends(principal)]) -> auth.Principal:
+    principal: Callable[[Request], Awaitable[auth.Principal]], *roles: auth.Role
+) -> Callable[[Request], Awaitable[auth.Principal]]:
+    """A FastAPI dependency admitting only these roles; a plain coroutine function of the
+    request too, so a route that reads its request itself can await it directly."""
+
+    async def check(request: Request) -> auth.Principal:
+        who = await principal(request)
         if who.role not in roles:
             raise Problem(
                 403, "Forbidden", f"role {who.role!r} may not do this; needs {', '.join(roles)}"
