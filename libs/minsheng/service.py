@@ -24,7 +24,12 @@ from minsheng.db import open_database
 from minsheng.logs import logging_config
 from minsheng.relay import OutboxRelay
 from minsheng.settings import Settings
-from minsheng.web import install_platform_routes, principal_dependency, require_roles
+from minsheng.web import (
+    add_direct_routes,
+    install_platform_routes,
+    principal_dependency,
+    require_roles,
+)
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +133,7 @@ def create_service_app(
     )
     for router in routers:
         app.include_router(router)
+        add_direct_routes(app, router)
 
     def app_clock() -> datetime:
         current: Clock = app.state.clock

@@ -20,6 +20,7 @@ from minsheng.clock import clock_of
 from minsheng.problems import Problem
 from minsheng.reference import categories, places, routing_table, units
 from minsheng.service import Guards
+from minsheng.web import direct
 
 
 class AppealIn(BaseModel):
@@ -112,6 +113,7 @@ def build_router(pool: Any, g: Guards, *, max_batch: int = 64) -> APIRouter:
         openapi_extra=_RECEIVE_DOC,
         responses={200: {"model": AppealOut, "description": "A replay of an earlier POST"}},
     )
+    @direct
     async def receive_appeal(request: Request) -> Response:
         """受理 and, in the same transaction, 派单 by the routing rules.
 
@@ -119,7 +121,8 @@ def build_router(pool: Any, g: Guards, *, max_batch: int = 64) -> APIRouter:
         is built from what was written instead of read back. The route reads its request
         and writes its answer's bytes itself: FastAPI's parameter solving and response
         validation cost as much CPU as the rest of the request (issue 3); the body is
-        still `AppealIn` (in the docs too) and the answer still `AppealOut`.
+        still `AppealIn` (in the docs too) and the answer still `AppealOut`. `direct`:
+        the app's `DirectRoutes` calls it past the routing layers too.
         """
         await operator(request)
         at = clock_of(request)
