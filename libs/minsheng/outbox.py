@@ -13,6 +13,16 @@ from minsheng.db import Conn
 from minsheng.events import CloudEvent
 
 CHANNEL = "minsheng_outbox"
+NOTIFY = f"pg_notify('{CHANNEL}', '')"  # SQL: wakes the relay when the statement commits
+
+
+def insert_from(rows: str, *, topic: str) -> str:
+    """SQL appending the events that `rows` (a CTE or table with the columns
+    aggregate_id, sequence, event_id, type, payload) yields, on `topic` (an SQL
+    expression): for a statement that writes the state and its events at once (a
+    data-modifying CTE), which is one transaction by itself. Add `NOTIFY` to it."""
+    return f"""INSERT INTO outbox (topic, aggregate_id, sequence, event_id, event_type, payload)
+        SELECT {topic}, aggregate_id, sequence, event_id, type, payload FROM {rows}"""
 
 
 async def append(conn: Conn, topic: str, event: CloudEvent) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -36,29 +37,46 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Problem)
+    return problem_response(exc.status, exc.title, exc.detail, request.url.path, **exc.extra)
+
+
+async def on_http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    title = {404: "Not Found", 405: "Method Not Allowed"}.get(exc.status_code, "HTTP error")
+    return problem_response(exc.status_code, title, str(exc.detail), request.url.path)
+
+
+async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
+    ]
+    return problem_response(
+        422,
+        "Invalid request",
+        "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5]),
+        request.url.path,
+        errors=errors,
+    )
+
+
+HANDLERS: dict[type[Exception], Callable[[Request, Exception], Awaitable[JSONResponse]]] = {
+    Problem: on_problem,
+    StarletteHTTPException: on_http,
+    RequestValidationError: on_validation,
+}
+
+
+def handler_for(exc: Exception) -> Callable[[Request, Exception], Awaitable[JSONResponse]] | None:
+    """The problem+json handler of this exception's class (or a base class), if any."""
+    for cls in type(exc).__mro__:
+        if cls in HANDLERS:
+            return HANDLERS[cls]
+    return None
+
+
 def install_problem_handlers(app: FastAPI) -> None:
-    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, Problem)
-        return problem_response(exc.status, exc.title, exc.detail, request.url.path, **exc.extra)
-
-    async def on_http(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, StarletteHTTPException)
-        title = {404: "Not Found", 405: "Method Not Allowed"}.get(exc.status_code, "HTTP error")
-        return problem_response(exc.status_code, title, str(exc.detail), request.url.path)
-
-    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RequestValidationError)
-        errors = [
-            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
-        ]
-        return problem_response(
-            422,
-            "Invalid request",
-            "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5]),
-            request.url.path,
-            errors=errors,
-        )
-
-    app.add_exception_handler(Problem, on_problem)
-    app.add_exception_handler(StarletteHTTPException, on_http)
-    app.add_exception_handler(RequestValidationError, on_validation)
+    for exc_type, handler in HANDLERS.items():
+        app.add_exception_handler(exc_type, handler)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import asyncpg
 import uvicorn
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 
 from minsheng import auth
 from minsheng.clock import Clock
@@ -24,7 +24,12 @@ from minsheng.db import open_database
 from minsheng.logs import logging_config
 from minsheng.relay import OutboxRelay
 from minsheng.settings import Settings
-from minsheng.web import install_platform_routes, principal_dependency, require_roles
+from minsheng.web import (
+    add_direct_routes,
+    install_platform_routes,
+    principal_dependency,
+    require_roles,
+)
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +133,7 @@ def create_service_app(
     )
     for router in routers:
         app.include_router(router)
+        add_direct_routes(app, router)
 
     def app_clock() -> datetime:
         current: Clock = app.state.clock
@@ -141,11 +147,12 @@ def create_service_app(
 
 @dataclass(frozen=True)
 class Guards:
-    """Role-checking FastAPI dependencies of one service."""
+    """Role-checking FastAPI dependencies of one service; each is also a plain coroutine
+    function of the request (`await g.operator(request)`)."""
 
-    any_key: Callable[..., Awaitable[auth.Principal]]
-    operator: Callable[..., Awaitable[auth.Principal]]
-    viewer: Callable[..., Awaitable[auth.Principal]]
+    any_key: Callable[[Request], Awaitable[auth.Principal]]
+    operator: Callable[[Request], Awaitable[auth.Principal]]
+    viewer: Callable[[Request], Awaitable[auth.Principal]]
 
 
 def guards(runtime: Runtime) -> Guards:

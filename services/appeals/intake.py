@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from appeals import domain, journal, lifecycle, routing, store
+from appeals import domain, journal, lifecycle, routing, store, timer_store
 from appeals.lifecycle import AppealState
+from appeals.serials import SerialBlocks
 from minsheng.aggregate import Sequenced
 from minsheng.clock import Clock
 from minsheng.db import Conn
@@ -36,6 +37,7 @@ from minsheng.events import (
 from minsheng.jobs import consumer_job, first_sighting
 from minsheng.reference import categories, routing_table
 from minsheng.service import Job
+from minsheng.topics import APPEALS
 
 ROUTER = "router"  # dispatched_by of an automatic dispatch by the routing rules
 GROUP = "appeals-intake"
@@ -81,46 +83,57 @@ async def receive(
 ReceiveAnswer = Received | domain.UnknownPlace | Replay
 
 
-async def receive_many(conn: Conn, receipts: Sequence[Receipt]) -> list[ReceiveAnswer]:
-    """`receive` for many appeals in one transaction, a few multi-row statements in all.
+async def receive_many(
+    conn: Conn, receipts: Sequence[Receipt], serials: SerialBlocks | None = None
+) -> list[ReceiveAnswer]:
+    """`receive` for many appeals in one statement (`store.insert_received`): atomic by
+    itself, so it needs no transaction of its own, or part of the caller's.
 
     Each receipt is answered on its own: received, an unknown place, or a replay of the
     appeal that already holds its Idempotency-Key (also one earlier in the same list).
+    `serials` hands out the appeal numbers from memory; without it they come from the
+    sequence, one round trip more.
     """
     answers: list[ReceiveAnswer | None] = [None] * len(receipts)
+    numbers = await (
+        serials.take(conn, len(receipts))
+        if serials is not None
+        else store.next_serials(conn, len(receipts))
+    )
     built: list[tuple[int, domain.Appeal, AppealReceived]] = []
-    serials = await store.next_serials(conn, len(receipts))
-    for i, (r, serial) in enumerate(zip(receipts, serials, strict=True)):
+    for i, (r, serial) in enumerate(zip(receipts, numbers, strict=True)):
         try:
             built.append((i, *domain.receive(r.cmd, serial=serial, now=r.at)))
         except domain.UnknownPlace as exc:
             answers[i] = exc
     claims: dict[str, str] = {}  # the first appeal of each key in the list claims it
-    for i, appeal, _ in built:
-        if (key := receipts[i].idempotency_key) is not None:
-            claims.setdefault(key, appeal.id)
-    taken = await store.claim_idempotency_keys(conn, claims) if claims else {}
     fresh: list[tuple[int, domain.Appeal, AppealReceived]] = []
     for i, appeal, received in built:
         key = receipts[i].idempotency_key
-        if key is None or (claims[key] == appeal.id and key not in taken):
+        if key is None or claims.setdefault(key, appeal.id) == appeal.id:
             fresh.append((i, appeal, received))
-        else:
-            answers[i] = Replay(taken.get(key, claims[key]))
     outcomes = [
         (*_dispatched(received, receipts[i].at), receipts[i].at) for i, _, received in fresh
     ]
-    await store.insert_appeals(
+    events = journal.new_events(outcomes)
+    lost = await store.insert_received(
         conn,
         [
-            (appeal, state, at)
-            for (_, appeal, _), (state, _, at) in zip(fresh, outcomes, strict=True)
+            (appeal, state, at, receipts[i].idempotency_key)
+            for (i, appeal, _), (state, _, at) in zip(fresh, outcomes, strict=True)
         ],
+        [event for mine in events.values() for event in mine],
+        timer_store.timer_rows([state for state, _, _ in outcomes]),
+        topic=APPEALS,
     )
-    events = await journal.record_many(conn, outcomes, created=True)
+    holders = {**claims, **(await store.key_holders(conn, sorted(lost)) if lost else {})}
     for (i, appeal, _), (state, _, at) in zip(fresh, outcomes, strict=True):
-        answers[i] = Received(appeal.id, journal.fresh_view(appeal, state, events[appeal.id], at))
-    assert all(a is not None for a in answers)
+        if receipts[i].idempotency_key not in lost:
+            view = journal.fresh_view(appeal, state, events[appeal.id], at)
+            answers[i] = Received(appeal.id, view)
+    for i, answer in enumerate(answers):
+        if answer is None:  # its key was claimed by another receipt, here or earlier
+            answers[i] = Replay(holders[cast(str, receipts[i].idempotency_key)])
     return cast(list[ReceiveAnswer], answers)
 
 

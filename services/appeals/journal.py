@@ -33,27 +33,29 @@ async def record(conn: Conn, state: AppealState, emitted: list[Sequenced], now: 
 
 
 async def record_many(
-    conn: Conn,
-    outcomes: Sequence[tuple[AppealState, list[Sequenced], datetime]],
-    *,
-    created: bool = False,
+    conn: Conn, outcomes: Sequence[tuple[AppealState, list[Sequenced], datetime]]
 ) -> dict[str, list[CloudEvent]]:
     """`record` for several appeals, one statement per table; returns each one's events.
+    (New appeals are written by `store.insert_received`, all in one statement.)"""
+    events = new_events(outcomes)
+    written = [event for mine in events.values() for event in mine]
+    await outbox.append_many(conn, APPEALS, written)
+    await store.append_history(conn, written)
+    await store.save_states(conn, [(state, now) for state, _, now in outcomes])
+    await timer_store.schedule(conn, [state for state, _, _ in outcomes])
+    return events
 
-    `created`: the appeals were just inserted with these states (`store.insert_appeals`),
-    so there is no row to update and no earlier timer to drop."""
+
+def new_events(
+    outcomes: Sequence[tuple[AppealState, list[Sequenced], datetime]],
+) -> dict[str, list[CloudEvent]]:
+    """Each appeal's emitted payloads in their envelopes, as `record_many` writes them."""
     events: dict[str, list[CloudEvent]] = {}
     for state, emitted, now in outcomes:
         events.setdefault(state.id, []).extend(
             new_event(item.data, subject=state.id, sequence=item.sequence, source=SOURCE, time=now)
             for item in emitted
         )
-    written = [event for mine in events.values() for event in mine]
-    await outbox.append_many(conn, APPEALS, written)
-    await store.append_history(conn, written)
-    if not created:
-        await store.save_states(conn, [(state, now) for state, _, now in outcomes])
-    await timer_store.schedule(conn, [state for state, _, _ in outcomes], created=created)
     return events
 
 

@@ -29,30 +29,37 @@ async def schedule(
     conn: Conn,
     states: Sequence[AppealState],
     rules: SupervisionRules = DEFAULT_RULES,
-    *,
-    created: bool = False,
 ) -> None:
     """Makes each appeal's unfired timers those of its current state (same transaction);
-    `created` appeals have none yet."""
-    live = {s.id: s.deadline if "escalate" in allowed_actions(s) else None for s in states}
-    if not created:
-        await conn.executemany(
-            """DELETE FROM supervision_timers
-               WHERE appeal_id = $1 AND fired_at IS NULL AND deadline IS DISTINCT FROM $2""",
-            list(live.items()),
-        )
-    rows = [
-        (state.id, level, deadline, due)
-        for state in states
-        if (deadline := live[state.id]) is not None
-        for level, due in escalation_times(state.clock_start, deadline, rules).items()
-        if level not in state.escalations
-    ]
+    a new appeal's come with it (`store.insert_received`, rows by `timer_rows`)."""
+    await conn.executemany(
+        """DELETE FROM supervision_timers
+           WHERE appeal_id = $1 AND fired_at IS NULL AND deadline IS DISTINCT FROM $2""",
+        [(s.id, _live_deadline(s)) for s in states],
+    )
     await conn.executemany(
         """INSERT INTO supervision_timers (appeal_id, level, deadline, due_at)
            VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING""",
-        rows,
+        timer_rows(states, rules),
     )
+
+
+def timer_rows(
+    states: Sequence[AppealState], rules: SupervisionRules = DEFAULT_RULES
+) -> list[tuple[str, EscalationLevel, datetime, datetime]]:
+    """(appeal id, level, deadline, due at) of each unfired timer the states call for."""
+    return [
+        (state.id, level, deadline, due)
+        for state in states
+        if (deadline := _live_deadline(state)) is not None
+        for level, due in escalation_times(state.clock_start, deadline, rules).items()
+        if level not in state.escalations
+    ]
+
+
+def _live_deadline(state: AppealState) -> datetime | None:
+    """The deadline its timers run against; None while no unit holds the appeal."""
+    return state.deadline if "escalate" in allowed_actions(state) else None
 
 
 async def claim_due(conn: Conn, now: datetime) -> Timer | None:

@@ -76,7 +76,9 @@ def _warn_provisional(year: int) -> None:
     )
 
 
+@cache
 def start_of_day(day: date) -> datetime:
+    """Cached, like `is_working_day`: every appeal's reminder walks the same weeks."""
     return datetime.combine(day, time.min, CITY_TZ)
 
 
@@ -117,14 +119,18 @@ def working_days_between(a: date, b: date) -> int:
 def _working_spans(a: datetime, b: datetime) -> list[tuple[datetime, datetime]]:
     """The pieces of [a, b] that lie on working days, in order."""
     spans = []
-    day = local_day(a)
-    while day <= local_day(b):
-        if is_working_day(day):
-            begin, end = max(a, start_of_day(day)), min(b, start_of_day(day + ONE_DAY))
-            if begin < end:
-                spans.append((begin, end))
-        day += ONE_DAY
+    for day in _working_days(local_day(a), local_day(b)):
+        begin, end = max(a, start_of_day(day)), min(b, start_of_day(day + ONE_DAY))
+        if begin < end:
+            spans.append((begin, end))
     return spans
+
+
+@cache
+def _working_days(first: date, last: date) -> tuple[date, ...]:
+    """The working days in [first, last]; cached: the appeals of a day share both ends."""
+    days = (first + ONE_DAY * i for i in range((last - first).days + 1))
+    return tuple(day for day in days if is_working_day(day))
 
 
 def _length(spans: list[tuple[datetime, datetime]]) -> timedelta:
