@@ -54,6 +54,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import signal
 import sys
 import time
 import uuid
@@ -538,12 +539,25 @@ def run_cli(
     bench: Callable[[C], Coroutine[Any, Any, dict[str, Any]]],
     summary: Callable[[dict[str, Any]], str],
 ) -> int:
-    """What every benchmark's main does: run, print the summary, keep the JSON."""
-    result = asyncio.run(bench(config))
+    """What every benchmark's main does: run, print the summary, keep the JSON. SIGTERM
+    (a `timeout`, a kill) stops it as Ctrl-C does, so the brokers, databases and workers
+    it started, child processes all, are stopped rather than left running."""
+    before = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        result = asyncio.run(bench(config))
+    except KeyboardInterrupt:
+        print("\ninterrupted: what the benchmark started is stopped", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, before)
     print(summary(result))
     write_result(result, out)
     print(f"\nwritten to {out}")
     return 0
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def main(argv: Sequence[str] | None = None) -> int:

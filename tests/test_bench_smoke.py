@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import signal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,6 +16,7 @@ from bench.skeleton_latency import (
     Poll,
     format_summary,
     run_benchmark,
+    run_cli,
     visibility_latencies,
     write_result,
 )
@@ -65,3 +70,23 @@ async def test_the_benchmark_reports_every_figure_for_every_appeal(tmp_path: Pat
     write_result(result, out)
     assert json.loads(out.read_text()) == result
     assert "ratio skeleton / raw" in format_summary(result)
+
+
+def test_sigterm_stops_a_benchmark_as_ctrl_c_does(tmp_path: Path) -> None:
+    """Its cleanup runs (the brokers and workers it started are children that would
+    outlive it), it writes no result, and says it was interrupted (exit status 130)."""
+    cleaned: list[str] = []
+
+    async def bench(config: None) -> dict[str, Any]:
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            await asyncio.Event().wait()  # until the signal stops it
+            return {}
+        finally:
+            cleaned.append("stopped what it started")
+
+    out = tmp_path / "result.json"
+    assert run_cli(None, out, bench, str) == 130
+    assert cleaned == ["stopped what it started"]
+    assert not out.exists()
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
