@@ -25,6 +25,7 @@ from minsheng import metrics
 from minsheng.db import Conn
 from minsheng.events import CONTENT_TYPE
 from minsheng.outbox import CHANNEL
+from minsheng.partition_batches import send_records
 from minsheng.resilience import run_forever
 
 log = logging.getLogger(__name__)
@@ -176,13 +177,9 @@ class OutboxRelay:
 
 
 async def _publish(producer: AIOKafkaProducer, rows: Sequence[asyncpg.Record]) -> list[object]:
-    """Sends the rows, one batch per partition (more if one fills up), and returns each
-    row's outcome: its batch's metadata, or the exception that failed the batch.
-
-    A batch per partition, not `send` per row: the per-message work of `send` (metadata
-    wait, partitioning, a future each) cost the relay more than the rest of its drain.
-    Rows keep their order within a partition, and so within an aggregate (the key).
-    """
+    """Sends the rows, batched per partition (`partition_batches`), and returns each row's
+    outcome: its batch's metadata, or the exception that failed the batch. Rows keep their
+    order within a partition, and so within an aggregate (the key)."""
     partitions: dict[str, list[int]] = {}
     groups: dict[tuple[str, int], list[int]] = {}  # (topic, partition) -> row indexes
     for i, row in enumerate(rows):
@@ -194,17 +191,11 @@ async def _publish(producer: AIOKafkaProducer, rows: Sequence[asyncpg.Record]) -
         groups.setdefault((topic, partition), []).append(i)
     sent: list[tuple[list[int], asyncio.Future[object]]] = []
     for (topic, partition), indexes in groups.items():
-        batch = producer.create_batch()
-        members: list[int] = []
-        for i in indexes:
-            row = rows[i]
-            key, value = row["aggregate_id"].encode(), row["payload"].encode()
-            if batch.append(key=key, value=value, timestamp=None, headers=HEADERS) is None:
-                sent.append((members, await producer.send_batch(batch, topic, partition=partition)))
-                batch, members = producer.create_batch(), []
-                batch.append(key=key, value=value, timestamp=None, headers=HEADERS)  # 1st fits
-            members.append(i)
-        sent.append((members, await producer.send_batch(batch, topic, partition=partition)))
+        records = [(rows[i]["aggregate_id"].encode(), rows[i]["payload"].encode()) for i in indexes]
+        start = 0
+        for count, delivery in await send_records(producer, topic, partition, records, HEADERS):
+            sent.append((indexes[start : start + count], delivery))
+            start += count
     outcomes = await asyncio.gather(*(future for _, future in sent), return_exceptions=True)
     results: list[object] = [None] * len(rows)
     for (members, _), outcome in zip(sent, outcomes, strict=True):

@@ -54,7 +54,7 @@ class Counting:
             if not offsets.is_marker(key) and state.get("partition", recovered.get(key)) in mine
         ]
         self.aggregate.rebuild(states, mine)
-        resume = offsets.resume_at(store.items(), mine)
+        resume = offsets.resume_at(store, mine)
         self.gate.reset(mine, resume)
         log.info(
             "%s: re-summed %d states of partitions %s; resuming at %s",
@@ -80,6 +80,8 @@ async def handle_batch(events: Sequence[Any], counting: Counting) -> None:
     dead_lettered: list[Any] = []
     now = datetime.now(UTC)
     processed: Counter[tuple[str, str]] = Counter()  # (topic, type) -> events applied
+    duplicates: Counter[str] = Counter()  # topic -> events not newer than their state
+    ages: list[tuple[str, float]] = []  # topic, seconds since the event's time
     for event in events:
         message = event.message
         try:
@@ -91,7 +93,7 @@ async def handle_batch(events: Sequence[Any], counting: Counting) -> None:
             dead_lettered.append(await _dead_letter(event, counting.dead_letters, error))
             continue
         if new_state is None:
-            metrics.DUPLICATES.labels(SERVICE, message.topic).inc()
+            duplicates[message.topic] += 1
             continue
         if parsed.envelope.sequence > (held["sequence"] if held else 0) + 1:
             metrics.SEQUENCE_GAPS.labels(SERVICE, message.topic).inc()
@@ -99,18 +101,31 @@ async def handle_batch(events: Sequence[Any], counting: Counting) -> None:
         store[subject] = changed[subject] = new_state
         counting.aggregate.replace(held, new_state)
         processed[message.topic, parsed.envelope.type] += 1
-        age = (now - parsed.envelope.time).total_seconds()
-        metrics.EVENT_AGE.labels(SERVICE, message.topic).observe(max(age, 0.0))
-    for (topic, kind), count in processed.items():
-        metrics.EVENTS_PROCESSED.labels(SERVICE, topic, kind).inc(count)
+        ages.append((message.topic, (now - parsed.envelope.time).total_seconds()))
+    _count_batch(processed, duplicates, ages)
     await asyncio.gather(*dead_lettered)  # in the DLQ before the marker passes them
-    applied = offsets.last_offsets((e.message.partition, e.message.offset) for e in events)
+    applied = counting.gate.last_applied({e.message.partition for e in events})
     for partition, offset in applied.items():
         store[offsets.key(partition)] = offsets.marker(partition, offset)
     topic = counting.table.changelog_topic.get_topic_name()
     await until_done(  # the batch holds until it is durable: its states are in the store
         lambda: counting.changelog.write(topic, changed, applied), what=f"changelog {topic}"
     )
+
+
+def _count_batch(
+    processed: Counter[tuple[str, str]], duplicates: Counter[str], ages: list[tuple[str, float]]
+) -> None:
+    """A batch's plumbing metrics, one label lookup per label set rather than per event."""
+    for (topic, kind), count in processed.items():
+        metrics.EVENTS_PROCESSED.labels(SERVICE, topic, kind).inc(count)
+    for topic, count in duplicates.items():
+        metrics.DUPLICATES.labels(SERVICE, topic).inc(count)
+    histograms: dict[str, Any] = {}
+    for topic, age in ages:
+        if topic not in histograms:
+            histograms[topic] = metrics.EVENT_AGE.labels(SERVICE, topic)
+        histograms[topic].observe(max(age, 0.0))
 
 
 async def _in_order(events: Sequence[Any], counting: Counting) -> list[Any]:

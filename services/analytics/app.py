@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import socket
 from collections.abc import Iterable
 from time import monotonic
 from typing import Any
 
 import faust
-from aiokafka.errors import KafkaError
 from faust.sensors import Monitor
 from pydantic import Field
 
+from minsheng.resilience import until_done
 from minsheng.settings import Settings
 from minsheng.topics import TopicSpec, dlq, ensure_topics
 
 PARTITIONS = 6  # of the domain topics, hence of the tables (co-partitioned)
 PREPARE_TIMEOUT = 120.0  # seconds to wait for the broker at start-up
-log = logging.getLogger(__name__)
 
 
 class AnalyticsSettings(Settings):
@@ -102,17 +100,11 @@ async def prepare_topics(settings: AnalyticsSettings, tables: Iterable[str]) -> 
         TopicSpec(changelog_topic(settings, table), PARTITIONS, 1, {"cleanup.policy": "compact"})
         for table in tables
     ]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + PREPARE_TIMEOUT
-    while True:
-        try:
-            await ensure_topics(settings.kafka_bootstrap, specs)
-            return
-        except KafkaError as error:
-            if loop.time() > deadline:
-                raise
-            log.warning("Kafka at %s not ready (%r); retrying", settings.kafka_bootstrap, error)
-            await asyncio.sleep(1.0)  # retry back-off, not synchronisation
+    what = f"changelog topics on {settings.kafka_bootstrap}"
+    await asyncio.wait_for(
+        until_done(lambda: ensure_topics(settings.kafka_bootstrap, specs), what=what),
+        PREPARE_TIMEOUT,
+    )
 
 
 def raw_topic(app: faust.App, name: str) -> Any:

@@ -17,12 +17,12 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Mapping
-from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
 from analytics import offsets
 from analytics.counting import State
+from minsheng.partition_batches import send_records
 
 
 class ChangelogWriter:
@@ -68,15 +68,11 @@ class ChangelogWriter:
             by_partition[partition].append(
                 (json.dumps(offsets.key(partition)).encode(), json.dumps(mark).encode())
             )
-        sent: list[Any] = []
-        for partition, records in by_partition.items():
-            batch = producer.create_batch()
-            for key, value in records:
-                if batch.append(key=key, value=value, timestamp=None) is None:
-                    sent.append(await producer.send_batch(batch, topic, partition=partition))
-                    batch = producer.create_batch()
-                    batch.append(key=key, value=value, timestamp=None)
-            sent.append(await producer.send_batch(batch, topic, partition=partition))
+        sent = [
+            delivery
+            for partition, records in by_partition.items()
+            for _, delivery in await send_records(producer, topic, partition, records)
+        ]
         await asyncio.gather(*sent)
 
     async def stop(self) -> None:

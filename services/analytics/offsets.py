@@ -45,24 +45,11 @@ def marker(partition: int, offset: int) -> dict[str, int]:
     return {"partition": partition, "offset": offset}
 
 
-def resume_at(entries: Iterable[tuple[Any, Any]], partitions: Iterable[int]) -> dict[int, int]:
-    """partition -> the first source offset not yet applied, for the given partitions
-    that have a marker among the table's (key, value) entries."""
-    wanted = frozenset(partitions)
-    found: dict[int, int] = {}
-    for table_key, value in entries:
-        if is_marker(table_key) and value["partition"] in wanted:
-            found[value["partition"]] = value["offset"] + 1
-    return found
-
-
-def last_offsets(offsets: Iterable[tuple[int, int]]) -> Mapping[int, int]:
-    """partition -> the highest offset among (partition, offset) pairs of a batch."""
-    last: dict[int, int] = {}
-    for partition, offset in offsets:
-        if offset > last.get(partition, -1):
-            last[partition] = offset
-    return last
+def resume_at(table: Mapping[Any, Any], partitions: Iterable[int]) -> dict[int, int]:
+    """partition -> the first source offset not yet applied, for those of `partitions`
+    that have a marker in the table."""
+    found = {p: table.get(key(p)) for p in partitions}
+    return {p: mark["offset"] + 1 for p, mark in found.items() if mark is not None}
 
 
 class Verdict(Enum):
@@ -98,6 +85,10 @@ class Gate:
             return Verdict.AHEAD
         self.expected[partition] = offset + 1
         return Verdict.APPLY
+
+    def last_applied(self, partitions: Iterable[int]) -> dict[int, int]:
+        """partition -> the last offset admitted, for partitions admitted anything."""
+        return {p: self.expected[p] - 1 for p in partitions}
 
     def sought(self, partition: int) -> None:
         """The partition was sought back to the offset it waits for."""

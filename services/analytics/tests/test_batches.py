@@ -113,7 +113,7 @@ async def test_a_batch_writes_each_state_and_then_each_partitions_last_offset() 
     assert set(states) == {"A-1", "A-2", "A-3"}
     assert applied == {0: 11, 3: 4}
     assert c.table.data[offsets.key(0)] == offsets.marker(0, 11)
-    assert offsets.resume_at(c.table.data.items(), [0, 3]) == {0: 12, 3: 5}
+    assert offsets.resume_at(c.table.data, [0, 3]) == {0: 12, 3: 5}
 
 
 async def test_events_come_strictly_in_offset_order_or_the_partition_is_sought_back() -> None:

@@ -12,18 +12,13 @@ def test_a_marker_is_never_mistaken_for_an_aggregate() -> None:
 
 
 def test_resume_after_the_last_applied_offset_of_owned_partitions_only() -> None:
-    entries = [
-        ("SA-1", {"sequence": 2, "partition": 0}),
-        (offsets.key(0), offsets.marker(0, 41)),
-        (offsets.key(4), offsets.marker(4, 7)),
-        (offsets.key(5), offsets.marker(5, 0)),
-    ]
-    assert offsets.resume_at(entries, [0, 1, 5]) == {0: 42, 5: 1}
-
-
-def test_last_offsets_keeps_the_highest_per_partition_whatever_the_order() -> None:
-    pairs = [(2, 10), (1, 5), (2, 12), (2, 11), (1, 4)]
-    assert offsets.last_offsets(pairs) == {2: 12, 1: 5}
+    table = {
+        "SA-1": {"sequence": 2, "partition": 0},
+        offsets.key(0): offsets.marker(0, 41),
+        offsets.key(4): offsets.marker(4, 7),
+        offsets.key(5): offsets.marker(5, 0),
+    }
+    assert offsets.resume_at(table, [0, 1, 5]) == {0: 42, 5: 1}
 
 
 def test_the_gate_admits_each_owned_partition_in_offset_order() -> None:
@@ -33,6 +28,7 @@ def test_the_gate_admits_each_owned_partition_in_offset_order() -> None:
     assert gate.admit(0, 6) is offsets.Verdict.AHEAD
     assert gate.admit(0, 5) is offsets.Verdict.APPLY
     assert gate.admit(0, 6) is offsets.Verdict.APPLY
+    assert gate.last_applied([0]) == {0: 6}
     assert gate.admit(1, 0) is offsets.Verdict.APPLY  # no marker: from the start
     assert gate.admit(2, 0) is offsets.Verdict.FOREIGN
     gate.close()
