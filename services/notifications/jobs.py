@@ -25,6 +25,7 @@ import asyncpg
 from minsheng import outbox
 from minsheng.clock import Clock
 from minsheng.jobs import periodic
+from minsheng.resilience import run_forever
 from minsheng.service import Job, Runtime
 from minsheng.topics import NOTIFICATIONS
 from notifications import metrics, pager
@@ -49,18 +50,17 @@ class Worker:
     rnd: random.Random = field(default_factory=random.Random)
 
     async def run(self, runtime: Runtime) -> None:
+        """Works until cancelled; a database outage only pauses it."""
+        await run_forever(lambda: self._work(runtime), what="delivery worker", delay=1.0)
+
+    async def _work(self, runtime: Runtime) -> None:
         woken = asyncio.Event()
         listener = await asyncpg.connect(runtime.dsn)
-        await listener.add_listener(deliveries.WAKE, lambda *_: woken.set())
         try:
+            await listener.add_listener(deliveries.WAKE, lambda *_: woken.set())
             while True:
                 woken.clear()
-                try:
-                    done = await self.tick(runtime.db())
-                except Exception:
-                    log.exception("delivery worker tick failed; retrying")
-                    done = 0
-                if not done:
+                if not await self.tick(runtime.db()):
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(woken.wait(), self.interval)
         finally:

@@ -141,3 +141,7 @@ def run() -> None:
         print(f"minsheng-notifications: {exc}", file=sys.stderr)
         sys.exit(2)
     serve(SERVICE, "notifications.main:create_app", settings)
+
+
+if __name__ == "__main__":
+    run()
