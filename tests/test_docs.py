@@ -157,7 +157,7 @@ def test_the_citation_check_finds_what_the_repository_does_not_define() -> None:
     assert citations(text) == [
         "issue" + " 12",
         "Invariant" + " 3",
-        "../shared",
+        "../" + "shared",
         brief,
         "DESIGN" + ".md",
         "DOMAIN" + ".md",
