@@ -58,7 +58,8 @@ async def test_a_simulated_day_in_seconds_moves_appeals_and_projects(stack: Stac
         " count(*) FILTER (WHERE rating IS NOT NULL) AS rated FROM appeals",
     )
     assert appeals["n"] > 20
-    assert appeals["resolved"] > 0 and appeals["rated"] > 0, out.decode()
+    assert appeals["resolved"] > 0, out.decode()
+    assert appeals["rated"] > 0, out.decode()
     # Hours of the city's time went by in the seconds the run took.
     assert appeals["last"] - appeals["first"] > timedelta(hours=3) > timedelta(seconds=took)
     claimed = await _fetch(
