@@ -7,6 +7,7 @@ retry a failed delivery; whoever was paged acknowledges the page by any of its
 deliveries, which stops the escalation.
 """
 
+import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -43,6 +44,77 @@ class DeliveryFilters(BaseModel):
     since: AwareDatetime | None = Field(default=None, description="Created at or after.")
     cursor: str | None = Field(default=None, description="`next_cursor` of the previous page.")
     limit: int = Field(default=50, ge=1, le=MAX_LIMIT)
+
+
+class DeliverySummary(BaseModel):
+    """A delivery as lists show it (its message's title, not its body)."""
+
+    id: str = Field(description="Also the webhook-id and the notification's id in events.")
+    status: Literal["pending", "delivered", "failed"]
+    channel: str
+    recipient: str = Field(description="The directory id, or a citizen's masked phone.")
+    recipient_kind: str
+    rule: str
+    event_type: str
+    event_id: uuid.UUID
+    event_time: datetime
+    subject_kind: Literal["appeal", "project", "alert"]
+    subject_id: str
+    page_id: str | None
+    title: str
+    attempts: int
+    next_attempt_at: datetime
+    deferred_until: datetime | None = Field(description="Held by quiet hours until then.")
+    last_error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class DeliveryPage(BaseModel):
+    items: list[DeliverySummary]
+    next_cursor: str | None = Field(description="None on the last page.")
+
+
+class Attempt(BaseModel):
+    number: int
+    at: datetime
+    result: Literal["delivered", "retry", "failed", "disabled"]
+    response_code: int | None
+    error: str | None
+    duration_ms: int
+
+
+class PageState(BaseModel):
+    id: str
+    alertname: str
+    chain: list[str] = Field(description="Who is paged in turn.")
+    step: int = Field(description="The position in the chain paged last.")
+    acked_at: datetime | None
+    acked_by: str | None
+    resolved_at: datetime | None
+    escalate_at: datetime | None
+
+
+class DeliveryOut(DeliverySummary):
+    attempts_made: int
+    body: str
+    payload: dict[str, Any] = Field(description="The webhook body (for every channel).")
+    attempts: list[Attempt]  # type: ignore[assignment]
+    page: PageState | None
+
+
+class Acked(BaseModel):
+    page_id: str
+    acked_at: datetime
+    acked_by: str
+    step: int
+    chain: list[str]
+    resolved_at: datetime | None
+
+
+class Retried(BaseModel):
+    id: str
+    status: Literal["pending"]
 
 
 class AlertsTaken(BaseModel):
@@ -97,7 +169,7 @@ def build_router(pool: Pool, g: Guards, directory: Directory, *, ack_timeout: fl
     def _supervisors() -> Target:
         return Target.of("supervisors", directory.office("supervisors"))
 
-    @router.get("/deliveries", tags=["deliveries"])
+    @router.get("/deliveries", response_model=DeliveryPage, tags=["deliveries"])
     async def list_deliveries(
         filters: Annotated[DeliveryFilters, Query()],
         who: Annotated[auth.Principal, Depends(g.viewer)],
@@ -122,7 +194,7 @@ def build_router(pool: Pool, g: Guards, directory: Directory, *, ack_timeout: fl
         cursor = encode_cursor(items[-1]["created_at"], items[-1]["id"]) if more else None
         return {"items": items, "next_cursor": cursor}
 
-    @router.get("/deliveries/{delivery_id}", tags=["deliveries"])
+    @router.get("/deliveries/{delivery_id}", response_model=DeliveryOut, tags=["deliveries"])
     async def get_delivery(
         delivery_id: str, who: Annotated[auth.Principal, Depends(g.viewer)]
     ) -> dict[str, Any]:
@@ -136,7 +208,7 @@ def build_router(pool: Pool, g: Guards, directory: Directory, *, ack_timeout: fl
         found["attempts"] = found.pop("attempt_log")
         return found
 
-    @router.post("/deliveries/{delivery_id}/retry", tags=["deliveries"])
+    @router.post("/deliveries/{delivery_id}/retry", response_model=Retried, tags=["deliveries"])
     async def retry(
         delivery_id: str,
         _: Annotated[auth.Principal, Depends(g.operator)],
@@ -154,7 +226,7 @@ def build_router(pool: Pool, g: Guards, directory: Directory, *, ack_timeout: fl
             )
         return {"id": delivery_id, "status": "pending"}
 
-    @router.post("/deliveries/{delivery_id}/ack", tags=["alerts"])
+    @router.post("/deliveries/{delivery_id}/ack", response_model=Acked, tags=["alerts"])
     async def ack(
         delivery_id: str,
         who: Annotated[auth.Principal, Depends(g.operator)],
