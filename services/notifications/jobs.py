@@ -106,6 +106,15 @@ class Worker:
                     error=None if decision.status == "delivered" else decision.error or "failed",
                 )
                 await outbox.append(conn, NOTIFICATIONS, outcome_event(outcome, now))
+        if decision.status == "failed":
+            log.warning(  # the recipient as events show it: never a number
+                "delivery %s by %s to %s failed after %d attempts: %s",
+                due.id,
+                due.channel,
+                shown_as(due.recipient_kind, due.recipient),
+                number,
+                decision.error,
+            )
         metrics.ATTEMPTS.labels(due.channel, record.result).inc()
         if decision.status != "pending":
             metrics.NOTIFICATIONS.labels(due.channel, decision.status).inc()
