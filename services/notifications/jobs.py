@@ -33,6 +33,7 @@ from notifications.channels import Channel, Outgoing
 from notifications.delivery import Answer, Finished, Policy, decide, outcome_event, shown_as
 from notifications.directory import Directory
 from notifications.fanout import Target
+from notifications.quiet import QuietHours, send_after
 from notifications.store import deliveries, pages
 from notifications.store.deliveries import AttemptRecord, Due
 
@@ -47,6 +48,7 @@ class Worker:
     attempt_timeout: float
     batch: int = 50
     interval: float = 1.0
+    quiet: QuietHours = field(default_factory=QuietHours)
     rnd: random.Random = field(default_factory=random.Random)
 
     async def run(self, runtime: Runtime) -> None:
@@ -76,6 +78,10 @@ class Worker:
         return len(claimed)
 
     async def attempt(self, pool: asyncpg.Pool, due: Due) -> None:
+        held = send_after(self.quiet, due.recipient_kind, self.clock())
+        if held > self.clock():  # a retry or an operator's resend come due at night
+            await deliveries.postpone(pool, due.id, held)
+            return
         started = time.perf_counter()
         answer = await self._send(pool, due)
         duration_ms = int((time.perf_counter() - started) * 1000)

@@ -104,6 +104,15 @@ async def next_due(pool: asyncpg.Pool) -> datetime | None:
     )
 
 
+async def postpone(pool: asyncpg.Pool, delivery_id: str, until: datetime) -> None:
+    """Holds a claimed delivery back, unattempted, until `until` (quiet hours)."""
+    await pool.execute(
+        "UPDATE deliveries SET next_attempt_at = $2, deferred_until = $2 WHERE id = $1",
+        delivery_id,
+        until,
+    )
+
+
 async def endpoint_disabled(pool: asyncpg.Pool, channel: str, address: str) -> bool:
     found = await pool.fetchval(
         "SELECT true FROM disabled_endpoints WHERE channel = $1 AND address = $2",

@@ -214,3 +214,40 @@ async def test_quiet_hours_hold_the_citizens_sms_until_morning(
         assert len(w.sink.sms) == 1
         body = json.dumps(w.sink.sms[0], ensure_ascii=False)
         assert "回访" in body
+
+
+async def test_a_retry_to_a_citizen_that_falls_in_quiet_hours_waits_for_morning(
+    tmp_path: Path, kafka: KafkaBroker, postgres: PostgresServer, fresh_topic: str
+) -> None:
+    clock = RunningClock(datetime(2026, 12, 3, 20, 0, tzinfo=CITY_TZ))
+    async with world(
+        tmp_path,
+        postgres.url,
+        kafka.bootstrap,
+        [fresh_topic],
+        clock=clock,
+        retry_base=3600.0,
+        retry_max=3600.0,
+    ) as w:
+        w.sink.phones[CONTACT] = PHONE
+        w.sink.script["/sms"] = [503]
+        await w.publish(now_event(RECEIVED, 1), now_event(RESOLVED, 2))
+        await eventually(lambda: _count(w.sink.sms), lambda n: n == 1, what="first attempt")
+        clock.advance(hours=2)  # the retry comes due at 22:00, in the quiet hours
+        (sms,) = await eventually(
+            lambda: deliveries(w, channel="sms"),
+            lambda items: items[0]["deferred_until"] == "2026-12-04T00:00:00Z",
+            what="the retry held until 08:00",
+        )
+        assert (sms["status"], sms["attempts"]) == ("pending", 1)
+        clock.advance(hours=10)
+        await eventually(
+            lambda: deliveries(w, channel="sms"),
+            lambda items: items[0]["status"] == "delivered",
+            what="delivered in the morning",
+        )
+        assert len(w.sink.sms) == 2
+
+
+async def _count(items: list[Any]) -> int:
+    return len(items)
