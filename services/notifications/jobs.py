@@ -56,26 +56,42 @@ class Worker:
         await run_forever(lambda: self._work(runtime), what="delivery worker", delay=1.0)
 
     async def _work(self, runtime: Runtime) -> None:
+        """Keeps up to `batch` attempts in flight: a slow endpoint holds only its own
+        deliveries back, and a finished attempt makes room for the next due one."""
         woken = asyncio.Event()
+        in_flight: set[asyncio.Task[None]] = set()
+
+        def finished(task: asyncio.Task[None]) -> None:
+            in_flight.discard(task)
+            woken.set()
+            if not task.cancelled() and task.exception() is not None:
+                log.error("delivery attempt failed", exc_info=task.exception())
+
         listener = await asyncpg.connect(runtime.dsn)
         try:
             await listener.add_listener(deliveries.WAKE, lambda *_: woken.set())
             while True:
                 woken.clear()
-                if not await self.tick(runtime.db()):
+                room = self.batch - len(in_flight)
+                claimed = await self.claim(runtime.db(), room) if room > 0 else []
+                for due in claimed:
+                    task = asyncio.create_task(self.attempt(runtime.db(), due))
+                    in_flight.add(task)
+                    task.add_done_callback(finished)
+                if not claimed:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(woken.wait(), self.interval)
         finally:
+            for task in in_flight:  # their leases run out; the deliveries come due again
+                task.cancel()
             with contextlib.suppress(Exception):
                 await asyncio.shield(listener.close())
 
-    async def tick(self, pool: asyncpg.Pool) -> int:
-        """Claims one batch of due deliveries and makes one attempt at each."""
+    async def claim(self, pool: asyncpg.Pool, room: int) -> list[Due]:
+        """Takes up to `room` due deliveries, each leased for one attempt."""
         now = self.clock()
         lease = now + timedelta(seconds=self.attempt_timeout * 2 + 5)
-        claimed = await deliveries.claim_due(pool, now, self.batch, lease)
-        await asyncio.gather(*(self.attempt(pool, due) for due in claimed))
-        return len(claimed)
+        return await deliveries.claim_due(pool, now, room, lease)
 
     async def attempt(self, pool: asyncpg.Pool, due: Due) -> None:
         held = send_after(self.quiet, due.recipient_kind, self.clock())
