@@ -99,7 +99,7 @@ class Worker:
             await deliveries.postpone(pool, due.id, held)
             return
         started = time.perf_counter()
-        answer = await self._send(pool, due)
+        answer = await self._send(due)
         duration_ms = int((time.perf_counter() - started) * 1000)
         now = self.clock()
         number = due.attempts + 1
@@ -144,8 +144,8 @@ class Worker:
             age = (now - due.event_time).total_seconds()
             metrics.DELIVERY_SECONDS.labels(due.channel).observe(max(age, 0.0))
 
-    async def _send(self, pool: asyncpg.Pool, due: Due) -> Answer:
-        if await deliveries.endpoint_disabled(pool, due.channel, due.address):
+    async def _send(self, due: Due) -> Answer:
+        if due.disabled:
             return Answer(410, error="endpoint disabled after an earlier 410 Gone")
         channel = self.channels.get(due.channel)
         if channel is None:
