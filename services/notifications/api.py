@@ -9,7 +9,7 @@ deliveries, which stops the escalation.
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import asyncpg
@@ -18,14 +18,12 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from minsheng import auth
 from minsheng.clock import now
-from minsheng.db import Conn
 from minsheng.problems import Problem
 from minsheng.querying import Where, decode_cursor, encode_cursor
 from minsheng.service import Guards
 from minsheng.web import require_roles
-from notifications import pager
+from notifications import alerting, pager
 from notifications.directory import Directory
-from notifications.fanout import NewDelivery, Target
 from notifications.store import deliveries, pages, queries
 
 MAX_LIMIT = 200
@@ -136,38 +134,11 @@ def build_router(pool: Pool, g: Guards, directory: Directory, *, ack_timeout: fl
         taken, ids = 0, []
         for alert in body.alerts:
             async with pool().acquire() as conn, conn.transaction():
-                if not await pages.first_sighting(conn, alert, at):
-                    continue
-                planned = await _alert_deliveries(conn, alert, at)
-                await deliveries.insert_deliveries(conn, planned, at)
-            taken += 1
-            ids += [d.id for d in planned]
+                planned = await alerting.take(conn, alert, directory, at, ack_timeout)
+            if planned is not None:
+                taken += 1
+                ids += [d.id for d in planned]
         return {"alerts": len(body.alerts), "new": taken, "deliveries": ids}
-
-    async def _alert_deliveries(conn: Conn, alert: pager.Alert, at: datetime) -> list[NewDelivery]:
-        if alert.status == "firing" and alert.critical:
-            chain = directory.chain(at)
-            page = pager.page_id(alert)
-            escalate_at = at + timedelta(seconds=ack_timeout) if len(chain) > 1 else None
-            await pages.open_page(conn, page, alert, chain, escalate_at, at)
-            first = _oncall(chain[0])
-            return pager.notify(alert, [first], rule="page-critical", now=at, page=page)
-        if alert.status == "firing":
-            return pager.notify(alert, [_supervisors()], rule="alert-warning", now=at)
-        paged = await pages.resolve_page(conn, alert, at)
-        if paged is not None:
-            told = [_oncall(p) for p in paged.chain[: paged.step + 1]]
-        elif alert.critical:
-            told = [_oncall(directory.on_call(at).id)]
-        else:
-            told = [_supervisors()]
-        return pager.notify(alert, told, rule="alert-resolved", now=at)
-
-    def _oncall(person: str) -> Target:
-        return Target.of("oncall", directory.person(person))
-
-    def _supervisors() -> Target:
-        return Target.of("supervisors", directory.office("supervisors"))
 
     @router.get("/deliveries", response_model=DeliveryPage, tags=["deliveries"])
     async def list_deliveries(

@@ -28,7 +28,7 @@ from minsheng.jobs import periodic
 from minsheng.resilience import run_forever
 from minsheng.service import Job, Runtime
 from minsheng.topics import NOTIFICATIONS
-from notifications import metrics, pager
+from notifications import alerting, metrics, pager
 from notifications.channels import Channel, Outgoing
 from notifications.delivery import Answer, Finished, Policy, decide, outcome_event, shown_as
 from notifications.directory import Directory
@@ -196,7 +196,7 @@ def escalation_job(
 
 def _oncall(directory: Directory, person_id: str) -> Target | None:
     try:
-        return Target.of("oncall", directory.person(person_id))
+        return alerting.oncall(directory, person_id)
     except StopIteration:
         log.warning("%s is in a page's chain but no longer in the directory", person_id)
         return None
