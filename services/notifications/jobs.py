@@ -3,7 +3,8 @@ pending gauge.
 
 The worker claims due deliveries with FOR UPDATE SKIP LOCKED and leases them for the
 length of an attempt, so any number of instances share the work without making the same
-attempt, and a killed instance's deliveries come due again when their lease runs out.
+attempt; a killed instance's deliveries come due again when their lease runs out, a
+stopped one's at once.
 Each attempt is recorded, with the delivery's new state and (when it is finished) its
 outcome event in the outbox, in one transaction. The backoff lives in the row
 (`next_attempt_at`), so a restart resumes where the last run stopped. The worker wakes
