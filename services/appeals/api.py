@@ -17,6 +17,9 @@ from appeals.serials import SerialBlocks
 from minsheng import auth
 from minsheng.batching import Batcher
 from minsheng.clock import clock_of
+from minsheng.events.appeals import Channel
+from minsheng.events.fields import PHONE, Description
+from minsheng.history import HistoryEntry
 from minsheng.problems import Problem
 from minsheng.reference import categories, places, routing_table, units
 from minsheng.service import Guards
@@ -27,13 +30,13 @@ class AppealIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=5000)
+    description: Description = ""
     category: str
     district: str
     street: str | None = None
     community: str | None = None
-    channel: domain.Channel = "hotline"
-    phone: str | None = Field(default=None, pattern=r"^\+?[0-9][0-9\- ]{6,19}$")
+    channel: Channel = "hotline"
+    phone: str | None = Field(default=None, pattern=PHONE)
     contact_name: str | None = Field(default=None, max_length=100)
 
     @field_validator("category")
@@ -49,15 +52,6 @@ class AppealIn(BaseModel):
         if value not in places().districts:
             raise ValueError(f"unknown district; valid: {', '.join(places().districts)}")
         return value
-
-
-class HistoryEntry(BaseModel):
-    """One event of the appeal's history, as it went to `minsheng.appeals.v1`."""
-
-    sequence: int
-    type: str
-    time: datetime
-    data: dict[str, Any]
 
 
 class AppealSummary(BaseModel):
@@ -140,7 +134,7 @@ def build_router(pool: Any, g: Guards, *, max_batch: int = 64) -> APIRouter:
         try:
             answer = await receipts.submit(intake.Receipt(cmd, at, idempotency_key))
         except domain.UnknownPlace as exc:
-            raise Problem(422, "Unknown place", str(exc), valid=_valid_places()) from exc
+            raise Problem(422, "Unknown place", str(exc), valid=places().tree()) from exc
         except intake.Replay as replay:
             return await _replayed(pool(), replay.appeal_id)
         return _json(answer.view, 201, {"Location": f"/v1/appeals/{answer.appeal_id}"})
@@ -214,9 +208,3 @@ def _appeal_in(raw: bytes) -> AppealIn:
 def _json(view: dict[str, Any], status: int, headers: dict[str, str]) -> Response:
     """An appeal's view as JSON bytes, serialised once (no response model to re-validate)."""
     return Response(_VIEW.dump_json(view), status, headers, media_type="application/json")
-
-
-def _valid_places() -> dict[str, dict[str, list[str]]]:
-    return {
-        d: {s: list(c) for s, c in streets.items()} for d, streets in places().districts.items()
-    }

@@ -5,13 +5,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 
 from minsheng.events import AppealReceived
+from minsheng.events.appeals import Channel
 from minsheng.logs import mask_phones
 from minsheng.reference import places
-
-Channel = Literal["hotline", "app", "web", "window", "grid", "system"]
 
 
 class UnknownPlace(ValueError):

@@ -46,7 +46,7 @@ def create_app(settings: AppealsSettings | None = None, clock: Clock = system_cl
         routers=[
             build_router(runtime.db, g),
             build_command_router(runtime.db, g),
-            build_open311_router(runtime.db),
+            build_open311_router(runtime.db, g.identify),
             build_query_router(runtime.db, g, config.callback_after_days),
         ],
         jobs=lambda app_clock: [

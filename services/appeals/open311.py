@@ -30,6 +30,7 @@ from appeals import domain, intake
 from minsheng import auth
 from minsheng.clock import CITY_TZ, clock_of
 from minsheng.db import Conn
+from minsheng.events import fields as limits
 from minsheng.reference import Category, categories, places
 
 PREFIX = "/open311/v2"
@@ -38,7 +39,6 @@ MAX_RESULTS = 1000
 DEFAULT_WINDOW = timedelta(days=90)  # the specification's default for GET requests.json
 SUBMITTERS: tuple[auth.Role, ...] = ("operator", "supervisor", "system")
 READERS: tuple[auth.Role, ...] = (*SUBMITTERS, "viewer", "unit")
-PHONE = re.compile(r"^\+?[0-9][0-9\- ]{6,19}$")
 
 
 class Open311Error(Exception):
@@ -66,8 +66,8 @@ class Open311Route(APIRoute):
         return guarded
 
 
-def build_open311_router(pool: Any) -> APIRouter:
-    """`pool` returns the live pool."""
+def build_open311_router(pool: Any, identify: auth.Identify) -> APIRouter:
+    """`pool` returns the live pool; `identify` is the service's key check."""
     router = APIRouter(prefix=PREFIX, route_class=Open311Route, tags=["open311"])
 
     @router.get("/services.json")
@@ -84,8 +84,8 @@ def build_open311_router(pool: Any) -> APIRouter:
     @router.post("/requests.json", status_code=201)
     async def create_request(request: Request) -> list[dict[str, Any]]:
         fields = await _body(request)
+        await _authorise(identify, fields.get("api_key"), SUBMITTERS)
         db = pool()
-        await _authorise(db, fields.get("api_key"), SUBMITTERS)
         cmd = _command(fields)
         async with db.acquire() as conn, conn.transaction():
             appeal_id = await intake.receive(conn, cmd, clock_of(request))
@@ -96,8 +96,8 @@ def build_open311_router(pool: Any) -> APIRouter:
     @router.get("/requests.json")
     async def list_requests(request: Request) -> list[dict[str, Any]]:
         query = request.query_params
+        await _authorise(identify, _key(request), READERS)
         db = pool()
-        await _authorise(db, _key(request), READERS)
         ids = _list(query.get("service_request_id"))
         async with db.acquire() as conn:
             if ids:  # the specification: other parameters are then ignored
@@ -124,8 +124,8 @@ def build_open311_router(pool: Any) -> APIRouter:
 
     @router.get("/requests/{request_id}.json")
     async def get_request(request_id: str, request: Request) -> list[dict[str, Any]]:
+        await _authorise(identify, _key(request), READERS)
         db = pool()
-        await _authorise(db, _key(request), READERS)
         async with db.acquire() as conn:
             found = await _requests(conn, "a.id = $1", request_id)
         if not found:
@@ -169,16 +169,16 @@ async def _body(request: Request) -> dict[str, str]:
 
 
 def _key(request: Request) -> str | None:
-    scheme, _, key = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and key:
-        return key.strip()
-    return request.query_params.get("api_key")
+    bearer = auth.bearer_key(request.headers.get("authorization"))
+    return bearer or request.query_params.get("api_key")
 
 
-async def _authorise(db: Any, key: str | None, roles: tuple[auth.Role, ...]) -> None:
+async def _authorise(
+    identify: auth.Identify, key: str | None, roles: tuple[auth.Role, ...]
+) -> None:
     if not key:
         raise Open311Error(403, "api_key is required")
-    who = await auth.lookup(db, key)
+    who = await identify(key)
     if who is None:
         raise Open311Error(403, "invalid api_key")
     if who.role not in roles:
@@ -198,10 +198,10 @@ def _command(fields: Mapping[str, str]) -> domain.ReceiveAppeal:
             "(lat/long alone cannot be placed); districts: " + ", ".join(places().districts),
         )
     description = fields.get("description", "").strip()
-    if len(description) > 4000:
-        raise Open311Error(400, "description is longer than 4000 characters")
+    if len(description) > limits.DESCRIPTION_LIMIT:
+        raise Open311Error(400, f"description is longer than {limits.DESCRIPTION_LIMIT} characters")
     phone = fields.get("phone", "").strip() or None
-    if phone is not None and not PHONE.match(phone):
+    if phone is not None and not re.match(limits.PHONE, phone):
         raise Open311Error(400, f"phone {phone!r} is not a phone number")
     district, street, community = place
     return domain.ReceiveAppeal(
