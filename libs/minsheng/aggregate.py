@@ -4,7 +4,7 @@ A service's lifecycle gives a `Fold`: how its first event starts a state and wha
 later event changes. The fold does the rest alike for every aggregate: it checks that an
 event belongs to the aggregate, counts the sequence and the history, replays a history,
 and commits decided events, so a state is by construction a replay of what it emitted
-and each emitted event carries the next gapless per-aggregate sequence.
+and each emitted event carries the next gapless per-aggregate sequence (the sequenced-events rule).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from pydantic import Field
 from appeals import consumers
 from appeals.api import routers
 from appeals.jobs import supervision_job
-from minsheng.clock import Clock, system_clock
+from minsheng.clock import Clock, clock_for
 from minsheng.service import Runtime, serve, service_app
 from minsheng.settings import Settings
 from minsheng.topics import INTAKE_APPEALS
@@ -28,13 +28,13 @@ class AppealsSettings(Settings):
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def create_app(settings: AppealsSettings | None = None, clock: Clock = system_clock) -> FastAPI:
+def create_app(settings: AppealsSettings | None = None, clock: Clock | None = None) -> FastAPI:
     """The app; tests may swap `app.state.clock` at any time to move time on."""
     config = settings or AppealsSettings()
     return service_app(
         Runtime(SERVICE, config, MIGRATIONS),
         title="Minsheng appeals",
-        clock=clock,
+        clock=clock or clock_for(config.demo_clock_file),
         routers=lambda db, g: routers(db, g, callback_after_days=config.callback_after_days),
         jobs=lambda app_clock: [
             supervision_job(app_clock, config.timer_interval),
