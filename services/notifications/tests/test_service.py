@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
 
 from minsheng import auth
 from minsheng.db import open_database
+from minsheng.events import CloudEvent
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.postgres import PostgresServer
 from minsheng.settings import Settings
@@ -24,7 +27,7 @@ from notifications.quiet import QuietHours
 from notifications.settings import RULES_FILE
 from notifications.store import deliveries
 from notifications.tests.conftest import notifications_client
-from notifications.tests.harness import Hook, world
+from notifications.tests.harness import Hook, Sink, World, world
 from notifications.tests.samples import (
     DISPATCHED,
     RECEIVED,
@@ -114,61 +117,64 @@ async def test_two_workers_never_claim_the_same_delivery(database: str) -> None:
         await pool.close()
 
 
+HOUSING_WEBHOOK = (
+    "SELECT {} FROM deliveries WHERE recipient = 'unit-housing' AND channel = 'webhook'"
+)
+
+
 async def test_a_restart_resumes_a_delivery_that_was_backing_off(
     tmp_path: Path, kafka: KafkaBroker, postgres: PostgresServer, fresh_topic: str
 ) -> None:
-    events = [envelope(e, i, datetime.now(UTC)) for i, e in enumerate((RECEIVED, DISPATCHED), 1)]
-    async with world(
-        tmp_path, postgres.url, kafka.bootstrap, [fresh_topic], retry_base=2.0, retry_max=2.0
-    ) as w:
+    async def first(w: World) -> None:
         w.sink.script["/hooks/unit-housing"] = [503]
-        await w.publish(*events)
+        await w.publish(*_dispatch())
         pool = app_pool(w.client)
         await eventually(
-            lambda: pool.fetchval(
-                "SELECT attempts FROM deliveries WHERE recipient = 'unit-housing'"
-                " AND channel = 'webhook'"
-            ),
-            lambda n: n == 1,
+            lambda: pool.fetchval(HOUSING_WEBHOOK.format("attempts")), lambda n: n == 1
         )
-        suffix = w.client.app.state.runtime.settings.database_suffix  # type: ignore[attr-defined]
-        group, sink = w.settings["consumer_group"], w.sink
-    async with world(
-        tmp_path,
-        postgres.url,
-        kafka.bootstrap,
-        [fresh_topic],
-        database_suffix=suffix,
-        group=group,
-        sink=sink,
-    ) as again:
-        pool = app_pool(again.client)
-        await eventually(
-            lambda: pool.fetchval(
-                "SELECT status FROM deliveries WHERE recipient = 'unit-housing'"
-                " AND channel = 'webhook'"
-            ),
-            lambda status: status == "delivered",
-            what="the retry after the restart",
-        )
-        calls = [h for h in sink.hooks if h.recipient == "unit-housing"]
-        assert len(calls) == 2
-        assert calls[0].webhook_id == calls[1].webhook_id
+
+    sink = await _restarted(
+        tmp_path, postgres, kafka, fresh_topic, first, {"retry_base": 2.0, "retry_max": 2.0}
+    )
+    calls = [h for h in sink.hooks if h.recipient == "unit-housing"]
+    assert len(calls) == 2
+    assert calls[0].webhook_id == calls[1].webhook_id
 
 
 async def test_stopping_mid_attempt_leaves_the_delivery_due_for_the_next_instance(
     tmp_path: Path, kafka: KafkaBroker, postgres: PostgresServer, fresh_topic: str
 ) -> None:
-    events = [envelope(e, i, datetime.now(UTC)) for i, e in enumerate((RECEIVED, DISPATCHED), 1)]
-    slow = 30.0  # attempts leased for 65 s: only a release makes the delivery due sooner
-    async with world(
-        tmp_path, postgres.url, kafka.bootstrap, [fresh_topic], attempt_timeout=slow
-    ) as w:
+    async def first(w: World) -> None:
         w.sink.delays["/hooks/unit-housing"] = 2.0
-        await w.publish(*events)
+        await w.publish(*_dispatch())
         await eventually(
             lambda: _hooks(w.sink.hooks, "unit-housing"), lambda n: n == 1, what="in flight"
         )
+
+    # attempts leased for 65 s: only a release makes the delivery due within 15 s
+    sink = await _restarted(
+        tmp_path, postgres, kafka, fresh_topic, first, {"attempt_timeout": 30.0}, timeout=15
+    )
+    assert await _hooks(sink.hooks, "unit-housing") == 2
+
+
+def _dispatch() -> list[CloudEvent]:
+    return [envelope(e, i, datetime.now(UTC)) for i, e in enumerate((RECEIVED, DISPATCHED), 1)]
+
+
+async def _restarted(
+    tmp_path: Path,
+    postgres: PostgresServer,
+    kafka: KafkaBroker,
+    topic: str,
+    first: Callable[[World], Awaitable[None]],
+    settings: dict[str, Any],
+    timeout: float = 30,
+) -> Sink:
+    """Runs `first` on one instance, then starts another on its database, group and sink
+    and waits until it delivered the housing bureau's webhook; returns the sink."""
+    async with world(tmp_path, postgres.url, kafka.bootstrap, [topic], **settings) as w:
+        await first(w)
         suffix = w.client.app.state.runtime.settings.database_suffix  # type: ignore[attr-defined]
         group, sink = w.settings["consumer_group"], w.sink
     sink.delays.clear()
@@ -176,23 +182,20 @@ async def test_stopping_mid_attempt_leaves_the_delivery_due_for_the_next_instanc
         tmp_path,
         postgres.url,
         kafka.bootstrap,
-        [fresh_topic],
+        [topic],
         database_suffix=suffix,
         group=group,
         sink=sink,
-        attempt_timeout=slow,
+        **settings,
     ) as again:
         pool = app_pool(again.client)
         await eventually(
-            lambda: pool.fetchval(
-                "SELECT status FROM deliveries WHERE recipient = 'unit-housing'"
-                " AND channel = 'webhook'"
-            ),
+            lambda: pool.fetchval(HOUSING_WEBHOOK.format("status")),
             lambda status: status == "delivered",
-            timeout=15,
-            what="delivered by the next instance well before the lease ended",
+            timeout=timeout,
+            what="delivered by the next instance",
         )
-        assert await _hooks(sink.hooks, "unit-housing") == 2
+    return sink
 
 
 async def _hooks(hooks: list[Hook], recipient: str) -> int:
