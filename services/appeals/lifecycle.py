@@ -182,6 +182,14 @@ def allowed_actions(state: AppealState) -> list[Action]:
     return [action for action in _BY_STATUS[state.status] if not spent.get(action)]
 
 
+AUTOMATIC: tuple[Action, ...] = ("escalate",)  # supervision timers do it; no route offers it
+
+
+def offered_actions(state: AppealState) -> list[Action]:
+    """The allowed actions a client can ask for over HTTP."""
+    return [action for action in allowed_actions(state) if action not in AUTOMATIC]
+
+
 def is_handled_by(state: AppealState, unit: str) -> bool:
     """Whether `unit` leads or assists on the appeal (what a unit key may act on)."""
     return unit == state.unit or unit in state.assisting_units
