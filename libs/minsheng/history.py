@@ -10,12 +10,23 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import asyncpg
+from pydantic import BaseModel
 
 from minsheng.db import Conn
 from minsheng.events import CloudEvent
+
+
+class HistoryEntry(BaseModel):
+    """One event of an aggregate's history, as it went to the aggregate's topic."""
+
+    sequence: int
+    type: str
+    time: datetime
+    data: dict[str, Any]
 
 
 @dataclass(frozen=True)

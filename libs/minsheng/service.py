@@ -153,11 +153,14 @@ class Guards:
     any_key: Callable[[Request], Awaitable[auth.Principal]]
     operator: Callable[[Request], Awaitable[auth.Principal]]
     viewer: Callable[[Request], Awaitable[auth.Principal]]
+    identify: auth.Identify  # the same key check, for a route that finds the key elsewhere
 
 
 def guards(runtime: Runtime) -> Guards:
-    principal = principal_dependency(runtime.current_pool, runtime.settings.auth_cache_seconds)
+    identify = auth.identifier(runtime.current_pool, runtime.settings.auth_cache_seconds)
+    principal = principal_dependency(identify)
     return Guards(
+        identify=identify,
         any_key=principal,
         operator=require_roles(principal, "operator", "supervisor", "system"),
         viewer=require_roles(principal, "operator", "supervisor", "system", "viewer", "unit"),

@@ -24,15 +24,16 @@ Time rules:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, TypedDict, get_args
 
 from appeals.workdays import add_working_days
 from minsheng import aggregate
+from minsheng.aggregate import CommandRejected as CommandRejected
 from minsheng.aggregate import IllegalTransition as IllegalTransition
 from minsheng.aggregate import LifecycleError as LifecycleError
-from minsheng.aggregate import Sequenced
+from minsheng.aggregate import Sequenced, required
 from minsheng.clock import require_aware
 from minsheng.events import (
     AppealAccepted,
@@ -71,10 +72,6 @@ _BY_STATUS: dict[Status, tuple[Action, ...]] = {
 REOPEN_ON_CALLBACK = "回访不满意：对办理不满意"
 
 
-class CommandRejected(LifecycleError):
-    """The action fits the state, but not with these arguments or at this time."""
-
-
 class TooLate(CommandRejected):
     """The action fits the state and its arguments, but its time has passed."""
 
@@ -110,33 +107,17 @@ Outcome = tuple[AppealState, list[Sequenced]]
 # -- evolve ------------------------------------------------------------------------------
 
 
-def apply(state: AppealState | None, data: EventData) -> AppealState:
-    """Evolve: the state after one more event. Never refuses a valid history."""
-    if state is None:
-        if not isinstance(data, AppealReceived):
-            raise ValueError(f"an appeal's history starts with AppealReceived, not {data}")
-        return AppealState(
-            id=data.appeal_id,
-            district=data.district,
-            category=data.category,
-            received_at=data.received_at,
-            clock_start=data.received_at,
-            last_at=data.received_at,
-            deadline=data.deadline,
-            street=data.street,
-            community=data.community,
-        )
-    if isinstance(data, SatisfactionRecorded):
-        subject = data.subject_id if data.subject_type == "appeal" else None
-    else:
-        subject = getattr(data, "appeal_id", None)
-    if subject != state.id or isinstance(data, AppealReceived):
-        raise ValueError(f"{data.event_name} for {subject} does not follow appeal {state.id}")
-    return replace(
-        state,
-        sequence=state.sequence + 1,
-        history=(*state.history, data.event_name),
-        **_changes(state, data),
+def _start(data: AppealReceived) -> AppealState:
+    return AppealState(
+        id=data.appeal_id,
+        district=data.district,
+        category=data.category,
+        received_at=data.received_at,
+        clock_start=data.received_at,
+        last_at=data.received_at,
+        deadline=data.deadline,
+        street=data.street,
+        community=data.community,
     )
 
 
@@ -183,13 +164,10 @@ def _changes(state: AppealState, data: EventData) -> dict[str, Any]:
     raise ValueError(f"{data.event_name} is not an appeal event")
 
 
-def replay(events: Iterable[EventData]) -> AppealState:
-    """The state of an appeal from its whole history, AppealReceived first."""
-    return aggregate.replay(apply, events)
-
-
-def _commit(state: AppealState, events: list[EventData]) -> Outcome:
-    return aggregate.commit(apply, state, events)
+FOLD = aggregate.Fold("appeal", AppealReceived, _start, _changes)
+apply = FOLD.apply  # evolve: the state after one more event; never refuses a valid history
+replay = FOLD.replay  # the state of an appeal from its whole history, AppealReceived first
+_commit = FOLD.commit
 
 
 # -- what may happen ---------------------------------------------------------------------
@@ -204,6 +182,14 @@ def allowed_actions(state: AppealState) -> list[Action]:
     return [action for action in _BY_STATUS[state.status] if not spent.get(action)]
 
 
+AUTOMATIC: tuple[Action, ...] = ("escalate",)  # supervision timers do it; no route offers it
+
+
+def offered_actions(state: AppealState) -> list[Action]:
+    """The allowed actions a client can ask for over HTTP."""
+    return [action for action in allowed_actions(state) if action not in AUTOMATIC]
+
+
 def is_handled_by(state: AppealState, unit: str) -> bool:
     """Whether `unit` leads or assists on the appeal (what a unit key may act on)."""
     return unit == state.unit or unit in state.assisting_units
@@ -211,14 +197,7 @@ def is_handled_by(state: AppealState, unit: str) -> bool:
 
 def _check(state: AppealState, action: Action, now: datetime) -> None:
     require_aware(now)
-    if action not in (allowed := allowed_actions(state)):
-        raise IllegalTransition("an appeal", state.status, action, allowed)
-
-
-def _text(value: str, what: str) -> str:
-    if not value.strip():
-        raise CommandRejected(f"{what} is required")
-    return value
+    FOLD.check(state, action, allowed_actions(state))
 
 
 class _Keys(TypedDict):
@@ -245,7 +224,7 @@ def _lead(state: AppealState) -> _Lead:
 
 def open_appeal(received: AppealReceived) -> Outcome:
     """The state of a just-received appeal, and its first event (sequence 1)."""
-    return apply(None, received), [Sequenced(1, received)]
+    return FOLD.open(received)
 
 
 def dispatch(
@@ -266,10 +245,10 @@ def dispatch(
         raise CommandRejected(f"{unit} cannot both lead and assist")
     event = AppealDispatched(
         **_keys(state),
-        unit=_text(unit, "unit"),
+        unit=required(unit, "unit"),
         assisting_units=assisting,
         deadline=deadline or state.deadline or _time_limit(state),
-        dispatched_by=_text(by, "dispatched_by"),
+        dispatched_by=required(by, "dispatched_by"),
         override=override,
     )
     return _commit(state, [event])
@@ -293,7 +272,7 @@ def accept(state: AppealState, *, unit: str, now: datetime) -> Outcome:
 def return_(state: AppealState, *, reason: str, now: datetime) -> Outcome:
     """退单: not this unit's business, and why, so an operator can re-dispatch."""
     _check(state, "return", now)
-    return _commit(state, [AppealReturned(**_lead(state), reason=_text(reason, "reason"))])
+    return _commit(state, [AppealReturned(**_lead(state), reason=required(reason, "reason"))])
 
 
 def extend(
@@ -322,8 +301,8 @@ def extend(
         **_lead(state),
         previous_deadline=state.deadline,
         new_deadline=new,
-        reason=_text(reason, "reason"),
-        approved_by=_text(approved_by, "approved_by"),
+        reason=required(reason, "reason"),
+        approved_by=required(approved_by, "approved_by"),
     )
     return _commit(state, [event])
 
@@ -343,7 +322,7 @@ def resolve(state: AppealState, *, resolution: str, now: datetime) -> Outcome:
     assert state.deadline is not None
     event = AppealResolved(
         **_lead(state),
-        resolution=_text(resolution, "resolution"),
+        resolution=required(resolution, "resolution"),
         resolved_at=now,
         on_time=now <= state.deadline,
     )
@@ -384,7 +363,7 @@ def callback(
 def reopen(state: AppealState, *, reason: str, now: datetime) -> Outcome:
     """重新办理 on a supervisor's decision that the resolution is not good enough."""
     _check(state, "reopen", now)
-    event = AppealReopened(**_keys(state), reason=_text(reason, "reason"), by="supervisor")
+    event = AppealReopened(**_keys(state), reason=required(reason, "reason"), by="supervisor")
     return _commit(state, [event])
 
 

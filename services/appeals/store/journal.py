@@ -1,9 +1,9 @@
 """An appeal's history as events: what a command writes, and how its state comes back.
 
 `record` writes one action's outcome (the events to the outbox and the history, the
-state's columns) in the caller's transaction: state and events never disagree
-(the outbox rule). `load_state` replays the history, so commands act on exactly the state
-the emitted events describe.
+state's columns, the supervision timers the state now wants) in the caller's
+transaction: state and events never disagree. `load_state` replays the history, so
+commands act on exactly the state the emitted events describe.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from appeals import store, timer_store
-from appeals.domain import Appeal
-from appeals.lifecycle import Action, AppealState, allowed_actions, replay
+from appeals import store, timing
+from appeals.lifecycle import AppealState, offered_actions, replay
+from appeals.receiving import Appeal
+from appeals.store.timers import TIMERS
 from minsheng import outbox
 from minsheng.aggregate import Sequenced
 from minsheng.db import Conn
@@ -22,13 +23,12 @@ from minsheng.events import APPEAL_EVENTS, CloudEvent, EventData, new_event
 from minsheng.topics import APPEALS
 
 SOURCE = "minsheng/appeals"
-AUTOMATIC: set[Action] = {"escalate"}  # supervision timers do it; no route offers it
 _MODELS: dict[str, type[EventData]] = {model.event_type(): model for model in APPEAL_EVENTS}
 
 
 async def record(conn: Conn, state: AppealState, emitted: list[Sequenced], now: datetime) -> None:
     """Appends each event (outbox and history), saves the state it led to, and keeps its
-    supervision timers in step (`timer_store.schedule`)."""
+    supervision timers in step (`timing.timers`)."""
     await record_many(conn, [(state, emitted, now)])
 
 
@@ -36,13 +36,13 @@ async def record_many(
     conn: Conn, outcomes: Sequence[tuple[AppealState, list[Sequenced], datetime]]
 ) -> dict[str, list[CloudEvent]]:
     """`record` for several appeals, one statement per table; returns each one's events.
-    (New appeals are written by `store.insert_received`, all in one statement.)"""
+    (New appeals are written by `receipts.insert_received`, all in one statement.)"""
     events = new_events(outcomes)
     written = [event for mine in events.values() for event in mine]
     await outbox.append_many(conn, APPEALS, written)
     await store.append_history(conn, written)
     await store.save_states(conn, [(state, now) for state, _, now in outcomes])
-    await timer_store.schedule(conn, [state for state, _, _ in outcomes])
+    await TIMERS.schedule(conn, {state.id: timing.timers(state) for state, _, _ in outcomes})
     return events
 
 
@@ -81,37 +81,12 @@ async def view(conn: Conn, appeal_id: str) -> dict[str, Any] | None:
     return {**row, "history": entries, "allowed_actions": allowed}
 
 
-def offered_actions(state: AppealState) -> list[Action]:
-    """The allowed actions a client can ask for over HTTP."""
-    return [action for action in allowed_actions(state) if action not in AUTOMATIC]
-
-
 def fresh_view(
     appeal: Appeal, state: AppealState, events: list[CloudEvent], now: datetime
 ) -> dict[str, Any]:
     """What `view` reads back right after the appeal was received, built from memory."""
-    c = appeal.command
     return {
-        "id": appeal.id,
-        "status": state.status,
-        "sequence": state.sequence,
-        "title": c.title,
-        "description": c.description,
-        "category": c.category,
-        "district": c.district,
-        "street": c.street,
-        "community": c.community,
-        "channel": c.channel,
-        "contact_ref": appeal.contact_ref,
-        "received_at": _utc(appeal.received_at),
-        "deadline": _utc(state.deadline),
-        "unit": state.unit,
-        "assisting_units": list(state.assisting_units),
-        "resolved_at": _utc(state.resolved_at),
-        "on_time": state.on_time,
-        "rating": state.rating,
-        "outcome": state.outcome,
-        "updated_at": _utc(now),
+        **{c: _utc(store.value(c, appeal, state, now)) for c in store.SHOWN},
         "history": [
             {"sequence": e.sequence, "type": e.type, "data": e.data, "time": _utc(e.time)}
             for e in events
@@ -120,6 +95,6 @@ def fresh_view(
     }
 
 
-def _utc(moment: datetime | None) -> datetime | None:
+def _utc(column: Any) -> Any:
     """As PostgreSQL gives timestamptz back: in UTC."""
-    return None if moment is None else moment.astimezone(UTC)
+    return column.astimezone(UTC) if isinstance(column, datetime) else column
