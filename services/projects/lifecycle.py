@@ -1,10 +1,11 @@
 """A secretary project's life as a pure state machine: decide, then evolve.
 
 Each action checks the state, *decides* the events (payloads from the catalogue) and
-folds them through `apply`, the one *evolve* function, so the state is by construction a
-replay of what it emitted and every event gets the next gapless sequence (ProjectClaimed
-is 1). No I/O here: the store's journal keeps it; the API, the intake consumer and
-`timing` (what the durable timers mean) call in.
+folds them through `FOLD.apply`, the one *evolve* function (`_start` and `_changes` over
+`minsheng.aggregate.Fold`), so the state is by construction a replay of what it emitted
+and every event gets the next gapless sequence (ProjectClaimed is 1). No I/O here: the
+store's journal keeps it; the API, the intake consumer and `timing` (what the durable
+timers mean) call in.
 
     claimed --progress | milestone (not missed)--> in_progress --complete--> completed
     completed --verify passed--> verified;  completed --verify failed--> in_progress
@@ -206,9 +207,7 @@ def _changes(state: ProjectState, data: EventData) -> dict[str, Any]:
 
 
 FOLD = aggregate.Fold("project", ProjectClaimed, _start, _changes)
-apply = FOLD.apply  # evolve: the state after one more event; never refuses a valid history
-replay = FOLD.replay  # the state of a project from its whole history, ProjectClaimed first
-_commit = FOLD.commit
+replay = FOLD.replay  # a project's state from its whole history, ProjectClaimed first
 
 
 # -- what may happen ---------------------------------------------------------------------
@@ -262,7 +261,8 @@ def report_progress(
     floor = rollup(state.milestones)
     if progress < floor:
         raise CommandRejected(f"progress {progress} is below the {floor} its milestones reach")
-    return _commit(state, [ProjectProgressReported(**_keys(state), progress=progress, note=note)])
+    event = ProjectProgressReported(**_keys(state), progress=progress, note=note)
+    return FOLD.commit(state, [event])
 
 
 def milestone(
@@ -308,7 +308,7 @@ def milestone(
         reason=reason,
         approved_by=approved_by,
     )
-    return _commit(state, [event])
+    return FOLD.commit(state, [event])
 
 
 def complete(state: ProjectState, *, now: datetime, completed_on: date | None = None) -> Outcome:
@@ -322,7 +322,7 @@ def complete(state: ProjectState, *, now: datetime, completed_on: date | None = 
     if day < state.planned_start:
         raise CommandRejected(f"completed_on {day} is before the planned start")
     event = ProjectCompleted(**_keys(state), completed_on=day, on_time=day <= state.planned_end)
-    return _commit(state, [event])
+    return FOLD.commit(state, [event])
 
 
 def verify(
@@ -344,7 +344,7 @@ def verify(
         result=result,
         notes=notes,
     )
-    return _commit(state, [event])
+    return FOLD.commit(state, [event])
 
 
 def evaluate(
@@ -370,7 +370,7 @@ def evaluate(
         recorded_at=now,
         reason=reason,
     )
-    return _commit(state, [event])
+    return FOLD.commit(state, [event])
 
 
 def flag(state: ProjectState, *, kind: FlagKind, reason: str, now: datetime) -> Outcome:
@@ -380,4 +380,4 @@ def flag(state: ProjectState, *, kind: FlagKind, reason: str, now: datetime) -> 
     if kind == "notice" and "notice" in state.flags:
         raise Conflict(f"project {state.id} has already been named (通报)")
     event = ProjectFlagged(**_keys(state), kind=kind, reason=required(reason, "reason"))
-    return _commit(state, [event])
+    return FOLD.commit(state, [event])

@@ -186,17 +186,9 @@ def build_router(pool: Any, g: Guards) -> APIRouter:
         async with pool().acquire() as conn:
             return await store.list_projects(
                 conn,
-                year=filters.year,
-                statuses=filters.status,
-                district=filters.district,
-                level=filters.level,
-                category=filters.category,
-                unit=filters.unit,
-                flagged=filters.flagged,
+                **filters.model_dump(exclude={"overdue"}),
                 overdue_on=None if overdue is None else (overdue, local_day(at)),
                 seen_by=who,
-                cursor=filters.cursor,
-                limit=filters.limit,
             )
 
     @router.get("/ledger", response_model=None)

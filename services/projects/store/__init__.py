@@ -99,7 +99,7 @@ async def list_projects(
     conn: Conn | asyncpg.Pool,
     *,
     year: int | None,
-    statuses: Sequence[str],
+    status: Sequence[str],
     district: str | None,
     level: str | None,
     category: str | None,
@@ -115,7 +115,7 @@ async def list_projects(
     past the planned end, or not. A unit key (`seen_by`) sees only its unit's projects."""
     where = Where()
     where.equal(year=year, district=district, level=level, category=category, unit=unit)
-    where.any_of("status", statuses)
+    where.any_of("status", status)
     if flagged is not None:
         where.add(maybe_not("cardinality(flags) > 0", flagged))
     if overdue_on is not None:
