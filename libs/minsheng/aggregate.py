@@ -4,13 +4,14 @@ A service's lifecycle gives a `Fold`: how its first event starts a state and wha
 later event changes. The fold does the rest alike for every aggregate: it checks that an
 event belongs to the aggregate, counts the sequence and the history, replays a history,
 and commits decided events, so a state is by construction a replay of what it emitted
-and each emitted event carries the next gapless per-aggregate sequence.
+and each emitted event carries the next gapless per-aggregate sequence (the sequenced-events rule).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from minsheng.events import EventData, SatisfactionRecorded
@@ -24,6 +25,9 @@ class AggregateState(Protocol):
 
     @property
     def status(self) -> str: ...
+
+    @property
+    def district(self) -> str: ...
 
     @property
     def sequence(self) -> int: ...
@@ -133,6 +137,17 @@ class Fold(Generic[S, First]):
             state = self.apply(state, data)
             emitted.append(Sequenced(state.sequence, data))
         return state, emitted
+
+    def satisfaction(self, state: S, now: datetime, **rated: Any) -> SatisfactionRecorded:
+        """满意度 of the aggregate, recorded `now`; `rated`: rating, comment, channel and
+        reason, as the action was given them."""
+        return SatisfactionRecorded(
+            subject_type=self.noun,
+            subject_id=state.id,
+            district=state.district,
+            recorded_at=now,
+            **rated,
+        )
 
     def check(self, state: S, action: str, allowed: Sequence[str]) -> None:
         """Refuses an action the state does not allow (`allowed`: the state's actions)."""

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict
 
 from minsheng.aggregate import LifecycleError, Sequenced
 from minsheng.auth import Principal
-from minsheng.clock import now
+from minsheng.clock import Now
 from minsheng.db import Conn
 from minsheng.problems import Problem
 
@@ -72,6 +72,17 @@ async def run_action(
             await journal.record(conn, new, emitted, at)
         view = await journal.view(conn, aggregate_id)
     assert view is not None
+    return view
+
+
+async def read(
+    pool: asyncpg.Pool, journal: Journal[S], aggregate_id: str, *, what: str
+) -> dict[str, Any]:
+    """The aggregate's view, as a command answers it; a 404 naming `what` if there is none."""
+    async with pool.acquire() as conn:
+        view = await journal.view(conn, aggregate_id)
+    if view is None:
+        raise Problem(404, "Not Found", f"no {what} {aggregate_id}")
     return view
 
 
@@ -145,7 +156,7 @@ class Commands(Generic[S]):
             inspect.Parameter(self.key, keyword, annotation=str),
             *([inspect.Parameter("body", keyword, annotation=body)] if body else []),
             inspect.Parameter("who", keyword, annotation=Annotated[Principal, Depends(guard)]),
-            inspect.Parameter("at", keyword, annotation=Annotated[datetime, Depends(now)]),
+            inspect.Parameter("at", keyword, annotation=Now),
         ]
         endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
             parameters, return_annotation=dict[str, Any]

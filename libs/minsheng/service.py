@@ -180,3 +180,18 @@ def serve(service: str, factory: str, settings: Settings) -> None:
         log_config=logging_config(service, settings.log_level, settings.log_format),
         access_log=False,
     )
+
+
+def service_app(
+    runtime: Runtime,
+    *,
+    title: str,
+    clock: Clock,
+    routers: Callable[[Callable[[], asyncpg.Pool], Guards], Iterable[APIRouter]],
+    jobs: Callable[[Clock], Iterable[Job]] = lambda _: (),
+) -> FastAPI:
+    """`create_service_app` for a service whose routers take the live pool and the
+    service's role guards (`guards`): the wiring of every HTTP service's `main`."""
+    return create_service_app(
+        runtime, title=title, clock=clock, routers=routers(runtime.db, guards(runtime)), jobs=jobs
+    )

@@ -18,6 +18,7 @@ from appeals import lifecycle
 from appeals.receiving import ReceiveAppeal, UnknownPlace
 from appeals.store import intake, journal
 from appeals.store.receipts import receive
+from minsheng.aggregate import LifecycleError
 from minsheng.clock import Clock
 from minsheng.db import Conn
 from minsheng.events import (
@@ -64,17 +65,8 @@ async def _received(
         )
     if await intake.mapped(conn, source, subject) is not None:
         raise InvalidEvent("rejected", f"{source} already sent appeal {subject}")
-    cmd = ReceiveAppeal(
-        title=data.title,
-        description=data.description,
-        category=data.category,
-        district=data.district,
-        street=data.street,
-        community=data.community,
-        channel=data.channel,
-        phone=None,  # other systems send only a masked phone: nothing to keep
-        contact_name=None,
-    )
+    shared = data.model_dump(include=ReceiveAppeal.SHARED)
+    cmd = ReceiveAppeal(**shared, channel=data.channel, phone=None, contact_name=None)
     try:
         appeal_id = await receive(conn, cmd, at)
     except UnknownPlace as exc:
@@ -101,7 +93,7 @@ async def _satisfaction(
             channel=data.channel,
             reason=data.reason,
         )
-    except lifecycle.LifecycleError as exc:
+    except LifecycleError as exc:
         raise InvalidEvent("rejected", f"appeal {state.id}: {exc}") from exc
     await journal.record(conn, new, emitted, at)
     return state.id

@@ -32,7 +32,6 @@ from appeals.workdays import add_working_days
 from minsheng import aggregate
 from minsheng.aggregate import CommandRejected as CommandRejected
 from minsheng.aggregate import IllegalTransition as IllegalTransition
-from minsheng.aggregate import LifecycleError as LifecycleError
 from minsheng.aggregate import Sequenced, required
 from minsheng.clock import require_aware
 from minsheng.events import (
@@ -104,21 +103,16 @@ class AppealState:
 Outcome = tuple[AppealState, list[Sequenced]]
 
 
-# -- evolve ------------------------------------------------------------------------------
+# -- evolve: the state after each event --------------------------------------------------
 
 
 def _start(data: AppealReceived) -> AppealState:
-    return AppealState(
-        id=data.appeal_id,
-        district=data.district,
-        category=data.category,
-        received_at=data.received_at,
-        clock_start=data.received_at,
-        last_at=data.received_at,
-        deadline=data.deadline,
-        street=data.street,
-        community=data.community,
-    )
+    """A received appeal: its first time limit runs from receipt."""
+    at, kept = data.received_at, data.model_dump(include=_RECEIVED_KEPT)
+    return AppealState(id=data.appeal_id, received_at=at, clock_start=at, last_at=at, **kept)
+
+
+_RECEIVED_KEPT = {"district", "category", "deadline", "street", "community"}
 
 
 def _changes(state: AppealState, data: EventData) -> dict[str, Any]:
@@ -165,16 +159,15 @@ def _changes(state: AppealState, data: EventData) -> dict[str, Any]:
 
 
 FOLD = aggregate.Fold("appeal", AppealReceived, _start, _changes)
-apply = FOLD.apply  # evolve: the state after one more event; never refuses a valid history
-replay = FOLD.replay  # the state of an appeal from its whole history, AppealReceived first
+apply, replay = FOLD.apply, FOLD.replay  # evolve; the state of a whole history
 _commit = FOLD.commit
 
-
-# -- what may happen ---------------------------------------------------------------------
+# -- what may happen: the actions a state allows -----------------------------------------
 
 
 def allowed_actions(state: AppealState) -> list[Action]:
-    """The actions the current state allows: the API names them in a 409."""
+    """The actions the state allows (the API names them in a 409): an escalation level
+    or a call-back once spent is no longer offered."""
     spent = {
         "escalate": len(state.escalations) == len(LEVELS),
         "callback": state.rating is not None,
@@ -219,7 +212,7 @@ def _lead(state: AppealState) -> _Lead:
     return {**_keys(state), "unit": state.unit}
 
 
-# -- decide: one function per action -----------------------------------------------------
+# -- decide: one function per action, each checking the state first ---------------------
 
 
 def open_appeal(received: AppealReceived) -> Outcome:
@@ -333,25 +326,18 @@ def callback(
     state: AppealState,
     *,
     rating: Rating,
-    now: datetime,
+    reason: DissatisfactionReason | None = None,
     comment: str = "",
     channel: SatisfactionChannel = "callback",
-    reason: DissatisfactionReason | None = None,
+    now: datetime,
 ) -> Outcome:
     """回访: records the rating; dissatisfied with the handling also reopens the appeal."""
     _check(state, "callback", now)
     if (rating == "dissatisfied") != (reason is not None):
         raise CommandRejected("a reason is given exactly when the citizen is dissatisfied")
     events: list[EventData] = [
-        SatisfactionRecorded(
-            subject_type="appeal",
-            subject_id=state.id,
-            rating=rating,
-            comment=comment,
-            channel=channel,
-            district=state.district,
-            recorded_at=now,
-            reason=reason,
+        FOLD.satisfaction(
+            state, now, rating=rating, comment=comment, channel=channel, reason=reason
         )
     ]
     if reason == "handling":

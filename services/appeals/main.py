@@ -11,7 +11,7 @@ from appeals import consumers
 from appeals.api import routers
 from appeals.jobs import supervision_job
 from minsheng.clock import Clock, clock_for
-from minsheng.service import Runtime, create_service_app, guards, serve
+from minsheng.service import Runtime, serve, service_app
 from minsheng.settings import Settings
 from minsheng.topics import INTAKE_APPEALS
 
@@ -31,13 +31,11 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def create_app(settings: AppealsSettings | None = None, clock: Clock | None = None) -> FastAPI:
     """The app; tests may swap `app.state.clock` at any time to move time on."""
     config = settings or AppealsSettings()
-    runtime = Runtime(SERVICE, config, MIGRATIONS)
-    g = guards(runtime)
-    return create_service_app(
-        runtime,
+    return service_app(
+        Runtime(SERVICE, config, MIGRATIONS),
         title="Minsheng appeals",
         clock=clock or clock_for(config.demo_clock_file),
-        routers=routers(runtime.db, g, callback_after_days=config.callback_after_days),
+        routers=lambda db, g: routers(db, g, callback_after_days=config.callback_after_days),
         jobs=lambda app_clock: [
             supervision_job(app_clock, config.timer_interval),
             consumers.consumer(app_clock, topic=config.intake_topic, group=config.intake_group),

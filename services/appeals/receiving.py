@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from typing import ClassVar
 
 from appeals import lifecycle, routing
 from appeals.lifecycle import Outcome
@@ -26,12 +27,17 @@ class UnknownPlace(ValueError):
 
 @dataclass(frozen=True)
 class ReceiveAppeal:
-    title: str
-    description: str
+    """What an appeal says, where it is, how it came; then who to call back."""
+
+    # the fields an event of another system gives alike (it has no contact for us)
+    SHARED: ClassVar = {"category", "district", "street", "community", "title", "description"}
+
     category: str
     district: str
     street: str | None
     community: str | None
+    title: str
+    description: str
     channel: Channel
     phone: str | None
     contact_name: str | None

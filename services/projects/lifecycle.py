@@ -360,15 +360,8 @@ def evaluate(
     _check(state, "evaluate")
     if reason is not None and rating != "dissatisfied":
         raise CommandRejected("a reason is given only when the resident is dissatisfied")
-    event = SatisfactionRecorded(
-        subject_type="project",
-        subject_id=state.id,
-        rating=rating,
-        comment=comment,
-        channel=channel,
-        district=state.district,
-        recorded_at=now,
-        reason=reason,
+    event = FOLD.satisfaction(
+        state, now, rating=rating, comment=comment, channel=channel, reason=reason
     )
     return FOLD.commit(state, [event])
 

@@ -23,6 +23,7 @@ from appeals.store.serials import SerialBlocks
 from minsheng import auth
 from minsheng.batching import Batcher
 from minsheng.clock import clock_of
+from minsheng.commands import read
 from minsheng.events.appeals import Channel
 from minsheng.events.fields import PHONE, Description
 from minsheng.problems import Problem
@@ -128,11 +129,7 @@ def build_router(pool: Any, g: Guards, *, max_batch: int = 64) -> APIRouter:
     async def get_appeal(
         appeal_id: str, who: Annotated[auth.Principal, Depends(viewer)]
     ) -> dict[str, Any]:
-        async with pool().acquire() as conn:
-            row = await journal.view(conn, appeal_id)
-        if row is None:
-            raise Problem(404, "Not Found", f"no appeal {appeal_id}")
-        return row
+        return await read(pool(), journal, appeal_id, what="appeal")
 
     @router.get("/units")
     async def list_units(who: Annotated[auth.Principal, Depends(g.any_key)]) -> dict[str, Any]:
@@ -155,9 +152,7 @@ def build_router(pool: Any, g: Guards, *, max_batch: int = 64) -> APIRouter:
 
 
 async def _replayed(db: asyncpg.Pool, appeal_id: str) -> Response:
-    async with db.acquire() as conn:
-        row = await journal.view(conn, appeal_id)
-    assert row is not None
+    row = await read(db, journal, appeal_id, what="appeal")
     headers = {"Location": f"/v1/appeals/{appeal_id}", "Idempotent-Replayed": "true"}
     return _json(row, 200, headers)
 

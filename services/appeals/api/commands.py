@@ -17,7 +17,8 @@ from appeals import lifecycle, routing
 from appeals.lifecycle import AppealState, Outcome
 from appeals.store import journal
 from minsheng import auth
-from minsheng.clock import now
+from minsheng.aggregate import IllegalTransition, LifecycleError
+from minsheng.clock import Now
 from minsheng.commands import ActionBody, Commands
 from minsheng.db import Conn
 from minsheng.events.appeals import CloseOutcome
@@ -69,7 +70,6 @@ def build_command_router(pool: Any, g: Guards) -> APIRouter:
     supervisor = require_roles(g.any_key, "supervisor")
     caller = require_roles(g.any_key, "operator")
     closer = require_roles(g.any_key, "operator", "supervisor")
-    When = Annotated[datetime, Depends(now)]
     actions = Commands(router, pool, journal, "appeal", "appeal_id", _check_unit, _problem)
 
     @router.post("/dispatch")
@@ -77,7 +77,7 @@ def build_command_router(pool: Any, g: Guards) -> APIRouter:
         appeal_id: str,
         body: DispatchIn,
         who: Annotated[Principal, Depends(g.operator)],
-        at: When,
+        at: Now,
     ) -> dict[str, Any]:
         """派单, or re-dispatch after a return or reopen; naming a unit overrides the rule."""
         _known_units([*([body.unit] if body.unit else []), *body.assisting_units])
@@ -98,7 +98,7 @@ def build_command_router(pool: Any, g: Guards) -> APIRouter:
 
     @router.post("/accept")
     async def accept(
-        appeal_id: str, who: Annotated[Principal, Depends(handlers)], at: When
+        appeal_id: str, who: Annotated[Principal, Depends(handlers)], at: Now
     ) -> dict[str, Any]:
         """签收 by the lead unit."""
         return await actions.run(
@@ -168,12 +168,12 @@ async def _check_unit(who: Principal, _: Conn, state: AppealState) -> None:
     )
 
 
-def _problem(state: AppealState, exc: lifecycle.LifecycleError) -> Problem:
+def _problem(state: AppealState, exc: LifecycleError) -> Problem:
     context: dict[str, Any] = {
         "current_state": state.status,
         "allowed_actions": lifecycle.offered_actions(state),
     }
-    if isinstance(exc, lifecycle.IllegalTransition):
+    if isinstance(exc, IllegalTransition):
         return Problem(409, "Illegal transition", str(exc), **context)
     if isinstance(exc, lifecycle.TooLate):
         return Problem(409, "Too late", str(exc), deadline=_iso(state.deadline), **context)

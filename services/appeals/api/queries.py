@@ -7,7 +7,6 @@ is the app's injectable clock. A unit key sees only the appeals its unit leads o
 assists on.
 """
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -18,7 +17,7 @@ from appeals.columns import AppealSummary
 from appeals.lifecycle import Status
 from appeals.workdays import callback_cutoff
 from minsheng import auth
-from minsheng.clock import now
+from minsheng.clock import Now
 from minsheng.service import Guards
 
 MAX_LIMIT = 200
@@ -59,7 +58,7 @@ def build_query_router(pool: Any, g: Guards, callback_after_days: int) -> APIRou
     async def list_appeals(
         filters: Annotated[AppealFilters, Query()],
         who: Annotated[auth.Principal, Depends(g.viewer)],
-        at: Annotated[datetime, Depends(now)],
+        at: Now,
     ) -> dict[str, Any]:
         awaiting = filters.awaiting_callback
         async with pool().acquire() as conn:

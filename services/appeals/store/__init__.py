@@ -82,10 +82,8 @@ async def deadline_of(conn: Conn, appeal_id: str) -> datetime | None:
     return found
 
 
-_TABLES = EventTables(rows="appeals", events="appeal_events", key="appeal_id")
-lock_appeal = _TABLES.lock
-history = _TABLES.history
-append_history = _TABLES.append
+TABLES = EventTables(rows="appeals", events="appeal_events", key="appeal_id")
+append_history = TABLES.append
 
 _SAVE = f"""UPDATE appeals SET {", ".join(f"{c} = ${i}" for i, c in enumerate(CHANGING, 2))}
             WHERE id = $1"""

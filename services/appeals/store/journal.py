@@ -19,11 +19,11 @@ from appeals.store.timers import TIMERS
 from minsheng import outbox
 from minsheng.aggregate import Sequenced
 from minsheng.db import Conn
-from minsheng.events import APPEAL_EVENTS, CloudEvent, EventData, new_event
+from minsheng.events import APPEAL_EVENTS, CloudEvent, new_event
+from minsheng.history import Histories
 from minsheng.topics import APPEALS
 
 SOURCE = "minsheng/appeals"
-_MODELS: dict[str, type[EventData]] = {model.event_type(): model for model in APPEAL_EVENTS}
 
 
 async def record(conn: Conn, state: AppealState, emitted: list[Sequenced], now: datetime) -> None:
@@ -59,26 +59,10 @@ def new_events(
     return events
 
 
-def state_of(entries: list[dict[str, Any]]) -> AppealState:
-    """Replays history entries (as `store.history` returns them) into the state."""
-    return replay(_MODELS[e["type"]].model_validate(e["data"]) for e in entries)
-
-
-async def load_state(conn: Conn, appeal_id: str) -> AppealState | None:
-    """Locks the appeal for the transaction and rebuilds its state; None if unknown."""
-    if not await store.lock_appeal(conn, appeal_id):
-        return None
-    return state_of(await store.history(conn, appeal_id))
-
-
-async def view(conn: Conn, appeal_id: str) -> dict[str, Any] | None:
-    """The appeal as the API shows it: its columns, history and allowed actions."""
-    row = await store.get_appeal(conn, appeal_id)
-    if row is None:
-        return None
-    entries = await store.history(conn, appeal_id)
-    allowed = offered_actions(state_of(entries)) if entries else []
-    return {**row, "history": entries, "allowed_actions": allowed}
+_READ = Histories(store.TABLES, APPEAL_EVENTS, replay, offered_actions, store.get_appeal)
+state_of = _READ.state_of  # replays history entries into the state
+load_state = _READ.load_state  # locks the appeal and rebuilds its state; None if unknown
+view = _READ.view  # the appeal as the API shows it: columns, history, allowed actions
 
 
 def fresh_view(

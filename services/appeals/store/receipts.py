@@ -158,7 +158,7 @@ async def insert_received(
         [appeal_id for _, appeal_id in keys],
         *_columns(rows, len(_WRITTEN) + 1),
         *_columns(history, 7),
-        *_columns(timers, 4),
+        *_columns(timers, 2 + len(TIMERS.what)),
         APPEALS,
     )
     return set(lost)
@@ -207,6 +207,9 @@ def _insert_received_sql() -> str:
     )
     e = first + len(kinds)
     t = e + 7
+    timer_kinds = ["text", *(kind for _, kind in TIMERS.what), "timestamptz"]
+    timer_params = ", ".join(f"${t + i}::{kind}[]" for i, kind in enumerate(timer_kinds))
+    timer_columns = ", ".join([TIMERS.key, *(column for column, _ in TIMERS.what), TIMERS.due])
     return f"""
     WITH claimed AS (
         INSERT INTO idempotency_keys (key, appeal_id)
@@ -224,15 +227,14 @@ def _insert_received_sql() -> str:
             AS e(aggregate_id, sequence, event_id, type, payload, data, time)
         WHERE aggregate_id IN (SELECT id FROM kept)
     ), outbox_in AS (
-        {outbox.insert_from("events", topic=f"${t + 4}")}
+        {outbox.insert_from("events", topic=f"${t + len(timer_kinds)}")}
     ), history_in AS (
         INSERT INTO appeal_events (appeal_id, sequence, type, data, time, event_id)
         SELECT aggregate_id, sequence, type, data::jsonb, time, event_id FROM events
     ), timers_in AS (
-        INSERT INTO supervision_timers (appeal_id, level, deadline, due_at)
-        SELECT * FROM unnest(${t}::text[], ${t + 1}::text[], ${t + 2}::timestamptz[],
-                             ${t + 3}::timestamptz[]) AS t(appeal_id, level, deadline, due_at)
-        WHERE appeal_id IN (SELECT id FROM kept)
+        INSERT INTO {TIMERS.table} ({timer_columns})
+        SELECT * FROM unnest({timer_params}) AS t({timer_columns})
+        WHERE {TIMERS.key} IN (SELECT id FROM kept)
         ON CONFLICT DO NOTHING
     )
     SELECT array(SELECT unnest($1::text[]) EXCEPT SELECT key FROM claimed), {outbox.NOTIFY}"""
