@@ -10,6 +10,7 @@ from pydantic import Field
 from appeals import intake
 from appeals.api import build_router
 from appeals.api_commands import build_command_router
+from appeals.api_contacts import build_contacts_router
 from appeals.api_queries import build_query_router
 from appeals.open311 import build_open311_router
 from appeals.timers import supervision_job
@@ -47,6 +48,7 @@ def create_app(settings: AppealsSettings | None = None, clock: Clock = system_cl
             build_router(runtime.db, g),
             build_command_router(runtime.db, g),
             build_open311_router(runtime.db),
+            build_contacts_router(runtime.db, g),
             build_query_router(runtime.db, g, config.callback_after_days),
         ],
         jobs=lambda app_clock: [
