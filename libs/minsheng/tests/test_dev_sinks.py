@@ -29,7 +29,12 @@ PHONE = "13912345678"
 @pytest.fixture(scope="module")
 async def sinks(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[DevSinks]:
     folder = tmp_path_factory.mktemp("sinks")
-    process = DevSinks(folder / "data", free_port(), free_port(), log_file=folder / "dev-sinks.log")
+    process = DevSinks(
+        port=free_port(),
+        smtp_port=free_port(),
+        data_dir=folder / "data",
+        log_file=folder / "dev-sinks.log",
+    )
     await process.start()
     # written after the start, as the notifications service writes it on its first start
     (folder / "data" / "webhook-secrets.json").write_text(json.dumps({"unit-1": SECRET}))
