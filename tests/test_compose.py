@@ -20,12 +20,14 @@ import pytest
 import yaml
 from jsonschema.validators import validator_for
 
+from minsheng.platform.sinks.main import SinkSettings
+
 ROOT = Path(__file__).resolve().parents[1]
 PROMETHEUS = ROOT / "deploy" / "prometheus"
 
 # DESIGN.md, "HTTP contract (v1)".
 PORTS = {"appeals": 8001, "projects": 8002, "notifications": 8003, "analytics": 8004}
-APP_SERVICES = {*PORTS, "topics"}
+APP_SERVICES = {*PORTS, "topics", "dev-sinks"}
 # Console scripts whose services have not landed yet: compose may name them before
 # pyproject.toml does. Remove a name once its `[project.scripts]` entry exists.
 PENDING_SCRIPTS = {"minsheng-projects", "minsheng-notifications"}
@@ -113,6 +115,30 @@ def test_app_services_run_console_scripts(services: dict[str, dict[str, Any]]) -
     for name in PORTS:
         assert apps[name]["command"] == [f"minsheng-{name}"]
         assert apps[name]["depends_on"]["topics"] == {"condition": "service_completed_successfully"}
+
+
+def test_notifications_reach_appeals_and_the_dev_sinks(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    """Compose keeps every message on the host by default, as `make up` does."""
+    sinks, notifications = services["dev-sinks"], services["notifications"]
+    assert sinks["command"] == ["minsheng-dev-sinks"]
+    env = notifications["environment"]
+    defaults = SinkSettings()
+    http = f"http://dev-sinks:{defaults.sinks_http_port}"
+    assert env["MINSHENG_NOTIFICATIONS_APPEALS_URL"] == f"http://appeals:{PORTS['appeals']}"
+    assert (
+        env["MINSHENG_NOTIFICATIONS_APPEALS_KEY"]
+        == services["appeals"]["environment"]["MINSHENG_DEV_SYSTEM_KEY"]
+    )
+    assert env["MINSHENG_NOTIFICATIONS_SMS_GATEWAY_URL"].endswith(f"{http}/sms}}")
+    assert env["MINSHENG_NOTIFICATIONS_WEBHOOK_BASE_URL"].endswith(f"{http}/hooks}}")
+    assert env["MINSHENG_NOTIFICATIONS_SMTP_PORT"].endswith(f"{defaults.sinks_smtp_port}}}")
+    assert {"appeals", "dev-sinks"} <= set(notifications["depends_on"])
+    # the sink verifies signatures with the secrets file notifications writes
+    assert volume_sources(sinks) == volume_sources(notifications) == ["notifications-data"]
+    assert sinks["environment"]["MINSHENG_DATA_DIR"] == env["MINSHENG_DATA_DIR"]
+    assert "8025/healthz" in " ".join(sinks["healthcheck"]["test"])
 
 
 @pytest.mark.parametrize(("name", "port"), PORTS.items())

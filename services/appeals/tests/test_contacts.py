@@ -8,8 +8,11 @@ import httpx
 import pytest
 
 from appeals.api_contacts import dialable
+from appeals.tests.conftest import appeals_client
 from appeals.tests.test_commands import APPEAL, STREET_OFFICE
 from minsheng.auth import Role
+from minsheng.platform.kafka import KafkaBroker
+from minsheng.platform.postgres import PostgresServer
 from minsheng.testing.apps import app_pool, grant
 
 pytestmark = pytest.mark.integration
@@ -81,6 +84,20 @@ async def test_other_roles_are_refused_and_recorded(
         }
     ]
     assert PHONE not in caplog.text
+
+
+async def test_the_dev_system_key_given_at_start_reads_numbers(
+    kafka: KafkaBroker, postgres: PostgresServer
+) -> None:
+    key = "test-system-key"
+    async with appeals_client(postgres.url, kafka.bootstrap, dev_system_key=key) as client:
+        ref = await contact_ref(client)
+        response = await client.get(
+            f"/v1/contacts/{ref}", headers={"Authorization": f"Bearer {key}"}
+        )
+        assert response.status_code == 200, response.text
+        [row] = await lookups(client)
+        assert (row["key_name"], row["role"]) == ("development system", "system")
 
 
 async def test_an_unknown_ref_or_an_appeal_without_phone_is_a_404(
