@@ -16,11 +16,11 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from appeals import store
 from appeals.api import AppealSummary
 from appeals.lifecycle import Status
-from appeals.workdays import ONE_DAY, is_working_day, start_of_day
 from minsheng import auth
 from minsheng.clock import local_day, now
 from minsheng.querying import Where, decode_cursor, encode_cursor, maybe_not
 from minsheng.service import Guards
+from minsheng.workdays import ONE_DAY, is_working_day, start_of_day
 
 MAX_LIMIT = 200
 

@@ -28,7 +28,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal, TypedDict, get_args
 
-from appeals.workdays import add_working_days
 from minsheng import aggregate
 from minsheng.aggregate import IllegalTransition as IllegalTransition
 from minsheng.aggregate import LifecycleError as LifecycleError
@@ -50,6 +49,7 @@ from minsheng.events import (
 from minsheng.events.appeals import CloseOutcome, EscalationLevel
 from minsheng.events.satisfaction import DissatisfactionReason, Rating, SatisfactionChannel
 from minsheng.reference import categories
+from minsheng.workdays import add_working_days
 
 Status = Literal["received", "dispatched", "returned", "accepted", "resolved", "reopened", "closed"]
 Action = Literal[

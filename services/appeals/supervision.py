@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from appeals.lifecycle import LEVELS, AppealState, allowed_actions
-from appeals.workdays import next_working_day, nth_working_day_after, start_of_day
-from appeals.workdays import point_in_allowed_time as point_in
 from minsheng.clock import local_day
 from minsheng.events.appeals import EscalationLevel
+from minsheng.workdays import next_working_day, nth_working_day_after, start_of_day
+from minsheng.workdays import point_in_allowed_time as point_in
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from appeals import workdays
-from appeals.workdays import (
+from minsheng import workdays
+from minsheng.clock import CITY_TZ, local_day
+from minsheng.reference import CalendarYear
+from minsheng.workdays import (
     CalendarUnknown,
     add_working_days,
     end_of_day,
@@ -20,8 +22,6 @@ from appeals.workdays import (
     working_days_between,
     working_time,
 )
-from minsheng.clock import CITY_TZ, local_day
-from minsheng.reference import CalendarYear
 
 MONDAY = datetime(2019, 9, 30, 9, 0, tzinfo=CITY_TZ)  # the day before National Day
 HOLIDAY = datetime(2019, 10, 1, 10, 0, tzinfo=CITY_TZ)

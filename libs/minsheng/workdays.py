@@ -1,7 +1,9 @@
 """Working-day arithmetic for time limits (限时办结), in the city's zone, Asia/Shanghai.
 
 Which days are working days comes from the maintained `chinesecalendar` package: the
-official State Council holiday calendar, adjusted working weekends (调休) included.
+official State Council holiday calendar, adjusted working weekends (调休) included. In
+the library because appeals sets deadlines with it and notifications tells people how
+many working days are left, and services never import each other.
 
 The rules, chosen once here so every deadline and reminder agrees:
 
