@@ -39,7 +39,6 @@ def notifications_env(sinks: DevSinks, appeals_url: str, system_key: str) -> dic
         "MINSHENG_NOTIFICATIONS_SMS_GATEWAY_URL": sinks.sms_url,
         "MINSHENG_NOTIFICATIONS_SMTP_HOST": "127.0.0.1",
         "MINSHENG_NOTIFICATIONS_SMTP_PORT": str(sinks.smtp_port),
-        "MINSHENG_NOTIFICATIONS_WEBHOOK_BASE_URL": f"{sinks.url}/hooks",
     }
 
 
