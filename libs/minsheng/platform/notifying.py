@@ -12,11 +12,14 @@ from pathlib import Path
 
 from minsheng.platform.sinks.main import SinkSettings
 from minsheng.platform.sinks.process import DevSinks
+from minsheng.reference import HERE as REFERENCE
 
 # In the data folder, beside the dev operator key: every service registers it with role
 # `system` at start (MINSHENG_DEV_SYSTEM_KEY); notifications calls appeals' contact
 # lookup with it, and Alertmanager may post to notifications with it.
 SYSTEM_KEY_FILE = "dev-system-key"
+DIRECTORY = REFERENCE / "directory.yaml"  # its webhooks: the sinks at their default address
+DEFAULT_SINKS_URL = f"http://127.0.0.1:{SinkSettings.model_fields['sinks_http_port'].default}"
 
 
 def dev_sinks(data_dir: Path, log_file: Path | None = None) -> DevSinks:
@@ -30,10 +33,24 @@ def dev_sinks(data_dir: Path, log_file: Path | None = None) -> DevSinks:
     )
 
 
+def local_directory(sinks: DevSinks, path: Path) -> Path | None:
+    """The development directory (whose webhooks are the sink's default address) written
+    to `path` with the sinks' actual address; None if they listen at the default one."""
+    if sinks.url == DEFAULT_SINKS_URL:
+        return None
+    text = DIRECTORY.read_text(encoding="utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text.replace(f"{DEFAULT_SINKS_URL}/", f"{sinks.url}/"), encoding="utf-8")
+    return path
+
+
 def notifications_env(sinks: DevSinks, appeals_url: str, system_key: str) -> dict[str, str]:
     """The notifications service's settings pointing every channel at the sinks;
     `system_key` is a key of role `system` at appeals (contact lookups)."""
+    directory = local_directory(sinks, sinks.data_dir / "directory.yaml")
+    moved = {} if directory is None else {"MINSHENG_NOTIFICATIONS_DIRECTORY_FILE": str(directory)}
     return {
+        **moved,
         "MINSHENG_NOTIFICATIONS_APPEALS_URL": appeals_url,
         "MINSHENG_NOTIFICATIONS_APPEALS_KEY": system_key,
         "MINSHENG_NOTIFICATIONS_SMS_GATEWAY_URL": sinks.sms_url,
