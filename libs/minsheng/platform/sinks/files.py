@@ -63,9 +63,28 @@ class SinkFiles:
         self._open.clear()
 
 
-def read_lines(path: Path) -> list[dict[str, Any]]:
-    """The records of a JSON-lines file so far (a missing file: none yet)."""
-    if not path.exists():
-        return []
-    complete = path.read_text(encoding="utf-8").split("\n")[:-1]  # not a line half written
-    return [json.loads(line) for line in complete if line.strip()]
+class Tail:
+    """Reads a JSON-lines file as it grows: each `new()` returns the complete lines added
+    since the last call, so polling a long file costs only what was appended."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._offset = 0
+        self.seen: list[dict[str, Any]] = []
+
+    def new(self) -> list[dict[str, Any]]:
+        if not self.path.exists():
+            return []
+        with self.path.open("rb") as source:
+            source.seek(self._offset)
+            chunk = source.read()
+        end = chunk.rfind(b"\n") + 1  # not a line half written
+        self._offset += end
+        found = [json.loads(line) for line in chunk[:end].splitlines() if line.strip()]
+        self.seen.extend(found)
+        return found
+
+    def all(self) -> list[dict[str, Any]]:
+        """Every line so far."""
+        self.new()
+        return self.seen

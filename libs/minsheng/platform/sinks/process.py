@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from minsheng.platform.process import ensure_free
 from minsheng.platform.services import ServiceProcess
-from minsheng.platform.sinks.files import read_lines
+from minsheng.platform.sinks.files import Tail
 
 
 @dataclass
@@ -43,6 +44,10 @@ class DevSinks(ServiceProcess):
         await ensure_free(f"{self.name} smtp", self.smtp_port)
         await super().start(timeout)
 
-    def received(self, name: str) -> list[dict[str, object]]:
+    def received(self, name: str) -> list[dict[str, Any]]:
         """The lines so far of `webhooks.jsonl`, `sms.jsonl` or `mail.jsonl`."""
-        return read_lines(self.folder / name)
+        return Tail(self.folder / name).all()
+
+    def tail(self, name: str) -> Tail:
+        """A reader of what arrives in `name` from now on (and what came before)."""
+        return Tail(self.folder / name)
