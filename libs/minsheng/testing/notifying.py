@@ -11,10 +11,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import asyncpg
+
+from minsheng.auth import Role
 from minsheng.platform.notifying import notifications_env
 from minsheng.platform.services import ServiceProcess
 from minsheng.platform.sinks.process import DevSinks
-from minsheng.testing.helpers import free_port
+from minsheng.settings import Settings
+from minsheng.testing.helpers import free_port, grant_key
 from minsheng.testing.stack import DEFAULT_KEY, Stack
 
 SYSTEM_KEY = "e2e-system-key"  # MINSHENG_DEV_SYSTEM_KEY of every service
@@ -74,6 +78,18 @@ class NotifyingStack(Stack):
     async def stop(self) -> None:
         await super().stop()
         await self.sinks.stop()
+
+    def database(self, service: str) -> str:
+        """The URL of a service's own database."""
+        server = Settings(database_url=self.env["MINSHENG_DATABASE_URL"])
+        return server.model_copy(
+            update={"database_suffix": self.env["MINSHENG_DATABASE_SUFFIX"]}
+        ).database_for(service)
+
+    async def grant(self, service: str, role: Role, unit: str | None = None) -> dict[str, str]:
+        """A fresh key of `role` in a running service's database, as a header."""
+        async with asyncpg.create_pool(self.database(service), min_size=1, max_size=1) as pool:
+            return await grant_key(pool, role, unit)
 
     def logs(self) -> str:
         """Everything every process of the stack logged so far."""
