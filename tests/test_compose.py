@@ -138,6 +138,7 @@ def test_notifications_reach_appeals_and_the_dev_sinks(
     )
     assert env["MINSHENG_NOTIFICATIONS_SMS_GATEWAY_URL"].endswith(f"{http}/sms}}")
     assert env["MINSHENG_NOTIFICATIONS_SMTP_PORT"].endswith(f"{defaults.sinks_smtp_port}}}")
+    assert f"{http}/hooks/" in (ROOT / "libs/minsheng/reference/directory.yaml").read_text()
     assert "appeals" in notifications["depends_on"]
     # the sink verifies signatures with the secrets file notifications writes
     assert volume_sources(sinks) == volume_sources(notifications) == ["notifications-data"]
