@@ -8,8 +8,8 @@ One run, loopback only, everything private and in a temporary folder: a PostgreS
 (fsync on), a Kafka broker with the platform's topics, the dev sinks, and the appeals and
 notifications services as real processes, wired as `make up` wires them
 (`minsheng.testing.notifying`). Every event is an appeal dispatched to one street office
-(`AppealReceived` then `AppealDispatched`, the default rules' unit webhook), written
-straight to `minsheng.appeals.v1`; the sink checks each webhook's signature and appends
+(`AppealReceived` then `AppealDispatched`; the default rule for it, webhooks only),
+written straight to `minsheng.appeals.v1`; the sink checks each webhook's signature and appends
 it to `webhooks.jsonl`, which the benchmark tails.
 
 1. Raw ceiling. `--concurrency` keep-alive connections of this one process POST signed
@@ -44,6 +44,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import yaml
 from aiokafka import AIOKafkaProducer
 
 from bench.appeals_intake import ticking
@@ -58,6 +59,7 @@ from minsheng.platform.sinks.signatures import sign
 from minsheng.testing.helpers import eventually
 from minsheng.testing.notifying import NotifyingStack
 from minsheng.topics import APPEALS
+from notifications.settings import RULES_FILE as RULES
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "notifications_delivery.json"
 UNIT, RECIPIENT = "明仁街道办事处", "unit-mingren"  # in the directory, with a webhook
@@ -265,11 +267,29 @@ async def measure_latency(
 # --- the run -------------------------------------------------------------------------------
 
 
+def webhook_rules(folder: Path) -> Path:
+    """The committed rules for AppealDispatched, webhooks only: one delivery per event,
+    so the figure is webhook deliveries (the units' e-mail would share the sink's CPU)."""
+    committed = yaml.safe_load(RULES.read_text(encoding="utf-8"))
+    kept = [
+        {**rule, "channels": ["webhook"]}
+        for rule in committed["rules"]
+        if rule["event"] == "AppealDispatched"
+    ]
+    path = folder / "rules.yaml"
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump({**committed, "rules": kept}, allow_unicode=True))
+    return path
+
+
+def make_stack(folder: Path, database_url: str) -> NotifyingStack:
+    rules = {"MINSHENG_NOTIFICATIONS_RULES_FILE": str(webhook_rules(folder))}
+    return NotifyingStack(folder, database_url, notifications=rules)
+
+
 async def run_benchmark(config: BenchConfig) -> dict[str, Any]:
     """Starts everything in a temporary folder, runs the three phases, stops all."""
-    async with running_stack(
-        "minsheng-bench-notifications-", NotifyingStack, keep=config.keep
-    ) as run:
+    async with running_stack("minsheng-bench-notifications-", make_stack, keep=config.keep) as run:
         stack = run.stack
         print(
             f"Kafka {kafka_version()} on {stack.kafka.bootstrap}; notifications "
