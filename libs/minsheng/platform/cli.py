@@ -119,12 +119,12 @@ def _banner(
         "",
         f"Minsheng is up (in {took:.0f}s). Ctrl-C stops everything; data stays in .data/.",
         *(
-            f"  {s.name:<10} {s.url}   docs {s.url}/docs   metrics {s.url}/metrics"
+            f"  {s.name:<13} {s.url}   docs {s.url}/docs   metrics {s.url}/metrics"
             for s in services
         ),
-        f"  kafka      {kafka}",
-        f"  postgres   {db}",
-        f"  dev key    {key}   (role: operator)",
+        f"  {'kafka':<13} {kafka}",
+        f"  {'postgres':<13} {db}",
+        f"  {'dev key':<13} {key}   (role: operator)",
         *sinks,
         "",
         "Try it:",

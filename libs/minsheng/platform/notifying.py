@@ -63,10 +63,10 @@ def banner_lines(sinks: DevSinks, system_key: str) -> list[str]:
     """The system key, and where messages land, for the banner of `make up`."""
     folder = sinks.folder
     return [
-        f"  system key {system_key}   (role: system; notifications -> appeals contacts)",
-        f"  dev sinks  smtp 127.0.0.1:{sinks.smtp_port}   webhooks {sinks.url}/hooks/<recipient>"
-        f"   sms {sinks.sms_url}",
-        f"             e-mail   -> {folder / 'mail'}/<n>.eml, {folder / 'mail.jsonl'}",
-        f"             webhooks -> {folder / 'webhooks.jsonl'}   (tail -f to watch)",
-        f"             sms      -> {folder / 'sms.jsonl'}   (numbers masked)",
+        f"  {'system key':<13} {system_key}   (role: system; notifications -> appeals contacts)",
+        f"  {'dev sinks':<13} smtp 127.0.0.1:{sinks.smtp_port}   webhooks {sinks.url}/hooks/"
+        f"<recipient>   sms {sinks.sms_url}",
+        f"  {'':<13} e-mail   -> {folder / 'mail'}/<n>.eml, {folder / 'mail.jsonl'}",
+        f"  {'':<13} webhooks -> {folder / 'webhooks.jsonl'}   (tail -f to watch)",
+        f"  {'':<13} sms      -> {folder / 'sms.jsonl'}   (numbers masked)",
     ]
