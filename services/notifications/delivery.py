@@ -16,10 +16,19 @@ day). After `max_attempts` attempts the delivery fails.
 from __future__ import annotations
 
 import random
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Literal
+from typing import Any, Literal
+
+from minsheng.events import (
+    CloudEvent,
+    EventData,
+    NotificationDelivered,
+    NotificationFailed,
+    new_event,
+)
 
 Verdict = Literal["delivered", "retry", "failed", "disabled"]
 Status = Literal["pending", "delivered", "failed"]
@@ -112,3 +121,46 @@ def retry_after(header: str | None, now: datetime) -> float | None:
     if when.tzinfo is None:
         return None
     return max(0.0, (when - now).total_seconds())
+
+
+SOURCE = "minsheng/notifications"
+
+
+def shown_as(recipient_kind: str, recipient: str) -> str:
+    """How events name a recipient: a citizen by the masked phone (the recipient id of a
+    citizen's delivery), anyone else as `kind:id`; never a number."""
+    return recipient if recipient_kind == "citizen" else f"{recipient_kind}:{recipient}"
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A delivery's final outcome, as its event says it."""
+
+    delivery_id: str
+    channel: str
+    recipient: str  # as `shown_as` gives it
+    rule: str
+    subject_event_id: uuid.UUID | None
+    attempts: int
+    sequence: int  # the delivery's outcome number: 1, then 2 after an operator's retry
+    error: str | None  # None: delivered
+
+
+def outcome_event(outcome: Finished, now: datetime) -> CloudEvent:
+    """NotificationDelivered or NotificationFailed, keyed by the delivery."""
+    common: dict[str, Any] = {
+        "notification_id": outcome.delivery_id,
+        "channel": outcome.channel,
+        "recipient": outcome.recipient,
+        "rule": outcome.rule,
+        "subject_event_id": outcome.subject_event_id,
+        "attempts": outcome.attempts,
+    }
+    data: EventData = (
+        NotificationDelivered(**common)
+        if outcome.error is None
+        else NotificationFailed(**common, error=outcome.error[:2000])
+    )
+    return new_event(
+        data, subject=outcome.delivery_id, sequence=outcome.sequence, source=SOURCE, time=now
+    )

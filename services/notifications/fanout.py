@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from minsheng.events import CloudEvent, EventData
+from notifications.delivery import shown_as
 from notifications.directory import Contact, Directory
 from notifications.memory import Subject
 from notifications.messages import Locale, render, working_days_left
@@ -49,8 +50,7 @@ class Target:
 
     @property
     def shown_as(self) -> str:
-        """How events name the recipient: a masked phone, or `kind:id`."""
-        return self.recipient if self.kind == "citizen" else f"{self.kind}:{self.recipient}"
+        return shown_as(self.kind, self.recipient)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ CREATE TABLE pages (
     fingerprint text        NOT NULL,
     starts_at   timestamptz NOT NULL,
     alertname   text        NOT NULL,
+    alert       jsonb       NOT NULL,  -- the alert as Alertmanager sent it (for escalations)
     chain       text[]      NOT NULL,
     step        integer     NOT NULL DEFAULT 0,
     escalate_at timestamptz,
@@ -76,6 +77,7 @@ CREATE TABLE deliveries (
     next_attempt_at  timestamptz NOT NULL,
     deferred_until   timestamptz,
     last_error       text,
+    budget_start     integer     NOT NULL DEFAULT 0,  -- attempts made before the last retry
     outcome_sequence integer     NOT NULL DEFAULT 0,
     created_at       timestamptz NOT NULL,
     finished_at      timestamptz,
