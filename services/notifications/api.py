@@ -7,8 +7,6 @@ retry a failed delivery; whoever was paged acknowledges the page by any of its
 deliveries, which stops the escalation.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
