@@ -179,8 +179,8 @@ def pages(stack: NotifyingStack, alertname: str) -> list[dict[str, Any]]:
 
 
 def status_of(page: dict[str, Any]) -> str:
-    text = json.dumps(page["body"], ensure_ascii=False).lower()
-    return "resolved" if "resolved" in text else "firing"
+    """`firing` or `resolved`, from the event the message tells of."""
+    return {"AlertFiring": "firing", "AlertResolved": "resolved"}[page["body"]["event"]["type"]]
 
 
 async def test_an_alert_from_amtool_pages_on_call_then_resolves(
