@@ -7,8 +7,9 @@ retry a failed delivery; whoever was paged acknowledges the page by any of its
 deliveries, which stops the escalation.
 """
 
+import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import asyncpg
@@ -17,14 +18,12 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from minsheng import auth
 from minsheng.clock import now
-from minsheng.db import Conn
 from minsheng.problems import Problem
 from minsheng.querying import Where, decode_cursor, encode_cursor
 from minsheng.service import Guards
 from minsheng.web import require_roles
-from notifications import pager
+from notifications import alerting, pager
 from notifications.directory import Directory
-from notifications.fanout import NewDelivery, Target
 from notifications.store import deliveries, pages, queries
 
 MAX_LIMIT = 200
@@ -43,6 +42,77 @@ class DeliveryFilters(BaseModel):
     since: AwareDatetime | None = Field(default=None, description="Created at or after.")
     cursor: str | None = Field(default=None, description="`next_cursor` of the previous page.")
     limit: int = Field(default=50, ge=1, le=MAX_LIMIT)
+
+
+class DeliverySummary(BaseModel):
+    """A delivery as lists show it (its message's title, not its body)."""
+
+    id: str = Field(description="Also the webhook-id and the notification's id in events.")
+    status: Literal["pending", "delivered", "failed"]
+    channel: str
+    recipient: str = Field(description="The directory id, or a citizen's masked phone.")
+    recipient_kind: str
+    rule: str
+    event_type: str
+    event_id: uuid.UUID
+    event_time: datetime
+    subject_kind: Literal["appeal", "project", "alert"]
+    subject_id: str
+    page_id: str | None
+    title: str
+    attempts: int
+    next_attempt_at: datetime
+    deferred_until: datetime | None = Field(description="Held by quiet hours until then.")
+    last_error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class DeliveryPage(BaseModel):
+    items: list[DeliverySummary]
+    next_cursor: str | None = Field(description="None on the last page.")
+
+
+class Attempt(BaseModel):
+    number: int
+    at: datetime
+    result: Literal["delivered", "retry", "failed", "disabled"]
+    response_code: int | None
+    error: str | None
+    duration_ms: int
+
+
+class PageState(BaseModel):
+    id: str
+    alertname: str
+    chain: list[str] = Field(description="Who is paged in turn.")
+    step: int = Field(description="The position in the chain paged last.")
+    acked_at: datetime | None
+    acked_by: str | None
+    resolved_at: datetime | None
+    escalate_at: datetime | None
+
+
+class DeliveryOut(DeliverySummary):
+    attempts_made: int
+    body: str
+    payload: dict[str, Any] = Field(description="The webhook body (for every channel).")
+    attempts: list[Attempt]  # type: ignore[assignment]
+    page: PageState | None
+
+
+class Acked(BaseModel):
+    page_id: str
+    acked_at: datetime
+    acked_by: str
+    step: int
+    chain: list[str]
+    resolved_at: datetime | None
+
+
+class Retried(BaseModel):
+    id: str
+    status: Literal["pending"]
 
 
 class AlertsTaken(BaseModel):
@@ -64,40 +134,13 @@ def build_router(pool: Pool, g: Guards, directory: Directory, *, ack_timeout: fl
         taken, ids = 0, []
         for alert in body.alerts:
             async with pool().acquire() as conn, conn.transaction():
-                if not await pages.first_sighting(conn, alert, at):
-                    continue
-                planned = await _alert_deliveries(conn, alert, at)
-                await deliveries.insert_deliveries(conn, planned, at)
-            taken += 1
-            ids += [d.id for d in planned]
+                planned = await alerting.take(conn, alert, directory, at, ack_timeout)
+            if planned is not None:
+                taken += 1
+                ids += [d.id for d in planned]
         return {"alerts": len(body.alerts), "new": taken, "deliveries": ids}
 
-    async def _alert_deliveries(conn: Conn, alert: pager.Alert, at: datetime) -> list[NewDelivery]:
-        if alert.status == "firing" and alert.critical:
-            chain = directory.chain(at)
-            page = pager.page_id(alert)
-            escalate_at = at + timedelta(seconds=ack_timeout) if len(chain) > 1 else None
-            await pages.open_page(conn, page, alert, chain, escalate_at, at)
-            first = _oncall(chain[0])
-            return pager.notify(alert, [first], rule="page-critical", now=at, page=page)
-        if alert.status == "firing":
-            return pager.notify(alert, [_supervisors()], rule="alert-warning", now=at)
-        paged = await pages.resolve_page(conn, alert, at)
-        if paged is not None:
-            told = [_oncall(p) for p in paged.chain[: paged.step + 1]]
-        elif alert.critical:
-            told = [_oncall(directory.on_call(at).id)]
-        else:
-            told = [_supervisors()]
-        return pager.notify(alert, told, rule="alert-resolved", now=at)
-
-    def _oncall(person: str) -> Target:
-        return Target.of("oncall", directory.person(person))
-
-    def _supervisors() -> Target:
-        return Target.of("supervisors", directory.office("supervisors"))
-
-    @router.get("/deliveries", tags=["deliveries"])
+    @router.get("/deliveries", response_model=DeliveryPage, tags=["deliveries"])
     async def list_deliveries(
         filters: Annotated[DeliveryFilters, Query()],
         who: Annotated[auth.Principal, Depends(g.viewer)],
@@ -122,7 +165,7 @@ def build_router(pool: Pool, g: Guards, directory: Directory, *, ack_timeout: fl
         cursor = encode_cursor(items[-1]["created_at"], items[-1]["id"]) if more else None
         return {"items": items, "next_cursor": cursor}
 
-    @router.get("/deliveries/{delivery_id}", tags=["deliveries"])
+    @router.get("/deliveries/{delivery_id}", response_model=DeliveryOut, tags=["deliveries"])
     async def get_delivery(
         delivery_id: str, who: Annotated[auth.Principal, Depends(g.viewer)]
     ) -> dict[str, Any]:
@@ -136,7 +179,7 @@ def build_router(pool: Pool, g: Guards, directory: Directory, *, ack_timeout: fl
         found["attempts"] = found.pop("attempt_log")
         return found
 
-    @router.post("/deliveries/{delivery_id}/retry", tags=["deliveries"])
+    @router.post("/deliveries/{delivery_id}/retry", response_model=Retried, tags=["deliveries"])
     async def retry(
         delivery_id: str,
         _: Annotated[auth.Principal, Depends(g.operator)],
@@ -154,7 +197,7 @@ def build_router(pool: Pool, g: Guards, directory: Directory, *, ack_timeout: fl
             )
         return {"id": delivery_id, "status": "pending"}
 
-    @router.post("/deliveries/{delivery_id}/ack", tags=["alerts"])
+    @router.post("/deliveries/{delivery_id}/ack", response_model=Acked, tags=["alerts"])
     async def ack(
         delivery_id: str,
         who: Annotated[auth.Principal, Depends(g.operator)],

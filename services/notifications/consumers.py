@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from minsheng.clock import Clock
-from minsheng.consumer import EventConsumer
 from minsheng.db import Conn
 from minsheng.events import APPEAL_EVENTS, PROJECT_EVENTS, InvalidEvent, ParsedEvent, Registry
-from minsheng.service import Job, Runtime
+from minsheng.jobs import consumer_job
+from minsheng.service import Job
 from notifications.directory import Directory
 from notifications.fanout import plan
 from notifications.memory import evolve, subject_of
@@ -49,15 +49,4 @@ def domain_consumer(
         planned = plan(event.envelope, event.data, subject, rules, directory, now=now, quiet=quiet)
         await deliveries.insert_deliveries(conn, planned, now)
 
-    async def notifications_consumer(runtime: Runtime) -> None:
-        await EventConsumer(
-            service=runtime.service,
-            topics=topics,
-            group_id=group,
-            registry=REGISTRY,
-            handler=handle,
-            pool=runtime.db(),
-            bootstrap=runtime.settings.kafka_bootstrap,
-        ).run()
-
-    return notifications_consumer
+    return consumer_job(topic=topics, group=group, registry=REGISTRY, handler=handle)

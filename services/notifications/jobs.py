@@ -25,13 +25,15 @@ import asyncpg
 from minsheng import outbox
 from minsheng.clock import Clock
 from minsheng.jobs import periodic
+from minsheng.resilience import run_forever
 from minsheng.service import Job, Runtime
 from minsheng.topics import NOTIFICATIONS
-from notifications import metrics, pager
+from notifications import alerting, metrics, pager
 from notifications.channels import Channel, Outgoing
 from notifications.delivery import Answer, Finished, Policy, decide, outcome_event, shown_as
 from notifications.directory import Directory
 from notifications.fanout import Target
+from notifications.quiet import QuietHours, send_after
 from notifications.store import deliveries, pages
 from notifications.store.deliveries import AttemptRecord, Due
 
@@ -46,38 +48,58 @@ class Worker:
     attempt_timeout: float
     batch: int = 50
     interval: float = 1.0
+    quiet: QuietHours = field(default_factory=QuietHours)
     rnd: random.Random = field(default_factory=random.Random)
 
     async def run(self, runtime: Runtime) -> None:
+        """Works until cancelled; a database outage only pauses it."""
+        await run_forever(lambda: self._work(runtime), what="delivery worker", delay=1.0)
+
+    async def _work(self, runtime: Runtime) -> None:
+        """Keeps up to `batch` attempts in flight: a slow endpoint holds only its own
+        deliveries back, and a finished attempt makes room for the next due one."""
         woken = asyncio.Event()
+        in_flight: set[asyncio.Task[None]] = set()
+
+        def finished(task: asyncio.Task[None]) -> None:
+            in_flight.discard(task)
+            woken.set()
+            if not task.cancelled() and task.exception() is not None:
+                log.error("delivery attempt failed", exc_info=task.exception())
+
         listener = await asyncpg.connect(runtime.dsn)
-        await listener.add_listener(deliveries.WAKE, lambda *_: woken.set())
         try:
+            await listener.add_listener(deliveries.WAKE, lambda *_: woken.set())
             while True:
                 woken.clear()
-                try:
-                    done = await self.tick(runtime.db())
-                except Exception:
-                    log.exception("delivery worker tick failed; retrying")
-                    done = 0
-                if not done:
+                room = self.batch - len(in_flight)
+                claimed = await self.claim(runtime.db(), room) if room > 0 else []
+                for due in claimed:
+                    task = asyncio.create_task(self.attempt(runtime.db(), due))
+                    in_flight.add(task)
+                    task.add_done_callback(finished)
+                if not claimed:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(woken.wait(), self.interval)
         finally:
+            for task in in_flight:  # their leases run out; the deliveries come due again
+                task.cancel()
             with contextlib.suppress(Exception):
                 await asyncio.shield(listener.close())
 
-    async def tick(self, pool: asyncpg.Pool) -> int:
-        """Claims one batch of due deliveries and makes one attempt at each."""
+    async def claim(self, pool: asyncpg.Pool, room: int) -> list[Due]:
+        """Takes up to `room` due deliveries, each leased for one attempt."""
         now = self.clock()
         lease = now + timedelta(seconds=self.attempt_timeout * 2 + 5)
-        claimed = await deliveries.claim_due(pool, now, self.batch, lease)
-        await asyncio.gather(*(self.attempt(pool, due) for due in claimed))
-        return len(claimed)
+        return await deliveries.claim_due(pool, now, room, lease)
 
     async def attempt(self, pool: asyncpg.Pool, due: Due) -> None:
+        held = send_after(self.quiet, due.recipient_kind, self.clock())
+        if held > self.clock():  # a retry or an operator's resend come due at night
+            await deliveries.postpone(pool, due.id, held)
+            return
         started = time.perf_counter()
-        answer = await self._send(pool, due)
+        answer = await self._send(due)
         duration_ms = int((time.perf_counter() - started) * 1000)
         now = self.clock()
         number = due.attempts + 1
@@ -106,6 +128,15 @@ class Worker:
                     error=None if decision.status == "delivered" else decision.error or "failed",
                 )
                 await outbox.append(conn, NOTIFICATIONS, outcome_event(outcome, now))
+        if decision.status == "failed":
+            log.warning(  # the recipient as events show it: never a number
+                "delivery %s by %s to %s failed after %d attempts: %s",
+                due.id,
+                due.channel,
+                shown_as(due.recipient_kind, due.recipient),
+                number,
+                decision.error,
+            )
         metrics.ATTEMPTS.labels(due.channel, record.result).inc()
         if decision.status != "pending":
             metrics.NOTIFICATIONS.labels(due.channel, decision.status).inc()
@@ -113,8 +144,8 @@ class Worker:
             age = (now - due.event_time).total_seconds()
             metrics.DELIVERY_SECONDS.labels(due.channel).observe(max(age, 0.0))
 
-    async def _send(self, pool: asyncpg.Pool, due: Due) -> Answer:
-        if await deliveries.endpoint_disabled(pool, due.channel, due.address):
+    async def _send(self, due: Due) -> Answer:
+        if due.disabled:
             return Answer(410, error="endpoint disabled after an earlier 410 Gone")
         channel = self.channels.get(due.channel)
         if channel is None:
@@ -165,7 +196,7 @@ def escalation_job(
 
 def _oncall(directory: Directory, person_id: str) -> Target | None:
     try:
-        return Target.of("oncall", directory.person(person_id))
+        return alerting.oncall(directory, person_id)
     except StopIteration:
         log.warning("%s is in a page's chain but no longer in the directory", person_id)
         return None

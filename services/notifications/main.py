@@ -73,7 +73,9 @@ def channels(
     }
 
 
-def delivery_worker(config: NotificationsSettings, secrets: dict[str, str], clock: Clock) -> Job:
+def delivery_worker(
+    config: NotificationsSettings, secrets: dict[str, str], quiet: QuietHours, clock: Clock
+) -> Job:
     async def delivery_worker(runtime: Runtime) -> None:
         client, senders = channels(config, secrets, clock)
         worker = jobs.Worker(
@@ -83,6 +85,7 @@ def delivery_worker(config: NotificationsSettings, secrets: dict[str, str], cloc
             attempt_timeout=config.attempt_timeout,
             batch=config.worker_batch,
             interval=config.worker_interval,
+            quiet=quiet,
             rnd=random.Random(),
         )
         try:
@@ -119,7 +122,7 @@ def create_app(
                 directory=loaded.directory,
                 quiet=quiet,
             ),
-            delivery_worker(config, loaded.secrets, app_clock),
+            delivery_worker(config, loaded.secrets, quiet, app_clock),
             jobs.escalation_job(
                 app_clock,
                 loaded.directory,
@@ -141,3 +144,7 @@ def run() -> None:
         print(f"minsheng-notifications: {exc}", file=sys.stderr)
         sys.exit(2)
     serve(SERVICE, "notifications.main:create_app", settings)
+
+
+if __name__ == "__main__":
+    run()

@@ -93,6 +93,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        auto_reload=False,  # templates ship with the code: no stat() per message
     )
     env.filters.update(zh_time=zh_time, en_time=en_time)
     return env

@@ -73,6 +73,7 @@ class Due:
     attempts: int
     budget_start: int
     outcome_sequence: int
+    disabled: bool  # a 410 disabled its endpoint
 
 
 DUE_COLUMNS = """id, event_id, event_time, rule, recipient, recipient_kind, channel, address,
@@ -90,7 +91,9 @@ async def claim_due(pool: asyncpg.Pool, now: datetime, limit: int, lease: dateti
                     WHERE status = 'pending' AND next_attempt_at <= $1
                     ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
                 UPDATE deliveries d SET next_attempt_at = $3 FROM due WHERE d.id = due.id
-                RETURNING {", ".join(f"d.{c.strip()}" for c in DUE_COLUMNS.split(","))}""",
+                RETURNING {", ".join(f"d.{c.strip()}" for c in DUE_COLUMNS.split(","))},
+                    EXISTS (SELECT FROM disabled_endpoints e
+                            WHERE e.channel = d.channel AND e.address = d.address) AS disabled""",
             now,
             limit,
             lease,
@@ -104,13 +107,13 @@ async def next_due(pool: asyncpg.Pool) -> datetime | None:
     )
 
 
-async def endpoint_disabled(pool: asyncpg.Pool, channel: str, address: str) -> bool:
-    found = await pool.fetchval(
-        "SELECT true FROM disabled_endpoints WHERE channel = $1 AND address = $2",
-        channel,
-        address,
+async def postpone(pool: asyncpg.Pool, delivery_id: str, until: datetime) -> None:
+    """Holds a claimed delivery back, unattempted, until `until` (quiet hours)."""
+    await pool.execute(
+        "UPDATE deliveries SET next_attempt_at = $2, deferred_until = $2 WHERE id = $1",
+        delivery_id,
+        until,
     )
-    return bool(found)
 
 
 @dataclass(frozen=True)

@@ -1,20 +1,156 @@
-"""The service starts, migrates its database and answers the platform routes."""
+"""The service starts, migrates its database and answers the platform routes; refuses
+to start on a bad rules file; its keys CLI; its worker shares work and resumes."""
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
 import pytest
 
+from minsheng import auth
+from minsheng.db import open_database
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.postgres import PostgresServer
+from minsheng.settings import Settings
+from minsheng.testing.apps import app_pool
+from minsheng.testing.helpers import eventually, run_module
+from notifications.fanout import plan
+from notifications.main import MIGRATIONS, SERVICE
+from notifications.quiet import QuietHours
+from notifications.settings import RULES_FILE
+from notifications.store import deliveries
 from notifications.tests.conftest import notifications_client
+from notifications.tests.harness import world
+from notifications.tests.samples import (
+    DISPATCHED,
+    RECEIVED,
+    SAMPLES,
+    default_rules,
+    directory,
+    envelope,
+    remembered,
+)
 
 pytestmark = pytest.mark.integration
 
 
-async def test_starts_and_answers_health(kafka: KafkaBroker, postgres: PostgresServer) -> None:
-    async with notifications_client(postgres.url, kafka.bootstrap) as client:
+async def test_starts_and_answers_health(
+    tmp_path: Path, kafka: KafkaBroker, postgres: PostgresServer
+) -> None:
+    async with notifications_client(postgres.url, kafka.bootstrap, data_dir=tmp_path) as client:
         assert (await client.get("/healthz")).json() == {
             "status": "ok",
             "service": "notifications",
         }
         assert (await client.get("/readyz")).status_code == 200
+        paths = (await client.get("/openapi.json")).json()["paths"]
+        assert {
+            "/v1/alertmanager",
+            "/v1/deliveries",
+            "/v1/deliveries/{delivery_id}",
+            "/v1/deliveries/{delivery_id}/retry",
+            "/v1/deliveries/{delivery_id}/ack",
+        } <= set(paths)
+    assert (tmp_path / "webhook-secrets.json").exists()
+
+
+async def test_a_bad_rules_file_refuses_to_start_naming_the_rule(tmp_path: Path) -> None:
+    bad = tmp_path / "rules.yaml"
+    bad.write_text(RULES_FILE.read_text().replace("channels: [sms]", "channels: [fax]", 1))
+    code, _, err = await run_module(
+        "notifications.main",
+        env={
+            "MINSHENG_NOTIFICATIONS_RULES_FILE": str(bad),
+            "MINSHENG_DATA_DIR": str(tmp_path),
+        },
+    )
+    assert code == 2
+    assert "rule 'extended-to-citizen'" in err
+    assert "field 'channels'" in err
+
+
+async def test_a_created_key_opens_the_notifications_database(postgres: PostgresServer) -> None:
+    suffix = f"_k{uuid.uuid4().hex[:10]}"
+    env = {"MINSHENG_DATABASE_URL": postgres.url, "MINSHENG_DATABASE_SUFFIX": suffix}
+    code, key, _ = await run_module(
+        "notifications.keys", "create", "--role", "system", "--name", "alertmanager", env=env
+    )
+    assert code == 0
+    dsn = Settings(database_url=postgres.url, database_suffix=suffix).database_for(SERVICE)
+    conn = await asyncpg.connect(dsn)
+    try:
+        assert await auth.lookup(conn, key) == auth.Principal("alertmanager", "system", None)
+    finally:
+        await conn.close()
+
+
+async def test_two_workers_never_claim_the_same_delivery(database: str) -> None:
+    pool = await open_database(database, SERVICE, MIGRATIONS)
+    try:
+        now = datetime.now(UTC)
+        planned = []
+        for name, data in SAMPLES.items():
+            if name.startswith("AppealResolved") or name.startswith("AppealExtended"):
+                continue
+            planned += plan(
+                envelope(data), data, remembered(data), default_rules(), directory(),
+                now=now, quiet=QuietHours(),
+            )  # fmt: skip
+        async with pool.acquire() as conn, conn.transaction():
+            await deliveries.insert_deliveries(conn, planned, now)
+        lease = now + timedelta(minutes=1)
+        claims = await asyncio.gather(
+            *(deliveries.claim_due(pool, now, 3, lease) for _ in range(12))
+        )
+        ids = [due.id for claim in claims for due in claim]
+        assert len(ids) == len(set(ids)) == len(planned)
+        assert await deliveries.claim_due(pool, now, 100, lease) == []  # leased
+        assert len(await deliveries.claim_due(pool, lease, 100, lease)) == len(planned)
+    finally:
+        await pool.close()
+
+
+async def test_a_restart_resumes_a_delivery_that_was_backing_off(
+    tmp_path: Path, kafka: KafkaBroker, postgres: PostgresServer, fresh_topic: str
+) -> None:
+    events = [envelope(e, i, datetime.now(UTC)) for i, e in enumerate((RECEIVED, DISPATCHED), 1)]
+    async with world(
+        tmp_path, postgres.url, kafka.bootstrap, [fresh_topic], retry_base=2.0, retry_max=2.0
+    ) as w:
+        w.sink.script["/hooks/unit-housing"] = [503]
+        await w.publish(*events)
+        pool = app_pool(w.client)
+        await eventually(
+            lambda: pool.fetchval(
+                "SELECT attempts FROM deliveries WHERE recipient = 'unit-housing'"
+                " AND channel = 'webhook'"
+            ),
+            lambda n: n == 1,
+        )
+        suffix = w.client.app.state.runtime.settings.database_suffix  # type: ignore[attr-defined]
+        group, sink = w.settings["consumer_group"], w.sink
+    async with world(
+        tmp_path,
+        postgres.url,
+        kafka.bootstrap,
+        [fresh_topic],
+        database_suffix=suffix,
+        group=group,
+        sink=sink,
+    ) as again:
+        pool = app_pool(again.client)
+        await eventually(
+            lambda: pool.fetchval(
+                "SELECT status FROM deliveries WHERE recipient = 'unit-housing'"
+                " AND channel = 'webhook'"
+            ),
+            lambda status: status == "delivered",
+            what="the retry after the restart",
+        )
+        calls = [h for h in sink.hooks if h.recipient == "unit-housing"]
+        assert len(calls) == 2
+        assert calls[0].webhook_id == calls[1].webhook_id
