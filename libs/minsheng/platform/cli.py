@@ -57,7 +57,7 @@ async def up(settings: Settings) -> int:
         # a demo platform: `minsheng-demo` may compress its clock (real time until it does)
         "MINSHENG_DEMO_CLOCK_FILE": str(data / DEMO_CLOCK_NAME),
     }
-    sinks = notifying.dev_sinks(data)
+    sinks = notifying.dev_sinks(data, env=env)
     system_key = dev_key(data, notifying.SYSTEM_KEY_FILE)
     env["MINSHENG_DEV_SYSTEM_KEY"] = system_key
     extra = {"notifications": notifying.notifications_env(sinks, _url(8001), system_key)}

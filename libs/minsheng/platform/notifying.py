@@ -22,10 +22,14 @@ DIRECTORY = REFERENCE / "directory.yaml"  # its webhooks: the sinks at their def
 DEFAULT_SINKS_URL = f"http://127.0.0.1:{SinkSettings.model_fields['sinks_http_port'].default}"
 
 
-def dev_sinks(data_dir: Path, log_file: Path | None = None) -> DevSinks:
-    """The sinks on the ports `MINSHENG_SINKS_*` say (8025 and 2525 by default)."""
+def dev_sinks(
+    data_dir: Path, log_file: Path | None = None, env: dict[str, str] | None = None
+) -> DevSinks:
+    """The sinks on the ports `MINSHENG_SINKS_*` say (8025 and 2525 by default), with
+    `env` (the platform's: log format and level) added to ours."""
     config = SinkSettings(data_dir=data_dir)
     return DevSinks(
+        env=env or {},
         port=config.sinks_http_port,
         smtp_port=config.sinks_smtp_port,
         data_dir=data_dir,
