@@ -156,11 +156,14 @@ class Guards:
     any_key: Callable[[Request], Awaitable[auth.Principal]]
     operator: Callable[[Request], Awaitable[auth.Principal]]
     viewer: Callable[[Request], Awaitable[auth.Principal]]
+    identify: auth.Identify  # the same key check, for a route that finds the key elsewhere
 
 
 def guards(runtime: Runtime) -> Guards:
-    principal = principal_dependency(runtime.current_pool, runtime.settings.auth_cache_seconds)
+    identify = auth.identifier(runtime.current_pool, runtime.settings.auth_cache_seconds)
+    principal = principal_dependency(identify)
     return Guards(
+        identify=identify,
         any_key=principal,
         operator=require_roles(principal, "operator", "supervisor", "system"),
         viewer=require_roles(principal, "operator", "supervisor", "system", "viewer", "unit"),
@@ -179,4 +182,19 @@ def serve(service: str, factory: str, settings: Settings) -> None:
         port=settings.http_port,
         log_config=logging_config(service, settings.log_level, settings.log_format),
         access_log=False,
+    )
+
+
+def service_app(
+    runtime: Runtime,
+    *,
+    title: str,
+    clock: Clock,
+    routers: Callable[[Callable[[], asyncpg.Pool], Guards], Iterable[APIRouter]],
+    jobs: Callable[[Clock], Iterable[Job]] = lambda _: (),
+) -> FastAPI:
+    """`create_service_app` for a service whose routers take the live pool and the
+    service's role guards (`guards`): the wiring of every HTTP service's `main`."""
+    return create_service_app(
+        runtime, title=title, clock=clock, routers=routers(runtime.db, guards(runtime)), jobs=jobs
     )

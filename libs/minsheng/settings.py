@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".data")
     outbox_poll_interval: float = Field(default=1.0, gt=0)
     outbox_batch_size: int = Field(default=500, gt=0)
+    timer_interval: float = Field(
+        default=5.0, gt=0, description="Seconds between ticks of the durable timers' job."
+    )
     auth_cache_seconds: float = Field(
         default=5.0, ge=0, description="How long a checked API key is trusted (revocation delay)."
     )

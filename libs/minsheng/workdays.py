@@ -157,3 +157,13 @@ def point_in_allowed_time(start: datetime, deadline: datetime, fraction: float) 
             return begin + left
         left -= end - begin
     return spans[-1][1]  # only reached through rounding at fraction == 1
+
+
+def callback_cutoff(at: datetime, working_days: int) -> datetime:
+    """Appeals resolved before this instant have waited `working_days` working days for
+    their call-back: at least that many working days lie after their day, up to today."""
+    day, counted = local_day(at), 0
+    while counted < working_days:
+        counted += is_working_day(day)
+        day -= ONE_DAY
+    return start_of_day(day + ONE_DAY)

@@ -15,6 +15,7 @@ from minsheng import auth
 from minsheng.clock import local_day, now
 from minsheng.events import Milestone, ProjectClaimed
 from minsheng.events.projects import Level, ProjectCategory
+from minsheng.history import HistoryEntry
 from minsheng.problems import Problem
 from minsheng.querying import Where, decode_cursor, encode_cursor, maybe_not
 from minsheng.reference import places, units
@@ -60,15 +61,6 @@ class ClaimIn(_Body):
     planned_start: date
     planned_end: date
     milestones: list[MilestoneIn] = Field(default=[], max_length=50)
-
-
-class HistoryEntry(BaseModel):
-    """One event of the project's history, as it went to `minsheng.projects.v1`."""
-
-    sequence: int
-    type: str
-    time: datetime
-    data: dict[str, Any]
 
 
 class ProjectSummary(BaseModel):
@@ -129,12 +121,6 @@ def _require(value: str, valid: list[str], what: str) -> None:
         raise Problem(422, f"Unknown {what}", f"unknown {what} {value!r}", valid=valid)
 
 
-def _valid_places() -> dict[str, dict[str, list[str]]]:
-    return {
-        d: {s: list(c) for s, c in streets.items()} for d, streets in places().districts.items()
-    }
-
-
 def _claimed(body: ClaimIn, project_id: str) -> ProjectClaimed:
     """The claim as its event, after the reference checks (422 with the valid values)."""
     _require(body.category, list(CATEGORY_CODES), "category")
@@ -145,7 +131,7 @@ def _claimed(body: ClaimIn, project_id: str) -> ProjectClaimed:
             422,
             "Unknown place",
             f"unknown place {body.district} > {body.street or '-'} > {body.community or '-'}",
-            valid=_valid_places(),
+            valid=places().tree(),
         )
     return ProjectClaimed(
         project_id=project_id,

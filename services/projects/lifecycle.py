@@ -26,9 +26,10 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal, get_args
 
 from minsheng import aggregate
+from minsheng.aggregate import CommandRejected as CommandRejected
 from minsheng.aggregate import IllegalTransition as IllegalTransition
 from minsheng.aggregate import LifecycleError as LifecycleError
-from minsheng.aggregate import Sequenced
+from minsheng.aggregate import Sequenced, required
 from minsheng.clock import local_day, require_aware
 from minsheng.events import (
     EventData,
@@ -85,10 +86,6 @@ class MilestoneConflict(Conflict):
             f" allowed: {', '.join(allowed) or 'none'}"
         )
         self.milestone, self.allowed = milestone, allowed
-
-
-class CommandRejected(LifecycleError):
-    """The action fits the state, but not with these arguments or at this time (422)."""
 
 
 @dataclass(frozen=True)
@@ -152,34 +149,18 @@ def rollup(milestones: Iterable[MilestoneState]) -> int:
 # -- evolve ------------------------------------------------------------------------------
 
 
-def apply(state: ProjectState | None, data: EventData) -> ProjectState:
-    """Evolve: the state after one more event. Never refuses a valid history."""
-    if state is None:
-        if not isinstance(data, ProjectClaimed):
-            raise ValueError(f"a project's history starts with ProjectClaimed, not {data}")
-        return ProjectState(
-            id=data.project_id,
-            district=data.district,
-            level=data.level,
-            year=data.year,
-            unit=data.unit,
-            planned_start=data.planned_start,
-            planned_end=data.planned_end,
-            milestones=tuple(
-                MilestoneState(m.milestone_id, m.title, m.due, m.weight) for m in data.milestones
-            ),
-        )
-    if isinstance(data, SatisfactionRecorded):
-        subject = data.subject_id if data.subject_type == "project" else None
-    else:
-        subject = getattr(data, "project_id", None)
-    if subject != state.id or isinstance(data, ProjectClaimed):
-        raise ValueError(f"{data.event_name} for {subject} does not follow project {state.id}")
-    return replace(
-        state,
-        sequence=state.sequence + 1,
-        history=(*state.history, data.event_name),
-        **_changes(state, data),
+def _start(data: ProjectClaimed) -> ProjectState:
+    return ProjectState(
+        id=data.project_id,
+        district=data.district,
+        level=data.level,
+        year=data.year,
+        unit=data.unit,
+        planned_start=data.planned_start,
+        planned_end=data.planned_end,
+        milestones=tuple(
+            MilestoneState(m.milestone_id, m.title, m.due, m.weight) for m in data.milestones
+        ),
     )
 
 
@@ -223,13 +204,10 @@ def _changes(state: ProjectState, data: EventData) -> dict[str, Any]:
     raise ValueError(f"{data.event_name} is not a project event")
 
 
-def replay(events: Iterable[EventData]) -> ProjectState:
-    """The state of a project from its whole history, ProjectClaimed first."""
-    return aggregate.replay(apply, events)
-
-
-def _commit(state: ProjectState, events: list[EventData]) -> Outcome:
-    return aggregate.commit(apply, state, events)
+FOLD = aggregate.Fold("project", ProjectClaimed, _start, _changes)
+apply = FOLD.apply  # evolve: the state after one more event; never refuses a valid history
+replay = FOLD.replay  # the state of a project from its whole history, ProjectClaimed first
+_commit = FOLD.commit
 
 
 # -- what may happen ---------------------------------------------------------------------
@@ -241,14 +219,7 @@ def allowed_actions(state: ProjectState) -> list[Action]:
 
 
 def _check(state: ProjectState, action: Action) -> None:
-    if action not in (allowed := allowed_actions(state)):
-        raise IllegalTransition("a project", state.status, action, allowed)
-
-
-def _text(value: str | None, what: str) -> str:
-    if value is None or not value.strip():
-        raise CommandRejected(f"{what} is required")
-    return value
+    FOLD.check(state, action, allowed_actions(state))
 
 
 def _keys(state: ProjectState) -> dict[str, Any]:
@@ -278,7 +249,7 @@ def claim(claimed: ProjectClaimed) -> Outcome:
                 f"milestone {m.milestone_id} is due {m.due}, outside the planned"
                 f" {claimed.planned_start} to {claimed.planned_end}"
             )
-    return apply(None, claimed), [Sequenced(1, claimed)]
+    return FOLD.open(claimed)
 
 
 def report_progress(
@@ -315,9 +286,9 @@ def milestone(
     if status == "missed" and today <= current.due:
         raise CommandRejected(f"milestone {milestone_id} is due {current.due}; not missed yet")
     if status in ("at_risk", "missed", "rescheduled"):
-        reason = _text(reason, "reason")
+        reason = required(reason, "reason")
     if status == "rescheduled":
-        _text(approved_by, "approved_by")
+        required(approved_by, "approved_by")
         if new_due is None:
             raise CommandRejected("new_due is required for a reschedule")
         if new_due <= current.due or new_due < today:
@@ -368,7 +339,7 @@ def verify(
     event = ProjectVerified(
         **_keys(state),
         method=method,
-        inspector=_text(inspector, "inspector"),
+        inspector=required(inspector, "inspector"),
         result=result,
         notes=notes,
     )
@@ -388,15 +359,8 @@ def evaluate(
     _check(state, "evaluate")
     if reason is not None and rating != "dissatisfied":
         raise CommandRejected("a reason is given only when the resident is dissatisfied")
-    event = SatisfactionRecorded(
-        subject_type="project",
-        subject_id=state.id,
-        rating=rating,
-        comment=comment,
-        channel=channel,
-        district=state.district,
-        recorded_at=now,
-        reason=reason,
+    event = FOLD.satisfaction(
+        state, now, rating=rating, comment=comment, channel=channel, reason=reason
     )
     return _commit(state, [event])
 
@@ -407,7 +371,7 @@ def flag(state: ProjectState, *, kind: FlagKind, reason: str, now: datetime) -> 
     require_aware(now)
     if kind == "notice" and "notice" in state.flags:
         raise Conflict(f"project {state.id} has already been named (通报)")
-    event = ProjectFlagged(**_keys(state), kind=kind, reason=_text(reason, "reason"))
+    event = ProjectFlagged(**_keys(state), kind=kind, reason=required(reason, "reason"))
     return _commit(state, [event])
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-from pydantic import Field
 
 from minsheng.clock import Clock, clock_for
 from minsheng.service import Runtime, create_service_app, guards, serve
@@ -24,9 +23,6 @@ class ProjectsSettings(Settings):
     http_port: int = 8002
     intake_topic: str = INTAKE_PROJECTS  # other systems' milestones and evaluations
     intake_group: str = intake.GROUP
-    timer_interval: float = Field(
-        default=5.0, gt=0, description="Seconds between ticks of the milestone/notice timers."
-    )
 
 
 def create_app(settings: ProjectsSettings | None = None, clock: Clock | None = None) -> FastAPI:

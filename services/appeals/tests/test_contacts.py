@@ -7,7 +7,7 @@ import logging
 import httpx
 import pytest
 
-from appeals.api_contacts import dialable
+from appeals.api.contacts import dialable
 from appeals.tests.conftest import appeals_client
 from appeals.tests.test_commands import APPEAL, STREET_OFFICE
 from minsheng.auth import Role

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path
 from pydantic import BaseModel
 
-from appeals import store_contacts
+from appeals.store import contacts as store
 from minsheng import auth
 from minsheng.clock import now
 from minsheng.problems import Problem
@@ -53,8 +53,8 @@ def build_contacts_router(pool: Any, g: Guards) -> APIRouter:
     ) -> dict[str, str]:
         allowed = who.role == "system"
         async with pool().acquire() as conn, conn.transaction():
-            phone = await store_contacts.phone_of(conn, contact_ref) if allowed else None
-            await store_contacts.record_lookup(
+            phone = await store.phone_of(conn, contact_ref) if allowed else None
+            await store.record_lookup(
                 conn,
                 contact_ref=contact_ref,
                 key_name=who.name,

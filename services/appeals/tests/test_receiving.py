@@ -1,4 +1,4 @@
-"""Receiving an appeal, as pure domain logic."""
+"""Receiving an appeal, as pure rules."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from appeals import domain
+from appeals import receiving
 
 NOW = datetime(2019, 10, 8, 9, 30, tzinfo=UTC)
 
 
-def command(**change: str | None) -> domain.ReceiveAppeal:
+def command(**change: str | None) -> receiving.ReceiveAppeal:
     fields: dict[str, str | None] = {
         "title": "下水道堵塞",
         "description": "",
@@ -24,11 +24,11 @@ def command(**change: str | None) -> domain.ReceiveAppeal:
         "contact_name": "王女士",
     }
     fields.update(change)
-    return domain.ReceiveAppeal(**fields)  # type: ignore[arg-type]
+    return receiving.ReceiveAppeal(**fields)  # type: ignore[arg-type]
 
 
 def test_receive_numbers_the_appeal_and_emits_only_masked_contact_data() -> None:
-    appeal, event = domain.receive(command(), serial=42, now=NOW)
+    appeal, event = receiving.receive(command(), serial=42, now=NOW)
     assert appeal.id == "BC20191008000042"
     assert appeal.status == "received"
     assert appeal.sequence == 1
@@ -45,8 +45,8 @@ def test_receive_numbers_the_appeal_and_emits_only_masked_contact_data() -> None
 def test_unknown_or_mismatched_places_are_refused(
     street: str | None, community: str | None
 ) -> None:
-    with pytest.raises(domain.UnknownPlace):
-        domain.receive(command(street=street, community=community), serial=1, now=NOW)
+    with pytest.raises(receiving.UnknownPlace):
+        receiving.receive(command(street=street, community=community), serial=1, now=NOW)
 
 
 @pytest.mark.parametrize(
@@ -59,18 +59,18 @@ def test_unknown_or_mismatched_places_are_refused(
     ],
 )
 def test_mask_phone(phone: str | None, masked: str | None) -> None:
-    assert domain.mask_phone(phone) == masked
+    assert receiving.mask_phone(phone) == masked
 
 
 def test_contact_ref_is_stable_and_opaque() -> None:
-    ref = domain.contact_ref("BC1", "13812345678")
-    assert ref == domain.contact_ref("BC1", "13812345678")
-    assert ref != domain.contact_ref("BC2", "13812345678")
+    ref = receiving.contact_ref("BC1", "13812345678")
+    assert ref == receiving.contact_ref("BC1", "13812345678")
+    assert ref != receiving.contact_ref("BC2", "13812345678")
     assert "5678" not in ref
 
 
 def test_phone_numbers_typed_into_the_text_are_masked_in_the_event() -> None:
     cmd = command(title="请回电13812345678", description="或拨 13987654321 找王女士")
-    _, event = domain.receive(cmd, serial=1, now=NOW)
+    _, event = receiving.receive(cmd, serial=1, now=NOW)
     assert event.title == "请回电138****5678"
     assert event.description == "或拨 139****4321 找王女士"

@@ -1,10 +1,11 @@
 """HTTP routes of the appeals service: receive, read, and the reference data.
 
-The actions on a received appeal (dispatch, accept, ...) live in `api_commands`.
+`routers` assembles the service's routes: these, the actions on a received appeal
+(`commands`: dispatch, accept, ...), the lists (`queries`) and the Open311 facade
+(`open311`).
 """
 
 from dataclasses import asdict
-from datetime import datetime
 from typing import Annotated, Any
 
 import asyncpg
@@ -12,11 +13,20 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
-from appeals import domain, intake, journal
-from appeals.serials import SerialBlocks
+from appeals.api.commands import build_command_router
+from appeals.api.contacts import build_contacts_router
+from appeals.api.open311 import build_open311_router
+from appeals.api.queries import build_query_router
+from appeals.columns import AppealOut
+from appeals.receiving import ReceiveAppeal, UnknownPlace
+from appeals.store import journal, receipts
+from appeals.store.serials import SerialBlocks
 from minsheng import auth
 from minsheng.batching import Batcher
 from minsheng.clock import clock_of
+from minsheng.commands import read
+from minsheng.events.appeals import Channel
+from minsheng.events.fields import PHONE, Description
 from minsheng.problems import Problem
 from minsheng.reference import categories, places, routing_table, units
 from minsheng.service import Guards
@@ -27,13 +37,13 @@ class AppealIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=5000)
+    description: Description = ""
     category: str
     district: str
     street: str | None = None
     community: str | None = None
-    channel: domain.Channel = "hotline"
-    phone: str | None = Field(default=None, pattern=r"^\+?[0-9][0-9\- ]{6,19}$")
+    channel: Channel = "hotline"
+    phone: str | None = Field(default=None, pattern=PHONE)
     contact_name: str | None = Field(default=None, max_length=100)
 
     @field_validator("category")
@@ -51,43 +61,17 @@ class AppealIn(BaseModel):
         return value
 
 
-class HistoryEntry(BaseModel):
-    """One event of the appeal's history, as it went to `minsheng.appeals.v1`."""
-
-    sequence: int
-    type: str
-    time: datetime
-    data: dict[str, Any]
-
-
-class AppealSummary(BaseModel):
-    """An appeal's columns, as lists show it."""
-
-    id: str
-    status: str
-    sequence: int
-    title: str
-    description: str
-    category: str
-    district: str
-    street: str | None
-    community: str | None
-    channel: str
-    contact_ref: str
-    received_at: datetime
-    deadline: datetime | None
-    unit: str | None = None
-    assisting_units: list[str] = []
-    resolved_at: datetime | None = None
-    on_time: bool | None = None
-    rating: str | None = None
-    outcome: str | None = None
-    updated_at: datetime | None = None
-
-
-class AppealOut(AppealSummary):
-    allowed_actions: list[str] = []
-    history: list[HistoryEntry] = []
+def routers(pool: Any, g: Guards, *, callback_after_days: int) -> list[APIRouter]:
+    """Every route of the service; `pool` returns the live pool, `g` holds the
+    role-checking dependencies, resolved appeals join the call-back queue after
+    `callback_after_days` working days."""
+    return [
+        build_router(pool, g),
+        build_command_router(pool, g),
+        build_open311_router(pool, g.identify),
+        build_query_router(pool, g, callback_after_days),
+        build_contacts_router(pool, g),
+    ]
 
 
 def build_router(pool: Any, g: Guards, *, max_batch: int = 64) -> APIRouter:
@@ -97,12 +81,12 @@ def build_router(pool: Any, g: Guards, *, max_batch: int = 64) -> APIRouter:
 
     serials = SerialBlocks()
 
-    async def flush(receipts: list[intake.Receipt]) -> list[intake.ReceiveAnswer]:
+    async def flush(batch: list[receipts.Receipt]) -> list[receipts.ReceiveAnswer]:
         async with pool().acquire() as conn:  # one statement: no BEGIN and COMMIT needed
-            return await intake.receive_many(conn, receipts, serials)
+            return await receipts.receive_many(conn, batch, serials)
 
     # 4 transactions in flight per worker: with 2 the CPUs idled while requests waited
-    receipts: Batcher[intake.Receipt, intake.Received] = Batcher(
+    batcher: Batcher[receipts.Receipt, receipts.Received] = Batcher(
         flush, max_batch=max_batch, parallel=4
     )
 
@@ -131,17 +115,15 @@ def build_router(pool: Any, g: Guards, *, max_batch: int = 64) -> APIRouter:
             raise Problem(422, "Invalid request", f"Idempotency-Key: at most {MAX_KEY} characters")
         body = _appeal_in(await request.body())
         if idempotency_key is not None:  # a retry: answer it without writing anything
-            earlier = await pool().fetchval(
-                "SELECT appeal_id FROM idempotency_keys WHERE key = $1", idempotency_key
-            )
+            earlier = await receipts.holder(pool(), idempotency_key)
             if earlier is not None:
                 return await _replayed(pool(), earlier)
-        cmd = domain.ReceiveAppeal(**body.model_dump())
+        cmd = ReceiveAppeal(**body.model_dump())
         try:
-            answer = await receipts.submit(intake.Receipt(cmd, at, idempotency_key))
-        except domain.UnknownPlace as exc:
-            raise Problem(422, "Unknown place", str(exc), valid=_valid_places()) from exc
-        except intake.Replay as replay:
+            answer = await batcher.submit(receipts.Receipt(cmd, at, idempotency_key))
+        except UnknownPlace as exc:
+            raise Problem(422, "Unknown place", str(exc), valid=places().tree()) from exc
+        except receipts.Replay as replay:
             return await _replayed(pool(), replay.appeal_id)
         return _json(answer.view, 201, {"Location": f"/v1/appeals/{answer.appeal_id}"})
 
@@ -149,11 +131,7 @@ def build_router(pool: Any, g: Guards, *, max_batch: int = 64) -> APIRouter:
     async def get_appeal(
         appeal_id: str, who: Annotated[auth.Principal, Depends(viewer)]
     ) -> dict[str, Any]:
-        async with pool().acquire() as conn:
-            row = await journal.view(conn, appeal_id)
-        if row is None:
-            raise Problem(404, "Not Found", f"no appeal {appeal_id}")
-        return row
+        return await read(pool(), journal, appeal_id, what="appeal")
 
     @router.get("/units")
     async def list_units(who: Annotated[auth.Principal, Depends(g.any_key)]) -> dict[str, Any]:
@@ -176,9 +154,7 @@ def build_router(pool: Any, g: Guards, *, max_batch: int = 64) -> APIRouter:
 
 
 async def _replayed(db: asyncpg.Pool, appeal_id: str) -> Response:
-    async with db.acquire() as conn:
-        row = await journal.view(conn, appeal_id)
-    assert row is not None
+    row = await read(db, journal, appeal_id, what="appeal")
     headers = {"Location": f"/v1/appeals/{appeal_id}", "Idempotent-Replayed": "true"}
     return _json(row, 200, headers)
 
@@ -214,9 +190,3 @@ def _appeal_in(raw: bytes) -> AppealIn:
 def _json(view: dict[str, Any], status: int, headers: dict[str, str]) -> Response:
     """An appeal's view as JSON bytes, serialised once (no response model to re-validate)."""
     return Response(_VIEW.dump_json(view), status, headers, media_type="application/json")
-
-
-def _valid_places() -> dict[str, dict[str, list[str]]]:
-    return {
-        d: {s: list(c) for s, c in streets.items()} for d, streets in places().districts.items()
-    }

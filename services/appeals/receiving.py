@@ -1,17 +1,24 @@
-"""Pure rules of an appeal's life, no I/O: what receiving one means and what it emits."""
+"""受理 as pure rules, no I/O: what receiving an appeal means and what it emits.
+
+A new appeal is numbered, its contact kept behind an opaque reference, its text masked
+of phone numbers, and it is dispatched at once by the routing rules (派单).
+`store.receipts.receive` writes it."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import ClassVar
 
+from appeals import lifecycle, routing
+from appeals.lifecycle import Outcome
 from minsheng.events import AppealReceived
+from minsheng.events.appeals import Channel
 from minsheng.logs import mask_phones
-from minsheng.reference import places
+from minsheng.reference import places, routing_table
 
-Channel = Literal["hotline", "app", "web", "window", "grid", "system"]
+ROUTER = "router"  # dispatched_by of an automatic dispatch by the routing rules
 
 
 class UnknownPlace(ValueError):
@@ -20,12 +27,17 @@ class UnknownPlace(ValueError):
 
 @dataclass(frozen=True)
 class ReceiveAppeal:
-    title: str
-    description: str
+    """What an appeal says, where it is, how it came; then who to call back."""
+
+    # the fields an event of another system gives alike (it has no contact for us)
+    SHARED: ClassVar = {"category", "district", "street", "community", "title", "description"}
+
     category: str
     district: str
     street: str | None
     community: str | None
+    title: str
+    description: str
     channel: Channel
     phone: str | None
     contact_name: str | None
@@ -83,3 +95,11 @@ def receive(cmd: ReceiveAppeal, *, serial: int, now: datetime) -> tuple[Appeal, 
         received_at=now,
     )
     return appeal, event
+
+
+def dispatched_on_receipt(received: AppealReceived, at: datetime) -> Outcome:
+    """The new appeal, dispatched by the routing rules (派单 in the same transaction)."""
+    state, emitted = lifecycle.open_appeal(received)
+    unit = routing.route_appeal(routing_table(), state)
+    state, dispatched = lifecycle.dispatch(state, unit=unit, by=ROUTER, now=at)
+    return state, emitted + dispatched

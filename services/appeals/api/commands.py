@@ -1,23 +1,25 @@
 """HTTP routes of the actions on an appeal: 分、办、督、访 after receipt.
 
 Each route runs one lifecycle action in one transaction: lock the appeal, replay its
-history, decide, then write state, history and outbox together (`journal`). Refusals
+history, decide, then write state, history and outbox together (`store.journal`), as
+`minsheng.commands.Commands` does for every service. Refusals
 become problem+json: an illegal action 409 with the allowed ones, a late extension 409,
 other rejected arguments 422; a unit key acting on another unit's appeal 403.
 """
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from pydantic import AwareDatetime, Field
 
-from appeals import journal, lifecycle, routing
+from appeals import lifecycle, routing
 from appeals.lifecycle import AppealState, Outcome
+from appeals.store import journal
 from minsheng import auth
-from minsheng.clock import now
-from minsheng.commands import ActionBody, run_action
+from minsheng.aggregate import IllegalTransition, LifecycleError
+from minsheng.clock import Now
+from minsheng.commands import ActionBody, Commands
 from minsheng.db import Conn
 from minsheng.events.appeals import CloseOutcome
 from minsheng.events.satisfaction import DissatisfactionReason, Rating, SatisfactionChannel
@@ -27,7 +29,6 @@ from minsheng.service import Guards
 from minsheng.web import require_roles
 
 Principal = auth.Principal
-Act = Callable[[AppealState], Outcome]
 
 
 class DispatchIn(ActionBody):
@@ -69,35 +70,20 @@ def build_command_router(pool: Any, g: Guards) -> APIRouter:
     supervisor = require_roles(g.any_key, "supervisor")
     caller = require_roles(g.any_key, "operator")
     closer = require_roles(g.any_key, "operator", "supervisor")
-    When = Annotated[datetime, Depends(now)]
-
-    async def run(appeal_id: str, who: Principal, at: datetime, act: Act) -> dict[str, Any]:
-        async def authorize(_: Conn, state: AppealState) -> None:
-            _check_unit(who, state)
-
-        return await run_action(
-            pool(),
-            journal,
-            appeal_id,
-            what="appeal",
-            at=at,
-            act=act,
-            authorize=authorize,
-            refusal=_problem,
-        )
+    actions = Commands(router, pool, journal, "appeal", "appeal_id", _check_unit, _problem)
 
     @router.post("/dispatch")
     async def dispatch(
         appeal_id: str,
         body: DispatchIn,
         who: Annotated[Principal, Depends(g.operator)],
-        at: When,
+        at: Now,
     ) -> dict[str, Any]:
         """派单, or re-dispatch after a return or reopen; naming a unit overrides the rule."""
         _known_units([*([body.unit] if body.unit else []), *body.assisting_units])
 
         def act(state: AppealState) -> Outcome:
-            rule = _routed(state)
+            rule = routing.route_appeal(routing_table(), state)
             unit = body.unit or rule
             return lifecycle.dispatch(
                 state,
@@ -108,76 +94,67 @@ def build_command_router(pool: Any, g: Guards) -> APIRouter:
                 override=unit != rule,
             )
 
-        return await run(appeal_id, who, at, act)
+        return await actions.run(appeal_id, who, at, act)
 
     @router.post("/accept")
     async def accept(
-        appeal_id: str, who: Annotated[Principal, Depends(handlers)], at: When
+        appeal_id: str, who: Annotated[Principal, Depends(handlers)], at: Now
     ) -> dict[str, Any]:
         """签收 by the lead unit."""
-        return await run(
+        return await actions.run(
             appeal_id,
             who,
             at,
             lambda s: lifecycle.accept(s, unit=who.unit or s.unit or "", now=at),
         )
 
-    @router.post("/return")
-    async def return_(
-        appeal_id: str, body: ReasonIn, who: Annotated[Principal, Depends(handlers)], at: When
-    ) -> dict[str, Any]:
-        """退单 with the reason; an operator re-dispatches."""
-        return await run(appeal_id, who, at, lambda s: lifecycle.return_(s, now=at, **_args(body)))
-
-    @router.post("/extend")
-    async def extend(
-        appeal_id: str, body: ExtendIn, who: Annotated[Principal, Depends(supervisor)], at: When
-    ) -> dict[str, Any]:
-        """延期, approved by the calling supervisor, before the deadline."""
-        return await run(
-            appeal_id,
-            who,
-            at,
-            lambda s: lifecycle.extend(s, approved_by=who.name, now=at, **_args(body)),
-        )
-
-    @router.post("/resolve")
-    async def resolve(
-        appeal_id: str, body: ResolveIn, who: Annotated[Principal, Depends(handlers)], at: When
-    ) -> dict[str, Any]:
-        """办结 with the answer to the citizen."""
-        return await run(appeal_id, who, at, lambda s: lifecycle.resolve(s, now=at, **_args(body)))
-
-    @router.post("/callback")
-    async def callback(
-        appeal_id: str, body: CallbackIn, who: Annotated[Principal, Depends(caller)], at: When
-    ) -> dict[str, Any]:
-        """回访: the citizen's rating; dissatisfied with the handling reopens."""
-        return await run(appeal_id, who, at, lambda s: lifecycle.callback(s, now=at, **_args(body)))
-
-    @router.post("/reopen")
-    async def reopen(
-        appeal_id: str, body: ReasonIn, who: Annotated[Principal, Depends(supervisor)], at: When
-    ) -> dict[str, Any]:
-        """重新办理 on a supervisor's decision."""
-        return await run(appeal_id, who, at, lambda s: lifecycle.reopen(s, now=at, **_args(body)))
-
-    @router.post("/close")
-    async def close(
-        appeal_id: str, body: CloseIn, who: Annotated[Principal, Depends(closer)], at: When
-    ) -> dict[str, Any]:
-        """Closes the loop: resolved, or an open appeal as duplicate, invalid, withdrawn."""
-        return await run(appeal_id, who, at, lambda s: lifecycle.close(s, now=at, **_args(body)))
-
+    actions.action(
+        "/return",
+        lifecycle.return_,
+        guard=handlers,
+        body=ReasonIn,
+        doc="退单 with the reason; an operator re-dispatches.",
+    )
+    actions.action(
+        "/extend",
+        lifecycle.extend,
+        guard=supervisor,
+        body=ExtendIn,
+        extra=lambda who, _: {"approved_by": who.name},
+        doc="延期, approved by the calling supervisor, before the deadline.",
+    )
+    actions.action(
+        "/resolve",
+        lifecycle.resolve,
+        guard=handlers,
+        body=ResolveIn,
+        doc="办结 with the answer to the citizen.",
+    )
+    actions.action(
+        "/callback",
+        lifecycle.callback,
+        guard=caller,
+        body=CallbackIn,
+        doc="回访: the citizen's rating; dissatisfied with the handling reopens.",
+    )
+    actions.action(
+        "/reopen",
+        lifecycle.reopen,
+        guard=supervisor,
+        body=ReasonIn,
+        doc="重新办理 on a supervisor's decision.",
+    )
+    actions.action(
+        "/close",
+        lifecycle.close,
+        guard=closer,
+        body=CloseIn,
+        doc="Closes the loop: resolved, or an open appeal as duplicate, invalid, withdrawn.",
+    )
     return router
 
 
-def _args(body: ActionBody) -> dict[str, Any]:
-    """A body's fields as the lifecycle action's keyword arguments (named alike on purpose)."""
-    return dict(body)
-
-
-def _check_unit(who: Principal, state: AppealState) -> None:
+async def _check_unit(who: Principal, _: Conn, state: AppealState) -> None:
     """A unit key acts only on appeals its unit leads (assisting units follow the lead)."""
     if who.role != "unit" or who.unit == state.unit:
         return
@@ -191,12 +168,12 @@ def _check_unit(who: Principal, state: AppealState) -> None:
     )
 
 
-def _problem(state: AppealState, exc: lifecycle.LifecycleError) -> Problem:
+def _problem(state: AppealState, exc: LifecycleError) -> Problem:
     context: dict[str, Any] = {
         "current_state": state.status,
-        "allowed_actions": journal.offered_actions(state),
+        "allowed_actions": lifecycle.offered_actions(state),
     }
-    if isinstance(exc, lifecycle.IllegalTransition):
+    if isinstance(exc, IllegalTransition):
         return Problem(409, "Illegal transition", str(exc), **context)
     if isinstance(exc, lifecycle.TooLate):
         return Problem(409, "Too late", str(exc), deadline=_iso(state.deadline), **context)
@@ -205,17 +182,6 @@ def _problem(state: AppealState, exc: lifecycle.LifecycleError) -> Problem:
 
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
-
-
-def _routed(state: AppealState) -> str:
-    """The unit the routing rules pick for the appeal's category and district."""
-    return routing.route(
-        routing_table(),
-        category=state.category,
-        district=state.district,
-        street=state.street,
-        community=state.community,
-    )
 
 
 def _known_units(names: list[str]) -> None:

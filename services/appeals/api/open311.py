@@ -2,7 +2,7 @@
 
 Mapping: a service is one of our categories (`service_code` = category code); a
 service request is an appeal (`service_request_id` = appeal id), received through
-`intake.receive` like any other; `agency_responsible` is the lead unit and
+`store.receipts.receive` like any other; `agency_responsible` is the lead unit and
 `expected_datetime` our deadline. Status is `closed` once resolved (or closed), else
 `open`. We hold no map data, so a request is placed by an `address_string` naming one of
 our districts, streets or communities; `lat`/`long` alone cannot be placed (400).
@@ -26,19 +26,19 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
-from appeals import domain, intake
+from appeals import store
+from appeals.receiving import ReceiveAppeal
+from appeals.store import open311 as requests
+from appeals.store.receipts import receive
 from minsheng import auth
 from minsheng.clock import CITY_TZ, clock_of
-from minsheng.db import Conn
+from minsheng.events import fields as limits
 from minsheng.reference import Category, categories, places
 
 PREFIX = "/open311/v2"
-CLOSED = ("resolved", "closed")
-MAX_RESULTS = 1000
 DEFAULT_WINDOW = timedelta(days=90)  # the specification's default for GET requests.json
 SUBMITTERS: tuple[auth.Role, ...] = ("operator", "supervisor", "system")
 READERS: tuple[auth.Role, ...] = (*SUBMITTERS, "viewer", "unit")
-PHONE = re.compile(r"^\+?[0-9][0-9\- ]{6,19}$")
 
 
 class Open311Error(Exception):
@@ -66,8 +66,8 @@ class Open311Route(APIRoute):
         return guarded
 
 
-def build_open311_router(pool: Any) -> APIRouter:
-    """`pool` returns the live pool."""
+def build_open311_router(pool: Any, identify: auth.Identify) -> APIRouter:
+    """`pool` returns the live pool; `identify` is the service's key check."""
     router = APIRouter(prefix=PREFIX, route_class=Open311Route, tags=["open311"])
 
     @router.get("/services.json")
@@ -84,24 +84,24 @@ def build_open311_router(pool: Any) -> APIRouter:
     @router.post("/requests.json", status_code=201)
     async def create_request(request: Request) -> list[dict[str, Any]]:
         fields = await _body(request)
+        await _authorise(identify, fields.get("api_key"), SUBMITTERS)
         db = pool()
-        await _authorise(db, fields.get("api_key"), SUBMITTERS)
         cmd = _command(fields)
         async with db.acquire() as conn, conn.transaction():
-            appeal_id = await intake.receive(conn, cmd, clock_of(request))
-            deadline = await conn.fetchval("SELECT deadline FROM appeals WHERE id = $1", appeal_id)
+            appeal_id = await receive(conn, cmd, clock_of(request))
+            deadline = await store.deadline_of(conn, appeal_id)
         notice = f"受理编号 {appeal_id}; expected by {_w3c(deadline)}"
         return [{"service_request_id": appeal_id, "service_notice": notice, "account_id": None}]
 
     @router.get("/requests.json")
     async def list_requests(request: Request) -> list[dict[str, Any]]:
         query = request.query_params
+        await _authorise(identify, _key(request), READERS)
         db = pool()
-        await _authorise(db, _key(request), READERS)
         ids = _list(query.get("service_request_id"))
         async with db.acquire() as conn:
             if ids:  # the specification: other parameters are then ignored
-                return await _requests(conn, "a.id = ANY($1::text[])", ids)
+                return [_request(row) for row in await requests.requests_by_id(conn, ids)]
             at = clock_of(request)
             end = _date(query.get("end_date"), "end_date") or at
             start = _date(query.get("start_date"), "start_date") or end - DEFAULT_WINDOW
@@ -109,25 +109,15 @@ def build_open311_router(pool: Any) -> APIRouter:
             if unknown := [s for s in statuses if s not in ("open", "closed")]:
                 raise Open311Error(400, f"unknown status {', '.join(unknown)}; use open, closed")
             closed = [status == "closed" for status in statuses]
-            return await _requests(
-                conn,
-                """a.received_at >= $1 AND a.received_at <= $2
-                   AND (cardinality($3::text[]) = 0 OR a.category = ANY($3::text[]))
-                   AND (cardinality($4::bool[]) = 0
-                        OR (a.status = ANY($5::text[])) = ANY($4::bool[]))""",
-                start,
-                end,
-                codes,
-                closed,
-                list(CLOSED),
-            )
+            rows = await requests.requests_between(conn, start, end, codes, closed)
+            return [_request(row) for row in rows]
 
     @router.get("/requests/{request_id}.json")
     async def get_request(request_id: str, request: Request) -> list[dict[str, Any]]:
+        await _authorise(identify, _key(request), READERS)
         db = pool()
-        await _authorise(db, _key(request), READERS)
         async with db.acquire() as conn:
-            found = await _requests(conn, "a.id = $1", request_id)
+            found = [_request(row) for row in await requests.requests_by_id(conn, [request_id])]
         if not found:
             raise Open311Error(404, f"service_request_id {request_id} not found")
         return found
@@ -169,23 +159,23 @@ async def _body(request: Request) -> dict[str, str]:
 
 
 def _key(request: Request) -> str | None:
-    scheme, _, key = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and key:
-        return key.strip()
-    return request.query_params.get("api_key")
+    bearer = auth.bearer_key(request.headers.get("authorization"))
+    return bearer or request.query_params.get("api_key")
 
 
-async def _authorise(db: Any, key: str | None, roles: tuple[auth.Role, ...]) -> None:
+async def _authorise(
+    identify: auth.Identify, key: str | None, roles: tuple[auth.Role, ...]
+) -> None:
     if not key:
         raise Open311Error(403, "api_key is required")
-    who = await auth.lookup(db, key)
+    who = await identify(key)
     if who is None:
         raise Open311Error(403, "invalid api_key")
     if who.role not in roles:
         raise Open311Error(403, f"an api_key of role {who.role} may not do this")
 
 
-def _command(fields: Mapping[str, str]) -> domain.ReceiveAppeal:
+def _command(fields: Mapping[str, str]) -> ReceiveAppeal:
     code = fields.get("service_code", "")
     category = categories().get(code)
     if category is None:
@@ -198,13 +188,13 @@ def _command(fields: Mapping[str, str]) -> domain.ReceiveAppeal:
             "(lat/long alone cannot be placed); districts: " + ", ".join(places().districts),
         )
     description = fields.get("description", "").strip()
-    if len(description) > 4000:
-        raise Open311Error(400, "description is longer than 4000 characters")
+    if len(description) > limits.DESCRIPTION_LIMIT:
+        raise Open311Error(400, f"description is longer than {limits.DESCRIPTION_LIMIT} characters")
     phone = fields.get("phone", "").strip() or None
-    if phone is not None and not PHONE.match(phone):
+    if phone is not None and not re.match(limits.PHONE, phone):
         raise Open311Error(400, f"phone {phone!r} is not a phone number")
     district, street, community = place
-    return domain.ReceiveAppeal(
+    return ReceiveAppeal(
         title=(description.splitlines() or [category.name])[0][:60],
         description=description,
         category=category.code,
@@ -262,23 +252,9 @@ def _w3c(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(CITY_TZ).isoformat()
 
 
-async def _requests(conn: Conn, where: str, *args: Any) -> list[dict[str, Any]]:
-    rows = await conn.fetch(
-        f"""SELECT a.id, a.status, a.category, a.description, a.unit, a.received_at,
-                   a.updated_at, a.deadline, a.district, a.street, a.community, a.outcome,
-                   (SELECT e.data ->> 'resolution' FROM appeal_events e
-                    WHERE e.appeal_id = a.id AND e.type = 'minsheng.AppealResolved.v1'
-                    ORDER BY e.sequence DESC LIMIT 1) AS resolution
-            FROM appeals a WHERE {where}
-            ORDER BY a.received_at DESC, a.id DESC LIMIT {MAX_RESULTS}""",
-        *args,
-    )
-    return [_request(dict(row)) for row in rows]
-
-
 def _request(row: dict[str, Any]) -> dict[str, Any]:
     category = categories().get(row["category"])
-    closed = row["status"] in CLOSED
+    closed = row["status"] in requests.CLOSED
     return {
         "service_request_id": row["id"],
         "status": "closed" if closed else "open",

@@ -1,4 +1,4 @@
-"""督办 timing as pure functions: which escalation levels are due for an appeal, now.
+"""督办 timing as pure functions: which timers an appeal wants, and what firing one means.
 
 * **reminder** (催办): once `reminder_fraction` (80%) of the allowed time has passed,
   measured in working time from the start of the time limit to the deadline
@@ -9,8 +9,10 @@
 Levels are due only while the appeal is with a unit (dispatched or accepted), and each
 once per deadline: an extension moves the deadline and clears what was sent, so the
 three levels are measured again against the new deadline over the whole, longer time
-limit (from its start, receipt or reopen, to the new deadline). A job calls
-`due_escalations` and then `lifecycle.escalate` for each level, in order.
+limit (from its start, receipt or reopen, to the new deadline).
+
+The store keeps one durable timer per level not yet sent (`timers`); the job fires each
+when it falls due (`fire`): `lifecycle.escalate` if the level is still due then.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from appeals.lifecycle import LEVELS, AppealState, allowed_actions
+from appeals import lifecycle
+from appeals.lifecycle import LEVELS, AppealState, Outcome, allowed_actions
 from minsheng.clock import local_day
 from minsheng.events.appeals import EscalationLevel
+from minsheng.timers import Timer
 from minsheng.workdays import next_working_day, nth_working_day_after, start_of_day
 from minsheng.workdays import point_in_allowed_time as point_in
 
@@ -62,3 +66,30 @@ def due_escalations(
         and times[level] <= now
         and (level != "reminder" or now <= state.deadline)
     ]
+
+
+def live_deadline(state: AppealState) -> datetime | None:
+    """The deadline its timers run against; None while no unit holds the appeal."""
+    return state.deadline if "escalate" in allowed_actions(state) else None
+
+
+def timers(state: AppealState, rules: SupervisionRules = DEFAULT_RULES) -> list[Timer]:
+    """The unfired timers the state wants: each level not yet sent for its live
+    deadline, (level, deadline) due when `escalation_times` says."""
+    deadline = live_deadline(state)
+    if deadline is None:
+        return []
+    return [
+        Timer(state.id, (level, deadline), due)
+        for level, due in escalation_times(state.clock_start, deadline, rules).items()
+        if level not in state.escalations
+    ]
+
+
+def fire(state: AppealState, timer: Timer, now: datetime) -> Outcome | None:
+    """AppealEscalated at the timer's level, or None when it is no longer due now (a
+    reminder after the deadline, a level sent already, an appeal out of a unit's hands)."""
+    level: EscalationLevel = timer.what[0]
+    if level not in due_escalations(state, now):
+        return None
+    return lifecycle.escalate(state, level=level, now=now)

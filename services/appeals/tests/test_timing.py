@@ -8,8 +8,8 @@ import pytest
 
 from appeals import lifecycle as lc
 from appeals.lifecycle import Action, AppealState
-from appeals.supervision import SupervisionRules, due_escalations, escalation_times
 from appeals.tests.test_lifecycle import RECEIVED, T0, act, run
+from appeals.timing import SupervisionRules, due_escalations, escalation_times
 from minsheng.clock import CITY_TZ
 from minsheng.events.appeals import EscalationLevel
 from minsheng.workdays import end_of_day, start_of_day
