@@ -3,7 +3,8 @@ pending gauge.
 
 The worker claims due deliveries with FOR UPDATE SKIP LOCKED and leases them for the
 length of an attempt, so any number of instances share the work without making the same
-attempt, and a killed instance's deliveries come due again when their lease runs out.
+attempt; a killed instance's deliveries come due again when their lease runs out, a
+stopped one's at once.
 Each attempt is recorded, with the delivery's new state and (when it is finished) its
 outcome event in the outbox, in one transaction. The backoff lives in the row
 (`next_attempt_at`), so a restart resumes where the last run stopped. The worker wakes
@@ -59,10 +60,10 @@ class Worker:
         """Keeps up to `batch` attempts in flight: a slow endpoint holds only its own
         deliveries back, and a finished attempt makes room for the next due one."""
         woken = asyncio.Event()
-        in_flight: set[asyncio.Task[None]] = set()
+        in_flight: dict[asyncio.Task[None], Due] = {}
 
         def finished(task: asyncio.Task[None]) -> None:
-            in_flight.discard(task)
+            in_flight.pop(task, None)
             woken.set()
             if not task.cancelled() and task.exception() is not None:
                 log.error("delivery attempt failed", exc_info=task.exception())
@@ -76,16 +77,27 @@ class Worker:
                 claimed = await self.claim(runtime.db(), room) if room > 0 else []
                 for due in claimed:
                     task = asyncio.create_task(self.attempt(runtime.db(), due))
-                    in_flight.add(task)
+                    in_flight[task] = due
                     task.add_done_callback(finished)
                 if not claimed:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(woken.wait(), self.interval)
         finally:
-            for task in in_flight:  # their leases run out; the deliveries come due again
-                task.cancel()
+            await asyncio.shield(self._release(runtime, in_flight))
             with contextlib.suppress(Exception):
                 await asyncio.shield(listener.close())
+
+    async def _release(self, runtime: Runtime, in_flight: dict[asyncio.Task[None], Due]) -> None:
+        """Stopping: the attempts under way are abandoned and their deliveries made due
+        at once, for the next instance (after a kill, their leases run out instead)."""
+        abandoned = list(in_flight.values())
+        for task in list(in_flight):
+            task.cancel()
+        await asyncio.gather(*in_flight, return_exceptions=True)
+        pool = runtime.current_pool()
+        if abandoned and pool is not None:
+            with contextlib.suppress(Exception):
+                await deliveries.release(pool, abandoned, self.clock())
 
     async def claim(self, pool: asyncpg.Pool, room: int) -> list[Due]:
         """Takes up to `room` due deliveries, each leased for one attempt."""

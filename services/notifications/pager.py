@@ -123,11 +123,8 @@ def notify(
                 template=template,
                 context=_context(alert, escalated),
                 now=now,
-                quiet=NO_QUIET,
+                quiet=QuietHours(),  # not applied: staff are never deferred
                 page_id=page if alert.status == "firing" else None,
             )
         )
     return found
-
-
-NO_QUIET = QuietHours()  # staff are never deferred; `send_after` applies it to citizens only

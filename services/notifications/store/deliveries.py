@@ -107,6 +107,15 @@ async def next_due(pool: asyncpg.Pool) -> datetime | None:
     )
 
 
+async def release(pool: asyncpg.Pool, abandoned: list[Due], now: datetime) -> None:
+    """Ends the leases of attempts abandoned unrecorded (the attempt count tells)."""
+    await pool.executemany(
+        """UPDATE deliveries SET next_attempt_at = $3
+           WHERE id = $1 AND attempts = $2 AND status = 'pending'""",
+        [(due.id, due.attempts, now) for due in abandoned],
+    )
+
+
 async def postpone(pool: asyncpg.Pool, delivery_id: str, until: datetime) -> None:
     """Holds a claimed delivery back, unattempted, until `until` (quiet hours)."""
     await pool.execute(

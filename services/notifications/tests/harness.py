@@ -8,6 +8,7 @@ for the appeals contact endpoint and the SMS gateway.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -72,6 +73,7 @@ class Sink:
     secrets_file: Path
     port: int = field(default_factory=free_port)
     script: dict[str, list[int]] = field(default_factory=dict)  # path -> statuses to answer
+    delays: dict[str, float] = field(default_factory=dict)  # path -> seconds before answering
     hooks: list[Hook] = field(default_factory=list)
     sms: list[dict[str, Any]] = field(default_factory=list)
     lookups: list[dict[str, str]] = field(default_factory=list)
@@ -110,6 +112,7 @@ class Sink:
                 json.loads(body),
             )
         )
+        await asyncio.sleep(self.delays.get(request.path, 0.0))  # a slow receiver
         return web.Response(status=self.answer(request.path))
 
     async def gateway(self, request: web.Request) -> web.Response:
@@ -164,8 +167,6 @@ class Mailbox:
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[Mailbox]:
-        import asyncio
-
         loop = asyncio.get_running_loop()
         server = await loop.create_server(partial(SMTP, self), "127.0.0.1", self.port)
         try:

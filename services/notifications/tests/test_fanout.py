@@ -9,8 +9,9 @@ import pytest
 
 from minsheng.clock import CITY_TZ
 from minsheng.events import CloudEvent
-from notifications.fanout import NewDelivery, plan, template_context
+from notifications.fanout import NewDelivery, Target, plan, template_context
 from notifications.messages import LOCALES, render, working_days_left
+from notifications.pager import Alert, notify
 from notifications.quiet import QuietHours
 from notifications.tests.samples import (
     APPEAL,
@@ -145,3 +146,22 @@ def test_the_same_event_plans_the_same_deliveries() -> None:
     assert {d.target.recipient for d in first} == {"secretary-taobei", "office-organisation"}
     assert "老旧小区改造" in first[0].body
     assert "李书记" in first[0].body
+
+
+@pytest.mark.parametrize("status", ["firing", "resolved"])
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_alert_templates_render(status: str, locale: str) -> None:
+    alert = Alert(
+        status=status,
+        labels={"alertname": "OutboxStuck", "severity": "critical"},
+        annotations={"summary": "the outbox is not draining"},
+        startsAt=T0,
+        endsAt=T0 + timedelta(minutes=10) if status == "resolved" else None,
+        fingerprint="abc123",
+    )
+    person = replace(Target.of("oncall", directory().person("oncall-zhang")), locale=locale)  # type: ignore[arg-type]
+    (page,) = notify(alert, [person], rule="page-critical", now=T0, page="page_1")
+    assert "OutboxStuck" in page.title
+    assert "the outbox is not draining" in page.body
+    assert ("/ack" in page.body) == (status == "firing")
+    assert page.channel == "webhook"

@@ -24,7 +24,7 @@ from notifications.quiet import QuietHours
 from notifications.settings import RULES_FILE
 from notifications.store import deliveries
 from notifications.tests.conftest import notifications_client
-from notifications.tests.harness import world
+from notifications.tests.harness import Hook, world
 from notifications.tests.samples import (
     DISPATCHED,
     RECEIVED,
@@ -154,3 +154,46 @@ async def test_a_restart_resumes_a_delivery_that_was_backing_off(
         calls = [h for h in sink.hooks if h.recipient == "unit-housing"]
         assert len(calls) == 2
         assert calls[0].webhook_id == calls[1].webhook_id
+
+
+async def test_stopping_mid_attempt_leaves_the_delivery_due_for_the_next_instance(
+    tmp_path: Path, kafka: KafkaBroker, postgres: PostgresServer, fresh_topic: str
+) -> None:
+    events = [envelope(e, i, datetime.now(UTC)) for i, e in enumerate((RECEIVED, DISPATCHED), 1)]
+    slow = 30.0  # attempts leased for 65 s: only a release makes the delivery due sooner
+    async with world(
+        tmp_path, postgres.url, kafka.bootstrap, [fresh_topic], attempt_timeout=slow
+    ) as w:
+        w.sink.delays["/hooks/unit-housing"] = 2.0
+        await w.publish(*events)
+        await eventually(
+            lambda: _hooks(w.sink.hooks, "unit-housing"), lambda n: n == 1, what="in flight"
+        )
+        suffix = w.client.app.state.runtime.settings.database_suffix  # type: ignore[attr-defined]
+        group, sink = w.settings["consumer_group"], w.sink
+    sink.delays.clear()
+    async with world(
+        tmp_path,
+        postgres.url,
+        kafka.bootstrap,
+        [fresh_topic],
+        database_suffix=suffix,
+        group=group,
+        sink=sink,
+        attempt_timeout=slow,
+    ) as again:
+        pool = app_pool(again.client)
+        await eventually(
+            lambda: pool.fetchval(
+                "SELECT status FROM deliveries WHERE recipient = 'unit-housing'"
+                " AND channel = 'webhook'"
+            ),
+            lambda status: status == "delivered",
+            timeout=15,
+            what="delivered by the next instance well before the lease ended",
+        )
+        assert await _hooks(sink.hooks, "unit-housing") == 2
+
+
+async def _hooks(hooks: list[Hook], recipient: str) -> int:
+    return sum(h.recipient == recipient for h in hooks)
