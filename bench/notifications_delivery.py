@@ -373,10 +373,11 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[BenchConfig, Path]:
         parser.add_argument("--warmup", type=int, default=defaults.warmup)
 
     def invalid(args: argparse.Namespace) -> str | None:
-        if args.events < 2 or args.duration <= 0 or args.concurrency < 1 or args.rate <= 0:
-            return "need --events >= 2, --duration > 0, --concurrency >= 1, --rate > 0"
-        if args.warmup < 1:
-            return "need --warmup >= 1"
+        sizes = (args.events >= 2, args.concurrency >= 1, args.warmup >= 1)
+        if not all(sizes) or args.duration <= 0 or args.rate <= 0:
+            return (
+                "need --events >= 2, --concurrency >= 1, --warmup >= 1, --duration > 0, --rate > 0"
+            )
         return None
 
     return parse_bench_args(argv, __doc__, BenchConfig, DEFAULT_OUT, options, invalid)

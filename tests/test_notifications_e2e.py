@@ -15,7 +15,7 @@ import pytest
 
 from minsheng.platform.postgres import PostgresServer
 from minsheng.testing.helpers import eventually
-from minsheng.testing.notifying import NotifyingStack
+from minsheng.testing.notifying import NotifyingStack, ready_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -40,8 +40,7 @@ async def stack(
     tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer
 ) -> AsyncIterator[NotifyingStack]:
     folder = tmp_path_factory.mktemp("notifications-e2e")
-    async with NotifyingStack(folder, postgres.url, notifications=QUIET_HOURS_OFF) as s:
-        await s.wait_ready()
+    async with ready_stack(folder, postgres.url, **QUIET_HOURS_OFF) as s:
         yield s
 
 

@@ -22,7 +22,7 @@ import yaml
 from minsheng.platform.postgres import PostgresServer
 from minsheng.platform.process import ManagedProcess
 from minsheng.testing.helpers import eventually, free_port
-from minsheng.testing.notifying import SYSTEM_KEY, NotifyingStack
+from minsheng.testing.notifying import SYSTEM_KEY, NotifyingStack, ready_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -30,13 +30,16 @@ ROOT = Path(__file__).resolve().parents[1]
 RECIPIENT = "unit-mingren"  # where the routing rules send APPEAL, and its webhook
 APPEAL = {"title": "路灯不亮", "category": "help", "district": "洮北区", "street": "明仁街道"}
 ESCALATION = ["oncall-lead", "oncall-chief"]  # the directory's chain
-FAST = {
-    "MINSHENG_NOTIFICATIONS_RETRY_BASE": "0.5",
-    "MINSHENG_NOTIFICATIONS_RETRY_MAX": "1",
-    "MINSHENG_NOTIFICATIONS_MAX_ATTEMPTS": "100",
-    "MINSHENG_NOTIFICATIONS_WORKER_INTERVAL": "0.2",
-    "MINSHENG_NOTIFICATIONS_ACK_TIMEOUT": "3",
-    "MINSHENG_NOTIFICATIONS_ESCALATION_INTERVAL": "0.5",
+FAST = {  # retries and escalations in seconds, not minutes
+    f"MINSHENG_NOTIFICATIONS_{name}": value
+    for name, value in [
+        ("RETRY_BASE", "0.5"),
+        ("RETRY_MAX", "1"),
+        ("MAX_ATTEMPTS", "100"),
+        ("WORKER_INTERVAL", "0.2"),
+        ("ACK_TIMEOUT", "3"),
+        ("ESCALATION_INTERVAL", "0.5"),
+    ]
 }
 
 
@@ -45,8 +48,7 @@ async def stack(
     tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer
 ) -> AsyncIterator[NotifyingStack]:
     folder = tmp_path_factory.mktemp("notifications-faults")
-    async with NotifyingStack(folder, postgres.url, notifications=FAST) as s:
-        await s.wait_ready()
+    async with ready_stack(folder, postgres.url, **FAST) as s:
         yield s
 
 

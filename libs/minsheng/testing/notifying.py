@@ -9,6 +9,8 @@ as `make up` wires them (`minsheng.platform.notifying`).
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -22,6 +24,17 @@ from minsheng.testing.helpers import free_port, grant_key
 from minsheng.testing.stack import DEFAULT_KEY, Stack
 
 SYSTEM_KEY = "e2e-system-key"  # MINSHENG_DEV_SYSTEM_KEY of every service
+
+
+@asynccontextmanager
+async def ready_stack(
+    folder: Path, database_url: str, **notifications: str
+) -> AsyncIterator[NotifyingStack]:
+    """A started `NotifyingStack` whose services all answer /readyz; `notifications` are
+    the notifications service's extra settings (environment variables)."""
+    async with NotifyingStack(folder, database_url, notifications=notifications) as stack:
+        await stack.wait_ready()
+        yield stack
 
 
 class NotifyingStack(Stack):
