@@ -1,9 +1,11 @@
 """A secretary project's life as a pure state machine: decide, then evolve.
 
 Each action checks the state, *decides* the events (payloads from the catalogue) and
-folds them through `apply`, the one *evolve* function, so the state is by construction a
-replay of what it emitted and every event gets the next gapless sequence (ProjectClaimed
-is 1). No I/O here: the journal stores, the API and the timers call in.
+folds them through `FOLD.apply`, the one *evolve* function (`_start` and `_changes` over
+`minsheng.aggregate.Fold`), so the state is by construction a replay of what it emitted
+and every event gets the next gapless sequence (ProjectClaimed is 1). No I/O here: the
+store's journal keeps it; the API, the intake consumer and `timing` (what the durable
+timers mean) call in.
 
     claimed --progress | milestone (not missed)--> in_progress --complete--> completed
     completed --verify passed--> verified;  completed --verify failed--> in_progress
@@ -22,7 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Literal, get_args
 
 from minsheng import aggregate
@@ -205,9 +207,7 @@ def _changes(state: ProjectState, data: EventData) -> dict[str, Any]:
 
 
 FOLD = aggregate.Fold("project", ProjectClaimed, _start, _changes)
-apply = FOLD.apply  # evolve: the state after one more event; never refuses a valid history
-replay = FOLD.replay  # the state of a project from its whole history, ProjectClaimed first
-_commit = FOLD.commit
+replay = FOLD.replay  # a project's state from its whole history, ProjectClaimed first
 
 
 # -- what may happen ---------------------------------------------------------------------
@@ -261,7 +261,8 @@ def report_progress(
     floor = rollup(state.milestones)
     if progress < floor:
         raise CommandRejected(f"progress {progress} is below the {floor} its milestones reach")
-    return _commit(state, [ProjectProgressReported(**_keys(state), progress=progress, note=note)])
+    event = ProjectProgressReported(**_keys(state), progress=progress, note=note)
+    return FOLD.commit(state, [event])
 
 
 def milestone(
@@ -307,7 +308,7 @@ def milestone(
         reason=reason,
         approved_by=approved_by,
     )
-    return _commit(state, [event])
+    return FOLD.commit(state, [event])
 
 
 def complete(state: ProjectState, *, now: datetime, completed_on: date | None = None) -> Outcome:
@@ -321,7 +322,7 @@ def complete(state: ProjectState, *, now: datetime, completed_on: date | None = 
     if day < state.planned_start:
         raise CommandRejected(f"completed_on {day} is before the planned start")
     event = ProjectCompleted(**_keys(state), completed_on=day, on_time=day <= state.planned_end)
-    return _commit(state, [event])
+    return FOLD.commit(state, [event])
 
 
 def verify(
@@ -343,7 +344,7 @@ def verify(
         result=result,
         notes=notes,
     )
-    return _commit(state, [event])
+    return FOLD.commit(state, [event])
 
 
 def evaluate(
@@ -362,7 +363,7 @@ def evaluate(
     event = FOLD.satisfaction(
         state, now, rating=rating, comment=comment, channel=channel, reason=reason
     )
-    return _commit(state, [event])
+    return FOLD.commit(state, [event])
 
 
 def flag(state: ProjectState, *, kind: FlagKind, reason: str, now: datetime) -> Outcome:
@@ -372,62 +373,4 @@ def flag(state: ProjectState, *, kind: FlagKind, reason: str, now: datetime) -> 
     if kind == "notice" and "notice" in state.flags:
         raise Conflict(f"project {state.id} has already been named (通报)")
     event = ProjectFlagged(**_keys(state), kind=kind, reason=required(reason, "reason"))
-    return _commit(state, [event])
-
-
-# -- time: what falls due, for the durable timers ----------------------------------------
-
-NOTICE = "notice"
-MISSED = "milestone"
-TimerKind = Literal["milestone", "notice"]
-
-
-@dataclass(frozen=True)
-class Due:
-    """A timer the state wants: `milestone_id` is '' for the project's notice.
-
-    It fires on the city's day after `due_on`: past due means the whole day has gone."""
-
-    kind: TimerKind
-    milestone_id: str
-    due_on: date
-
-    @property
-    def fires_on(self) -> date:
-        return self.due_on + timedelta(days=1)
-
-
-def timers(state: ProjectState) -> list[Due]:
-    """The timers an open project needs: each unreached, unmissed milestone's due date,
-    and its planned end while it has not been named."""
-    if state.status not in OPEN:
-        return []
-    wanted = [
-        Due("milestone", m.milestone_id, m.due)
-        for m in state.milestones
-        if m.status not in ("reached", "missed")
-    ]
-    if "notice" not in state.flags:
-        wanted.append(Due("notice", "", state.planned_end))
-    return wanted
-
-
-def fire(state: ProjectState, due: Due, now: datetime) -> Outcome | None:
-    """The events a timer emits now, or None if the state no longer wants it (done in
-    the meantime, reached, rescheduled, already named) or it is not yet due."""
-    if due not in timers(state) or local_day(now) < due.fires_on:
-        return None
-    if due.kind == "milestone":
-        return milestone(
-            state,
-            milestone_id=due.milestone_id,
-            status="missed",
-            now=now,
-            reason=f"未按期完成：应于 {due.due_on.isoformat()} 前完成",
-        )
-    return flag(
-        state,
-        kind="notice",
-        reason=f"通报：超过计划完成日期 {due.due_on.isoformat()} 仍未完成",
-        now=now,
-    )
+    return FOLD.commit(state, [event])

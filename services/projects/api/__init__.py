@@ -1,6 +1,7 @@
 """HTTP routes of the projects service: claim, read, list, and the year's ledger.
 
-The actions on a claimed project (milestones, progress, ...) live in `api_commands`.
+`routers` assembles the service's routes: these and the actions on a claimed project
+(`commands`: milestones, progress, ...).
 Unknown reference values (category, level, place, unit) are 422 problems that list the
 valid ones, so a client can correct itself without reading our code.
 """
@@ -15,15 +16,16 @@ from minsheng import auth
 from minsheng.clock import local_day, now
 from minsheng.events import Milestone, ProjectClaimed
 from minsheng.events.projects import Level, ProjectCategory
-from minsheng.history import HistoryEntry
 from minsheng.problems import Problem
-from minsheng.querying import Where, decode_cursor, encode_cursor, maybe_not
 from minsheng.reference import places, units
 from minsheng.service import Guards
 from minsheng.web import require_roles
-from projects import journal, ledger, lifecycle, store
+from projects import ledger, lifecycle, store
+from projects.api.commands import build_command_router, require_open
 from projects.catalogue import project_categories
+from projects.columns import ProjectOut, ProjectSummary
 from projects.lifecycle import Status
+from projects.store import journal
 
 MAX_LIMIT = 200
 LEVELS: tuple[str, ...] = get_args(Level)
@@ -61,37 +63,6 @@ class ClaimIn(_Body):
     planned_start: date
     planned_end: date
     milestones: list[MilestoneIn] = Field(default=[], max_length=50)
-
-
-class ProjectSummary(BaseModel):
-    id: str
-    status: str
-    sequence: int
-    year: int
-    title: str
-    category: str
-    level: str
-    secretary_name: str
-    secretary_organisation: str
-    district: str
-    street: str | None
-    community: str | None
-    unit: str
-    planned_start: date
-    planned_end: date
-    progress: int
-    milestones: list[dict[str, Any]]
-    completed_on: date | None
-    on_time: bool | None
-    flags: list[str]
-    ratings: list[str]
-    claimed_at: datetime
-    updated_at: datetime
-
-
-class ProjectOut(ProjectSummary):
-    allowed_actions: list[str] = []
-    history: list[HistoryEntry] = []
 
 
 class ProjectFilters(BaseModel):
@@ -156,16 +127,10 @@ def _claimed(body: ClaimIn, project_id: str) -> ProjectClaimed:
     )
 
 
-async def closed_to(who: auth.Principal, conn: Any, year: int) -> None:
-    """After 年底交账 a year's projects change only with a supervisor key (403)."""
-    closed = await store.ledger_closed(conn, year)
-    if closed is not None and who.role != "supervisor":
-        raise Problem(
-            403,
-            "Ledger closed",
-            f"the {year} ledger was closed by {closed['closed_by']}; changes need a supervisor key",
-            year=year,
-        )
+def routers(pool: Any, g: Guards) -> list[APIRouter]:
+    """Every route of the service; `pool` returns the live pool, `g` holds the
+    role-checking dependencies."""
+    return [build_router(pool, g), build_command_router(pool, g)]
 
 
 def build_router(pool: Any, g: Guards) -> APIRouter:
@@ -186,7 +151,7 @@ def build_router(pool: Any, g: Guards) -> APIRouter:
             raise Problem(403, "Forbidden", f"{who.unit} cannot claim for {body.unit}")
         async with pool().acquire() as conn:
             async with conn.transaction():
-                await closed_to(who, conn, body.year)
+                await require_open(who, conn, body.year)
                 serial = await store.next_serial(conn)
                 claimed = _claimed(body, f"XM-{body.year}-{serial:06d}")
                 try:
@@ -217,32 +182,14 @@ def build_router(pool: Any, g: Guards) -> APIRouter:
         at: Annotated[datetime, Depends(now)],
     ) -> dict[str, Any]:
         """Newest claims first, keyset-paginated; a unit key sees its unit's projects."""
-        where = Where()
-        for column in ("year", "district", "level", "category", "unit"):
-            if (value := getattr(filters, column)) is not None:
-                where.add(f"{column} = $1", value)
-        if filters.status:
-            where.add("status = ANY($1::text[])", list(filters.status))
-        if filters.flagged is not None:
-            where.add(maybe_not("cardinality(flags) > 0", filters.flagged))
-        if filters.overdue is not None:
-            open_late = "status IN ('claimed', 'in_progress') AND planned_end < $1"
-            where.add(maybe_not(open_late, filters.overdue), local_day(at))
-        if who.role == "unit":
-            where.add("unit = $1", who.unit)
-        if filters.cursor is not None:
-            where.add("(claimed_at, id) < ($1, $2)", *decode_cursor(filters.cursor))
-        where.params.append(filters.limit + 1)
+        overdue = filters.overdue
         async with pool().acquire() as conn:
-            rows = await conn.fetch(
-                f"""SELECT {store.PROJECT_COLUMNS} FROM projects WHERE {where.sql()}
-                    ORDER BY claimed_at DESC, id DESC LIMIT ${len(where.params)}""",
-                *where.params,
+            return await store.list_projects(
+                conn,
+                **filters.model_dump(exclude={"overdue"}),
+                overdue_on=None if overdue is None else (overdue, local_day(at)),
+                seen_by=who,
             )
-        items = [store.decoded(row) for row in rows[: filters.limit]]
-        last = items[-1] if items and len(rows) > filters.limit else None
-        cursor = encode_cursor(last["claimed_at"], last["id"]) if last else None
-        return {"items": items, "next_cursor": cursor}
 
     @router.get("/ledger", response_model=None)
     async def get_ledger(

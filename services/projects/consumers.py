@@ -27,8 +27,10 @@ from minsheng.events import (
 )
 from minsheng.jobs import consumer_job, first_sighting
 from minsheng.service import Job
-from projects import journal, lifecycle, store
+from projects import ledger, lifecycle, store
 from projects.lifecycle import Outcome, ProjectState
+from projects.store import journal
+from projects.store.intake import note_project
 
 GROUP = "projects-intake"
 REGISTRY = Registry(INTAKE_PROJECT_EVENTS)
@@ -71,12 +73,7 @@ async def apply(conn: Conn, event: ParsedEvent, at: datetime) -> str | None:
         case other:
             raise InvalidEvent("rejected", f"{other.event_name} is not about a project")
     await journal.record(conn, *outcome, at)
-    await conn.execute(
-        "UPDATE intake_seen SET project_id = $3 WHERE source = $1 AND event_id = $2",
-        event.envelope.source,
-        str(event.envelope.id),
-        state.id,
-    )
+    await note_project(conn, event, state.id)
     return state.id
 
 
@@ -88,9 +85,9 @@ async def _project(conn: Conn, project_id: str, district: str) -> ProjectState:
         raise InvalidEvent(
             "rejected", f"project {project_id} is in {state.district}, not {district}"
         )
-    closed = await store.ledger_closed(conn, state.year)
-    if closed is not None:
-        raise InvalidEvent("rejected", f"the {state.year} ledger is closed")
+    refused = ledger.closed_to(None, state.year, await store.ledger_closed(conn, state.year))
+    if refused is not None:
+        raise InvalidEvent("rejected", refused)
     return state
 
 

@@ -16,15 +16,17 @@ from minsheng.aggregate import Sequenced
 from minsheng.db import Conn
 from minsheng.events import PROJECT_EVENTS, EventData, new_event
 from minsheng.topics import PROJECTS
-from projects import store, timer_store
+from projects import store, timing
 from projects.lifecycle import ProjectState, allowed_actions, replay
+from projects.store.timers import TIMERS
 
 SOURCE = "minsheng/projects"
 _MODELS: dict[str, type[EventData]] = {model.event_type(): model for model in PROJECT_EVENTS}
 
 
 async def record(conn: Conn, state: ProjectState, emitted: list[Sequenced], now: datetime) -> None:
-    """Appends each event (outbox and history), saves the state, reschedules its timers."""
+    """Appends each event (outbox and history), saves the state, and keeps its timers in
+    step (`timing.timers`)."""
     for item in emitted:
         event = new_event(
             item.data, subject=state.id, sequence=item.sequence, source=SOURCE, time=now
@@ -32,7 +34,7 @@ async def record(conn: Conn, state: ProjectState, emitted: list[Sequenced], now:
         await outbox.append(conn, PROJECTS, event)
         await store.append_history(conn, [event])
     await store.save_state(conn, state, now)
-    await timer_store.schedule(conn, state)
+    await TIMERS.schedule(conn, {state.id: timing.rows(state)})
 
 
 def state_of(entries: list[dict[str, Any]]) -> ProjectState:

@@ -1,22 +1,30 @@
-"""SQL of the projects service: the projects' columns, their history, the ledgers."""
+"""All SQL of the projects service; this module holds the `projects` table, its history,
+its lists and the year's ledgers.
+
+    journal    an action's outcome: events to outbox and history, state, timers
+    timers     the milestone and notice timers and the job's claims on them
+    intake     what other systems sent (intake_seen)
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
 
+from minsheng.auth import Principal
 from minsheng.db import Conn
 from minsheng.events import ProjectClaimed
 from minsheng.history import EventTables
+from minsheng.querying import Keyset, Where, maybe_not
+from projects.columns import ProjectSummary
 from projects.lifecycle import ProjectState
 
-PROJECT_COLUMNS = """id, status, sequence, year, title, category, level, secretary_name,
-    secretary_organisation, district, street, community, unit, planned_start, planned_end,
-    progress, milestones, completed_on, on_time, flags, ratings, claimed_at, updated_at"""
+PROJECT_COLUMNS = ", ".join(ProjectSummary.model_fields)
 
 
 async def next_serial(conn: Conn) -> int:
@@ -81,6 +89,40 @@ async def save_state(conn: Conn, state: ProjectState, now: datetime) -> None:
         list(state.ratings),
         now,
     )
+
+
+OPEN_PAST_END = "status IN ('claimed', 'in_progress') AND planned_end < $1"
+_PAGES = Keyset("projects", PROJECT_COLUMNS, "claimed_at")
+
+
+async def list_projects(
+    conn: Conn | asyncpg.Pool,
+    *,
+    year: int | None,
+    status: Sequence[str],
+    district: str | None,
+    level: str | None,
+    category: str | None,
+    unit: str | None,
+    flagged: bool | None,
+    overdue_on: tuple[bool, date] | None,
+    seen_by: Principal,
+    cursor: str | None,
+    limit: int,
+) -> dict[str, Any]:
+    """A page of projects, newest claims first, and the next page's cursor. `flagged`:
+    named or talked to, or not; `overdue_on` is (wanted, the city's today): still open
+    past the planned end, or not. A unit key (`seen_by`) sees only its unit's projects."""
+    where = Where()
+    where.equal(year=year, district=district, level=level, category=category, unit=unit)
+    where.any_of("status", status)
+    if flagged is not None:
+        where.add(maybe_not("cardinality(flags) > 0", flagged))
+    if overdue_on is not None:
+        where.add(maybe_not(OPEN_PAST_END, overdue_on[0]), overdue_on[1])
+    if seen_by.role == "unit":
+        where.add("unit = $1", seen_by.unit)
+    return await _PAGES.page(conn, where, cursor, limit, row=decoded)
 
 
 async def ledger_closed(conn: Conn | asyncpg.Pool, year: int) -> dict[str, Any] | None:
