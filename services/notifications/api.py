@@ -19,7 +19,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from minsheng import auth
 from minsheng.clock import now
 from minsheng.problems import Problem
-from minsheng.querying import Where, decode_cursor, encode_cursor
+from minsheng.querying import Where
 from minsheng.service import Guards
 from minsheng.web import require_roles
 from notifications import alerting, pager
@@ -157,13 +157,7 @@ def build_router(pool: Pool, g: Guards, directory: Directory, *, ack_timeout: fl
         if who.role == "unit":
             contact = directory.unit(who.unit or "")
             where.add("recipient = $1", contact.id if contact else "")
-        if filters.cursor is not None:
-            where.add("(created_at, id) < ($1, $2)", *decode_cursor(filters.cursor))
-        rows = await queries.list_deliveries(pool(), where, filters.limit + 1)
-        items = rows[: filters.limit]
-        more = len(rows) > filters.limit
-        cursor = encode_cursor(items[-1]["created_at"], items[-1]["id"]) if more else None
-        return {"items": items, "next_cursor": cursor}
+        return await queries.list_deliveries(pool(), where, filters.cursor, filters.limit)
 
     @router.get("/deliveries/{delivery_id}", response_model=DeliveryOut, tags=["deliveries"])
     async def get_delivery(

@@ -12,7 +12,7 @@ import httpx
 from fastapi import FastAPI
 
 from minsheng.clock import Clock, system_clock
-from minsheng.service import Job, Runtime, create_service_app, guards, serve
+from minsheng.service import Job, Runtime, serve, service_app
 from notifications import jobs
 from notifications.api import build_router
 from notifications.channels import Channel
@@ -104,14 +104,12 @@ def create_app(
     loaded = configuration(config)
     runtime = Runtime(SERVICE, config, MIGRATIONS)
     quiet = QuietHours(config.quiet_start, config.quiet_end)
-    return create_service_app(
+    return service_app(
         runtime,
         title="Minsheng notifications",
         clock=clock,
-        routers=[
-            build_router(
-                runtime.db, guards(runtime), loaded.directory, ack_timeout=config.ack_timeout
-            )
+        routers=lambda pool, g: [
+            build_router(pool, g, loaded.directory, ack_timeout=config.ack_timeout)
         ],
         jobs=lambda app_clock: [
             domain_consumer(

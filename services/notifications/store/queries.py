@@ -7,22 +7,21 @@ from typing import Any
 
 import asyncpg
 
-from minsheng.querying import Where
+from minsheng.querying import Keyset, Where
 
 LISTED = """id, status, channel, recipient, recipient_kind, rule, event_type, event_id,
     event_time, subject_kind, subject_id, page_id, title, attempts, next_attempt_at,
     deferred_until, last_error, created_at, finished_at"""
 
 
-async def list_deliveries(pool: asyncpg.Pool, where: Where, limit: int) -> list[dict[str, Any]]:
-    """Newest first, on (created_at, id); `limit` rows at most."""
-    params = [*where.params, limit]
-    rows = await pool.fetch(
-        f"""SELECT {LISTED} FROM deliveries WHERE {where.sql()}
-            ORDER BY created_at DESC, id DESC LIMIT ${len(params)}""",
-        *params,
-    )
-    return [dict(r) for r in rows]
+_PAGES = Keyset("deliveries", LISTED, "created_at")
+
+
+async def list_deliveries(
+    pool: asyncpg.Pool, where: Where, cursor: str | None, limit: int
+) -> dict[str, Any]:
+    """A page, newest first on (created_at, id), and the next page's cursor."""
+    return await _PAGES.page(pool, where, cursor, limit)
 
 
 async def get_delivery(pool: asyncpg.Pool, delivery_id: str) -> dict[str, Any] | None:
