@@ -59,11 +59,14 @@ class Runtime:
 
     async def start(self) -> None:
         self.pool = await open_database(self.dsn, self.service, self.migrations, max_size=20)
-        if self.settings.dev_api_key:
-            async with self.pool.acquire() as conn:
-                await auth.register_key(
-                    conn, self.settings.dev_api_key, name="development operator", role="operator"
-                )
+        dev_keys: list[tuple[str | None, auth.Role]] = [
+            (self.settings.dev_api_key, "operator"),
+            (self.settings.dev_system_key, "system"),
+        ]
+        async with self.pool.acquire() as conn:
+            for key, role in dev_keys:
+                if key:
+                    await auth.register_key(conn, key, name=f"development {role}", role=role)
         self.relay = OutboxRelay(
             self.dsn,
             service=self.service,

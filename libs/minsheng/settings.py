@@ -29,6 +29,11 @@ class Settings(BaseSettings):
         default="", pattern=r"^[a-z0-9_]*$", description="Appended to database names (tests)."
     )
     dev_api_key: str | None = None
+    dev_system_key: str | None = Field(
+        default=None,
+        description="A development key of role `system` (one service calling another), "
+        "registered at start like the dev operator key.",
+    )
     data_dir: Path = Path(".data")
     outbox_poll_interval: float = Field(default=1.0, gt=0)
     outbox_batch_size: int = Field(default=500, gt=0)

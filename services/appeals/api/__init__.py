@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from appeals.api.commands import build_command_router
+from appeals.api.contacts import build_contacts_router
 from appeals.api.open311 import build_open311_router
 from appeals.api.queries import build_query_router
 from appeals.columns import AppealOut
@@ -69,6 +70,7 @@ def routers(pool: Any, g: Guards, *, callback_after_days: int) -> list[APIRouter
         build_command_router(pool, g),
         build_open311_router(pool, g.identify),
         build_query_router(pool, g, callback_after_days),
+        build_contacts_router(pool, g),
     ]
 
 

@@ -6,6 +6,7 @@
     intake     what other systems sent (intake_seen, intake_appeals)
     open311    the Open311 facade's reads
     serials    appeal numbers from the `appeal_number` sequence, a block at a time
+    contacts   a citizen's phone by contact_ref, and the contact_lookups audit trail
 
 The table's columns are `columns.AppealSummary`'s fields (and `columns.PRIVATE`); the
 SQL below derives from that declaration.
