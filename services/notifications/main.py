@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
-from minsheng.clock import Clock, system_clock
+from minsheng.clock import Clock, clock_for, system_clock
 from minsheng.service import Job, Runtime, serve, service_app
 from notifications import jobs
 from notifications.api import build_router
@@ -52,8 +52,10 @@ def configuration(config: NotificationsSettings) -> Configuration:
 
 
 def channels(
-    config: NotificationsSettings, secrets: dict[str, str], clock: Clock
+    config: NotificationsSettings, secrets: dict[str, str]
 ) -> tuple[httpx.AsyncClient, dict[str, Channel]]:
+    """The senders. Their times (webhook-timestamp, Retry-After) are the wire's, so real
+    time even on a demo platform's compressed clock."""
     client = httpx.AsyncClient(timeout=config.attempt_timeout)
     smtp = SmtpConfig(
         host=config.smtp_host,
@@ -65,9 +67,9 @@ def channels(
         timeout=config.attempt_timeout,
     )
     contacts = AppealsContacts(client, config.appeals_url, config.contact_key())
-    gateway = HttpGateway(client, config.sms_gateway_url, config.sms_gateway_token, clock)
+    gateway = HttpGateway(client, config.sms_gateway_url, config.sms_gateway_token, system_clock)
     return client, {
-        "webhook": WebhookChannel(client, secrets, clock),
+        "webhook": WebhookChannel(client, secrets, system_clock),
         "email": EmailChannel(smtp),
         "sms": SmsChannel(contacts, gateway),
     }
@@ -77,7 +79,7 @@ def delivery_worker(
     config: NotificationsSettings, secrets: dict[str, str], quiet: QuietHours, clock: Clock
 ) -> Job:
     async def delivery_worker(runtime: Runtime) -> None:
-        client, senders = channels(config, secrets, clock)
+        client, senders = channels(config, secrets)
         worker = jobs.Worker(
             clock=clock,
             channels=senders,
@@ -97,7 +99,7 @@ def delivery_worker(
 
 
 def create_app(
-    settings: NotificationsSettings | None = None, clock: Clock = system_clock
+    settings: NotificationsSettings | None = None, clock: Clock | None = None
 ) -> FastAPI:
     """The app; tests may swap `app.state.clock` at any time to move time on."""
     config = settings or NotificationsSettings()
@@ -107,7 +109,7 @@ def create_app(
     return service_app(
         runtime,
         title="Minsheng notifications",
-        clock=clock,
+        clock=clock or clock_for(config.demo_clock_file),
         routers=lambda pool, g: [
             build_router(pool, g, loaded.directory, ack_timeout=config.ack_timeout)
         ],
