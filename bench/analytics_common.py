@@ -4,8 +4,6 @@ temporary folder, and the facts about the machine that go beside every figure.""
 from __future__ import annotations
 
 import contextlib
-import os
-import platform
 import shutil
 import tempfile
 from collections.abc import AsyncIterator
@@ -15,7 +13,7 @@ from typing import Any
 import aiokafka
 import faust
 
-from bench.skeleton_latency import kafka_version
+from bench.harness import kafka_version, machine
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.testing.helpers import free_port
 from minsheng.topics import ensure_topics
@@ -47,13 +45,9 @@ async def private_broker(keep: bool) -> AsyncIterator[tuple[KafkaBroker, Path]]:
 
 
 def environment(load_before: tuple[float, float, float]) -> dict[str, Any]:
-    return {
-        "cpus": os.cpu_count(),
-        "load_average_before": [round(x, 2) for x in load_before],
-        "load_average_after": [round(x, 2) for x in os.getloadavg()],
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "aiokafka": aiokafka.__version__,
-        "faust": faust.__version__,
-        "kafka": kafka_version(),
-    }
+    return machine(
+        load_before,
+        aiokafka=aiokafka.__version__,
+        faust=faust.__version__,
+        kafka=kafka_version(),
+    )

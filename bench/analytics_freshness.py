@@ -6,7 +6,7 @@ at a steady 500 events/s, beside the raw Kafka produce -> consume latency of the
 One run, loopback only, in a temporary folder: a private Kafka broker with the
 platform's topics and one analytics worker (a real process). After a warm-up:
 
-1. raw ceiling: `measure_raw` of bench/skeleton_latency.py (aiokafka produce, acks=all,
+1. raw ceiling: `kafka_ceiling` of bench/ceilings.py (aiokafka produce, acks=all,
    idempotent -> a consumer on every partition of a scratch topic), same count and rate.
 2. analytics: `--events` AppealReceived events of new appeals, produced on an open-loop
    schedule at `--rate` (event i is sent at t0 + i/rate whatever happened before), each
@@ -29,7 +29,6 @@ import itertools
 import os
 import sys
 import time
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,17 +41,10 @@ import httpx
 from aiokafka import AIOKafkaProducer
 
 from analytics.tests.harness import Workers
-from bench import skeleton_latency as skeleton
 from bench.analytics_common import environment, private_broker
-from bench.skeleton_latency import (
-    Poll,
-    ms,
-    open_loop,
-    parse_bench_args,
-    run_cli,
-    summarize,
-    visibility_latencies,
-)
+from bench.ceilings import kafka_ceiling
+from bench.figures import Poll, ms, open_loop, summarize, visibility_latencies
+from bench.harness import Cli
 from minsheng.events import AppealReceived, new_event
 from minsheng.testing.helpers import eventually
 from minsheng.topics import APPEALS
@@ -166,10 +158,13 @@ async def run_benchmark(config: BenchConfig) -> dict[str, Any]:
     started_at = datetime.now(UTC)
     async with private_broker(config.keep) as (broker, folder):
         print(f"raw ceiling: {config.events} messages at {config.rate:g}/s", flush=True)
-        raw_config = skeleton.BenchConfig(
-            appeals=config.events, rate=config.rate, warmup=config.warmup
+        raw = await kafka_ceiling(
+            broker.bootstrap,
+            messages=config.events,
+            rate=config.rate,
+            warmup=config.warmup,
+            drain_timeout=config.drain_timeout,
         )
-        raw = await skeleton.measure_raw(broker.bootstrap, raw_config)
         worker = await Workers(broker.bootstrap, folder).start()
         try:
             print(f"analytics: {config.events} events at {config.rate:g}/s", flush=True)
@@ -218,25 +213,21 @@ def format_summary(result: dict[str, Any]) -> str:
     )
 
 
-def parse_args(argv: Sequence[str] | None = None) -> tuple[BenchConfig, Path]:
-    def options(parser: argparse.ArgumentParser, defaults: BenchConfig) -> None:
-        parser.add_argument("--events", type=int, default=defaults.events)
-        parser.add_argument("--rate", type=float, default=defaults.rate, help="per second")
-        parser.add_argument("--warmup", type=int, default=defaults.warmup)
-        parser.add_argument("--poll-interval", type=float, default=defaults.poll_interval)
-        parser.add_argument("--drain-timeout", type=float, default=defaults.drain_timeout)
-
-    def invalid(args: argparse.Namespace) -> str | None:
-        if args.events < 2 or args.rate <= 0 or args.warmup < 1:
-            return "need --events >= 2, --rate > 0, --warmup >= 1"
-        return None
-
-    return parse_bench_args(argv, __doc__, BenchConfig, DEFAULT_OUT, options, invalid)
+def _invalid(args: argparse.Namespace) -> str | None:
+    if args.events < 2 or args.rate <= 0 or args.warmup < 1:
+        return "need --events >= 2, --rate > 0, --warmup >= 1"
+    return None
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    return run_cli(*parse_args(argv), run_benchmark, format_summary)
+OPTIONS = {
+    "events": None,
+    "rate": "per second",
+    "warmup": None,
+    "poll_interval": None,
+    "drain_timeout": None,
+}
+CLI = Cli(__doc__, BenchConfig, DEFAULT_OUT, OPTIONS, _invalid, run_benchmark, format_summary)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(CLI.main())

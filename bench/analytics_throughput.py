@@ -32,7 +32,7 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,7 +49,7 @@ from analytics.tests.harness import Workers, plumbing
 from analytics.tests.workload import topic_of, workload
 from bench.analytics_common import environment, private_broker
 from bench.cpu import tree_cpu
-from bench.skeleton_latency import parse_bench_args, run_cli
+from bench.harness import Cli
 from minsheng.events import CATALOGUE
 from minsheng.platform.process import ManagedProcess
 from minsheng.testing.helpers import free_port
@@ -273,22 +273,13 @@ def format_summary(result: dict[str, Any]) -> str:
     )
 
 
-def parse_args(argv: Sequence[str] | None = None) -> tuple[BenchConfig, Path]:
-    def options(parser: argparse.ArgumentParser, defaults: BenchConfig) -> None:
-        parser.add_argument("--events", type=int, default=defaults.events)
-        parser.add_argument("--seed", type=int, default=defaults.seed)
-        parser.add_argument("--poll-interval", type=float, default=defaults.poll_interval)
-        parser.add_argument("--timeout", type=float, default=defaults.timeout)
-
-    def invalid(args: argparse.Namespace) -> str | None:
-        return "need --events >= 100" if args.events < 100 else None
-
-    return parse_bench_args(argv, __doc__, BenchConfig, DEFAULT_OUT, options, invalid)
+def _invalid(args: argparse.Namespace) -> str | None:
+    return "need --events >= 100" if args.events < 100 else None
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    return run_cli(*parse_args(argv), run_benchmark, format_summary)
+OPTIONS = {"events": None, "seed": None, "poll_interval": None, "timeout": None}
+CLI = Cli(__doc__, BenchConfig, DEFAULT_OUT, OPTIONS, _invalid, run_benchmark, format_summary)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(CLI.main())

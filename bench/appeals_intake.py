@@ -33,12 +33,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import sys
 import time
-import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -50,43 +47,19 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
 import asyncpg
 import httpx
 
+from bench.ceilings import SEED, insert_ceiling
 from bench.cpu import own_cpu, tree_cpu
-from bench.harness import every_second, running_stack
+from bench.figures import ms, open_loop, per_second, summarize
+from bench.figures import ticking as ticking  # what the notifications benchmark takes from here
+from bench.harness import Cli, kafka_version, running_stack
 from bench.http_load import Connection, HttpError, Pool, build_post
-from bench.skeleton_latency import (
-    kafka_version,
-    ms,
-    open_loop,
-    parse_bench_args,
-    run_cli,
-    summarize,
-)
 from minsheng.platform.process import ManagedProcess
 from minsheng.platform.services import ServiceProcess
 from minsheng.testing.helpers import eventually
 from minsheng.testing.stack import Stack, random_appeals
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "appeals_intake.json"
-SEED = 2025
 TARGET = 1000.0  # appeals/s: the intake's target
-RAW_DATABASE = "bench_raw"
-RAW_TABLE = """
-CREATE TABLE appeals_raw (
-    id          text PRIMARY KEY,
-    status      text        NOT NULL,
-    title       text        NOT NULL,
-    category    text        NOT NULL,
-    district    text        NOT NULL,
-    channel     text        NOT NULL,
-    contact_ref text        NOT NULL,
-    received_at timestamptz NOT NULL DEFAULT now()
-);
-CREATE INDEX appeals_raw_received_at ON appeals_raw (received_at, id);
-"""
-RAW_INSERT = (
-    "INSERT INTO appeals_raw (id, status, title, category, district, channel, contact_ref)"
-    " VALUES ($1, 'received', $2, $3, $4, $5, $6)"
-)
 
 
 @dataclass(frozen=True)
@@ -114,86 +87,9 @@ class AppealsStack(Stack):
         return urlunsplit(parts._replace(path=f"/appeals{self.env['MINSHENG_DATABASE_SUFFIX']}"))
 
 
-def ticking(
-    label: str, duration: float, status: Callable[[], str]
-) -> contextlib.AbstractAsyncContextManager[None]:
-    """Prints `label elapsed/duration status` every second while the block runs."""
-    start = time.perf_counter()
-
-    def line() -> str:
-        of = f"/{duration:g}" if duration > 0 else ""
-        return f"  {label:<8} {time.perf_counter() - start:5.1f}{of} s  {status()}"
-
-    return every_second(line)
-
-
 def _pid(process: ManagedProcess | None) -> int:
     assert process is not None, "started above"
     return process.pid
-
-
-def _rate(count: int, seconds: float) -> float:
-    return round(count / seconds, 1) if seconds > 0 else 0.0
-
-
-# --- 1. raw ceiling ----------------------------------------------------------------------
-
-
-async def measure_raw(server_url: str, config: BenchConfig) -> dict[str, Any]:
-    admin = await asyncpg.connect(server_url)
-    try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {RAW_DATABASE}")
-        await admin.execute(f"CREATE DATABASE {RAW_DATABASE}")
-    finally:
-        await admin.close()
-    url = urlunsplit(urlsplit(server_url)._replace(path=f"/{RAW_DATABASE}"))
-    setup = await asyncpg.connect(url)
-    try:
-        await setup.execute(RAW_TABLE)
-    finally:
-        await setup.close()
-
-    bodies = random_appeals(1000, seed=SEED)
-    latencies: list[float] = []
-    connections = [await asyncpg.connect(url) for _ in range(config.concurrency)]
-
-    async def insert(conn: asyncpg.Connection[Any], i: int) -> None:
-        body = bodies[i % len(bodies)]
-        await conn.execute(
-            RAW_INSERT,
-            uuid.uuid4().hex,
-            body["title"],
-            body["category"],
-            body["district"],
-            body["channel"],
-            f"c-{uuid.uuid4().hex[:12]}",
-        )
-
-    async def worker(w: int, conn: asyncpg.Connection[Any], deadline: float) -> None:
-        i = w
-        while time.perf_counter() < deadline:
-            sent = time.perf_counter()
-            await insert(conn, i)
-            latencies.append(time.perf_counter() - sent)
-            i += config.concurrency
-
-    try:
-        for w, conn in enumerate(connections):  # warm-up, left out
-            for i in range(max(config.warmup // config.concurrency, 1)):
-                await insert(conn, w + i)
-        start = time.perf_counter()
-        deadline = start + config.duration
-        async with ticking("raw", config.duration, lambda: f"{len(latencies)} rows"):
-            await asyncio.gather(*(worker(w, c, deadline) for w, c in enumerate(connections)))
-        elapsed = time.perf_counter() - start
-    finally:
-        await asyncio.gather(*(c.close() for c in connections), return_exceptions=True)
-    return {
-        "rows": len(latencies),
-        "seconds": round(elapsed, 3),
-        "rows_per_s": _rate(len(latencies), elapsed),
-        "insert_ms": summarize(ms(latencies)),
-    }
 
 
 # --- 2. intake throughput and outbox drain -------------------------------------------------
@@ -272,7 +168,7 @@ async def measure_intake(
         "accepted": accepted,
         "refused": {str(s): n for s, n in sorted(statuses.items()) if s != 201},
         "seconds": round(elapsed, 3),
-        "appeals_per_s": _rate(accepted, elapsed),
+        "appeals_per_s": per_second(accepted, elapsed),
         "http_201_ms": summarize(ms(latencies)) if latencies else {},
         "appeals_stored": after["appeals"] - before["appeals"],
         "events_written": after["events"] - before["events"],
@@ -370,7 +266,12 @@ async def run_benchmark(config: BenchConfig) -> dict[str, Any]:
                 f"connections, {config.duration:g} s",
                 flush=True,
             )
-            raw = await measure_raw(postgres.url, config)
+            raw = await insert_ceiling(
+                postgres.url,
+                concurrency=config.concurrency,
+                warmup=config.warmup,
+                duration=config.duration,
+            )
             print(
                 f"2/3 intake: POST /v1/appeals closed loop, {config.concurrency} workers over "
                 f"{config.concurrency} connections, {config.duration:g} s; "
@@ -456,29 +357,23 @@ def format_summary(result: dict[str, Any]) -> str:
     )
 
 
-def parse_args(argv: Sequence[str] | None = None) -> tuple[BenchConfig, Path]:
-    def options(parser: argparse.ArgumentParser, defaults: BenchConfig) -> None:
-        parser.add_argument("--duration", type=float, default=defaults.duration, help="s per phase")
-        parser.add_argument("--concurrency", type=int, default=defaults.concurrency)
-        parser.add_argument("--rate", type=float, default=defaults.rate, help="latency phase, /s")
-        parser.add_argument(
-            "--workers", type=int, default=defaults.workers, help="server processes"
-        )
-        parser.add_argument("--warmup", type=int, default=defaults.warmup)
-
-    def invalid(args: argparse.Namespace) -> str | None:
-        if args.duration <= 0 or args.concurrency < 1 or args.rate <= 0 or args.workers < 1:
-            return "need --duration > 0, --concurrency >= 1, --rate > 0, --workers >= 1"
-        if args.warmup < 1:
-            return "need --warmup >= 1"
-        return None
-
-    return parse_bench_args(argv, __doc__, BenchConfig, DEFAULT_OUT, options, invalid)
+def _invalid(args: argparse.Namespace) -> str | None:
+    if args.duration <= 0 or args.concurrency < 1 or args.rate <= 0 or args.workers < 1:
+        return "need --duration > 0, --concurrency >= 1, --rate > 0, --workers >= 1"
+    if args.warmup < 1:
+        return "need --warmup >= 1"
+    return None
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    return run_cli(*parse_args(argv), run_benchmark, format_summary)
+OPTIONS = {
+    "duration": "s per phase",
+    "concurrency": None,
+    "rate": "latency phase, /s",
+    "workers": "server processes",
+    "warmup": None,
+}
+CLI = Cli(__doc__, BenchConfig, DEFAULT_OUT, OPTIONS, _invalid, run_benchmark, format_summary)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(CLI.main())

@@ -1,28 +1,34 @@
 """What every benchmark run does around its measurements: a private PostgreSQL and
-stack in a temporary folder, a progress line every second, the machine's facts."""
+stack in a temporary folder, a progress line every second, the machine's facts, and
+its command line (options from its config, the summary printed, the JSON kept)."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
+import json
 import os
 import platform
 import shutil
+import signal
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import asyncpg
 
+from minsheng.platform.kafka import DEFAULT_LIBS
 from minsheng.platform.postgres import PostgresServer
 from minsheng.testing.helpers import free_port
 from minsheng.testing.stack import Stack
 
 S = TypeVar("S", bound=Stack)
+C = TypeVar("C")
 
 
 @contextlib.asynccontextmanager
@@ -67,15 +73,24 @@ class Run(Generic[S]):
     started_at: datetime
 
     def environment(self, **extra: Any) -> dict[str, Any]:
-        return {
-            "cpus": os.cpu_count(),
-            "load_average_before": [round(x, 2) for x in self.load_before],
-            "load_average_after": [round(x, 2) for x in os.getloadavg()],
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "postgres": self.pg,
-            **extra,
-        }
+        return machine(self.load_before, postgres=self.pg, **extra)
+
+
+def machine(load_before: tuple[float, float, float], **extra: Any) -> dict[str, Any]:
+    """The facts about the machine that go beside every figure, and the run's `extra`."""
+    return {
+        "cpus": os.cpu_count(),
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        **extra,
+    }
+
+
+def kafka_version() -> str:
+    jars = sorted(DEFAULT_LIBS.glob("kafka_2.13-*.jar"))
+    return jars[0].stem.removeprefix("kafka_2.13-") if jars else "unknown"
 
 
 @contextlib.asynccontextmanager
@@ -112,3 +127,91 @@ async def running_stack(
             print(f"kept {folder}", flush=True)
         else:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def write_result(result: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+
+
+def parse_bench_args(
+    argv: Sequence[str] | None,
+    doc: str | None,
+    config: Callable[..., C],
+    out: Path,
+    options: Callable[[argparse.ArgumentParser, C], None],
+    invalid: Callable[[argparse.Namespace], str | None],
+) -> tuple[C, Path]:
+    """What every benchmark's argument parsing does: its `options` (each named like a
+    field of its `config`, defaults from `config()`), then --keep and --out; a usage
+    error with the message `invalid` gives, if any; the config and the output path."""
+    parser = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    options(parser, config())
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--out", type=Path, default=out)
+    args = parser.parse_args(argv)
+    if (problem := invalid(args)) is not None:
+        parser.error(problem)
+    fields = vars(args)
+    path = fields.pop("out")
+    return config(**fields), path
+
+
+def run_cli(
+    config: C,
+    out: Path,
+    bench: Callable[[C], Coroutine[Any, Any, dict[str, Any]]],
+    summary: Callable[[dict[str, Any]], str],
+) -> int:
+    """What every benchmark's main does: run, print the summary, keep the JSON. SIGTERM
+    (a `timeout`, a kill) stops it as Ctrl-C does, so the brokers, databases and workers
+    it started, child processes all, are stopped rather than left running."""
+    before = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        result = asyncio.run(bench(config))
+    except KeyboardInterrupt:
+        print("\ninterrupted: what the benchmark started is stopped", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    print(summary(result))
+    write_result(result, out)
+    print(f"\nwritten to {out}")
+    return 0
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+@dataclass(frozen=True)
+class Cli(Generic[C]):
+    """A benchmark's command line: `--<field>` for each field of its config named in
+    `options` (its help text, or None), typed and defaulted as the field; a usage error
+    with the message `invalid` gives; then what `run_cli` does."""
+
+    doc: str | None
+    config: Callable[..., C]
+    out: Path
+    options: Mapping[str, str | None]
+    invalid: Callable[[argparse.Namespace], str | None]
+    bench: Callable[[C], Coroutine[Any, Any, dict[str, Any]]]
+    summary: Callable[[dict[str, Any]], str]
+
+    def add_options(self, parser: argparse.ArgumentParser, defaults: C) -> None:
+        declared = {f.name for f in fields(defaults)}  # type: ignore[arg-type]
+        for name, help_text in self.options.items():
+            assert name in declared, f"{name} is no field of the config"
+            default = getattr(defaults, name)
+            flag = "--" + name.replace("_", "-")
+            parser.add_argument(flag, type=type(default), default=default, help=help_text)
+
+    def parse(self, argv: Sequence[str] | None = None) -> tuple[C, Path]:
+        return parse_bench_args(
+            argv, self.doc, self.config, self.out, self.add_options, self.invalid
+        )
+
+    def main(self, argv: Sequence[str] | None = None) -> int:
+        return run_cli(*self.parse(argv), self.bench, self.summary)

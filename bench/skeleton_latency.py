@@ -53,26 +53,34 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
-import signal
 import sys
 import time
-import uuid
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from itertools import pairwise
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make `bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiokafka
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from bench.harness import every_second, running_stack
-from minsheng.platform.kafka import DEFAULT_LIBS
+from bench.ceilings import kafka_ceiling
+from bench.figures import Poll, progress, visibility_latencies
+
+# re-exported: the notifications benchmark takes these from here (they live in
+# bench.figures and bench.harness, which every benchmark shares)
+from bench.figures import ms as ms
+from bench.figures import open_loop as open_loop
+from bench.figures import summarize as summarize
+from bench.harness import Cli, running_stack
+from bench.harness import kafka_version as kafka_version
+from bench.harness import parse_bench_args as parse_bench_args
+from bench.harness import run_cli as run_cli
 from minsheng.testing.helpers import eventually
 from minsheng.testing.stack import Stack, random_appeals
-from minsheng.topics import APPEALS, TopicSpec, ensure_topics, load_specs
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "skeleton_latency.json"
 SEED = 2024
@@ -87,185 +95,6 @@ class BenchConfig:
     outbox_poll_interval: float = 1.0
     drain_timeout: float = 120.0  # for everything sent to become visible
     keep: bool = False  # keep the temporary folder (logs) instead of deleting it
-
-
-# --- figures ---------------------------------------------------------------------------
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default); q in [0, 1]."""
-    if not values:
-        raise ValueError("no values")
-    ordered = sorted(values)
-    position = q * (len(ordered) - 1)
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def summarize(values_ms: Sequence[float]) -> dict[str, float]:
-    return {
-        "count": len(values_ms),
-        "min": round(min(values_ms), 3),
-        "median": round(percentile(values_ms, 0.5), 3),
-        "p90": round(percentile(values_ms, 0.9), 3),
-        "p99": round(percentile(values_ms, 0.99), 3),
-        "max": round(max(values_ms), 3),
-        "mean": round(sum(values_ms) / len(values_ms), 3),
-    }
-
-
-def ms(seconds: Sequence[float]) -> list[float]:
-    return [round(s * 1000, 3) for s in seconds]
-
-
-@dataclass(frozen=True)
-class Poll:
-    sent: float
-    received: float
-    count: int
-
-
-def visibility_latencies(
-    acks: Sequence[float], polls: Sequence[Poll], baseline: int
-) -> tuple[list[float], list[float]]:
-    """(latency_k, overshoot bound_k) in seconds for the acks in time order; see the
-    module docstring. Raises if the polls never show some appeal."""
-    latencies: list[float] = []
-    bounds: list[float] = []
-    j = 0
-    for k, ack in enumerate(sorted(acks), start=1):
-        # the first poll qualifying for k+1 also qualifies for k: j never moves back
-        while j < len(polls) and (polls[j].sent < ack or polls[j].count < baseline + k):
-            j += 1
-        if j == len(polls):
-            raise ValueError(f"appeal {k} of {len(acks)} never visible in {len(polls)} polls")
-        before = polls[j - 1].sent if j > 0 else polls[j].sent
-        latencies.append(polls[j].received - ack)
-        bounds.append(polls[j].received - max(ack, before))
-    return latencies, bounds
-
-
-# --- pacing and progress -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Pacing:
-    offered_rate: float  # starts per second actually achieved
-    max_start_lag_ms: float  # worst lateness of a start against its schedule
-
-
-async def open_loop(
-    n: int, rate: float, action: Callable[[int], Coroutine[Any, Any, None]]
-) -> Pacing:
-    """Starts action(i) at t0 + i/rate, whether or not earlier ones finished; waits all."""
-    tasks: list[asyncio.Task[None]] = []
-    start = last = time.perf_counter()
-    lag = 0.0
-    try:
-        for i in range(n):
-            due = start + i / rate
-            delay = due - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            last = time.perf_counter()
-            lag = max(lag, last - due)
-            tasks.append(asyncio.create_task(action(i)))
-        await asyncio.gather(*tasks)
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-    offered = (n - 1) / (last - start) if n > 1 and last > start else float(rate)
-    return Pacing(round(offered, 2), round(lag * 1000, 3))
-
-
-def progress(
-    label: str, total: int, status: Callable[[], tuple[int, str]]
-) -> contextlib.AbstractAsyncContextManager[None]:
-    """Prints `label done/total rate/s extra` every second while the block runs."""
-    start = time.perf_counter()
-
-    def line() -> str:
-        done, extra = status()
-        rate = done / max(time.perf_counter() - start, 1e-9)
-        return f"  {label:<9} {done:>6}/{total:<6} {rate:7.1f}/s  {extra}"
-
-    return every_second(line)
-
-
-# --- raw ceiling ---------------------------------------------------------------------------
-
-
-async def measure_raw(bootstrap: str, config: BenchConfig) -> dict[str, Any]:
-    """aiokafka produce (acks=all) -> consume on a scratch topic, same count and pacing."""
-    partitions = next(s.partitions for s in load_specs() if s.name == APPEALS)
-    topic = f"bench.raw.{uuid.uuid4().hex[:8]}"
-    await ensure_topics(bootstrap, [TopicSpec(topic, partitions, 1, {})])
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=0
-    )
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
-    )
-    sent: dict[str, float] = {}
-    received: dict[str, float] = {}
-
-    async def consume() -> None:
-        async for message in consumer:
-            received[message.value.decode()] = time.perf_counter()
-
-    async def send(name: str) -> None:
-        sent[name] = time.perf_counter()
-        await (await producer.send(topic, name.encode(), key=name.encode()))
-
-    async def arrived(names: Sequence[str]) -> None:
-        async def count() -> int:
-            if reader.done():
-                reader.result()  # re-raises what stopped the consumer
-            return sum(1 for name in names if name in received)
-
-        await eventually(
-            count,
-            lambda c: c == len(names),
-            timeout=config.drain_timeout,
-            interval=0.01,
-            what=f"{len(names)} raw messages consumed",
-        )
-
-    await producer.start()
-    await consumer.start()
-    consumer.assign([TopicPartition(topic, p) for p in range(partitions)])
-    reader = asyncio.create_task(consume())
-    try:
-        warm = [f"w{i}" for i in range(config.warmup)]
-        for name in warm:
-            await send(name)
-        await arrived(warm)
-
-        names = [str(i) for i in range(config.appeals)]
-
-        def status() -> tuple[int, str]:
-            return len(sent) - len(warm), f"{len(received) - len(warm)} consumed"
-
-        async with progress("raw", config.appeals, status):
-            pacing = await open_loop(config.appeals, config.rate, lambda i: send(names[i]))
-            await arrived(names)
-    finally:
-        reader.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await reader
-        await consumer.stop()
-        await producer.stop()
-    latencies = ms([received[n] - sent[n] for n in names])
-    return {
-        "topic_partitions": partitions,
-        "sent": len(names),
-        "received": len(names),
-        "pacing": asdict(pacing),
-        "latency_ms": summarize(latencies),
-        "samples_ms": latencies,
-    }
 
 
 # --- skeleton ------------------------------------------------------------------------------
@@ -407,11 +236,6 @@ def _refusals(posts: Sequence[Post]) -> list[int]:
 # --- the run -------------------------------------------------------------------------------
 
 
-def kafka_version() -> str:
-    jars = sorted(DEFAULT_LIBS.glob("kafka_2.13-*.jar"))
-    return jars[0].stem.removeprefix("kafka_2.13-") if jars else "unknown"
-
-
 async def run_benchmark(config: BenchConfig) -> dict[str, Any]:
     """Starts everything in a temporary folder, measures raw then skeleton, stops all."""
 
@@ -427,7 +251,13 @@ async def run_benchmark(config: BenchConfig) -> dict[str, Any]:
             flush=True,
         )
         print(f"raw ceiling: {config.appeals} messages at {config.rate:g}/s", flush=True)
-        raw = await measure_raw(stack.kafka.bootstrap, config)
+        raw = await kafka_ceiling(
+            stack.kafka.bootstrap,
+            messages=config.appeals,
+            rate=config.rate,
+            warmup=config.warmup,
+            drain_timeout=config.drain_timeout,
+        )
         print(f"skeleton: {config.appeals} appeals at {config.rate:g}/s", flush=True)
         skeleton = await measure_skeleton(stack, config)
     raw_ms, skeleton_ms = raw["latency_ms"], skeleton["visible_after_201_ms"]
@@ -485,84 +315,15 @@ def format_summary(result: dict[str, Any]) -> str:
     )
 
 
-def write_result(result: dict[str, Any], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+def _invalid(args: argparse.Namespace) -> str | None:
+    if args.appeals < 2 or args.rate <= 0 or args.warmup < 0 or args.poll_interval < 0:
+        return "need --appeals >= 2, --rate > 0, --warmup >= 0, --poll-interval >= 0"
+    return None
 
 
-def parse_args(argv: Sequence[str] | None = None) -> tuple[BenchConfig, Path]:
-    def options(parser: argparse.ArgumentParser, defaults: BenchConfig) -> None:
-        parser.add_argument("--appeals", type=int, default=defaults.appeals)
-        parser.add_argument("--rate", type=float, default=defaults.rate, help="per second")
-        parser.add_argument("--warmup", type=int, default=defaults.warmup)
-        parser.add_argument("--poll-interval", type=float, default=defaults.poll_interval)
-
-    def invalid(args: argparse.Namespace) -> str | None:
-        if args.appeals < 2 or args.rate <= 0 or args.warmup < 0 or args.poll_interval < 0:
-            return "need --appeals >= 2, --rate > 0, --warmup >= 0, --poll-interval >= 0"
-        return None
-
-    return parse_bench_args(argv, __doc__, BenchConfig, DEFAULT_OUT, options, invalid)
-
-
-C = TypeVar("C")
-
-
-def parse_bench_args(
-    argv: Sequence[str] | None,
-    doc: str | None,
-    config: Callable[..., C],
-    out: Path,
-    options: Callable[[argparse.ArgumentParser, C], None],
-    invalid: Callable[[argparse.Namespace], str | None],
-) -> tuple[C, Path]:
-    """What every benchmark's argument parsing does: its `options` (each named like a
-    field of its `config`, defaults from `config()`), then --keep and --out; a usage
-    error with the message `invalid` gives, if any; the config and the output path."""
-    parser = argparse.ArgumentParser(
-        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    options(parser, config())
-    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
-    parser.add_argument("--out", type=Path, default=out)
-    args = parser.parse_args(argv)
-    if (problem := invalid(args)) is not None:
-        parser.error(problem)
-    fields = vars(args)
-    path = fields.pop("out")
-    return config(**fields), path
-
-
-def run_cli(
-    config: C,
-    out: Path,
-    bench: Callable[[C], Coroutine[Any, Any, dict[str, Any]]],
-    summary: Callable[[dict[str, Any]], str],
-) -> int:
-    """What every benchmark's main does: run, print the summary, keep the JSON. SIGTERM
-    (a `timeout`, a kill) stops it as Ctrl-C does, so the brokers, databases and workers
-    it started, child processes all, are stopped rather than left running."""
-    before = signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        result = asyncio.run(bench(config))
-    except KeyboardInterrupt:
-        print("\ninterrupted: what the benchmark started is stopped", file=sys.stderr)
-        return 130
-    finally:
-        signal.signal(signal.SIGTERM, before)
-    print(summary(result))
-    write_result(result, out)
-    print(f"\nwritten to {out}")
-    return 0
-
-
-def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    return run_cli(*parse_args(argv), run_benchmark, format_summary)
+OPTIONS = {"appeals": None, "rate": "per second", "warmup": None, "poll_interval": None}
+CLI = Cli(__doc__, BenchConfig, DEFAULT_OUT, OPTIONS, _invalid, run_benchmark, format_summary)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(CLI.main())

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench.appeals_intake import BenchConfig, format_summary, run_benchmark
-from bench.skeleton_latency import write_result
+from bench.harness import write_result
 
 FIGURES = {"count", "min", "median", "p90", "p99", "max", "mean"}
 

@@ -12,15 +12,9 @@ from typing import Any
 import pytest
 
 from bench import notifications_delivery as notifications_bench
-from bench.skeleton_latency import (
-    BenchConfig,
-    Poll,
-    format_summary,
-    run_benchmark,
-    run_cli,
-    visibility_latencies,
-    write_result,
-)
+from bench.figures import Poll, visibility_latencies
+from bench.harness import run_cli, write_result
+from bench.skeleton_latency import BenchConfig, format_summary, run_benchmark
 
 FIGURES = {"count", "min", "median", "p90", "p99", "max", "mean"}
 
