@@ -4,8 +4,6 @@ temporary folder, and the facts about the machine that go beside every figure.""
 from __future__ import annotations
 
 import contextlib
-import shutil
-import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +11,7 @@ from typing import Any
 import aiokafka
 import faust
 
-from bench.harness import kafka_version, machine
+from bench.harness import kafka_version, machine, scratch_folder
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.testing.helpers import free_port
 from minsheng.topics import ensure_topics
@@ -22,26 +20,21 @@ from minsheng.topics import ensure_topics
 @contextlib.asynccontextmanager
 async def private_broker(keep: bool) -> AsyncIterator[tuple[KafkaBroker, Path]]:
     """A broker of its own, with the topics, in a temporary folder (kept if `keep`)."""
-    folder = Path(tempfile.mkdtemp(prefix="minsheng-bench-"))
-    broker = KafkaBroker(
-        folder / "kafka",
-        port=free_port(),
-        controller_port=free_port(),
-        log_file=folder / "kafka.log",
-    )
-    print(f"working in {folder} (logs: *.log)", flush=True)
-    try:
-        await broker.start()
-        await ensure_topics(broker.bootstrap)
-        print(f"Kafka {kafka_version()} on {broker.bootstrap}", flush=True)
-        yield broker, folder
-    finally:
-        with contextlib.suppress(Exception):
-            await broker.stop()
-        if keep:
-            print(f"kept {folder}", flush=True)
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
+    with scratch_folder("minsheng-bench-", keep=keep) as folder:
+        broker = KafkaBroker(
+            folder / "kafka",
+            port=free_port(),
+            controller_port=free_port(),
+            log_file=folder / "kafka.log",
+        )
+        try:
+            await broker.start()
+            await ensure_topics(broker.bootstrap)
+            print(f"Kafka {kafka_version()} on {broker.bootstrap}", flush=True)
+            yield broker, folder
+        finally:
+            with contextlib.suppress(Exception):
+                await broker.stop()
 
 
 def environment(load_before: tuple[float, float, float]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import shutil
 import signal
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -99,30 +99,40 @@ async def running_stack(
 ) -> AsyncIterator[Run[S]]:
     """Starts PostgreSQL and `make_stack(folder, url)` in a new temporary folder, waits
     until the services are ready, and stops and removes everything afterwards."""
-    folder = Path(tempfile.mkdtemp(prefix=prefix))
     load_before, started_at = os.getloadavg(), datetime.now(UTC)
-    postgres = PostgresServer(
-        folder / "postgres", port=free_port(), fsync=True, log_file=folder / "postgres.log"
-    )
-    stack = make_stack(folder, postgres.url)
-    try:
-        print(f"working in {folder} (logs: *.log)", flush=True)
-        await postgres.start()
-        pg = await postgres_facts(postgres.url)
-        print(
-            f"PostgreSQL {pg['server_version']} on {postgres.url}: fsync={pg['fsync']}, "
-            f"synchronous_commit={pg['synchronous_commit']}, "
-            f"full_page_writes={pg['full_page_writes']}",
-            flush=True,
+    with scratch_folder(prefix, keep=keep) as folder:
+        postgres = PostgresServer(
+            folder / "postgres", port=free_port(), fsync=True, log_file=folder / "postgres.log"
         )
-        await stack.start()
-        await stack.wait_ready()
-        yield Run(folder, postgres, stack, pg, load_before, started_at)
+        stack = make_stack(folder, postgres.url)
+        try:
+            await postgres.start()
+            pg = await postgres_facts(postgres.url)
+            print(
+                f"PostgreSQL {pg['server_version']} on {postgres.url}: fsync={pg['fsync']}, "
+                f"synchronous_commit={pg['synchronous_commit']}, "
+                f"full_page_writes={pg['full_page_writes']}",
+                flush=True,
+            )
+            await stack.start()
+            await stack.wait_ready()
+            yield Run(folder, postgres, stack, pg, load_before, started_at)
+        finally:
+            with contextlib.suppress(Exception):
+                await stack.stop()
+            with contextlib.suppress(Exception):
+                await postgres.stop()
+
+
+@contextlib.contextmanager
+def scratch_folder(prefix: str, *, keep: bool = False) -> Iterator[Path]:
+    """A new temporary folder for a run's servers and logs, removed afterwards unless
+    `keep` (then its path is printed, for reading the logs)."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    print(f"working in {folder} (logs: *.log)", flush=True)
+    try:
+        yield folder
     finally:
-        with contextlib.suppress(Exception):
-            await stack.stop()
-        with contextlib.suppress(Exception):
-            await postgres.stop()
         if keep:
             print(f"kept {folder}", flush=True)
         else:

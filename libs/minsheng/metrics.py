@@ -8,40 +8,45 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
+# The labels of the plumbing: what a consumer applies is told apart by service and topic
+# (and by event type or reason where said); the outbox by service (and topic published to).
+PER_TOPIC = ("service", "topic")
+PER_SERVICE = ("service",)
+
 EVENTS_PROCESSED = Counter(
     "minsheng_events_processed",
     "Events applied by a consumer, by type.",
-    ["service", "topic", "type"],
+    [*PER_TOPIC, "type"],
 )
 EVENT_AGE = Histogram(
     "minsheng_event_age_seconds",
     "Age of an event when a consumer applied it (now minus the event's time).",
-    ["service", "topic"],
+    PER_TOPIC,
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600),
 )
 DEAD_LETTERS = Counter(
     "minsheng_dead_letters",
     "Messages a consumer rejected to the topic's dead-letter topic, by reason.",
-    ["service", "topic", "reason"],
+    [*PER_TOPIC, "reason"],
 )
 DUPLICATES = Counter(
     "minsheng_events_duplicate",
     "Events skipped because their sequence was not newer than the one applied.",
-    ["service", "topic"],
+    PER_TOPIC,
 )
 SEQUENCE_GAPS = Counter(
     "minsheng_event_sequence_gaps",
     "Events applied whose sequence skipped one or more numbers (reported, still applied).",
-    ["service", "topic"],
+    PER_TOPIC,
 )
 OUTBOX_PENDING = Gauge(
-    "minsheng_outbox_pending", "Outbox rows not yet published to Kafka.", ["service"]
+    "minsheng_outbox_pending", "Outbox rows not yet published to Kafka.", PER_SERVICE
 )
 OUTBOX_OLDEST_AGE = Gauge(
     "minsheng_outbox_oldest_age_seconds",
     "Age of the oldest unpublished outbox row; 0 when the outbox is empty.",
-    ["service"],
+    PER_SERVICE,
 )
 OUTBOX_PUBLISHED = Counter(
-    "minsheng_outbox_published", "Outbox rows published to Kafka.", ["service", "topic"]
+    "minsheng_outbox_published", "Outbox rows published to Kafka.", PER_TOPIC
 )
