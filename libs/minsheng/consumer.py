@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
 
@@ -37,32 +38,23 @@ class Outcome(Enum):
     DEAD_LETTER = "dead_letter"
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
 class EventConsumer:
-    def __init__(
-        self,
-        *,
-        service: str,
-        topics: Sequence[str],
-        group_id: str,
-        registry: Registry,
-        handler: Handler,
-        pool: asyncpg.Pool,
-        bootstrap: str,
-        max_attempts: int = 3,
-        retry_delay: float = 0.5,
-    ) -> None:
-        self.service = service
-        self.topics = list(topics)
-        self.group_id = group_id
-        self.registry = registry
-        self.handler = handler
-        self.pool = pool
-        self.bootstrap = bootstrap
-        self.max_attempts = max_attempts
-        self.retry_delay = retry_delay
-        self.assigned = asyncio.Event()
-        self._consumer: AIOKafkaConsumer | None = None
-        self._producer: AIOKafkaProducer | None = None
+    service: str
+    topics: Sequence[str]
+    group_id: str
+    registry: Registry
+    handler: Handler
+    pool: asyncpg.Pool
+    bootstrap: str
+    max_attempts: int = 3
+    retry_delay: float = 0.5
+    assigned: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _consumer: AIOKafkaConsumer | None = field(default=None, init=False)
+    _producer: AIOKafkaProducer | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.topics = list(self.topics)
 
     async def run(self) -> None:
         """Consumes until cancelled; restarts its clients after a broker outage."""

@@ -15,6 +15,7 @@ import contextlib
 import logging
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime
 
 import asyncpg
@@ -40,28 +41,20 @@ PARTITIONER = DefaultPartitioner()
 BATCH_BYTES = 512 * 1024
 
 
+@dataclass(eq=False, repr=False)
 class OutboxRelay:
-    def __init__(
-        self,
-        dsn: str,
-        *,
-        service: str,
-        bootstrap: str,
-        poll_interval: float = 1.0,
-        batch_size: int = 500,
-        retention_hours: float = 168.0,
-    ) -> None:
-        self.dsn = dsn
-        self.service = service
-        self.bootstrap = bootstrap
-        self.poll_interval = poll_interval
-        self.batch_size = batch_size
-        self.retention_hours = retention_hours
-        self.is_leader = False
-        self._wake = asyncio.Event()
-        self._last_cleanup = 0.0
-        self._producer: AIOKafkaProducer | None = None
-        self._last_report = float("-inf")
+    dsn: str
+    _: KW_ONLY
+    service: str
+    bootstrap: str
+    poll_interval: float = 1.0
+    batch_size: int = 500
+    retention_hours: float = 168.0
+    is_leader: bool = field(default=False, init=False)
+    _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _last_cleanup: float = field(default=0.0, init=False)
+    _producer: AIOKafkaProducer | None = field(default=None, init=False)
+    _last_report: float = field(default=float("-inf"), init=False)
 
     async def run(self) -> None:
         """Runs until cancelled; survives database and broker outages by retrying."""
