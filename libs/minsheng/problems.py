@@ -24,15 +24,24 @@ class Problem(Exception):
         self.extra = extra
 
 
-def problem_response(
+def problem_body(
     status: int, title: str, detail: str = "", instance: str | None = None, **extra: Any
-) -> JSONResponse:
+) -> dict[str, Any]:
+    """The problem document itself, apart from any web framework (analytics answers it
+    through Faust's aiohttp server, the others through FastAPI)."""
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
     if detail:
         body["detail"] = detail
     if instance:
         body["instance"] = instance
     body.update(extra)
+    return body
+
+
+def problem_response(
+    status: int, title: str, detail: str = "", instance: str | None = None, **extra: Any
+) -> JSONResponse:
+    body = problem_body(status, title, detail, instance, **extra)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
