@@ -17,8 +17,8 @@ import faust
 
 from bench.skeleton_latency import kafka_version
 from minsheng.platform.kafka import KafkaBroker
-from minsheng.testing.helpers import free_port
 from minsheng.topics import ensure_topics
+from testkit.integration.helpers import free_port
 
 
 @contextlib.asynccontextmanager

@@ -41,7 +41,6 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
 import httpx
 from aiokafka import AIOKafkaProducer
 
-from analytics.tests.harness import Workers
 from bench import skeleton_latency as skeleton
 from bench.analytics_common import environment, private_broker
 from bench.skeleton_latency import (
@@ -54,8 +53,9 @@ from bench.skeleton_latency import (
     visibility_latencies,
 )
 from minsheng.events import AppealReceived, new_event
-from minsheng.testing.helpers import eventually
 from minsheng.topics import APPEALS
+from testkit.e2e.analytics import Workers
+from testkit.integration.helpers import eventually
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "analytics_freshness.json"
 RECEIVED = "minsheng_appeals_received_total{"

@@ -63,8 +63,8 @@ from bench.skeleton_latency import (
 )
 from minsheng.platform.process import ManagedProcess
 from minsheng.platform.services import ServiceProcess
-from minsheng.testing.helpers import eventually
-from minsheng.testing.stack import Stack, random_appeals
+from testkit.e2e.stack import Stack, random_appeals
+from testkit.integration.helpers import eventually
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "appeals_intake.json"
 SEED = 2025

@@ -19,8 +19,8 @@ from typing import Any, Generic, TypeVar
 import asyncpg
 
 from minsheng.platform.postgres import PostgresServer
-from minsheng.testing.helpers import free_port
-from minsheng.testing.stack import Stack
+from testkit.e2e.stack import Stack
+from testkit.integration.helpers import free_port
 
 S = TypeVar("S", bound=Stack)
 

@@ -70,9 +70,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from bench.harness import every_second, running_stack
 from minsheng.platform.kafka import DEFAULT_LIBS
-from minsheng.testing.helpers import eventually
-from minsheng.testing.stack import Stack, random_appeals
 from minsheng.topics import APPEALS, TopicSpec, ensure_topics, load_specs
+from testkit.e2e.stack import Stack, random_appeals
+from testkit.integration.helpers import eventually
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "skeleton_latency.json"
 SEED = 2024

@@ -15,21 +15,14 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
-from analytics.tests.harness import publish
-from analytics.tests.workload import (
-    SOURCE,
-    Samples,
-    expected_counters,
-    metric_samples,
-    topic_of,
-    with_redeliveries,
-    workload,
-)
 from minsheng.events import CONTENT_TYPE, AppealReceived, CloudEvent, new_event
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.services import ServiceProcess
-from minsheng.testing.helpers import eventually, free_port, read_topic
 from minsheng.topics import APPEALS, NOTIFICATIONS, PROJECTS, dlq
+from testkit.e2e.analytics import publish
+from testkit.integration.helpers import eventually, free_port, read_topic
+from testkit.unit.counters import Samples, expected_counters, metric_samples
+from testkit.unit.workload import SOURCE, topic_of, with_redeliveries, workload
 
 pytestmark = pytest.mark.e2e
 DUE_IN = timedelta(seconds=4)

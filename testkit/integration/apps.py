@@ -9,16 +9,21 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any, TypeVar
 
 import asyncpg
 import httpx
 from fastapi import FastAPI
 
+from appeals.main import AppealsSettings
+from appeals.main import create_app as create_appeals_app
 from minsheng import auth
 from minsheng.clock import Clock, system_clock
 from minsheng.settings import Settings
-from minsheng.testing.helpers import grant_key
+from projects.main import ProjectsSettings
+from projects.main import create_app as create_projects_app
+from testkit.integration.helpers import grant_key
 
 DEV_KEY = "test-operator-key"  # the operator key every test app registers at start-up
 
@@ -74,3 +79,9 @@ async def grant(
 ) -> dict[str, str]:
     """A fresh key of `role` in the app's database, as an Authorization header."""
     return await grant_key(app_pool(client), role, unit, name)
+
+
+# The real app of each service (migrations, relay, jobs) and a client to it:
+# `appeals_client(server_url, bootstrap, database_suffix=None, clock=..., **settings)`.
+appeals_client = partial(service_client, "appeals", AppealsSettings, create_appeals_app)
+projects_client = partial(service_client, "projects", ProjectsSettings, create_projects_app)
