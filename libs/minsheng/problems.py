@@ -51,9 +51,14 @@ async def on_problem(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.status, exc.title, exc.detail, request.url.path, **exc.extra)
 
 
+def http_title(status: int) -> str:
+    """The title of a problem the web framework itself raised (no route, wrong method)."""
+    return {404: "Not Found", 405: "Method Not Allowed"}.get(status, "HTTP error")
+
+
 async def on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    title = {404: "Not Found", 405: "Method Not Allowed"}.get(exc.status_code, "HTTP error")
+    title = http_title(exc.status_code)
     return problem_response(exc.status_code, title, str(exc.detail), request.url.path)
 
 

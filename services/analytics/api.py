@@ -14,6 +14,8 @@ from typing import Any
 
 import faust
 import httpx
+from aiohttp import web as aiohttp_web
+from faust.web.drivers.aiohttp import Web as AiohttpWeb
 from prometheus_client import REGISTRY, generate_latest
 
 from analytics.aggregate import share
@@ -22,7 +24,7 @@ from analytics.consumers import SERVICE, Counting
 from analytics.counting import Figures
 from analytics.kpis import report
 from analytics.peers import SHARE_PATH, Incomplete, encode, fetch_shares, merge
-from minsheng.problems import PROBLEM_JSON, problem_body
+from minsheng.problems import PROBLEM_JSON, http_title, problem_body
 from minsheng.web import health, kafka_answers, readiness
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4"  # aiohttp adds the charset itself
@@ -47,6 +49,22 @@ def problem(
     return web.json(body, status=status, headers=headers, content_type=PROBLEM_JSON)
 
 
+@aiohttp_web.middleware
+async def problems(request: aiohttp_web.Request, handler: Any) -> aiohttp_web.StreamResponse:
+    """The web server's own errors (no such route, wrong method) as problem+json too."""
+    try:
+        response: aiohttp_web.StreamResponse = await handler(request)
+    except aiohttp_web.HTTPException as error:
+        if error.status < 400:
+            raise
+        body = problem_body(error.status, http_title(error.status), error.reason, request.path)
+        kept = {k: v for k, v in error.headers.items() if k.lower() == "allow"}
+        return aiohttp_web.json_response(
+            body, status=error.status, headers=kept, content_type=PROBLEM_JSON
+        )
+    return response
+
+
 def install_views(
     app: faust.App,
     settings: AnalyticsSettings,
@@ -55,6 +73,9 @@ def install_views(
     peers: httpx.AsyncClient,
 ) -> None:
     """Adds the views to the app's web server; `peers` fetches the other workers' shares."""
+    server = app.web
+    assert isinstance(server, AiohttpWeb), "Faust serves its views with aiohttp"
+    server.web_app.middlewares.append(problems)
 
     def own_share(at: datetime) -> dict[str, Any]:
         partitions = {name: c.aggregate.partitions for name, c in countings.items()}
