@@ -74,6 +74,23 @@ def app_pool(client: httpx.AsyncClient) -> asyncpg.Pool:
     return client.app.state.runtime.db()  # type: ignore[attr-defined, no-any-return]
 
 
+async def command(
+    client: httpx.AsyncClient,
+    path: str,
+    body: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    expect: int = 200,
+) -> dict[str, Any]:
+    """POSTs a command route; asserts the status (a problem+json document when an error is
+    expected) and returns the body."""
+    response = await client.post(path, json=body, headers=headers)
+    assert response.status_code == expect, response.text
+    if expect >= 400:
+        assert response.headers["content-type"] == "application/problem+json"
+    result: dict[str, Any] = response.json()
+    return result
+
+
 async def grant(
     client: httpx.AsyncClient, role: auth.Role, unit: str | None = None, name: str = ""
 ) -> dict[str, str]:
