@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from testkit.unit.workload import AppealOutcome, Workload
 
 CITY = ZoneInfo("Asia/Shanghai")
-METRICS: dict[str, tuple[str, ...]] = {  # DESIGN.md's names and labels, in its order
+METRICS: dict[str, tuple[str, ...]] = {  # docs/contract.md's names and labels, in its order
     "minsheng_appeals_received_total": ("district", "category", "channel"),
     "minsheng_appeals_resolved_total": ("district", "category", "on_time"),
     "minsheng_appeals_returned_total": ("district",),
@@ -32,8 +32,8 @@ Samples = dict[str, Counter[tuple[str, ...]]]
 
 
 def metric_samples(families: Iterable[Metric]) -> Samples:
-    """The samples of DESIGN.md's analytics metrics, by name and label values (a sample
-    without one of the metric's labels, or with another, fails here)."""
+    """The samples of docs/contract.md's analytics metrics, by name and label values (a
+    sample without one of the metric's labels, or with another, fails here)."""
     found: Samples = {name: Counter() for name in METRICS}
     for family in families:
         for sample in family.samples:
