@@ -79,6 +79,7 @@ bench: install
 	$(VENV)/bin/python bench/appeals_intake.py
 	$(VENV)/bin/python bench/analytics_throughput.py
 	$(VENV)/bin/python bench/analytics_freshness.py
+	$(VENV)/bin/python bench/notifications_delivery.py
 
 clean:
 	rm -rf .data

@@ -13,9 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 Clock = Callable[[], datetime]
 CITY_TZ = ZoneInfo("Asia/Shanghai")
@@ -99,6 +100,9 @@ async def now(request: Request) -> datetime:
     """FastAPI dependency: the app's clock, read once per request (async: a plain
     function would run in the thread pool, a costly hop on every request)."""
     return clock_of(request)
+
+
+Now = Annotated[datetime, Depends(now)]  # a route's parameter: the request's instant
 
 
 def require_aware(moment: datetime) -> datetime:

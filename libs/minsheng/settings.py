@@ -29,9 +29,17 @@ class Settings(BaseSettings):
         default="", pattern=r"^[a-z0-9_]*$", description="Appended to database names (tests)."
     )
     dev_api_key: str | None = None
+    dev_system_key: str | None = Field(
+        default=None,
+        description="A development key of role `system` (one service calling another), "
+        "registered at start like the dev operator key.",
+    )
     data_dir: Path = Path(".data")
     outbox_poll_interval: float = Field(default=1.0, gt=0)
     outbox_batch_size: int = Field(default=500, gt=0)
+    timer_interval: float = Field(
+        default=5.0, gt=0, description="Seconds between ticks of the durable timers' job."
+    )
     auth_cache_seconds: float = Field(
         default=5.0, ge=0, description="How long a checked API key is trusted (revocation delay)."
     )

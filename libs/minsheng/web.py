@@ -181,21 +181,14 @@ def install_platform_routes(
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
-def principal_dependency(
-    pool: Callable[[], asyncpg.Pool | None], cache_seconds: float = 0.0
-) -> Callable[[Request], Awaitable[auth.Principal]]:
-    """A FastAPI dependency resolving `Authorization: Bearer <key>` to a principal;
-    found keys are remembered for `cache_seconds` (`auth.KeyCache`)."""
-    cache = auth.KeyCache(cache_seconds)
+def principal_dependency(identify: auth.Identify) -> Callable[[Request], Awaitable[auth.Principal]]:
+    """A FastAPI dependency resolving `Authorization: Bearer <key>` to a principal."""
 
     async def principal(request: Request) -> auth.Principal:
-        header = request.headers.get("authorization", "")
-        scheme, _, key = header.partition(" ")
-        if scheme.lower() != "bearer" or not key:
+        key = auth.bearer_key(request.headers.get("authorization"))
+        if key is None:
             raise Problem(401, "Unauthorized", "send Authorization: Bearer <api key>")
-        current = pool()
-        assert current is not None
-        found = await cache.lookup(current, key.strip())
+        found = await identify(key)
         if found is None:
             raise Problem(401, "Unauthorized", "unknown or revoked API key")
         return found

@@ -16,7 +16,7 @@ from collections import Counter
 from functools import partial
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -93,7 +93,7 @@ class Stack:
         await asyncio.gather(*(s.stop() for s in self.services), return_exceptions=True)
         await self.kafka.stop()
 
-    async def __aenter__(self) -> Stack:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 

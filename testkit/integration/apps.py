@@ -21,6 +21,8 @@ from appeals.main import create_app as create_appeals_app
 from minsheng import auth
 from minsheng.clock import Clock, system_clock
 from minsheng.settings import Settings
+from notifications.main import create_app as create_notifications_app
+from notifications.settings import NotificationsSettings
 from projects.main import ProjectsSettings
 from projects.main import create_app as create_projects_app
 from testkit.integration.helpers import grant_key
@@ -102,3 +104,6 @@ async def grant(
 # `appeals_client(server_url, bootstrap, database_suffix=None, clock=..., **settings)`.
 appeals_client = partial(service_client, "appeals", AppealsSettings, create_appeals_app)
 projects_client = partial(service_client, "projects", ProjectsSettings, create_projects_app)
+notifications_client = partial(
+    service_client, "notifications", NotificationsSettings, create_notifications_app
+)

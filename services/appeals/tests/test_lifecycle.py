@@ -10,7 +10,6 @@ import pytest
 
 from appeals import lifecycle as lc
 from appeals.lifecycle import Action, AppealState, Outcome
-from appeals.workdays import end_of_day
 from minsheng.clock import CITY_TZ
 from minsheng.events import (
     AppealDispatched,
@@ -20,6 +19,7 @@ from minsheng.events import (
     SatisfactionRecorded,
 )
 from minsheng.events.satisfaction import DissatisfactionReason, Rating
+from minsheng.workdays import end_of_day
 from testkit.unit.appeals import HELPER, LEAD, RECEIVED, T0, act, run
 
 PATHS: dict[str, tuple[Action, ...]] = {

@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from appeals.api_queries import callback_cutoff
 from minsheng.clock import CITY_TZ
+from minsheng.workdays import callback_cutoff
 from testkit.integration.appeals import APPEAL, STREET_OFFICE, Headers, act
 from testkit.integration.apps import grant
 from testkit.unit.appeals import T0
