@@ -13,8 +13,8 @@ import faust
 
 from bench.harness import kafka_version, machine, scratch_folder
 from minsheng.platform.kafka import KafkaBroker
-from minsheng.testing.helpers import free_port
 from minsheng.topics import ensure_topics
+from testkit.integration.helpers import free_port
 
 
 @contextlib.asynccontextmanager

@@ -40,14 +40,14 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
 import httpx
 from aiokafka import AIOKafkaProducer
 
-from analytics.tests.harness import Workers
 from bench.analytics_common import environment, private_broker
 from bench.ceilings import kafka_ceiling
 from bench.figures import Poll, ms, open_loop, summarize, visibility_latencies
 from bench.harness import Cli
 from minsheng.events import AppealReceived, new_event
-from minsheng.testing.helpers import eventually
 from minsheng.topics import APPEALS
+from testkit.e2e.analytics import Workers
+from testkit.integration.helpers import eventually
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "analytics_freshness.json"
 RECEIVED = "minsheng_appeals_received_total{"

@@ -5,7 +5,7 @@ topics, as a ratio to raw aiokafka consumption of the same topics in the same ru
 
 One run, loopback only, in a temporary folder: a private Kafka broker with the
 platform's topics, pre-loaded with a random, valid workload of about `--events` events
-(appeal, project and notification stories from services/analytics/tests/workload.py, each
+(appeal, project and notification stories from testkit/unit/workload.py, each
 on its own topic, keyed by aggregate id, six partitions each).
 
 1. raw ceiling: one aiokafka consumer assigned to every partition of the three topics
@@ -45,15 +45,15 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from analytics.app import PARTITIONS
-from analytics.tests.harness import Workers, plumbing
-from analytics.tests.workload import topic_of, workload
 from bench.analytics_common import environment, private_broker
 from bench.cpu import tree_cpu
 from bench.harness import Cli
 from minsheng.events import CATALOGUE
 from minsheng.platform.process import ManagedProcess
-from minsheng.testing.helpers import free_port
 from minsheng.topics import APPEALS, NOTIFICATIONS, PROJECTS
+from testkit.e2e.analytics import Workers, plumbing
+from testkit.integration.helpers import free_port
+from testkit.unit.workload import topic_of, workload
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "analytics_throughput.json"
 CEILING_SCRIPT = Path(__file__).resolve().parent / "faust_ceiling.py"

@@ -55,8 +55,8 @@ from bench.harness import Cli, kafka_version, running_stack
 from bench.http_load import Connection, HttpError, Pool, build_post
 from minsheng.platform.process import ManagedProcess
 from minsheng.platform.services import ServiceProcess
-from minsheng.testing.helpers import eventually
-from minsheng.testing.stack import Stack, random_appeals
+from testkit.e2e.stack import Stack, random_appeals
+from testkit.integration.helpers import eventually
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "appeals_intake.json"
 TARGET = 1000.0  # appeals/s: the intake's target

@@ -16,9 +16,9 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from bench.figures import ms, open_loop, per_second, progress, summarize, ticking
-from minsheng.testing.helpers import eventually
-from minsheng.testing.stack import random_appeals
 from minsheng.topics import APPEALS, TopicSpec, ensure_topics, load_specs
+from testkit.e2e.stack import random_appeals
+from testkit.integration.helpers import eventually
 
 SEED = 2025  # the appeals the INSERTs store, as the intake benchmark's
 RAW_DATABASE = "bench_raw"

@@ -20,7 +20,8 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
 import faust
 
 from analytics.app import AnalyticsSettings, create_app, raw_topic
-from analytics.main import BATCH, BATCH_WINDOW, TABLES
+from analytics.consumers import BATCH, BATCH_WINDOW
+from analytics.main import TABLES
 
 
 def build(settings: AnalyticsSettings) -> faust.App:

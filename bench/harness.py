@@ -24,8 +24,8 @@ import asyncpg
 
 from minsheng.platform.kafka import DEFAULT_LIBS
 from minsheng.platform.postgres import PostgresServer
-from minsheng.testing.helpers import free_port
-from minsheng.testing.stack import Stack
+from testkit.e2e.stack import Stack
+from testkit.integration.helpers import free_port
 
 S = TypeVar("S", bound=Stack)
 C = TypeVar("C")

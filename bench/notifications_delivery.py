@@ -7,7 +7,7 @@ second to the same sink in the same run, and event written to Kafka -> webhook r
 One run, loopback only, everything private and in a temporary folder: a PostgreSQL server
 (fsync on), a Kafka broker with the platform's topics, the dev sinks, and the appeals and
 notifications services as real processes, wired as `make up` wires them
-(`minsheng.testing.notifying`). Every event is an appeal dispatched to one street office
+(`testkit/e2e/notifying.py`). Every event is an appeal dispatched to one street office
 (`AppealReceived` then `AppealDispatched`; the default rule for it, webhooks only),
 written straight to `minsheng.appeals.v1`; the sink checks each webhook's signature and appends
 it to `webhooks.jsonl`, which the benchmark tails.
@@ -56,10 +56,10 @@ from bench.skeleton_latency import summarize as summarize_ms
 from minsheng.events import AppealDispatched, AppealReceived, CloudEvent, new_event
 from minsheng.platform.sinks.files import Tail
 from minsheng.platform.sinks.signatures import sign
-from minsheng.testing.helpers import eventually
-from minsheng.testing.notifying import NotifyingStack
 from minsheng.topics import APPEALS
 from notifications.settings import RULES_FILE as RULES
+from testkit.e2e.notifying import NotifyingStack
+from testkit.integration.helpers import eventually
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "notifications_delivery.json"
 UNIT, RECIPIENT = "明仁街道办事处", "unit-mingren"  # in the directory, with a webhook

@@ -79,8 +79,8 @@ from bench.harness import Cli, running_stack
 from bench.harness import kafka_version as kafka_version
 from bench.harness import parse_bench_args as parse_bench_args
 from bench.harness import run_cli as run_cli
-from minsheng.testing.helpers import eventually
-from minsheng.testing.stack import Stack, random_appeals
+from testkit.e2e.stack import Stack, random_appeals
+from testkit.integration.helpers import eventually
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "skeleton_latency.json"
 SEED = 2024

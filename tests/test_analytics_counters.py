@@ -1,7 +1,8 @@
 """Analytics against the real broker: a random workload with duplicates, published
 straight to the domain topics, is counted exactly on /metrics and /v1/counters, what
 does not belong on the projects or notifications topic is dead-lettered without being
-counted, and the overdue gauge moves when a deadline passes with no event at all."""
+counted, and the overdue gauge moves when a deadline passes with no event at all; bad
+requests are answered with problem documents."""
 
 from __future__ import annotations
 
@@ -15,21 +16,14 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
-from analytics.tests.harness import publish
-from analytics.tests.workload import (
-    SOURCE,
-    Samples,
-    expected_counters,
-    metric_samples,
-    topic_of,
-    with_redeliveries,
-    workload,
-)
 from minsheng.events import CONTENT_TYPE, AppealReceived, CloudEvent, new_event
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.services import ServiceProcess
-from minsheng.testing.helpers import eventually, free_port, read_topic
 from minsheng.topics import APPEALS, NOTIFICATIONS, PROJECTS, dlq
+from testkit.e2e.analytics import publish
+from testkit.integration.helpers import eventually, free_port, read_topic
+from testkit.unit.counters import Samples, expected_counters, metric_samples
+from testkit.unit.workload import SOURCE, topic_of, with_redeliveries, workload
 
 pytestmark = pytest.mark.e2e
 DUE_IN = timedelta(seconds=4)
@@ -98,6 +92,12 @@ async def test_a_random_workload_with_duplicates_is_counted_exactly(
 
             await eventually(scrape, lambda m: m == w.metrics, timeout=60, what="exact metrics")
             assert await counters() == expected_counters(w)
+            for path, status in (("/v1/counters/share?at=yesterday", 400), ("/v1/none", 404)):
+                response = await client.get(path)
+                assert response.status_code == status, path
+                assert response.headers["content-type"].startswith("application/problem+json")
+                assert response.json()["status"] == status
+                assert response.json()["instance"] == path.partition("?")[0]
 
             # one more appeal, due in a few seconds: overdue later, with no further event
             due = datetime.now(UTC) + DUE_IN

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from analytics.tests.harness import Workers, counted, exact, load_under_way, plumbing, publish
-from analytics.tests.workload import with_redeliveries, workload
 from minsheng.platform.kafka import KafkaBroker
-from minsheng.testing.helpers import eventually
+from testkit.e2e.analytics import Workers, counted, exact, load_under_way, plumbing, publish
+from testkit.integration.helpers import eventually
+from testkit.unit.workload import with_redeliveries, workload
 
 pytestmark = pytest.mark.e2e
 

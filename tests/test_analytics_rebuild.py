@@ -16,11 +16,11 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 
 from analytics.app import PARTITIONS
-from analytics.tests.harness import Workers, counted, exact, publish
-from analytics.tests.workload import topic_of, with_redeliveries, workload
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.services import BIN
 from minsheng.topics import APPEALS
+from testkit.e2e.analytics import Workers, counted, exact, publish
+from testkit.unit.workload import topic_of, with_redeliveries, workload
 
 pytestmark = pytest.mark.e2e
 

@@ -15,8 +15,8 @@ from minsheng.clock import DEMO_CLOCK_NAME
 from minsheng.platform.postgres import PostgresServer
 from minsheng.platform.services import BIN
 from minsheng.settings import Settings
-from minsheng.testing.helpers import eventually
-from minsheng.testing.stack import Stack
+from testkit.e2e.stack import Stack
+from testkit.integration.helpers import eventually
 
 pytestmark = pytest.mark.e2e
 

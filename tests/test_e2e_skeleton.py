@@ -16,8 +16,8 @@ import pytest
 from minsheng.platform.postgres import PostgresServer
 from minsheng.platform.services import BIN
 from minsheng.settings import Settings
-from minsheng.testing.helpers import eventually
-from minsheng.testing.stack import Stack, random_appeals
+from testkit.e2e.stack import Stack, random_appeals
+from testkit.integration.helpers import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -91,8 +91,8 @@ async def test_a_poison_event_on_the_appeals_topic_is_dead_lettered_and_counting
 ) -> None:
     from aiokafka import AIOKafkaProducer
 
-    from minsheng.testing.helpers import read_topic
     from minsheng.topics import APPEALS, dlq
+    from testkit.integration.helpers import read_topic
 
     before = sum((await stack.received_metric()).values())
     producer = AIOKafkaProducer(bootstrap_servers=stack.kafka.bootstrap, acks="all")

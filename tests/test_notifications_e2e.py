@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from minsheng.platform.postgres import PostgresServer
-from minsheng.testing.helpers import eventually
-from minsheng.testing.notifying import NotifyingStack, ready_stack
+from testkit.e2e.notifying import NotifyingStack, ready_stack
+from testkit.integration.helpers import eventually
 
 pytestmark = pytest.mark.e2e
 

@@ -21,8 +21,8 @@ import yaml
 
 from minsheng.platform.postgres import PostgresServer
 from minsheng.platform.process import ManagedProcess
-from minsheng.testing.helpers import eventually, free_port
-from minsheng.testing.notifying import SYSTEM_KEY, NotifyingStack, ready_stack
+from testkit.e2e.notifying import SYSTEM_KEY, NotifyingStack, ready_stack
+from testkit.integration.helpers import eventually, free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -24,15 +24,24 @@ class Problem(Exception):
         self.extra = extra
 
 
-def problem_response(
+def problem_body(
     status: int, title: str, detail: str = "", instance: str | None = None, **extra: Any
-) -> JSONResponse:
+) -> dict[str, Any]:
+    """The problem document itself, apart from any web framework (analytics answers it
+    through Faust's aiohttp server, the others through FastAPI)."""
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
     if detail:
         body["detail"] = detail
     if instance:
         body["instance"] = instance
     body.update(extra)
+    return body
+
+
+def problem_response(
+    status: int, title: str, detail: str = "", instance: str | None = None, **extra: Any
+) -> JSONResponse:
+    body = problem_body(status, title, detail, instance, **extra)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
@@ -42,9 +51,14 @@ async def on_problem(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.status, exc.title, exc.detail, request.url.path, **exc.extra)
 
 
+def http_title(status: int) -> str:
+    """The title of a problem the web framework itself raised (no route, wrong method)."""
+    return {404: "Not Found", 405: "Method Not Allowed"}.get(status, "HTTP error")
+
+
 async def on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    title = {404: "Not Found", 405: "Method Not Allowed"}.get(exc.status_code, "HTTP error")
+    title = http_title(exc.status_code)
     return problem_response(exc.status_code, title, str(exc.detail), request.url.path)
 
 

@@ -1,10 +1,12 @@
-"""The wiring every FastAPI service shares: health, readiness, metrics, auth, errors."""
+"""The wiring every FastAPI service shares: health, readiness, metrics, auth, errors
+(health and readiness also serve analytics' Faust web views)."""
 
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
+from typing import Any, TypeVar
 
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
@@ -36,6 +38,22 @@ async def kafka_answers(bootstrap: str, timeout_ms: int = 2000) -> bool:
     finally:
         with contextlib.suppress(Exception):
             await admin.close()
+
+
+def health(service: str) -> dict[str, str]:
+    """/healthz's body: the process answers, whatever its dependencies do."""
+    return {"status": "ok", "service": service}
+
+
+async def readiness(
+    checks: Mapping[str, Callable[[], Awaitable[bool]]],
+) -> tuple[dict[str, Any], int]:
+    """/readyz's body and status: each check in turn; ready (200) when all pass, else 503.
+    Shared by the FastAPI services and analytics' Faust web views."""
+    results = {name: await check() for name, check in checks.items()}
+    ready = all(results.values())
+    body = {"status": "ready" if ready else "not ready", "checks": results}
+    return body, 200 if ready else 503
 
 
 class RequestTiming:
@@ -138,24 +156,25 @@ def install_platform_routes(
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
-        return {"status": "ok", "service": service}
+        return health(service)
+
+    async def database() -> bool:
+        current = pool()
+        try:
+            return current is not None and await current.fetchval("SELECT 1") == 1
+        except Exception:
+            return False
+
+    checks: dict[str, Callable[[], Awaitable[bool]]] = {
+        "database": database,
+        "kafka": partial(kafka_answers, bootstrap),
+    }
+    checks.update(extra_checks or {})
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> JSONResponse:
-        checks: dict[str, bool] = {}
-        current = pool()
-        try:
-            checks["database"] = current is not None and await current.fetchval("SELECT 1") == 1
-        except Exception:
-            checks["database"] = False
-        checks["kafka"] = await kafka_answers(bootstrap)
-        for name, check in (extra_checks or {}).items():
-            checks[name] = await check()
-        ready = all(checks.values())
-        return JSONResponse(
-            {"status": "ready" if ready else "not ready", "checks": checks},
-            status_code=200 if ready else 503,
-        )
+        body, status = await readiness(checks)
+        return JSONResponse(body, status_code=status)
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics() -> Response:

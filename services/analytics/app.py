@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from time import monotonic
 from typing import Any
 
 import faust
 from faust.sensors import Monitor
+from faust.transport.drivers import aiokafka as kafka_driver
+from faust.types import TP
 from pydantic import Field
 
 from minsheng.resilience import until_done
@@ -60,10 +62,27 @@ class QuietMonitor(Monitor):
         return None
 
 
+class MarkerConsumer(kafka_driver.Consumer):
+    """Faust's Kafka consumer, which can also commit offsets it is given: its `commit()`
+    commits only what the streams acknowledged, the very offsets the markers replace
+    (see offsets.py)."""
+
+    async def commit_offsets(self, offsets: Mapping[TP, int]) -> bool:
+        """Commits `offsets` as the group's, through the hook by which every Faust
+        consumer commits (partitions not assigned to this worker are left out)."""
+        return bool(await self._commit(offsets))
+
+
+class MarkerTransport(kafka_driver.Transport):
+    """Faust's Kafka transport with `MarkerConsumer` as the app's consumer."""
+
+    Consumer = MarkerConsumer
+
+
 def create_app(settings: AnalyticsSettings) -> faust.App:
     datadir = settings.data_dir / "analytics"
     datadir.mkdir(parents=True, exist_ok=True)
-    return faust.App(
+    app = faust.App(
         settings.analytics_app_id,
         broker=f"kafka://{settings.kafka_bootstrap}",
         store="memory://",
@@ -84,6 +103,8 @@ def create_app(settings: AnalyticsSettings) -> faust.App:
         stream_wait_empty=False,
         Monitor=QuietMonitor,
     )
+    app.transport = MarkerTransport(app.conf.broker_consumer, app)
+    return app
 
 
 def changelog_topic(settings: AnalyticsSettings, table: str) -> str:

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from minsheng.batching import Batcher
-from minsheng.testing.helpers import eventually
+from testkit.integration.helpers import eventually
 
 
 async def holds(condition: bool) -> bool:

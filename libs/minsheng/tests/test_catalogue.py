@@ -23,7 +23,7 @@ from minsheng.events import (
     NotificationDelivered,
 )
 from minsheng.events.appeals import MASKED_PHONE
-from minsheng.tests.samples import NOTIFICATION, SAMPLES, document_with, encode, sample_document
+from testkit.unit.events import NOTIFICATION, SAMPLES, document_with, encode, sample_document
 
 # The contract, copied from docs/contract.md "Event catalogue (v1)" and "Topics".
 DESIGN_APPEALS = [

@@ -15,8 +15,9 @@ from minsheng.consumer import EventConsumer
 from minsheng.db import Conn, open_database
 from minsheng.events import CATALOGUE, ParsedEvent
 from minsheng.platform.kafka import KafkaBroker
-from minsheng.testing.helpers import eventually, read_topic, sample_appeal_event
 from minsheng.topics import dlq
+from testkit.integration.helpers import eventually, read_topic
+from testkit.unit.events import sample_appeal_event
 
 pytestmark = pytest.mark.integration
 

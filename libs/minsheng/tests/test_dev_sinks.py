@@ -18,7 +18,7 @@ import pytest
 from minsheng.platform.sinks.files import masked_number
 from minsheng.platform.sinks.process import DevSinks
 from minsheng.platform.sinks.signatures import sign, verify
-from minsheng.testing.helpers import free_port
+from testkit.integration.helpers import free_port
 
 pytestmark = pytest.mark.e2e
 

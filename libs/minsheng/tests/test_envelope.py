@@ -16,7 +16,7 @@ from minsheng.events import (
     InvalidEvent,
     new_event,
 )
-from minsheng.tests.samples import NOW, document_with, encode, sample, sample_event
+from testkit.unit.events import NOW, document_with, encode, sample, sample_event
 
 ALL = pytest.mark.parametrize("model", ALL_EVENTS, ids=lambda m: m.event_name)
 

@@ -17,7 +17,7 @@ from minsheng.auth import Principal
 from minsheng.commands import ActionBody, Commands
 from minsheng.events import AppealAccepted, AppealReceived, EventData, SatisfactionRecorded
 from minsheng.querying import Where
-from minsheng.tests.samples import NOW, sample
+from testkit.unit.events import NOW, sample
 
 
 @dataclass(frozen=True)

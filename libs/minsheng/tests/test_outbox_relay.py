@@ -15,7 +15,8 @@ from minsheng.db import Conn, open_database
 from minsheng.events import CATALOGUE, ParsedEvent
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.relay import OutboxRelay
-from minsheng.testing.helpers import Records, eventually, read_topic, sample_appeal_event
+from testkit.integration.helpers import Records, eventually, read_topic
+from testkit.unit.events import sample_appeal_event
 
 pytestmark = pytest.mark.integration
 

@@ -72,7 +72,7 @@ async def test_a_launcher_refuses_a_port_that_is_already_taken(tmp_path: Path) -
 
     from minsheng.platform.postgres import PostgresServer
     from minsheng.platform.process import PortInUse
-    from minsheng.testing.helpers import free_port
+    from testkit.integration.helpers import free_port
 
     port = free_port()
     squatter = await asyncio.start_server(lambda r, w: None, "127.0.0.1", port)

@@ -25,10 +25,9 @@ from minsheng.events import (
     NotificationFailed,
     SatisfactionRecorded,
 )
-from minsheng.tests.samples import DEADLINE, NOW, sample
-
-from .builders import fold, parsed, payload
-from .workload import metric_samples
+from testkit.unit.analytics import fold, parsed, payload
+from testkit.unit.counters import metric_samples
+from testkit.unit.events import DEADLINE, NOW, sample
 
 
 def appeal(n: int, received_at: datetime = NOW) -> State:

@@ -27,9 +27,8 @@ from minsheng.events import (
     ProjectClaimed,
     SatisfactionRecorded,
 )
-from minsheng.tests.samples import DEADLINE, NOW, sample
-
-from .builders import fold, overdue, parsed, payload, samples
+from testkit.unit.analytics import fold, overdue, parsed, payload, samples
+from testkit.unit.events import DEADLINE, NOW, sample
 
 DISTRICT, CATEGORY = "洮北区", "complaint"
 

@@ -11,13 +11,13 @@ import pytest
 from aiokafka.errors import KafkaConnectionError
 
 from analytics import offsets
-from analytics.agents import Counting, handle_batch
 from analytics.aggregate import Aggregate
 from analytics.appeal_counting import appeal_figures, apply_appeal, deadline_of
+from analytics.consumers import Counting, handle_batch
 from analytics.counting import State
-from analytics.tests.builders import payload
 from minsheng.events import AppealReceived, new_event
-from minsheng.tests.samples import NOW, SOURCE
+from testkit.unit.analytics import payload
+from testkit.unit.events import NOW, SOURCE
 
 TOPIC = "minsheng.appeals.v1"
 

@@ -11,10 +11,8 @@ from analytics.appeal_counting import apply_appeal
 from analytics.counting import State
 from analytics.kpis import city_counters
 from minsheng.events import CATALOGUE, ParsedEvent
-from minsheng.testing.helpers import sample_appeal_event
-from minsheng.tests.samples import NOW
-
-from .builders import samples
+from testkit.unit.analytics import samples
+from testkit.unit.events import NOW, sample_appeal_event
 
 
 def parsed(subject: str, sequence: int, district: str = "洮北区") -> ParsedEvent:

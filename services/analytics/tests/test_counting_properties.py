@@ -17,17 +17,10 @@ from analytics.kpis import aggregates, report
 from analytics.notification_counting import apply_notification, notification_figures
 from analytics.project_counting import apply_project, project_figures
 from minsheng.events import CATALOGUE, CloudEvent
-from minsheng.tests.samples import NOW
 from minsheng.topics import APPEALS, NOTIFICATIONS, PROJECTS
-
-from .workload import (
-    Workload,
-    expected_counters,
-    metric_samples,
-    topic_of,
-    with_redeliveries,
-    workload,
-)
+from testkit.unit.counters import expected_counters, metric_samples
+from testkit.unit.events import NOW
+from testkit.unit.workload import Workload, topic_of, with_redeliveries, workload
 
 FOLDS = {
     APPEALS: (apply_appeal, appeal_figures, deadline_of),

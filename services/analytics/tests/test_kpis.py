@@ -18,9 +18,8 @@ from minsheng.events import (
     ProjectCompleted,
     SatisfactionRecorded,
 )
-from minsheng.tests.samples import DEADLINE, sample
-
-from .builders import fold, payload
+from testkit.unit.analytics import fold, payload
+from testkit.unit.events import DEADLINE, sample
 
 LATER = DEADLINE + timedelta(days=1)
 

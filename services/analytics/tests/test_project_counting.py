@@ -20,9 +20,8 @@ from minsheng.events import (
     ProjectVerified,
     SatisfactionRecorded,
 )
-from minsheng.tests.samples import sample
-
-from .builders import fold, parsed, payload, samples
+from testkit.unit.analytics import fold, parsed, payload, samples
+from testkit.unit.events import sample
 
 DISTRICT, LEVEL = "洮北区", "community"
 

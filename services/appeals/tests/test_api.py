@@ -9,12 +9,11 @@ from datetime import datetime
 import httpx
 import pytest
 
-from appeals.tests.conftest import appeals_client
 from minsheng.events import CATALOGUE, AppealDispatched, AppealReceived
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.postgres import PostgresServer
-from minsheng.testing.apps import app_pool
-from minsheng.testing.helpers import eventually
+from testkit.integration.apps import app_pool, appeals_client
+from testkit.integration.helpers import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -174,8 +173,8 @@ async def test_health_readiness_and_metrics(client: httpx.AsyncClient) -> None:
 async def test_kafka_down_the_api_keeps_answering_and_every_event_arrives_later(
     private_kafka: KafkaBroker, postgres: PostgresServer
 ) -> None:
-    from minsheng.testing.helpers import read_topic
     from minsheng.topics import APPEALS
+    from testkit.integration.helpers import read_topic
 
     async with appeals_client(postgres.url, private_kafka.bootstrap) as client:
         await private_kafka.stop()

@@ -9,23 +9,12 @@ import httpx
 import pytest
 
 from minsheng.clock import CITY_TZ
-from minsheng.testing.apps import grant
-from minsheng.testing.helpers import FakeClock
+from testkit.integration.appeals import APPEAL, BUREAU, STREET_OFFICE, Headers, act
+from testkit.integration.apps import grant
+from testkit.unit.appeals import T0
+from testkit.unit.clock import FakeClock
 
 pytestmark = pytest.mark.integration
-
-T0 = datetime(2019, 9, 30, 9, 0, tzinfo=CITY_TZ)  # help: 3 working days -> 2019-10-10
-STREET_OFFICE = "明仁街道办事处"  # where the routing rules send APPEAL
-BUREAU = "市住建局"
-APPEAL = {
-    "title": "小区下水道堵塞",
-    "category": "help",
-    "district": "洮北区",
-    "street": "明仁街道",
-    "community": "明仁社区",
-    "phone": "13812345678",
-}
-Headers = dict[str, str]
 
 
 @pytest.fixture
@@ -56,22 +45,6 @@ async def bureau(client: httpx.AsyncClient) -> Headers:
 @pytest.fixture
 async def supervisor(client: httpx.AsyncClient) -> Headers:
     return await grant(client, "supervisor", name="督查中心 李四")
-
-
-async def act(
-    client: httpx.AsyncClient,
-    appeal_id: str,
-    action: str,
-    body: dict[str, Any] | None = None,
-    headers: Headers | None = None,
-    expect: int = 200,
-) -> dict[str, Any]:
-    response = await client.post(f"/v1/appeals/{appeal_id}/{action}", json=body, headers=headers)
-    assert response.status_code == expect, response.text
-    if expect >= 400:
-        assert response.headers["content-type"] == "application/problem+json"
-    result: dict[str, Any] = response.json()
-    return result
 
 
 async def test_units_and_categories_are_served_to_any_key(client: httpx.AsyncClient) -> None:

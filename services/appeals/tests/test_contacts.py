@@ -8,12 +8,11 @@ import httpx
 import pytest
 
 from appeals.api.contacts import dialable
-from appeals.tests.conftest import appeals_client
-from appeals.tests.test_commands import APPEAL, STREET_OFFICE
 from minsheng.auth import Role
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.postgres import PostgresServer
-from minsheng.testing.apps import app_pool, grant
+from testkit.integration.appeals import APPEAL, STREET_OFFICE
+from testkit.integration.apps import app_pool, appeals_client, grant
 
 pytestmark = pytest.mark.integration
 

@@ -11,14 +11,13 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from appeals.tests.conftest import appeals_client
 from minsheng import metrics
 from minsheng.events import AppealReceived, CloudEvent, SatisfactionRecorded, new_event
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.postgres import PostgresServer
-from minsheng.testing.apps import app_pool, grant
-from minsheng.testing.helpers import eventually, read_topic
 from minsheng.topics import APPEALS, dlq
+from testkit.integration.apps import app_pool, appeals_client, grant
+from testkit.integration.helpers import eventually, read_topic
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ import pytest
 from minsheng import auth
 from minsheng.platform.postgres import PostgresServer
 from minsheng.settings import Settings
-from minsheng.testing.helpers import run_module
+from testkit.integration.helpers import run_module
 
 pytestmark = pytest.mark.integration
 

@@ -13,12 +13,14 @@ import httpx
 import pytest
 from jsonschema import Draft202012Validator
 
-from appeals.tests.test_commands import APPEAL, BUREAU, STREET_OFFICE, T0, act
 from minsheng.clock import CITY_TZ
 from minsheng.platform.kafka import KafkaBroker
-from minsheng.testing.apps import app_pool, grant
-from minsheng.testing.helpers import FakeClock, Records, read_topic
 from minsheng.topics import APPEALS
+from testkit.integration.appeals import APPEAL, BUREAU, STREET_OFFICE, act
+from testkit.integration.apps import app_pool, grant
+from testkit.integration.helpers import Records, read_topic
+from testkit.unit.appeals import T0
+from testkit.unit.clock import FakeClock
 
 pytestmark = pytest.mark.integration
 

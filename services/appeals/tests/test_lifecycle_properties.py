@@ -6,8 +6,8 @@ from hypothesis import given, settings
 
 from appeals import lifecycle as lc
 from appeals.lifecycle import Action
-from appeals.tests.test_lifecycle import RECEIVED, T0, act
-from minsheng.testing.lifecycles import action_steps, assert_replays, walk
+from testkit.unit.appeals import RECEIVED, T0, act
+from testkit.unit.lifecycles import action_steps, assert_replays, walk
 
 # closing ends a run, so it is drawn less often, letting runs reach deeper states
 WEIGHTED: tuple[Action, ...] = tuple(a for a in lc.ACTIONS for _ in range(1 if a == "close" else 4))

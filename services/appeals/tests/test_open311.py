@@ -11,8 +11,8 @@ import pytest
 
 from minsheng.clock import CITY_TZ
 from minsheng.events.fields import DESCRIPTION_LIMIT
-from minsheng.testing.apps import DEV_KEY, grant
-from minsheng.testing.helpers import FakeClock
+from testkit.integration.apps import DEV_KEY, grant
+from testkit.unit.clock import FakeClock
 
 pytestmark = pytest.mark.integration
 

@@ -8,11 +8,12 @@ from typing import Any
 import httpx
 import pytest
 
-from appeals.tests.test_commands import APPEAL, STREET_OFFICE, T0, Headers, act
 from minsheng.clock import CITY_TZ
-from minsheng.testing.apps import grant
-from minsheng.testing.helpers import FakeClock
 from minsheng.workdays import callback_cutoff
+from testkit.integration.appeals import APPEAL, STREET_OFFICE, Headers, act
+from testkit.integration.apps import grant
+from testkit.unit.appeals import T0
+from testkit.unit.clock import FakeClock
 
 pytestmark = pytest.mark.integration
 

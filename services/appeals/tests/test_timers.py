@@ -17,14 +17,15 @@ import httpx
 import pytest
 
 from appeals import jobs
-from appeals.tests.conftest import appeals_client
-from appeals.tests.test_commands import APPEAL, STREET_OFFICE, T0
 from appeals.timing import escalation_times
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.postgres import PostgresServer
-from minsheng.testing.apps import app_pool as pool
-from minsheng.testing.apps import grant
-from minsheng.testing.helpers import FakeClock, eventually
+from testkit.integration.appeals import APPEAL, STREET_OFFICE
+from testkit.integration.apps import app_pool as pool
+from testkit.integration.apps import appeals_client, grant
+from testkit.integration.helpers import eventually
+from testkit.unit.appeals import T0
+from testkit.unit.clock import FakeClock
 
 pytestmark = pytest.mark.integration
 

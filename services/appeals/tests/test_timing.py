@@ -8,11 +8,11 @@ import pytest
 
 from appeals import lifecycle as lc
 from appeals.lifecycle import Action, AppealState
-from appeals.tests.test_lifecycle import RECEIVED, T0, act, run
 from appeals.timing import SupervisionRules, due_escalations, escalation_times
 from minsheng.clock import CITY_TZ
 from minsheng.events.appeals import EscalationLevel
 from minsheng.workdays import end_of_day, start_of_day
+from testkit.unit.appeals import RECEIVED, T0, act, run
 
 DEADLINE = end_of_day(date(2019, 10, 10))  # a help request received T0, 3 working days
 REMINDER = datetime(2019, 10, 10, 6, 36, tzinfo=CITY_TZ)  # see test_workdays

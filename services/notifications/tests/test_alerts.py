@@ -10,9 +10,9 @@ import pytest
 
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.postgres import PostgresServer
-from minsheng.testing.apps import grant
-from minsheng.testing.helpers import eventually
-from notifications.tests.harness import DAYTIME, RunningClock, World, world
+from testkit.integration.apps import grant
+from testkit.integration.helpers import eventually
+from testkit.integration.notifications import DAYTIME, RunningClock, World, world
 
 pytestmark = pytest.mark.integration
 

@@ -12,11 +12,11 @@ import pytest
 from minsheng.events import CATALOGUE, NotificationDelivered, NotificationFailed
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.postgres import PostgresServer
-from minsheng.testing.apps import grant
-from minsheng.testing.helpers import eventually, read_topic
 from minsheng.topics import NOTIFICATIONS
-from notifications.tests.harness import World, world
-from notifications.tests.samples import APPEAL, DISPATCHED, ESCALATED, RECEIVED, envelope
+from testkit.integration.apps import grant
+from testkit.integration.helpers import eventually, read_topic
+from testkit.integration.notifications import World, world
+from testkit.unit.notifications import APPEAL, DISPATCHED, ESCALATED, RECEIVED, envelope
 
 pytestmark = pytest.mark.integration
 

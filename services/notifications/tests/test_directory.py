@@ -11,7 +11,7 @@ from minsheng.clock import CITY_TZ
 from minsheng.reference import units
 from notifications.directory import DirectoryError, load_directory
 from notifications.settings import DIRECTORY_FILE
-from notifications.tests.samples import directory
+from testkit.unit.notifications import directory
 
 TUESDAY = datetime(2026, 12, 1, tzinfo=CITY_TZ)
 SUNDAY = datetime(2026, 12, 6, tzinfo=CITY_TZ)

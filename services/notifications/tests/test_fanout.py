@@ -13,7 +13,7 @@ from notifications.fanout import NewDelivery, Target, plan, template_context
 from notifications.messages import LOCALES, render, working_days_left
 from notifications.pager import Alert, notify
 from notifications.quiet import QuietHours
-from notifications.tests.samples import (
+from testkit.unit.notifications import (
     APPEAL,
     CONTACT,
     DEADLINE,

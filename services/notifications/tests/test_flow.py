@@ -16,18 +16,11 @@ from minsheng.clock import CITY_TZ
 from minsheng.events import CATALOGUE, NotificationDelivered
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.postgres import PostgresServer
-from minsheng.testing.apps import app_pool
-from minsheng.testing.helpers import eventually, read_topic
 from minsheng.topics import NOTIFICATIONS, dlq
-from notifications.tests.harness import PHONE, RunningClock, World, publish, world
-from notifications.tests.samples import (
-    CONTACT,
-    DISPATCHED,
-    EXTENDED,
-    RECEIVED,
-    RESOLVED,
-    envelope,
-)
+from testkit.integration.apps import app_pool
+from testkit.integration.helpers import eventually, read_topic
+from testkit.integration.notifications import PHONE, RunningClock, World, publish, world
+from testkit.unit.notifications import CONTACT, DISPATCHED, EXTENDED, RECEIVED, RESOLVED, envelope
 
 pytestmark = pytest.mark.integration
 HOUSING = "/hooks/unit-housing"

@@ -10,7 +10,7 @@ import yaml
 from notifications.messages import template_names
 from notifications.rules import RulesError, facts, parse_rules
 from notifications.settings import RULES_FILE
-from notifications.tests.samples import DISPATCHED, ESCALATED, MILESTONE, REOPENED, default_rules
+from testkit.unit.notifications import DISPATCHED, ESCALATED, MILESTONE, REOPENED, default_rules
 
 GOOD = """
 version: 1

@@ -19,16 +19,15 @@ from minsheng.events import CloudEvent
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.postgres import PostgresServer
 from minsheng.settings import Settings
-from minsheng.testing.apps import app_pool
-from minsheng.testing.helpers import eventually, run_module
 from notifications.fanout import plan
 from notifications.main import MIGRATIONS, SERVICE
 from notifications.quiet import QuietHours
 from notifications.settings import RULES_FILE
 from notifications.store import deliveries
-from notifications.tests.conftest import notifications_client
-from notifications.tests.harness import Hook, Sink, World, world
-from notifications.tests.samples import (
+from testkit.integration.apps import app_pool, notifications_client
+from testkit.integration.helpers import eventually, run_module
+from testkit.integration.notifications import Hook, Sink, World, world
+from testkit.unit.notifications import (
     DISPATCHED,
     RECEIVED,
     SAMPLES,

@@ -13,9 +13,9 @@ import pytest
 from minsheng.clock import CITY_TZ
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.postgres import PostgresServer
-from minsheng.testing.helpers import FakeClock
 from projects import load_2019
-from projects.tests.conftest import projects_client
+from testkit.integration.apps import projects_client
+from testkit.unit.clock import FakeClock
 
 pytestmark = pytest.mark.integration
 log = logging.getLogger(__name__)

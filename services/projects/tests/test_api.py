@@ -11,11 +11,12 @@ import pytest
 
 from minsheng.clock import CITY_TZ
 from minsheng.events import CATALOGUE, ProjectClaimed
-from minsheng.testing.apps import app_pool as pool
-from minsheng.testing.apps import grant
-from minsheng.testing.helpers import FakeClock, eventually, read_topic
 from minsheng.topics import PROJECTS
-from projects.tests.samples import CLAIM, OTHER_UNIT, UNIT
+from testkit.integration.apps import app_pool as pool
+from testkit.integration.apps import grant
+from testkit.integration.helpers import eventually, read_topic
+from testkit.unit.clock import FakeClock
+from testkit.unit.projects import CLAIM, OTHER_UNIT, UNIT
 
 pytestmark = pytest.mark.integration
 

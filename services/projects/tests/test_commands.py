@@ -9,10 +9,10 @@ import httpx
 import pytest
 
 from minsheng.clock import CITY_TZ
-from minsheng.testing.apps import app_pool as pool
-from minsheng.testing.apps import grant
-from minsheng.testing.helpers import FakeClock
-from projects.tests.samples import CLAIM, OTHER_UNIT, UNIT
+from testkit.integration.apps import app_pool as pool
+from testkit.integration.apps import grant
+from testkit.unit.clock import FakeClock
+from testkit.unit.projects import CLAIM, OTHER_UNIT, UNIT
 
 pytestmark = pytest.mark.integration
 

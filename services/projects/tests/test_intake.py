@@ -17,11 +17,12 @@ from minsheng.clock import CITY_TZ
 from minsheng.events import CloudEvent, ProjectMilestone, SatisfactionRecorded, new_event
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.postgres import PostgresServer
-from minsheng.testing.apps import app_pool as pool
-from minsheng.testing.helpers import FakeClock, eventually, read_topic
 from minsheng.topics import dlq
-from projects.tests.conftest import projects_client
-from projects.tests.samples import CLAIM
+from testkit.integration.apps import app_pool as pool
+from testkit.integration.apps import projects_client
+from testkit.integration.helpers import eventually, read_topic
+from testkit.unit.clock import FakeClock
+from testkit.unit.projects import CLAIM
 
 pytestmark = pytest.mark.integration
 

@@ -10,44 +10,11 @@ import pytest
 
 from minsheng.clock import CITY_TZ
 from minsheng.events import Milestone, ProjectFlagged, ProjectMilestone
-from minsheng.events.projects import FlagKind, MilestoneStatus, VerificationResult
 from projects import lifecycle as lc
 from projects import timing
 from projects.lifecycle import Action, Outcome, ProjectState, Status
-from projects.tests.samples import END, MILESTONES, START, T0, claimed
 from projects.timing import Due
-
-LATER = datetime(2019, 9, 20, 10, 0, tzinfo=CITY_TZ)  # after every milestone's due day
-
-
-def act(state: ProjectState, action: Action, now: datetime = LATER, choice: int = 0) -> Outcome:
-    """Runs an action with plausible arguments; `choice` picks among its variants."""
-    match action:
-        case "milestone":
-            m = state.milestones[choice % len(state.milestones)]
-            statuses: tuple[MilestoneStatus, ...] = ("reached", "at_risk", "missed", "rescheduled")
-            status = statuses[choice // 3 % 4]
-            extra: dict[str, Any] = {}
-            if status == "rescheduled":
-                extra = {
-                    "new_due": max(m.due, now.date()) + timedelta(days=10),
-                    "approved_by": "sv",
-                }
-            return lc.milestone(
-                state, milestone_id=m.milestone_id, status=status, now=now, reason="原因", **extra
-            )
-        case "progress":
-            return lc.report_progress(state, progress=(25 * choice) % 101, now=now)
-        case "complete":
-            return lc.complete(state, now=now)
-        case "verify":
-            result: VerificationResult = "passed" if choice % 2 else "failed"
-            return lc.verify(state, method="on_site", inspector="督查组", result=result, now=now)
-        case "evaluate":
-            return lc.evaluate(state, rating="satisfied", now=now)
-        case "flag":
-            kind: FlagKind = "formal_talk" if choice % 2 or "notice" in state.flags else "notice"
-            return lc.flag(state, kind=kind, reason="推进缓慢", now=now)
+from testkit.unit.projects import END, LATER, MILESTONES, START, T0, act, claimed
 
 
 def new() -> ProjectState:

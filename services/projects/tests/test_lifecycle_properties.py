@@ -6,12 +6,11 @@ from __future__ import annotations
 from hypothesis import given, settings
 
 from minsheng.aggregate import Sequenced
-from minsheng.testing.lifecycles import action_steps, assert_replays, walk
 from projects import lifecycle as lc
 from projects import timing
 from projects.lifecycle import Action
-from projects.tests.samples import T0, claimed
-from projects.tests.test_lifecycle import act
+from testkit.unit.lifecycles import action_steps, assert_replays, walk
+from testkit.unit.projects import T0, act, claimed
 
 STEPS = action_steps(lc.ACTIONS, max_minutes=20 * 24 * 60, variants=24)
 

@@ -18,12 +18,12 @@ import pytest
 from minsheng.clock import CITY_TZ
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.postgres import PostgresServer
-from minsheng.testing.apps import app_pool as pool
-from minsheng.testing.apps import grant
-from minsheng.testing.helpers import FakeClock, eventually
 from projects import jobs
-from projects.tests.conftest import projects_client
-from projects.tests.samples import CLAIM, T0
+from testkit.integration.apps import app_pool as pool
+from testkit.integration.apps import grant, projects_client
+from testkit.integration.helpers import eventually
+from testkit.unit.clock import FakeClock
+from testkit.unit.projects import CLAIM, T0
 
 pytestmark = pytest.mark.integration
 

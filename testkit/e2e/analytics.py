@@ -13,10 +13,11 @@ import httpx
 from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
-from analytics.tests.workload import Samples, Workload, expected_counters, metric_samples, topic_of
 from minsheng.events import CONTENT_TYPE, CloudEvent
 from minsheng.platform.services import ServiceProcess
-from minsheng.testing.helpers import eventually, free_port
+from testkit.integration.helpers import eventually, free_port
+from testkit.unit.counters import Samples, expected_counters, metric_samples
+from testkit.unit.workload import Workload, topic_of
 
 PLUMBING = ("minsheng_events_processed_total", "minsheng_events_duplicate_total")
 

@@ -12,7 +12,7 @@ from analytics.appeal_counting import appeal_figures, deadline_of
 from analytics.counting import LabelKey, State
 from analytics.project_counting import project_figures
 from minsheng.events import CATALOGUE, EventData, ParsedEvent, new_event
-from minsheng.tests.samples import NOW, SOURCE, sample, subject_of
+from testkit.unit.events import NOW, SOURCE, sample, subject_of
 
 E = TypeVar("E", bound=EventData)
 Apply = Callable[[State | None, ParsedEvent], State | None]

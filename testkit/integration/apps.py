@@ -9,16 +9,23 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any, TypeVar
 
 import asyncpg
 import httpx
 from fastapi import FastAPI
 
+from appeals.main import AppealsSettings
+from appeals.main import create_app as create_appeals_app
 from minsheng import auth
 from minsheng.clock import Clock, system_clock
 from minsheng.settings import Settings
-from minsheng.testing.helpers import grant_key
+from notifications.main import create_app as create_notifications_app
+from notifications.settings import NotificationsSettings
+from projects.main import ProjectsSettings
+from projects.main import create_app as create_projects_app
+from testkit.integration.helpers import grant_key
 
 DEV_KEY = "test-operator-key"  # the operator key every test app registers at start-up
 
@@ -69,8 +76,34 @@ def app_pool(client: httpx.AsyncClient) -> asyncpg.Pool:
     return client.app.state.runtime.db()  # type: ignore[attr-defined, no-any-return]
 
 
+async def command(
+    client: httpx.AsyncClient,
+    path: str,
+    body: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    expect: int = 200,
+) -> dict[str, Any]:
+    """POSTs a command route; asserts the status (a problem+json document when an error is
+    expected) and returns the body."""
+    response = await client.post(path, json=body, headers=headers)
+    assert response.status_code == expect, response.text
+    if expect >= 400:
+        assert response.headers["content-type"] == "application/problem+json"
+    result: dict[str, Any] = response.json()
+    return result
+
+
 async def grant(
     client: httpx.AsyncClient, role: auth.Role, unit: str | None = None, name: str = ""
 ) -> dict[str, str]:
     """A fresh key of `role` in the app's database, as an Authorization header."""
     return await grant_key(app_pool(client), role, unit, name)
+
+
+# The real app of each service (migrations, relay, jobs) and a client to it:
+# `appeals_client(server_url, bootstrap, database_suffix=None, clock=..., **settings)`.
+appeals_client = partial(service_client, "appeals", AppealsSettings, create_appeals_app)
+projects_client = partial(service_client, "projects", ProjectsSettings, create_projects_app)
+notifications_client = partial(
+    service_client, "notifications", NotificationsSettings, create_notifications_app
+)

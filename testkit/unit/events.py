@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -197,3 +197,16 @@ def encode(doc: Any) -> bytes:
 
 def _changed(doc: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in {**doc, **changes}.items() if v is not None}
+
+
+def sample_appeal_event(subject: str, sequence: int, district: str = "洮北区") -> CloudEvent:
+    """A valid AppealReceived envelope, for plumbing tests that do not care about payloads."""
+    data = AppealReceived(
+        appeal_id=subject,
+        title="路灯不亮",
+        category="complaint",
+        district=district,
+        channel="hotline",
+        received_at=datetime.now(UTC),
+    )
+    return new_event(data, subject=subject, sequence=sequence, source="minsheng/tests")

@@ -20,8 +20,8 @@ from minsheng.platform.notifying import notifications_env
 from minsheng.platform.services import ServiceProcess
 from minsheng.platform.sinks.process import DevSinks
 from minsheng.settings import Settings
-from minsheng.testing.helpers import free_port, grant_key
-from minsheng.testing.stack import DEFAULT_KEY, Stack
+from testkit.e2e.stack import DEFAULT_KEY, Stack
+from testkit.integration.helpers import free_port, grant_key
 
 SYSTEM_KEY = "e2e-system-key"  # MINSHENG_DEV_SYSTEM_KEY of every service
 

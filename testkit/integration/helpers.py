@@ -1,4 +1,5 @@
-"""Polling with a deadline (never a sleep as synchronisation) and Kafka read-back."""
+"""For tests against the real parts: free ports, polling with a deadline (never a sleep as
+synchronisation), reading a topic back, API keys, a module's command line."""
 
 from __future__ import annotations
 
@@ -8,15 +9,12 @@ import socket
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
 from minsheng import auth
-from minsheng.events import AppealReceived, CloudEvent, new_event
 
 T = TypeVar("T")
 
@@ -83,33 +81,6 @@ async def read_topic(
         return records
     finally:
         await consumer.stop()
-
-
-def sample_appeal_event(subject: str, sequence: int, district: str = "洮北区") -> CloudEvent:
-    """A valid AppealReceived envelope, for plumbing tests that do not care about payloads."""
-    data = AppealReceived(
-        appeal_id=subject,
-        title="路灯不亮",
-        category="complaint",
-        district=district,
-        channel="hotline",
-        received_at=datetime.now(UTC),
-    )
-    return new_event(data, subject=subject, sequence=sequence, source="minsheng/tests")
-
-
-@dataclass
-class FakeClock:
-    """A clock a test moves by hand; installed as an app's clock (`app.state.clock`)."""
-
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
 
 
 async def grant_key(

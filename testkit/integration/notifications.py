@@ -33,9 +33,9 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from minsheng.clock import CITY_TZ, Clock
 from minsheng.events import CloudEvent
-from minsheng.testing.helpers import free_port
 from notifications.settings import DIRECTORY_FILE
-from notifications.tests.conftest import notifications_client
+from testkit.integration.apps import notifications_client
+from testkit.integration.helpers import free_port
 
 DAYTIME = datetime(2026, 12, 1, 10, 0, tzinfo=CITY_TZ)
 CONTACT_KEY = "msk_test-system-key-for-contacts"

@@ -1,4 +1,5 @@
-"""The stream processors: validate, dead-letter, apply to the per-aggregate tables."""
+"""The Faust agents: validate, dead-letter, apply a batch to the per-aggregate tables;
+and what a worker does once Faust has recovered a table (re-sum, resume at the markers)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import faust
+from faust.types import TP
+
 from analytics import offsets
 from analytics.aggregate import Aggregate
+from analytics.app import MarkerConsumer
 from analytics.changelog import ChangelogWriter
 from analytics.counting import State
 from minsheng import metrics
@@ -21,6 +26,7 @@ from minsheng.resilience import until_done
 
 log = logging.getLogger(__name__)
 SERVICE = "analytics"
+BATCH, BATCH_WINDOW = 1000, 0.01  # events per batch at most; seconds a batch waits at most
 Apply = Callable[[State | None, ParsedEvent], State | None]
 
 
@@ -64,6 +70,44 @@ class Counting:
             resume,
         )
         return resume
+
+
+def count_agent(app: faust.App, name: str, source: Any, counting: Counting) -> None:
+    """The agent `name` folding `source` into `counting`, a batch at a time."""
+
+    async def count(stream: Any) -> None:
+        async for events in stream.take_events(BATCH, within=BATCH_WINDOW):
+            async with counting.applying:
+                await handle_batch(events, counting)
+
+    count.__name__ = name.replace("-", "_")
+    app.agent(source, name=name)(count)
+
+
+def rewinder(app: faust.App, topic: str) -> Callable[[int, int], Awaitable[None]]:
+    """Seeks a partition of `topic` to an offset (`Counting.rewind`)."""
+
+    async def rewind(partition: int, offset: int) -> None:
+        await app.consumer.seek(TP(topic, partition), offset)
+
+    return rewind
+
+
+def rebuilder(app: faust.App, topic: str, counting: Counting) -> Callable[[], Awaitable[None]]:
+    """The table's recovery callback (`Table.on_recover`)."""
+
+    async def rebuilt() -> None:
+        """Faust finished recovering this worker's partitions: re-sum them, and make the
+        group's offsets the table's markers, which Faust seeks to right after this."""
+        resume = counting.rebuild(
+            tp.partition for tp in app.consumer.assignment() if tp.topic == topic
+        )
+        if resume:  # Faust's own commit() would commit what it acknowledged instead
+            consumer = app.consumer
+            assert isinstance(consumer, MarkerConsumer), "create_app sets the transport"
+            await consumer.commit_offsets({TP(topic, p): o for p, o in resume.items()})
+
+    return rebuilt
 
 
 async def handle_batch(events: Sequence[Any], counting: Counting) -> None:

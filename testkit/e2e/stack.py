@@ -24,8 +24,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.services import ServiceProcess
 from minsheng.reference import categories, places
-from minsheng.testing.helpers import eventually, free_port
 from minsheng.topics import ensure_topics
+from testkit.integration.helpers import eventually, free_port
 
 DEFAULT_KEY = "e2e-operator-key"
 CHANNELS = ("hotline", "app", "web", "window", "grid")

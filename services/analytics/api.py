@@ -1,0 +1,130 @@
+"""The worker's web views on Faust's web server: the city's counters, a worker's share of
+them (read by its peers), metrics, health and readiness.
+
+Health, readiness and the problem+json error shape are the ones every service answers
+(`minsheng.web`, `minsheng.problems`); only the framework differs (aiohttp, not FastAPI).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+import faust
+import httpx
+from aiohttp import web as aiohttp_web
+from faust.web.drivers.aiohttp import Web as AiohttpWeb
+from prometheus_client import REGISTRY, generate_latest
+
+from analytics.aggregate import share
+from analytics.app import PARTITIONS, AnalyticsSettings
+from analytics.consumers import SERVICE, Counting
+from analytics.counting import Figures
+from analytics.kpis import report
+from analytics.peers import SHARE_PATH, Incomplete, encode, fetch_shares, merge
+from minsheng.problems import PROBLEM_JSON, http_title, problem_body
+from minsheng.web import health, kafka_answers, readiness
+
+PROMETHEUS_TEXT = "text/plain; version=0.0.4"  # aiohttp adds the charset itself
+Clock = Callable[[], datetime]
+
+
+def local_figures(countings: Mapping[str, Counting], at: datetime) -> Figures:
+    """The figures of this worker's share of every table, at `at`."""
+    return share((c.aggregate for c in countings.values()), at)
+
+
+def problem(
+    web: Any,
+    request: Any,
+    status: int,
+    title: str,
+    detail: str,
+    headers: Mapping[str, str] | None = None,
+) -> Any:
+    """A problem+json answer, as the FastAPI services give (`minsheng.problems`)."""
+    body = problem_body(status, title, detail, request.path)
+    return web.json(body, status=status, headers=headers, content_type=PROBLEM_JSON)
+
+
+@aiohttp_web.middleware
+async def problems(request: aiohttp_web.Request, handler: Any) -> aiohttp_web.StreamResponse:
+    """The web server's own errors (no such route, wrong method) as problem+json too."""
+    try:
+        response: aiohttp_web.StreamResponse = await handler(request)
+    except aiohttp_web.HTTPException as error:
+        if error.status < 400:
+            raise
+        body = problem_body(error.status, http_title(error.status), error.reason, request.path)
+        kept = {k: v for k, v in error.headers.items() if k.lower() == "allow"}
+        return aiohttp_web.json_response(
+            body, status=error.status, headers=kept, content_type=PROBLEM_JSON
+        )
+    return response
+
+
+def install_views(
+    app: faust.App,
+    settings: AnalyticsSettings,
+    clock: Clock,
+    countings: Mapping[str, Counting],
+    peers: httpx.AsyncClient,
+) -> None:
+    """Adds the views to the app's web server; `peers` fetches the other workers' shares."""
+    server = app.web
+    assert isinstance(server, AiohttpWeb), "Faust serves its views with aiohttp"
+    server.web_app.middlewares.append(problems)
+
+    def own_share(at: datetime) -> dict[str, Any]:
+        partitions = {name: c.aggregate.partitions for name, c in countings.items()}
+        figures = local_figures(countings, at)
+        return encode(settings.advertised_url, figures, partitions, not app.rebalancing)
+
+    @app.page("/metrics")
+    async def metrics_view(web: Any, request: Any) -> Any:
+        return web.bytes(generate_latest(REGISTRY), content_type=PROMETHEUS_TEXT)
+
+    @app.page(SHARE_PATH)
+    async def share_view(web: Any, request: Any) -> Any:
+        at = request.query.get("at")
+        try:
+            moment = datetime.fromisoformat(at) if at else clock()
+        except ValueError:
+            return problem(web, request, 400, "Invalid request", f"at: not an ISO time: {at!r}")
+        return web.json(own_share(moment))
+
+    @app.page("/v1/counters")
+    async def counters_view(web: Any, request: Any) -> Any:
+        at = clock()
+        mine = settings.advertised_url.rstrip("/")
+        others = {str(url).rstrip("/") for url in app.assignor.tables_metadata()} - {mine}
+        try:
+            shares = [own_share(at), *await fetch_shares(peers, sorted(others), at)]
+            figures = merge(shares, PARTITIONS)
+        except Incomplete as error:
+            title = "Counters are being rebalanced between workers"
+            return problem(web, request, 503, title, str(error), {"Retry-After": "1"})
+        return web.json(report(figures, at))
+
+    async def partitions_assigned() -> bool:
+        return bool(app.consumer.assignment())
+
+    async def not_rebalancing() -> bool:
+        return not app.rebalancing
+
+    checks: dict[str, Callable[[], Awaitable[bool]]] = {
+        "kafka": partial(kafka_answers, settings.kafka_bootstrap),
+        "partitions_assigned": partitions_assigned,
+        "not_rebalancing": not_rebalancing,
+    }
+
+    @app.page("/readyz")
+    async def readyz_view(web: Any, request: Any) -> Any:
+        body, status = await readiness(checks)
+        return web.json(body, status=status)
+
+    @app.page("/healthz")
+    async def healthz_view(web: Any, request: Any) -> Any:
+        return web.json(health(SERVICE))

@@ -1,0 +1,1 @@
+"""Helpers of the tests and benchmarks that run the services as real processes."""

@@ -1,0 +1,1 @@
+"""Helpers of the tests against the real broker and database (services in-process)."""

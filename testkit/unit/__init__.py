@@ -1,0 +1,1 @@
+"""Helpers of the pure tests: no broker, no database, no process."""

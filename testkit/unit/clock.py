@@ -1,0 +1,20 @@
+"""A clock a test moves by hand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+@dataclass
+class FakeClock:
+    """A clock a test moves by hand; installed as an app's clock (`app.state.clock`)."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
