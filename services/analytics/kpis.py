@@ -25,6 +25,7 @@ from analytics.windows import RECEIVED_HOUR, local_day
 
 SATISFIED = ("satisfied", "basically_satisfied")
 SATISFACTION = "minsheng_satisfaction_responses"
+UNIT_FIGURES = "minsheng_unit_"
 APPEAL_FIGURES = ("received", "open", "resolved", "resolved_on_time", "called_back")
 
 
@@ -93,6 +94,8 @@ def report(figures: Figures, now: datetime) -> dict[str, Any]:
             continue
         if name == RECEIVED_HOUR and not labels[1].startswith(day):
             continue
+        if name.startswith(UNIT_FIGURES):
+            continue  # labelled by unit, not district
         for scope in (city, districts.setdefault(labels[0], _Scope())):
             scope.add(name, labels, value)
     return {

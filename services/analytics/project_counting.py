@@ -78,7 +78,9 @@ def project_figures(state: State) -> Figures:
         return figures
     ledger = (state["district"], str(state["year"]), state["level"])
     figures["claimed", ledger] += 1
-    if is_completed(state):
+    status = COMPLETED if is_completed(state) else ACTIVE
+    figures["minsheng_ledger_projects", (*ledger, status)] += 1
+    if status == COMPLETED:
         figures["completed", ledger] += 1
     else:
         figures["minsheng_projects_active", (state["district"], state["level"])] += 1

@@ -161,3 +161,52 @@ async def test_a_handler_that_keeps_failing_dead_letters_the_message_and_moves_o
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+def _lags(topic: str) -> dict[str, float]:
+    """partition -> the lag the consumer exports for it."""
+    return {
+        s.labels["partition"]: s.value
+        for family in metrics.CONSUMER_LAG.collect()
+        for s in family.samples
+        if s.labels["topic"] == topic and s.labels["service"] == "lagging"
+    }
+
+
+async def test_the_consumer_exports_its_lag_per_partition_and_drops_it_when_it_stops(
+    kafka: KafkaBroker, pool: asyncpg.Pool, fresh_topic: str
+) -> None:
+    release = asyncio.Event()
+
+    async def slow(conn: Conn, event: ParsedEvent) -> None:
+        await release.wait()
+        await record(conn, event)
+
+    consumer = EventConsumer(
+        service="lagging",
+        topics=[fresh_topic],
+        group_id="lagging",
+        registry=CATALOGUE,
+        handler=slow,
+        pool=pool,
+        bootstrap=kafka.bootstrap,
+    )
+    events = [sample_appeal_event("L1", seq) for seq in range(1, 6)]
+    await produce(kafka, fresh_topic, [(e.key, e.to_json()) for e in events])
+    task = asyncio.create_task(consumer.run())
+    try:
+        # the handler holds the first event: all five are behind on their one partition
+        lags = await eventually(
+            lambda: asyncio.sleep(0, _lags(fresh_topic)), lambda lags: 5 in lags.values()
+        )
+        assert sum(lags.values()) == 5  # the other partitions are empty
+        release.set()
+        await eventually(
+            lambda: asyncio.sleep(0, _lags(fresh_topic)),
+            lambda lags: bool(lags) and set(lags.values()) == {0},
+            what="no lag once applied",
+        )
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert _lags(fresh_topic) == {}

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from analytics.aggregate import Aggregate
+from analytics.aggregate import OVERDUE, Aggregate
 from analytics.appeal_counting import appeal_figures, deadline_of
 from analytics.counting import LabelKey, State
 from analytics.project_counting import project_figures
@@ -52,4 +52,6 @@ def overdue(states: Iterable[State], now: datetime) -> Counter[LabelKey]:
     """`minsheng_appeals_overdue` of the appeals at `now`."""
     aggregate = Aggregate(appeal_figures, deadline_of)
     aggregate.rebuild(states, ())
-    return Counter({labels: v for (_, labels), v in aggregate.overdue(now).items()})
+    return Counter(
+        {labels: v for (name, labels), v in aggregate.overdue(now).items() if name == OVERDUE}
+    )
