@@ -15,6 +15,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
+from analytics.app import PARTITIONS
 from analytics.tests.harness import publish
 from analytics.tests.workload import (
     SOURCE,
@@ -98,6 +99,21 @@ async def test_a_random_workload_with_duplicates_is_counted_exactly(
 
             await eventually(scrape, lambda m: m == w.metrics, timeout=60, what="exact metrics")
             assert await counters() == expected_counters(w)
+
+            async def lags() -> dict[tuple[str, str], float]:
+                text = (await client.get("/metrics")).text
+                return {
+                    (s.labels["topic"], s.labels["partition"]): s.value
+                    for family in text_string_to_metric_families(text)
+                    for s in family.samples
+                    if s.name == "minsheng_consumer_lag"
+                }
+
+            await eventually(  # every partition of the three topics, nothing left to fold
+                lags,
+                lambda found: len(found) == 3 * PARTITIONS and not any(found.values()),
+                what="no lag on any partition",
+            )
 
             # one more appeal, due in a few seconds: overdue later, with no further event
             due = datetime.now(UTC) + DUE_IN

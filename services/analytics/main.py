@@ -27,6 +27,7 @@ from analytics.changelog import ChangelogWriter
 from analytics.collector import FiguresCollector
 from analytics.counting import Figures
 from analytics.kpis import report
+from analytics.lag import exporter as lag_exporter
 from analytics.notification_counting import apply_notification, notification_figures
 from analytics.peers import SHARE_PATH, Incomplete, encode, fetch_shares, merge
 from analytics.project_counting import apply_project, project_figures
@@ -90,6 +91,7 @@ def build(settings: AnalyticsSettings, clock: Clock = now) -> faust.App:
         countings["appeals"].aggregate.drop(expired_window(clock()))
 
     app.timer(interval=600.0)(expire_windows)
+    lag_exporter(app, {topic: countings[name].gate for name, topic, *_ in TABLES}, "analytics")
 
     @app.page("/metrics")
     async def metrics_view(web: Any, request: Any) -> Any:
