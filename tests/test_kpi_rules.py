@@ -9,6 +9,7 @@ Sums of integers and one division are exact in floating point, so equality is ex
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,7 @@ def series(figures: Figures, instance: str) -> list[dict[str, str]]:
     return found
 
 
-def check(expr: str, samples: list[tuple[dict[str, str], float | None]]) -> dict[str, Any]:
+def check(expr: str, samples: Sequence[tuple[dict[str, str], float | None]]) -> dict[str, Any]:
     def name(labels: dict[str, str]) -> str:
         body = ",".join(f'{k}="{v}"' for k, v in labels.items())
         return f"{expr}{{{body}}}" if labels else expr
