@@ -71,6 +71,12 @@ FAMILIES = (
         ("district", "level"),
         gauge=True,
     ),
+    Family(
+        "minsheng_projects_past_planned_end",
+        "Active projects whose planned end (a day in the city's time zone) has passed.",
+        ("district", "level"),
+        gauge=True,
+    ),
     Family("minsheng_project_milestones", "Milestone reports.", ("district", "status")),
     Family(
         "minsheng_projects_flagged",

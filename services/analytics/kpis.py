@@ -20,7 +20,7 @@ from analytics.aggregate import OVERDUE, Aggregate, share
 from analytics.appeal_counting import appeal_figures, deadline_of
 from analytics.counting import Figures, State
 from analytics.notification_counting import notification_figures
-from analytics.project_counting import project_figures
+from analytics.project_counting import planned_end_of, project_figures
 from analytics.windows import RECEIVED_HOUR, local_day
 
 SATISFIED = ("satisfied", "basically_satisfied")
@@ -122,7 +122,7 @@ def aggregates(
     """The three tables' aggregates over the given states."""
     tables = (
         (Aggregate(appeal_figures, deadline_of), appeals),
-        (Aggregate(project_figures), projects),
+        (Aggregate(project_figures, planned_end_of), projects),
         (Aggregate(notification_figures), notifications),
     )
     for aggregate, states in tables:

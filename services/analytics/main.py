@@ -30,7 +30,7 @@ from analytics.kpis import report
 from analytics.lag import exporter as lag_exporter
 from analytics.notification_counting import apply_notification, notification_figures
 from analytics.peers import SHARE_PATH, Incomplete, encode, fetch_shares, merge
-from analytics.project_counting import apply_project, project_figures
+from analytics.project_counting import apply_project, planned_end_of, project_figures
 from analytics.windows import expired_window
 from minsheng.logs import logging_config
 from minsheng.topics import APPEALS, NOTIFICATIONS, PROJECTS
@@ -51,6 +51,8 @@ TABLES: tuple[tuple[str, str, str, Apply, FiguresOf], ...] = (
         notification_figures,
     ),
 )
+
+DEADLINES = {"appeals": deadline_of, "projects": planned_end_of}  # gauges moved by the clock
 
 
 def now() -> datetime:
@@ -74,7 +76,7 @@ def build(settings: AnalyticsSettings, clock: Clock = now) -> faust.App:
     for name, topic, table_name, apply, figures_of in TABLES:
         source, dead_letters = source_and_dlq(app, topic)
         table = app.Table(table_name, default=None, partitions=PARTITIONS)
-        aggregate = Aggregate(figures_of, deadline_of if name == "appeals" else no_deadline)
+        aggregate = Aggregate(figures_of, DEADLINES.get(name, no_deadline))
         countings[name] = counting = Counting(
             table, aggregate, apply, dead_letters, changelog, _rewinder(app, topic)
         )

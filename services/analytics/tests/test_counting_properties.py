@@ -15,7 +15,7 @@ from analytics.collector import FiguresCollector
 from analytics.counting import State
 from analytics.kpis import aggregates, report
 from analytics.notification_counting import apply_notification, notification_figures
-from analytics.project_counting import apply_project, project_figures
+from analytics.project_counting import apply_project, planned_end_of, project_figures
 from minsheng.events import CATALOGUE, CloudEvent
 from minsheng.tests.samples import NOW
 from minsheng.topics import APPEALS, NOTIFICATIONS, PROJECTS
@@ -31,7 +31,7 @@ from .workload import (
 
 FOLDS = {
     APPEALS: (apply_appeal, appeal_figures, deadline_of),
-    PROJECTS: (apply_project, project_figures, no_deadline),
+    PROJECTS: (apply_project, project_figures, planned_end_of),
     NOTIFICATIONS: (apply_notification, notification_figures, no_deadline),
 }
 

@@ -83,6 +83,7 @@ METRICS: dict[str, tuple[str, ...]] = {  # DESIGN.md's names and labels, in its 
     "minsheng_appeals_resolved_standing": ("district", "on_time"),
     "minsheng_appeals_called_back": ("district",),
     "minsheng_ledger_projects": ("district", "year", "level", "status"),
+    "minsheng_projects_past_planned_end": ("district", "level"),
     "minsheng_unit_appeals_open": ("unit",),
     "minsheng_unit_appeals_overdue": ("unit",),
     "minsheng_unit_appeals_resolved_total": ("unit", "on_time"),
@@ -443,6 +444,8 @@ def _project_story(rnd: random.Random, w: Workload, project_id: str) -> tuple[st
         outcome.completed = False
     if not outcome.completed:
         w.count("minsheng_projects_active", district, level)
+        if date(year, 9, 30) < w.now.astimezone(CITY).date():  # the planned end
+            w.count("minsheng_projects_past_planned_end", district, level)
     standing = "completed" if outcome.completed else "active"
     w.count("minsheng_ledger_projects", district, year, level, standing)
     if rnd.random() < 0.2:
