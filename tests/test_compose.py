@@ -155,7 +155,7 @@ def test_prometheus_scrapes_the_four_services_and_loads_its_rules() -> None:
         for rule in group["rules"]
     ]
     alerts = {rule["alert"] for rule in rules if "alert" in rule}
-    assert {"MinshengDeadLetters", "MinshengOutboxBacklog"} <= alerts
+    assert {"DeadLettersGrowing", "OutboxBacklog", "ServiceDown"} <= alerts
     recorded = {rule["record"] for rule in rules if "record" in rule}
     assert "city:minsheng_appeals_received_total:sum" in recorded
 
