@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from bench import notifications_delivery as notifications_bench
 from bench.skeleton_latency import (
     BenchConfig,
     Poll,
@@ -90,3 +91,28 @@ def test_sigterm_stops_a_benchmark_as_ctrl_c_does(tmp_path: Path) -> None:
     assert cleaned == ["stopped what it started"]
     assert not out.exists()
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+@pytest.mark.e2e
+async def test_the_notifications_benchmark_delivers_every_event_once() -> None:
+    """A short run of bench/notifications_delivery.py: every figure, every event."""
+    config = notifications_bench.BenchConfig(
+        events=20, duration=1.0, concurrency=2, rate=20.0, warmup=3
+    )
+    result = await notifications_bench.run_benchmark(config)
+
+    raw, deliveries, latency = result["raw"], result["deliveries"], result["latency"]
+    assert raw["accepted"] > 0
+    assert raw["refused"] == {}
+    assert deliveries["delivered"] == deliveries["events"] == 20
+    assert deliveries["delivered_twice"] == 0
+    assert deliveries["deliveries_per_s"] > 0
+    figures = latency["received_ms"]
+    assert set(figures) == FIGURES
+    assert figures["count"] == latency["events"] == 20
+    assert 0 < figures["min"] <= figures["median"] <= figures["p99"] <= figures["max"]
+    assert result["ratio"] == pytest.approx(
+        deliveries["deliveries_per_s"] / raw["posts_per_s"], abs=1e-3
+    )
+    assert result["p99_met"] == (figures["p99"] < 500)
+    assert "ratio deliveries / raw" in notifications_bench.format_summary(result)

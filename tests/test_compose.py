@@ -2,7 +2,7 @@
 
 No Docker engine needed: the compose file is validated against the Compose Specification
 schema vendored in check-jsonschema, then cross-checked against the console scripts in
-pyproject.toml, the files in the repository and the ports fixed in DESIGN.md.
+pyproject.toml, the files in the repository and the ports fixed in docs/contract.md.
 """
 
 from __future__ import annotations
@@ -20,15 +20,19 @@ import pytest
 import yaml
 from jsonschema.validators import validator_for
 
+from minsheng.platform.sinks.main import SinkSettings
+
 ROOT = Path(__file__).resolve().parents[1]
 PROMETHEUS = ROOT / "deploy" / "prometheus"
 
-# DESIGN.md, "HTTP contract (v1)".
+# docs/contract.md, "HTTP".
 PORTS = {"appeals": 8001, "projects": 8002, "notifications": 8003, "analytics": 8004}
-APP_SERVICES = {*PORTS, "topics"}
+APP_SERVICES = {*PORTS, "topics", "dev-sinks"}
+# The dev sinks' HTTP side, in the notifications container's network.
+ALSO_PUBLISHED = {"notifications": [("8025", "8025")]}
 # Console scripts whose services have not landed yet: compose may name them before
 # pyproject.toml does. Remove a name once its `[project.scripts]` entry exists.
-PENDING_SCRIPTS = {"minsheng-projects", "minsheng-notifications"}
+PENDING_SCRIPTS: set[str] = set()
 
 
 def load_yaml(path: Path) -> Any:
@@ -115,6 +119,33 @@ def test_app_services_run_console_scripts(services: dict[str, dict[str, Any]]) -
         assert apps[name]["depends_on"]["topics"] == {"condition": "service_completed_successfully"}
 
 
+def test_notifications_reach_appeals_and_the_dev_sinks(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    """Compose keeps every message on the host by default, as `make up` does: the sinks
+    share the notifications container's network, so the development directory's
+    addresses (127.0.0.1:8025) and the channels' defaults reach them."""
+    sinks, notifications = services["dev-sinks"], services["notifications"]
+    assert sinks["command"] == ["minsheng-dev-sinks"]
+    assert sinks["network_mode"] == "service:notifications"
+    env = notifications["environment"]
+    defaults = SinkSettings()
+    http = f"http://127.0.0.1:{defaults.sinks_http_port}"
+    assert env["MINSHENG_NOTIFICATIONS_APPEALS_URL"] == f"http://appeals:{PORTS['appeals']}"
+    assert (
+        env["MINSHENG_NOTIFICATIONS_APPEALS_KEY"]
+        == services["appeals"]["environment"]["MINSHENG_DEV_SYSTEM_KEY"]
+    )
+    assert env["MINSHENG_NOTIFICATIONS_SMS_GATEWAY_URL"].endswith(f"{http}/sms}}")
+    assert env["MINSHENG_NOTIFICATIONS_SMTP_PORT"].endswith(f"{defaults.sinks_smtp_port}}}")
+    assert f"{http}/hooks/" in (ROOT / "libs/minsheng/reference/directory.yaml").read_text()
+    assert "appeals" in notifications["depends_on"]
+    # the sink verifies signatures with the secrets file notifications writes
+    assert volume_sources(sinks) == volume_sources(notifications) == ["notifications-data"]
+    assert sinks["environment"]["MINSHENG_DATA_DIR"] == env["MINSHENG_DATA_DIR"]
+    assert f"{http}/healthz" in " ".join(sinks["healthcheck"]["test"])
+
+
 @pytest.mark.parametrize(("name", "port"), PORTS.items())
 def test_service_listens_where_it_is_published(
     services: dict[str, dict[str, Any]], name: str, port: int
@@ -122,7 +153,7 @@ def test_service_listens_where_it_is_published(
     service = services[name]
     assert str(service["environment"]["MINSHENG_HTTP_PORT"]) == str(port)
     published = {tuple(p.split(":")[-2:]) for p in service["ports"]}
-    assert published == {(str(port), str(port))}
+    assert published == {(str(port), str(port)), *ALSO_PUBLISHED.get(name, ())}
     assert "/healthz" in " ".join(service["healthcheck"]["test"])
 
 

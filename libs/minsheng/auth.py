@@ -1,11 +1,16 @@
-"""Bearer API keys with roles, checked against hashes in the service's own database."""
+"""Bearer API keys with roles, checked against hashes in the service's own database.
+
+Every way a service takes a key (the `Authorization: Bearer` header of its routes, the
+Open311 facade's `api_key`) ends in `bearer_key` and one `KeyCache` per service, so a
+key is read and checked the same way whichever door it comes through.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -21,6 +26,17 @@ class Principal:
     name: str
     role: Role
     unit: str | None = None
+
+
+Identify = Callable[[str], Awaitable[Principal | None]]  # a key -> its principal, or None
+
+
+def bearer_key(authorization: str | None) -> str | None:
+    """The key of an `Authorization: Bearer <key>` header; None for any other header."""
+    scheme, _, key = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        return None
+    return key.strip()
 
 
 def hash_key(key: str) -> str:
@@ -89,3 +105,15 @@ class KeyCache:
             if found is not None:
                 self.put(key, found)
         return found
+
+
+def identifier(pool: Callable[[], asyncpg.Pool | None], cache_seconds: float) -> Identify:
+    """The one key check of a service: found keys are remembered `cache_seconds`."""
+    cache = KeyCache(cache_seconds)
+
+    async def identify(key: str) -> Principal | None:
+        current = pool()
+        assert current is not None, "the service is not started"
+        return await cache.lookup(current, key)
+
+    return identify

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from minsheng.consumer import EventConsumer, Handler
 from minsheng.db import Conn
@@ -48,14 +48,17 @@ async def first_sighting(conn: Conn, table: str, event: ParsedEvent) -> bool:
     return bool(first)
 
 
-def consumer_job(*, topic: str, group: str, registry: Registry, handler: Handler) -> Job:
-    """The job consuming `topic` through the shared `EventConsumer` (sequence checks,
-    transactions, dead letters with the reason)."""
+def consumer_job(
+    *, topic: str | Sequence[str], group: str, registry: Registry, handler: Handler
+) -> Job:
+    """The job consuming `topic` (or several) through the shared `EventConsumer`
+    (sequence checks, transactions, dead letters with the reason)."""
+    topics = [topic] if isinstance(topic, str) else list(topic)
 
     async def intake_consumer(runtime: Runtime) -> None:
         await EventConsumer(
             service=runtime.service,
-            topics=[topic],
+            topics=topics,
             group_id=group,
             registry=registry,
             handler=handler,

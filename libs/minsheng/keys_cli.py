@@ -7,8 +7,8 @@
 Only the SHA-256 hash of a key is stored (`minsheng.auth`), so a lost key cannot be
 shown again: revoke it and create another. Works on the database the service uses
 (`MINSHENG_DATABASE_URL`, migrated first, so it runs before the service ever started).
-Every service keeps its keys the same way; a service's `keys` module names only itself
-and its migrations.
+Every service keeps its keys the same way; a service's `keys` module is one line,
+`main = keys_cli.entry_point(SERVICE, MIGRATIONS, __name__)`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import get_args
 
@@ -121,3 +122,15 @@ def main(service: str, migrations: Path, argv: list[str] | None = None) -> int:
         return 2
     print("\n".join(lines))
     return 0
+
+
+def entry_point(service: str, migrations: Path, module: str) -> Callable[[list[str] | None], int]:
+    """The console script's `main` of `service`; run at once (with the exit status) when
+    `module`, the caller's `__name__`, is `__main__` (`python -m <service>.keys`)."""
+
+    def service_main(argv: list[str] | None = None) -> int:
+        return main(service, migrations, argv)
+
+    if module == "__main__":
+        sys.exit(service_main())
+    return service_main

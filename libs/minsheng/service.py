@@ -59,11 +59,14 @@ class Runtime:
 
     async def start(self) -> None:
         self.pool = await open_database(self.dsn, self.service, self.migrations, max_size=20)
-        if self.settings.dev_api_key:
-            async with self.pool.acquire() as conn:
-                await auth.register_key(
-                    conn, self.settings.dev_api_key, name="development operator", role="operator"
-                )
+        dev_keys: list[tuple[str | None, auth.Role]] = [
+            (self.settings.dev_api_key, "operator"),
+            (self.settings.dev_system_key, "system"),
+        ]
+        async with self.pool.acquire() as conn:
+            for key, role in dev_keys:
+                if key:
+                    await auth.register_key(conn, key, name=f"development {role}", role=role)
         self.relay = OutboxRelay(
             self.dsn,
             service=self.service,
@@ -153,11 +156,14 @@ class Guards:
     any_key: Callable[[Request], Awaitable[auth.Principal]]
     operator: Callable[[Request], Awaitable[auth.Principal]]
     viewer: Callable[[Request], Awaitable[auth.Principal]]
+    identify: auth.Identify  # the same key check, for a route that finds the key elsewhere
 
 
 def guards(runtime: Runtime) -> Guards:
-    principal = principal_dependency(runtime.current_pool, runtime.settings.auth_cache_seconds)
+    identify = auth.identifier(runtime.current_pool, runtime.settings.auth_cache_seconds)
+    principal = principal_dependency(identify)
     return Guards(
+        identify=identify,
         any_key=principal,
         operator=require_roles(principal, "operator", "supervisor", "system"),
         viewer=require_roles(principal, "operator", "supervisor", "system", "viewer", "unit"),
@@ -176,4 +182,19 @@ def serve(service: str, factory: str, settings: Settings) -> None:
         port=settings.http_port,
         log_config=logging_config(service, settings.log_level, settings.log_format),
         access_log=False,
+    )
+
+
+def service_app(
+    runtime: Runtime,
+    *,
+    title: str,
+    clock: Clock,
+    routers: Callable[[Callable[[], asyncpg.Pool], Guards], Iterable[APIRouter]],
+    jobs: Callable[[Clock], Iterable[Job]] = lambda _: (),
+) -> FastAPI:
+    """`create_service_app` for a service whose routers take the live pool and the
+    service's role guards (`guards`): the wiring of every HTTP service's `main`."""
+    return create_service_app(
+        runtime, title=title, clock=clock, routers=routers(runtime.db, guards(runtime)), jobs=jobs
     )

@@ -82,7 +82,7 @@ def direct(endpoint: Endpoint) -> Endpoint:
 class DirectRoutes:
     """ASGI middleware calling the endpoints marked `direct` straight with the request.
 
-    On the busiest route (POST /v1/appeals, issue 3) the layers between this middleware
+    On the busiest route (POST /v1/appeals) the layers between this middleware
     and the endpoint (exception middleware, exit stack, matching every route, FastAPI's
     request handler and dependency solving) cost about a tenth of the service's CPU.
     The route stays in the app, so OpenAPI documents it and it answers the same either
@@ -162,21 +162,14 @@ def install_platform_routes(
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
-def principal_dependency(
-    pool: Callable[[], asyncpg.Pool | None], cache_seconds: float = 0.0
-) -> Callable[[Request], Awaitable[auth.Principal]]:
-    """A FastAPI dependency resolving `Authorization: Bearer <key>` to a principal;
-    found keys are remembered for `cache_seconds` (`auth.KeyCache`)."""
-    cache = auth.KeyCache(cache_seconds)
+def principal_dependency(identify: auth.Identify) -> Callable[[Request], Awaitable[auth.Principal]]:
+    """A FastAPI dependency resolving `Authorization: Bearer <key>` to a principal."""
 
     async def principal(request: Request) -> auth.Principal:
-        header = request.headers.get("authorization", "")
-        scheme, _, key = header.partition(" ")
-        if scheme.lower() != "bearer" or not key:
+        key = auth.bearer_key(request.headers.get("authorization"))
+        if key is None:
             raise Problem(401, "Unauthorized", "send Authorization: Bearer <api key>")
-        current = pool()
-        assert current is not None
-        found = await cache.lookup(current, key.strip())
+        found = await identify(key)
         if found is None:
             raise Problem(401, "Unauthorized", "unknown or revoked API key")
         return found

@@ -24,15 +24,14 @@ Time rules:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, TypedDict, get_args
 
-from appeals.workdays import add_working_days
 from minsheng import aggregate
+from minsheng.aggregate import CommandRejected as CommandRejected
 from minsheng.aggregate import IllegalTransition as IllegalTransition
-from minsheng.aggregate import LifecycleError as LifecycleError
-from minsheng.aggregate import Sequenced
+from minsheng.aggregate import Sequenced, required
 from minsheng.clock import require_aware
 from minsheng.events import (
     AppealAccepted,
@@ -50,6 +49,7 @@ from minsheng.events import (
 from minsheng.events.appeals import CloseOutcome, EscalationLevel
 from minsheng.events.satisfaction import DissatisfactionReason, Rating, SatisfactionChannel
 from minsheng.reference import categories
+from minsheng.workdays import add_working_days
 
 Status = Literal["received", "dispatched", "returned", "accepted", "resolved", "reopened", "closed"]
 Action = Literal[
@@ -69,10 +69,6 @@ _BY_STATUS: dict[Status, tuple[Action, ...]] = {
     "closed": (),
 }
 REOPEN_ON_CALLBACK = "回访不满意：对办理不满意"
-
-
-class CommandRejected(LifecycleError):
-    """The action fits the state, but not with these arguments or at this time."""
 
 
 class TooLate(CommandRejected):
@@ -107,37 +103,16 @@ class AppealState:
 Outcome = tuple[AppealState, list[Sequenced]]
 
 
-# -- evolve ------------------------------------------------------------------------------
+# -- evolve: the state after each event --------------------------------------------------
 
 
-def apply(state: AppealState | None, data: EventData) -> AppealState:
-    """Evolve: the state after one more event. Never refuses a valid history."""
-    if state is None:
-        if not isinstance(data, AppealReceived):
-            raise ValueError(f"an appeal's history starts with AppealReceived, not {data}")
-        return AppealState(
-            id=data.appeal_id,
-            district=data.district,
-            category=data.category,
-            received_at=data.received_at,
-            clock_start=data.received_at,
-            last_at=data.received_at,
-            deadline=data.deadline,
-            street=data.street,
-            community=data.community,
-        )
-    if isinstance(data, SatisfactionRecorded):
-        subject = data.subject_id if data.subject_type == "appeal" else None
-    else:
-        subject = getattr(data, "appeal_id", None)
-    if subject != state.id or isinstance(data, AppealReceived):
-        raise ValueError(f"{data.event_name} for {subject} does not follow appeal {state.id}")
-    return replace(
-        state,
-        sequence=state.sequence + 1,
-        history=(*state.history, data.event_name),
-        **_changes(state, data),
-    )
+def _start(data: AppealReceived) -> AppealState:
+    """A received appeal: its first time limit runs from receipt."""
+    at, kept = data.received_at, data.model_dump(include=_RECEIVED_KEPT)
+    return AppealState(id=data.appeal_id, received_at=at, clock_start=at, last_at=at, **kept)
+
+
+_RECEIVED_KEPT = {"district", "category", "deadline", "street", "community"}
 
 
 def _changes(state: AppealState, data: EventData) -> dict[str, Any]:
@@ -183,25 +158,29 @@ def _changes(state: AppealState, data: EventData) -> dict[str, Any]:
     raise ValueError(f"{data.event_name} is not an appeal event")
 
 
-def replay(events: Iterable[EventData]) -> AppealState:
-    """The state of an appeal from its whole history, AppealReceived first."""
-    return aggregate.replay(apply, events)
+FOLD = aggregate.Fold("appeal", AppealReceived, _start, _changes)
+apply, replay = FOLD.apply, FOLD.replay  # evolve; the state of a whole history
+_commit = FOLD.commit
 
-
-def _commit(state: AppealState, events: list[EventData]) -> Outcome:
-    return aggregate.commit(apply, state, events)
-
-
-# -- what may happen ---------------------------------------------------------------------
+# -- what may happen: the actions a state allows -----------------------------------------
 
 
 def allowed_actions(state: AppealState) -> list[Action]:
-    """The actions the current state allows: the API names them in a 409."""
+    """The actions the state allows (the API names them in a 409): an escalation level
+    or a call-back once spent is no longer offered."""
     spent = {
         "escalate": len(state.escalations) == len(LEVELS),
         "callback": state.rating is not None,
     }
     return [action for action in _BY_STATUS[state.status] if not spent.get(action)]
+
+
+AUTOMATIC: tuple[Action, ...] = ("escalate",)  # supervision timers do it; no route offers it
+
+
+def offered_actions(state: AppealState) -> list[Action]:
+    """The allowed actions a client can ask for over HTTP."""
+    return [action for action in allowed_actions(state) if action not in AUTOMATIC]
 
 
 def is_handled_by(state: AppealState, unit: str) -> bool:
@@ -211,14 +190,7 @@ def is_handled_by(state: AppealState, unit: str) -> bool:
 
 def _check(state: AppealState, action: Action, now: datetime) -> None:
     require_aware(now)
-    if action not in (allowed := allowed_actions(state)):
-        raise IllegalTransition("an appeal", state.status, action, allowed)
-
-
-def _text(value: str, what: str) -> str:
-    if not value.strip():
-        raise CommandRejected(f"{what} is required")
-    return value
+    FOLD.check(state, action, allowed_actions(state))
 
 
 class _Keys(TypedDict):
@@ -240,12 +212,12 @@ def _lead(state: AppealState) -> _Lead:
     return {**_keys(state), "unit": state.unit}
 
 
-# -- decide: one function per action -----------------------------------------------------
+# -- decide: one function per action, each checking the state first ---------------------
 
 
 def open_appeal(received: AppealReceived) -> Outcome:
     """The state of a just-received appeal, and its first event (sequence 1)."""
-    return apply(None, received), [Sequenced(1, received)]
+    return FOLD.open(received)
 
 
 def dispatch(
@@ -266,10 +238,10 @@ def dispatch(
         raise CommandRejected(f"{unit} cannot both lead and assist")
     event = AppealDispatched(
         **_keys(state),
-        unit=_text(unit, "unit"),
+        unit=required(unit, "unit"),
         assisting_units=assisting,
         deadline=deadline or state.deadline or _time_limit(state),
-        dispatched_by=_text(by, "dispatched_by"),
+        dispatched_by=required(by, "dispatched_by"),
         override=override,
     )
     return _commit(state, [event])
@@ -293,7 +265,7 @@ def accept(state: AppealState, *, unit: str, now: datetime) -> Outcome:
 def return_(state: AppealState, *, reason: str, now: datetime) -> Outcome:
     """退单: not this unit's business, and why, so an operator can re-dispatch."""
     _check(state, "return", now)
-    return _commit(state, [AppealReturned(**_lead(state), reason=_text(reason, "reason"))])
+    return _commit(state, [AppealReturned(**_lead(state), reason=required(reason, "reason"))])
 
 
 def extend(
@@ -322,8 +294,8 @@ def extend(
         **_lead(state),
         previous_deadline=state.deadline,
         new_deadline=new,
-        reason=_text(reason, "reason"),
-        approved_by=_text(approved_by, "approved_by"),
+        reason=required(reason, "reason"),
+        approved_by=required(approved_by, "approved_by"),
     )
     return _commit(state, [event])
 
@@ -343,7 +315,7 @@ def resolve(state: AppealState, *, resolution: str, now: datetime) -> Outcome:
     assert state.deadline is not None
     event = AppealResolved(
         **_lead(state),
-        resolution=_text(resolution, "resolution"),
+        resolution=required(resolution, "resolution"),
         resolved_at=now,
         on_time=now <= state.deadline,
     )
@@ -354,25 +326,18 @@ def callback(
     state: AppealState,
     *,
     rating: Rating,
-    now: datetime,
+    reason: DissatisfactionReason | None = None,
     comment: str = "",
     channel: SatisfactionChannel = "callback",
-    reason: DissatisfactionReason | None = None,
+    now: datetime,
 ) -> Outcome:
     """回访: records the rating; dissatisfied with the handling also reopens the appeal."""
     _check(state, "callback", now)
     if (rating == "dissatisfied") != (reason is not None):
         raise CommandRejected("a reason is given exactly when the citizen is dissatisfied")
     events: list[EventData] = [
-        SatisfactionRecorded(
-            subject_type="appeal",
-            subject_id=state.id,
-            rating=rating,
-            comment=comment,
-            channel=channel,
-            district=state.district,
-            recorded_at=now,
-            reason=reason,
+        FOLD.satisfaction(
+            state, now, rating=rating, comment=comment, channel=channel, reason=reason
         )
     ]
     if reason == "handling":
@@ -384,7 +349,7 @@ def callback(
 def reopen(state: AppealState, *, reason: str, now: datetime) -> Outcome:
     """重新办理 on a supervisor's decision that the resolution is not good enough."""
     _check(state, "reopen", now)
-    event = AppealReopened(**_keys(state), reason=_text(reason, "reason"), by="supervisor")
+    event = AppealReopened(**_keys(state), reason=required(reason, "reason"), by="supervisor")
     return _commit(state, [event])
 
 

@@ -8,6 +8,7 @@ a YAML file fails a test instead of misrouting appeals.
 
 from __future__ import annotations
 
+from appeals.lifecycle import AppealState
 from minsheng.reference import Category, HandlingUnit, Places, RoutingRule, RoutingTable
 
 ANY = "*"
@@ -42,6 +43,17 @@ def route(
         return table.default
     best = max(candidates, key=lambda rule: (len(rule.place), rule.category != ANY))
     return best.unit
+
+
+def route_appeal(table: RoutingTable, appeal: AppealState) -> str:
+    """The lead unit for the appeal, by its category and place."""
+    return route(
+        table,
+        category=appeal.category,
+        district=appeal.district,
+        street=appeal.street,
+        community=appeal.community,
+    )
 
 
 def problems(

@@ -4,13 +4,15 @@ that leaders read any time (随时查账), and the CSV of the year-end settlemen
 Completed counts completed and verified projects (a failed verification takes a project
 back out); the completion rate is completed / claimed in percent, one decimal; on time
 means completed no later than the planned end. Every level and every district appears,
-with zeros, so a settlement sheet has the same rows every year.
+with zeros, so a settlement sheet has the same rows every year. Once a supervisor has
+closed a year (年底交账), its projects change only with a supervisor key (`closed_to`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from typing import Any, get_args
 
 from minsheng.events.projects import Level
@@ -29,6 +31,17 @@ def completion_rate(completed: int, claimed: int) -> float | None:
 def _line(row: dict[str, Any] | None) -> dict[str, Any]:
     counts = {name: int(row[name]) if row else 0 for name in COUNTS}
     return {**counts, "completion_rate": completion_rate(counts["completed"], counts["claimed"])}
+
+
+def closed_to(role: str | None, year: int, closed: Mapping[str, Any] | None) -> str | None:
+    """Why a change to one of `year`'s projects is refused, or None: after 年底交账
+    (`closed`, from `store.ledger_closed`) only a supervisor key (`role`) changes them,
+    and other systems' intake (`role` None) never does."""
+    if closed is None or role == "supervisor":
+        return None
+    if role is None:
+        return f"the {year} ledger is closed"
+    return f"the {year} ledger was closed by {closed['closed_by']}; changes need a supervisor key"
 
 
 def summarise(year: int, rows: list[dict[str, Any]]) -> dict[str, Any]:

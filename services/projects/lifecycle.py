@@ -1,9 +1,11 @@
 """A secretary project's life as a pure state machine: decide, then evolve.
 
 Each action checks the state, *decides* the events (payloads from the catalogue) and
-folds them through `apply`, the one *evolve* function, so the state is by construction a
-replay of what it emitted and every event gets the next gapless sequence (ProjectClaimed
-is 1). No I/O here: the journal stores, the API and the timers call in.
+folds them through `FOLD.apply`, the one *evolve* function (`_start` and `_changes` over
+`minsheng.aggregate.Fold`), so the state is by construction a replay of what it emitted
+and every event gets the next gapless sequence (ProjectClaimed is 1). No I/O here: the
+store's journal keeps it; the API, the intake consumer and `timing` (what the durable
+timers mean) call in.
 
     claimed --progress | milestone (not missed)--> in_progress --complete--> completed
     completed --verify passed--> verified;  completed --verify failed--> in_progress
@@ -22,13 +24,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Literal, get_args
 
 from minsheng import aggregate
+from minsheng.aggregate import CommandRejected as CommandRejected
 from minsheng.aggregate import IllegalTransition as IllegalTransition
 from minsheng.aggregate import LifecycleError as LifecycleError
-from minsheng.aggregate import Sequenced
+from minsheng.aggregate import Sequenced, required
 from minsheng.clock import local_day, require_aware
 from minsheng.events import (
     EventData,
@@ -85,10 +88,6 @@ class MilestoneConflict(Conflict):
             f" allowed: {', '.join(allowed) or 'none'}"
         )
         self.milestone, self.allowed = milestone, allowed
-
-
-class CommandRejected(LifecycleError):
-    """The action fits the state, but not with these arguments or at this time (422)."""
 
 
 @dataclass(frozen=True)
@@ -152,34 +151,18 @@ def rollup(milestones: Iterable[MilestoneState]) -> int:
 # -- evolve ------------------------------------------------------------------------------
 
 
-def apply(state: ProjectState | None, data: EventData) -> ProjectState:
-    """Evolve: the state after one more event. Never refuses a valid history."""
-    if state is None:
-        if not isinstance(data, ProjectClaimed):
-            raise ValueError(f"a project's history starts with ProjectClaimed, not {data}")
-        return ProjectState(
-            id=data.project_id,
-            district=data.district,
-            level=data.level,
-            year=data.year,
-            unit=data.unit,
-            planned_start=data.planned_start,
-            planned_end=data.planned_end,
-            milestones=tuple(
-                MilestoneState(m.milestone_id, m.title, m.due, m.weight) for m in data.milestones
-            ),
-        )
-    if isinstance(data, SatisfactionRecorded):
-        subject = data.subject_id if data.subject_type == "project" else None
-    else:
-        subject = getattr(data, "project_id", None)
-    if subject != state.id or isinstance(data, ProjectClaimed):
-        raise ValueError(f"{data.event_name} for {subject} does not follow project {state.id}")
-    return replace(
-        state,
-        sequence=state.sequence + 1,
-        history=(*state.history, data.event_name),
-        **_changes(state, data),
+def _start(data: ProjectClaimed) -> ProjectState:
+    return ProjectState(
+        id=data.project_id,
+        district=data.district,
+        level=data.level,
+        year=data.year,
+        unit=data.unit,
+        planned_start=data.planned_start,
+        planned_end=data.planned_end,
+        milestones=tuple(
+            MilestoneState(m.milestone_id, m.title, m.due, m.weight) for m in data.milestones
+        ),
     )
 
 
@@ -223,13 +206,8 @@ def _changes(state: ProjectState, data: EventData) -> dict[str, Any]:
     raise ValueError(f"{data.event_name} is not a project event")
 
 
-def replay(events: Iterable[EventData]) -> ProjectState:
-    """The state of a project from its whole history, ProjectClaimed first."""
-    return aggregate.replay(apply, events)
-
-
-def _commit(state: ProjectState, events: list[EventData]) -> Outcome:
-    return aggregate.commit(apply, state, events)
+FOLD = aggregate.Fold("project", ProjectClaimed, _start, _changes)
+replay = FOLD.replay  # a project's state from its whole history, ProjectClaimed first
 
 
 # -- what may happen ---------------------------------------------------------------------
@@ -241,14 +219,7 @@ def allowed_actions(state: ProjectState) -> list[Action]:
 
 
 def _check(state: ProjectState, action: Action) -> None:
-    if action not in (allowed := allowed_actions(state)):
-        raise IllegalTransition("a project", state.status, action, allowed)
-
-
-def _text(value: str | None, what: str) -> str:
-    if value is None or not value.strip():
-        raise CommandRejected(f"{what} is required")
-    return value
+    FOLD.check(state, action, allowed_actions(state))
 
 
 def _keys(state: ProjectState) -> dict[str, Any]:
@@ -278,7 +249,7 @@ def claim(claimed: ProjectClaimed) -> Outcome:
                 f"milestone {m.milestone_id} is due {m.due}, outside the planned"
                 f" {claimed.planned_start} to {claimed.planned_end}"
             )
-    return apply(None, claimed), [Sequenced(1, claimed)]
+    return FOLD.open(claimed)
 
 
 def report_progress(
@@ -290,7 +261,8 @@ def report_progress(
     floor = rollup(state.milestones)
     if progress < floor:
         raise CommandRejected(f"progress {progress} is below the {floor} its milestones reach")
-    return _commit(state, [ProjectProgressReported(**_keys(state), progress=progress, note=note)])
+    event = ProjectProgressReported(**_keys(state), progress=progress, note=note)
+    return FOLD.commit(state, [event])
 
 
 def milestone(
@@ -315,9 +287,9 @@ def milestone(
     if status == "missed" and today <= current.due:
         raise CommandRejected(f"milestone {milestone_id} is due {current.due}; not missed yet")
     if status in ("at_risk", "missed", "rescheduled"):
-        reason = _text(reason, "reason")
+        reason = required(reason, "reason")
     if status == "rescheduled":
-        _text(approved_by, "approved_by")
+        required(approved_by, "approved_by")
         if new_due is None:
             raise CommandRejected("new_due is required for a reschedule")
         if new_due <= current.due or new_due < today:
@@ -336,7 +308,7 @@ def milestone(
         reason=reason,
         approved_by=approved_by,
     )
-    return _commit(state, [event])
+    return FOLD.commit(state, [event])
 
 
 def complete(state: ProjectState, *, now: datetime, completed_on: date | None = None) -> Outcome:
@@ -350,7 +322,7 @@ def complete(state: ProjectState, *, now: datetime, completed_on: date | None = 
     if day < state.planned_start:
         raise CommandRejected(f"completed_on {day} is before the planned start")
     event = ProjectCompleted(**_keys(state), completed_on=day, on_time=day <= state.planned_end)
-    return _commit(state, [event])
+    return FOLD.commit(state, [event])
 
 
 def verify(
@@ -368,11 +340,11 @@ def verify(
     event = ProjectVerified(
         **_keys(state),
         method=method,
-        inspector=_text(inspector, "inspector"),
+        inspector=required(inspector, "inspector"),
         result=result,
         notes=notes,
     )
-    return _commit(state, [event])
+    return FOLD.commit(state, [event])
 
 
 def evaluate(
@@ -388,17 +360,10 @@ def evaluate(
     _check(state, "evaluate")
     if reason is not None and rating != "dissatisfied":
         raise CommandRejected("a reason is given only when the resident is dissatisfied")
-    event = SatisfactionRecorded(
-        subject_type="project",
-        subject_id=state.id,
-        rating=rating,
-        comment=comment,
-        channel=channel,
-        district=state.district,
-        recorded_at=now,
-        reason=reason,
+    event = FOLD.satisfaction(
+        state, now, rating=rating, comment=comment, channel=channel, reason=reason
     )
-    return _commit(state, [event])
+    return FOLD.commit(state, [event])
 
 
 def flag(state: ProjectState, *, kind: FlagKind, reason: str, now: datetime) -> Outcome:
@@ -407,63 +372,5 @@ def flag(state: ProjectState, *, kind: FlagKind, reason: str, now: datetime) -> 
     require_aware(now)
     if kind == "notice" and "notice" in state.flags:
         raise Conflict(f"project {state.id} has already been named (通报)")
-    event = ProjectFlagged(**_keys(state), kind=kind, reason=_text(reason, "reason"))
-    return _commit(state, [event])
-
-
-# -- time: what falls due, for the durable timers ----------------------------------------
-
-NOTICE = "notice"
-MISSED = "milestone"
-TimerKind = Literal["milestone", "notice"]
-
-
-@dataclass(frozen=True)
-class Due:
-    """A timer the state wants: `milestone_id` is '' for the project's notice.
-
-    It fires on the city's day after `due_on`: past due means the whole day has gone."""
-
-    kind: TimerKind
-    milestone_id: str
-    due_on: date
-
-    @property
-    def fires_on(self) -> date:
-        return self.due_on + timedelta(days=1)
-
-
-def timers(state: ProjectState) -> list[Due]:
-    """The timers an open project needs: each unreached, unmissed milestone's due date,
-    and its planned end while it has not been named."""
-    if state.status not in OPEN:
-        return []
-    wanted = [
-        Due("milestone", m.milestone_id, m.due)
-        for m in state.milestones
-        if m.status not in ("reached", "missed")
-    ]
-    if "notice" not in state.flags:
-        wanted.append(Due("notice", "", state.planned_end))
-    return wanted
-
-
-def fire(state: ProjectState, due: Due, now: datetime) -> Outcome | None:
-    """The events a timer emits now, or None if the state no longer wants it (done in
-    the meantime, reached, rescheduled, already named) or it is not yet due."""
-    if due not in timers(state) or local_day(now) < due.fires_on:
-        return None
-    if due.kind == "milestone":
-        return milestone(
-            state,
-            milestone_id=due.milestone_id,
-            status="missed",
-            now=now,
-            reason=f"未按期完成：应于 {due.due_on.isoformat()} 前完成",
-        )
-    return flag(
-        state,
-        kind="notice",
-        reason=f"通报：超过计划完成日期 {due.due_on.isoformat()} 仍未完成",
-        now=now,
-    )
+    event = ProjectFlagged(**_keys(state), kind=kind, reason=required(reason, "reason"))
+    return FOLD.commit(state, [event])

@@ -5,16 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-from pydantic import Field
 
-from minsheng.clock import Clock, system_clock
+from minsheng.clock import Clock, clock_for
 from minsheng.service import Runtime, create_service_app, guards, serve
 from minsheng.settings import Settings
 from minsheng.topics import INTAKE_PROJECTS
-from projects import intake
-from projects.api import build_router
-from projects.api_commands import build_command_router
-from projects.timers import accountability_job
+from projects import consumers
+from projects.api import routers
+from projects.jobs import accountability_job
 
 SERVICE = "projects"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -23,13 +21,10 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 class ProjectsSettings(Settings):
     http_port: int = 8002
     intake_topic: str = INTAKE_PROJECTS  # other systems' milestones and evaluations
-    intake_group: str = intake.GROUP
-    timer_interval: float = Field(
-        default=5.0, gt=0, description="Seconds between ticks of the milestone/notice timers."
-    )
+    intake_group: str = consumers.GROUP
 
 
-def create_app(settings: ProjectsSettings | None = None, clock: Clock = system_clock) -> FastAPI:
+def create_app(settings: ProjectsSettings | None = None, clock: Clock | None = None) -> FastAPI:
     """The app; tests may swap `app.state.clock` at any time to move time on."""
     config = settings or ProjectsSettings()
     runtime = Runtime(SERVICE, config, MIGRATIONS)
@@ -37,11 +32,11 @@ def create_app(settings: ProjectsSettings | None = None, clock: Clock = system_c
     return create_service_app(
         runtime,
         title="Minsheng projects",
-        clock=clock,
-        routers=[build_router(runtime.db, g), build_command_router(runtime.db, g)],
+        clock=clock or clock_for(config.demo_clock_file),
+        routers=routers(runtime.db, g),
         jobs=lambda app_clock: [
             accountability_job(app_clock, config.timer_interval),
-            intake.consumer(app_clock, topic=config.intake_topic, group=config.intake_group),
+            consumers.consumer(app_clock, topic=config.intake_topic, group=config.intake_group),
         ],
     )
 

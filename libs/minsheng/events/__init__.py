@@ -1,31 +1,27 @@
 """Event contracts: the CloudEvents envelope and the v1 catalogue of payload models.
 
-The per-topic tuples say which types may appear on which topic (DESIGN.md, "Topics");
+The per-topic tuples say which types may appear on which topic (docs/contract.md, "Topics");
 a consumer builds its `Registry` from the tuple of the topic it reads.
 """
 
-from minsheng.events.appeals import (
-    AppealAccepted,
-    AppealClosed,
-    AppealDispatched,
-    AppealEscalated,
-    AppealExtended,
-    AppealReceived,
-    AppealReopened,
-    AppealResolved,
-    AppealReturned,
-)
+from minsheng.events.appeals import AppealAccepted as AppealAccepted
+from minsheng.events.appeals import AppealClosed as AppealClosed
+from minsheng.events.appeals import AppealDispatched as AppealDispatched
+from minsheng.events.appeals import AppealEscalated as AppealEscalated
+from minsheng.events.appeals import AppealExtended as AppealExtended
+from minsheng.events.appeals import AppealReceived as AppealReceived
+from minsheng.events.appeals import AppealReopened as AppealReopened
+from minsheng.events.appeals import AppealResolved as AppealResolved
+from minsheng.events.appeals import AppealReturned as AppealReturned
 from minsheng.events.envelope import CONTENT_TYPE, CloudEvent, EventData, new_event
 from minsheng.events.notifications import NotificationDelivered, NotificationFailed
-from minsheng.events.projects import (
-    Milestone,
-    ProjectClaimed,
-    ProjectCompleted,
-    ProjectFlagged,
-    ProjectMilestone,
-    ProjectProgressReported,
-    ProjectVerified,
-)
+from minsheng.events.projects import Milestone as Milestone
+from minsheng.events.projects import ProjectClaimed as ProjectClaimed
+from minsheng.events.projects import ProjectCompleted as ProjectCompleted
+from minsheng.events.projects import ProjectFlagged as ProjectFlagged
+from minsheng.events.projects import ProjectMilestone as ProjectMilestone
+from minsheng.events.projects import ProjectProgressReported as ProjectProgressReported
+from minsheng.events.projects import ProjectVerified as ProjectVerified
 from minsheng.events.registry import InvalidEvent, ParsedEvent, Registry
 from minsheng.events.satisfaction import SatisfactionRecorded
 

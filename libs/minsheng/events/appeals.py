@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, Field
 
 from minsheng.events.envelope import EventData
-from minsheng.events.fields import Community, District, Note, Reason, Street, Unit
+from minsheng.events.fields import Community, Description, District, Note, Reason, Street, Unit
 
 Channel = Literal["hotline", "app", "web", "window", "grid", "system"]
 MASKED_PHONE = r"^[0-9]{3}\*{4}[0-9]{4}$"
@@ -36,7 +36,7 @@ class AppealReceived(AppealEvent):
     event_name = "AppealReceived"
 
     title: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=5000)
+    description: Description = ""
     street: Street = None
     community: Community = None
     channel: Channel = Field(description="How the citizen reached us.")

@@ -1,5 +1,8 @@
 """Field types shared by the appeal, project and satisfaction payloads: the place
-vocabulary (district › street › community, unit) and free-text limits."""
+vocabulary (district › street › community, unit) and free-text limits.
+
+Every entry point that takes these (our HTTP routes, the Open311 facade, intake from
+other systems) checks them against the same limits, from here."""
 
 from __future__ import annotations
 
@@ -15,5 +18,9 @@ Community = Annotated[str | None, Field(description="Community (社区), e.g. �
 Unit = Annotated[
     str, Field(min_length=1, description="Handling unit (承办单位), e.g. 市交通运输局.")
 ]
+DESCRIPTION_LIMIT = 5000  # characters of an appeal's description, however it arrives
+Description = Annotated[str, Field(max_length=DESCRIPTION_LIMIT)]
+# A phone number as a citizen gives it: digits, perhaps a leading + and - or spaces
+PHONE = r"^\+?[0-9][0-9\- ]{6,19}$"
 Reason = Annotated[str, Field(min_length=1, max_length=2000)]
 Note = Annotated[str, Field(max_length=2000)]

@@ -14,21 +14,27 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from minsheng.auth import new_key
+from minsheng.clock import DEMO_CLOCK_NAME
+from minsheng.platform import notifying
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.postgres import PostgresServer
 from minsheng.platform.services import ServiceProcess
 from minsheng.settings import Settings
 from minsheng.topics import ensure_topics
 
-SERVICES = (("appeals", 8001), ("projects", 8002), ("analytics", 8004))
+SERVICES = (("appeals", 8001), ("projects", 8002), ("notifications", 8003), ("analytics", 8004))
 
 
-def dev_key(data_dir: Path) -> str:
-    """One development operator key per data folder, kept so that it stays valid."""
-    path = data_dir / "dev-api-key"
+DEV_KEY_FILE = "dev-api-key"  # in the data folder
+
+
+def dev_key(data_dir: Path, file: str = DEV_KEY_FILE) -> str:
+    """One development key per data folder and `file`, kept so that it stays valid."""
+    path = data_dir / file
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
         path.write_text(new_key() + "\n")
@@ -48,8 +54,16 @@ async def up(settings: Settings) -> int:
         "MINSHENG_DEV_API_KEY": key,
         "MINSHENG_LOG_FORMAT": os.environ.get("MINSHENG_LOG_FORMAT", "text"),
         "MINSHENG_DATA_DIR": str(data),
+        # a demo platform: `minsheng-demo` may compress its clock (real time until it does)
+        "MINSHENG_DEMO_CLOCK_FILE": str(data / DEMO_CLOCK_NAME),
     }
-    services = [ServiceProcess(name, port, env) for name, port in SERVICES]
+    sinks = notifying.dev_sinks(data, env=env)
+    system_key = dev_key(data, notifying.SYSTEM_KEY_FILE)
+    env["MINSHENG_DEV_SYSTEM_KEY"] = system_key
+    extra = {"notifications": notifying.notifications_env(sinks, _url(8001), system_key)}
+    services = [
+        ServiceProcess(name, port, {**env, **extra.get(name, {})}) for name, port in SERVICES
+    ]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -62,11 +76,15 @@ async def up(settings: Settings) -> int:
         running += [kafka, postgres]
         created = await ensure_topics(kafka.bootstrap)
         print(f"topics ready ({len(created)} created)")
+        await sinks.start()
+        running.append(sinks)
         for service in services:
             await service.start()
             running.append(service)
-        _banner(services, key, postgres.url, kafka.bootstrap, time.monotonic() - started)
-        watchers = [asyncio.create_task(s.process.wait()) for s in services]
+        took = time.monotonic() - started
+        where = notifying.banner_lines(sinks, system_key)
+        _banner(services, key, postgres.url, kafka.bootstrap, took, where)
+        watchers = [asyncio.create_task(s.process.wait()) for s in [sinks, *services]]
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([*watchers, stopper], return_when=asyncio.FIRST_COMPLETED)
         if stopper not in done:
@@ -86,7 +104,14 @@ async def up(settings: Settings) -> int:
     return code
 
 
-def _banner(services: list[ServiceProcess], key: str, db: str, kafka: str, took: float) -> None:
+def _banner(
+    services: list[ServiceProcess],
+    key: str,
+    db: str,
+    kafka: str,
+    took: float,
+    sinks: Sequence[str] = (),
+) -> None:
     appeals, projects = (
         next(s.url for s in services if s.name == n) for n in ("appeals", "projects")
     )
@@ -94,12 +119,13 @@ def _banner(services: list[ServiceProcess], key: str, db: str, kafka: str, took:
         "",
         f"Minsheng is up (in {took:.0f}s). Ctrl-C stops everything; data stays in .data/.",
         *(
-            f"  {s.name:<10} {s.url}   docs {s.url}/docs   metrics {s.url}/metrics"
+            f"  {s.name:<13} {s.url}   docs {s.url}/docs   metrics {s.url}/metrics"
             for s in services
         ),
-        f"  kafka      {kafka}",
-        f"  postgres   {db}",
-        f"  dev key    {key}   (role: operator)",
+        f"  {'kafka':<13} {kafka}",
+        f"  {'postgres':<13} {db}",
+        f"  {'dev key':<13} {key}   (role: operator)",
+        *sinks,
         "",
         "Try it:",
         f"  curl -s -X POST {appeals}/v1/appeals -H 'Authorization: Bearer {key}' \\",
@@ -112,6 +138,10 @@ def _banner(services: list[ServiceProcess], key: str, db: str, kafka: str, took:
         "",
     ]
     print("\n".join(lines), flush=True)
+
+
+def _url(port: int) -> str:
+    return f"http://127.0.0.1:{port}"
 
 
 async def topics(settings: Settings) -> int:

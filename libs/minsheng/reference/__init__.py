@@ -37,6 +37,12 @@ class Places:
             return False
         return community is None or community in streets[street]
 
+    def tree(self) -> dict[str, dict[str, list[str]]]:
+        """The places as JSON, as a 422 for an unknown place lists the valid ones."""
+        return {
+            d: {s: list(c) for s, c in streets.items()} for d, streets in self.districts.items()
+        }
+
 
 def _load(name: str) -> Any:
     return yaml.safe_load((HERE / name).read_text(encoding="utf-8"))

@@ -10,25 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 import pytest
 from hypothesis import strategies as st
 
-from minsheng.aggregate import IllegalTransition, Sequenced
+from minsheng.aggregate import AggregateState, IllegalTransition, Sequenced
 from minsheng.events import EventData
 
-
-class Replayed(Protocol):
-    @property
-    def sequence(self) -> int: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def history(self) -> tuple[str, ...]: ...
-
-
-S = TypeVar("S", bound=Replayed)
+S = TypeVar("S", bound=AggregateState)
 A = TypeVar("A", bound=str)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from minsheng.auth import KeyCache, Principal
+from minsheng.auth import KeyCache, Principal, bearer_key
 
 WANG = Principal("王五", "unit", "市住建局")
 
@@ -38,3 +38,10 @@ def test_a_full_cache_starts_over_instead_of_growing() -> None:
         cache.put(key, WANG)
     cache.put("d", WANG)
     assert [cache.get(k) for k in "abcd"] == [None, None, None, WANG]
+
+
+def test_only_a_bearer_header_with_a_key_names_a_key() -> None:
+    assert bearer_key("Bearer msk_abc") == "msk_abc"
+    assert bearer_key("bearer  msk_abc ") == "msk_abc"
+    for header in (None, "", "Bearer", "Bearer   ", "Basic msk_abc", "msk_abc"):
+        assert bearer_key(header) is None

@@ -10,7 +10,6 @@ import pytest
 
 from appeals import lifecycle as lc
 from appeals.lifecycle import Action, AppealState, Outcome
-from appeals.workdays import end_of_day
 from minsheng.clock import CITY_TZ
 from minsheng.events import (
     AppealDispatched,
@@ -21,6 +20,7 @@ from minsheng.events import (
     SatisfactionRecorded,
 )
 from minsheng.events.satisfaction import DissatisfactionReason, Rating
+from minsheng.workdays import end_of_day
 
 T0 = datetime(2019, 9, 30, 9, 0, tzinfo=CITY_TZ)  # Monday, the day before National Day
 LEAD, HELPER = "市水务集团", "明仁街道办事处"

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from minsheng.clock import CITY_TZ
+from minsheng.events.fields import DESCRIPTION_LIMIT
 from minsheng.testing.apps import DEV_KEY, grant
 from minsheng.testing.helpers import FakeClock
 
@@ -212,3 +213,22 @@ async def test_get_errors_are_open311_errors(client: httpx.AsyncClient) -> None:
     assert (await client.get("/open311/v2/requests.json?start_date=yesterday")).status_code == 400
     anonymous = await client.get("/open311/v2/requests.json", headers={"Authorization": ""})
     assert anonymous.status_code == 403
+
+
+async def test_every_entry_point_takes_the_same_longest_description(
+    client: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    """One limit, however the appeal arrives: 5000 characters in, 5001 a 4xx."""
+    longest, too_long = "噪" * DESCRIPTION_LIMIT, "噪" * (DESCRIPTION_LIMIT + 1)
+    assert DESCRIPTION_LIMIT == 5000
+    await post_form(client, spec_form(description=longest))
+    error = (await post_form(client, spec_form(description=too_long), expect=400))[0]
+    assert error["code"] == 400
+    assert "description" in error["description"]
+    body = {"title": "噪音", "category": "help", "district": "洮北区"}
+    accepted = await client.post("/v1/appeals", json={**body, "description": longest})
+    assert accepted.status_code == 201, accepted.text
+    refused = await client.post("/v1/appeals", json={**body, "description": too_long})
+    assert refused.status_code == 422
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert "description" in refused.json()["detail"]

@@ -8,11 +8,11 @@ from typing import Any
 import httpx
 import pytest
 
-from appeals.api_queries import callback_cutoff
 from appeals.tests.test_commands import APPEAL, STREET_OFFICE, T0, Headers, act
 from minsheng.clock import CITY_TZ
 from minsheng.testing.apps import grant
 from minsheng.testing.helpers import FakeClock
+from minsheng.workdays import callback_cutoff
 
 pytestmark = pytest.mark.integration
 

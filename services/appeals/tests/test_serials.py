@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from appeals.main import MIGRATIONS
-from appeals.serials import SerialBlocks
+from appeals.store.serials import SerialBlocks
 from minsheng.db import open_database
 
 pytestmark = pytest.mark.integration

@@ -1,7 +1,7 @@
 """督办 as durable timers: each level once, with two instances, across a restart, moved by
 an extension. Time is a FakeClock shared by the instances; the job ticks every 20 ms.
 
-Negative checks ("nothing is due yet") call `timers.tick` directly at that instant, so
+Negative checks ("nothing is due yet") call `jobs.tick` directly at that instant, so
 they never rely on waiting for something not to happen.
 """
 
@@ -16,10 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
-from appeals import timers
-from appeals.supervision import escalation_times
+from appeals import jobs
 from appeals.tests.conftest import appeals_client
 from appeals.tests.test_commands import APPEAL, STREET_OFFICE, T0
+from appeals.timing import escalation_times
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.postgres import PostgresServer
 from minsheng.testing.apps import app_pool as pool
@@ -42,7 +42,7 @@ def instance(
         kafka.bootstrap,
         database_suffix=suffix,
         clock=clock,
-        supervision_interval=0.02,
+        timer_interval=0.02,
     )
 
 
@@ -119,13 +119,13 @@ async def test_dispatch_schedules_the_three_levels(client: httpx.AsyncClient) ->
 
 async def test_each_level_fires_once_when_due(client: httpx.AsyncClient, clock: FakeClock) -> None:
     appeal = await receive(client)
-    assert await timers.tick(pool(client), TIMES["reminder"] - MINUTE) == 0
+    assert await jobs.tick(pool(client), TIMES["reminder"] - MINUTE) == 0
     clock.now = TIMES["reminder"] + MINUTE
     await reach(client, [appeal], ["reminder"])
-    assert await timers.tick(pool(client), TIMES["overdue"] - MINUTE) == 0
+    assert await jobs.tick(pool(client), TIMES["overdue"] - MINUTE) == 0
     clock.now = TIMES["overdue"]
     await reach(client, [appeal], ["reminder", "overdue"])
-    assert await timers.tick(pool(client), TIMES["criticism"] - MINUTE) == 0
+    assert await jobs.tick(pool(client), TIMES["criticism"] - MINUTE) == 0
     clock.now = TIMES["criticism"]
     await reach(client, [appeal], ["reminder", "overdue", "criticism"])
 
@@ -133,7 +133,7 @@ async def test_each_level_fires_once_when_due(client: httpx.AsyncClient, clock: 
     sent = await escalations(client, appeal)
     assert {data["unit"] for data in sent} == {STREET_OFFICE}
     assert all(r["fired_at"] is not None for r in await timer_rows(client, appeal))
-    assert await timers.tick(pool(client), TIMES["criticism"] + timedelta(days=30)) == 0
+    assert await jobs.tick(pool(client), TIMES["criticism"] + timedelta(days=30)) == 0
 
 
 async def test_a_late_job_skips_the_reminder_but_not_the_rest(
@@ -152,7 +152,7 @@ async def test_resolving_cancels_the_timers(client: httpx.AsyncClient, clock: Fa
         response = await client.post(f"/v1/appeals/{appeal}/{action}", json=body, headers=office)
         assert response.status_code == 200, response.text
     assert await timer_rows(client, appeal) == []
-    assert await timers.tick(pool(client), TIMES["criticism"]) == 0
+    assert await jobs.tick(pool(client), TIMES["criticism"]) == 0
 
 
 async def test_two_instances_and_a_restart_escalate_each_level_once(
@@ -203,7 +203,7 @@ async def test_an_extension_reschedules(client: httpx.AsyncClient, clock: FakeCl
     assert pending == list(moved.items())
     assert all(r["deadline"] == deadline for r in rows if r["fired_at"] is None)
 
-    assert await timers.tick(pool(client), TIMES["overdue"]) == 0  # the old deadline's
+    assert await jobs.tick(pool(client), TIMES["overdue"]) == 0  # the old deadline's
     clock.now = moved["reminder"] + MINUTE
     await reach(client, [appeal], ["reminder", "reminder"])
     clock.now = moved["overdue"]

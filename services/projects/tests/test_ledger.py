@@ -1,9 +1,11 @@
-"""The ledger's arithmetic and its CSV, pure: rates, zero rows, grouping-set rows."""
+"""The ledger's arithmetic, its CSV and who may change a closed year, pure: rates, zero
+rows, grouping-set rows."""
 
 from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -76,3 +78,14 @@ def test_the_csv_has_the_city_then_levels_then_districts() -> None:
     assert [line[0] for line in lines[1:]] == ["total"] + ["level"] * 5 + ["district"] * 6
     assert lines[2][:3] == ["level", "city", "4"]
     assert lines[3][-1] == ""  # county: no projects, no rate
+
+
+def test_a_closed_year_changes_only_with_a_supervisor_key_and_never_through_intake() -> None:
+    closed = {"closed_by": "审计组", "closed_at": datetime(2020, 1, 5, tzinfo=UTC)}
+    assert ledger.closed_to("unit", 2019, None) is None
+    assert ledger.closed_to(None, 2019, None) is None
+    assert ledger.closed_to("supervisor", 2019, closed) is None
+    assert ledger.closed_to("operator", 2019, closed) == (
+        "the 2019 ledger was closed by 审计组; changes need a supervisor key"
+    )
+    assert ledger.closed_to(None, 2019, closed) == "the 2019 ledger is closed"

@@ -1,5 +1,5 @@
 """The project state machine, pure: every action from every status, milestones, roll-up,
-and what the timers want."""
+and what the timers want (`timing`)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from minsheng.clock import CITY_TZ
 from minsheng.events import Milestone, ProjectFlagged, ProjectMilestone
 from minsheng.events.projects import FlagKind, MilestoneStatus, VerificationResult
 from projects import lifecycle as lc
-from projects.lifecycle import Action, Due, Outcome, ProjectState, Status
+from projects import timing
+from projects.lifecycle import Action, Outcome, ProjectState, Status
 from projects.tests.samples import END, MILESTONES, START, T0, claimed
+from projects.timing import Due
 
 LATER = datetime(2019, 9, 20, 10, 0, tzinfo=CITY_TZ)  # after every milestone's due day
 
@@ -294,28 +296,28 @@ def test_naive_times_are_refused() -> None:
 
 
 def test_an_open_project_wants_its_milestones_and_its_notice() -> None:
-    assert lc.timers(new()) == [
+    assert timing.timers(new()) == [
         Due("milestone", "m1", date(2019, 4, 30)),
         Due("milestone", "m2", date(2019, 7, 31)),
         Due("milestone", "m3", date(2019, 9, 15)),
         Due("notice", "", END),
     ]
     reached, _ = lc.milestone(new(), milestone_id="m1", status="reached", now=T0)
-    assert [d.milestone_id for d in lc.timers(reached)] == ["m2", "m3", ""]
-    assert lc.timers(in_status("completed")) == []
-    assert lc.timers(in_status("verified")) == []
+    assert [d.milestone_id for d in timing.timers(reached)] == ["m2", "m3", ""]
+    assert timing.timers(in_status("completed")) == []
+    assert timing.timers(in_status("verified")) == []
 
 
 def test_a_timer_fires_on_the_day_after_and_only_while_wanted() -> None:
     due = Due("milestone", "m1", date(2019, 4, 30))
     state = new()
     on_the_day = datetime(2019, 4, 30, 23, 59, tzinfo=CITY_TZ)
-    assert lc.fire(state, due, on_the_day) is None
-    after, emitted = lc.fire(state, due, on_the_day + timedelta(minutes=1)) or (state, [])
+    assert timing.fire(state, due, on_the_day) is None
+    after, emitted = timing.fire(state, due, on_the_day + timedelta(minutes=1)) or (state, [])
     missed = emitted[0].data
     assert isinstance(missed, ProjectMilestone)
     assert (missed.status, missed.milestone_id, missed.progress) == ("missed", "m1", 0)
-    assert lc.fire(after, due, LATER) is None  # missed once
+    assert timing.fire(after, due, LATER) is None  # missed once
     rescheduled, _ = lc.milestone(
         after,
         milestone_id="m1",
@@ -325,20 +327,31 @@ def test_a_timer_fires_on_the_day_after_and_only_while_wanted() -> None:
         new_due=date(2019, 9, 25),
         approved_by="sv",
     )
-    assert Due("milestone", "m1", date(2019, 9, 25)) in lc.timers(rescheduled)
+    assert Due("milestone", "m1", date(2019, 9, 25)) in timing.timers(rescheduled)
 
 
 def test_the_notice_fires_once_past_the_planned_end_unless_completed() -> None:
     due = Due("notice", "", END)
     past = datetime(2019, 10, 1, 0, 0, tzinfo=CITY_TZ)
     state = in_status("in_progress")
-    assert lc.fire(state, due, past - timedelta(seconds=1)) is None
-    named, emitted = lc.fire(state, due, past) or (state, [])
+    assert timing.fire(state, due, past - timedelta(seconds=1)) is None
+    named, emitted = timing.fire(state, due, past) or (state, [])
     flagged = emitted[0].data
     assert isinstance(flagged, ProjectFlagged)
     assert flagged.kind == "notice"
-    assert lc.fire(named, due, past + timedelta(days=3)) is None
+    assert timing.fire(named, due, past + timedelta(days=3)) is None
     done, _ = lc.complete(state, now=past, completed_on=END)
-    assert lc.fire(done, due, past) is None
+    assert timing.fire(done, due, past) is None
     back, _ = lc.verify(done, method="on_site", inspector="组", result="failed", now=past)
-    assert lc.fire(back, due, past) is not None  # back at work and late: named after all
+    assert timing.fire(back, due, past) is not None  # back at work and late: named after all
+
+
+def test_the_timer_rows_are_the_wanted_timers_due_at_the_start_of_the_day_after() -> None:
+    state = new()
+    rows = timing.rows(state)
+    assert [row.what for row in rows] == [
+        (d.kind, d.milestone_id, d.due_on) for d in timing.timers(state)
+    ]
+    assert rows[0].due_at == datetime(2019, 5, 1, tzinfo=CITY_TZ)
+    assert timing.fire_row(state, rows[0], datetime(2019, 4, 30, 23, 59, tzinfo=CITY_TZ)) is None
+    assert timing.fire_row(state, rows[0], rows[0].due_at) is not None

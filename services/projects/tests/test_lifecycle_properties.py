@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from minsheng.aggregate import Sequenced
 from minsheng.testing.lifecycles import action_steps, assert_replays, walk
 from projects import lifecycle as lc
+from projects import timing
 from projects.lifecycle import Action
 from projects.tests.samples import T0, claimed
 from projects.tests.test_lifecycle import act
@@ -35,8 +36,8 @@ def check(state: lc.ProjectState, emitted: list[Sequenced]) -> None:
     assert state.flags.count("notice") <= 1
     if state.status in ("completed", "verified"):
         assert state.progress == 100
-        assert lc.timers(state) == []
+        assert timing.timers(state) == []
     else:
-        assert [d.milestone_id for d in lc.timers(state) if d.kind == "milestone"] == [
+        assert [d.milestone_id for d in timing.timers(state) if d.kind == "milestone"] == [
             m.milestone_id for m in state.milestones if m.status not in ("reached", "missed")
         ]

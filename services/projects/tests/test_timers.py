@@ -1,6 +1,6 @@
 """Durable timers: a missed milestone and a late project are reported once each, with two
 instances, across a restart, and moved by a reschedule. Time is a FakeClock shared by the
-instances; the job ticks every 20 ms. Negative checks call `timers.tick` directly at an
+instances; the job ticks every 20 ms. Negative checks call `jobs.tick` directly at an
 instant, so they never rely on waiting for something not to happen."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from minsheng.platform.postgres import PostgresServer
 from minsheng.testing.apps import app_pool as pool
 from minsheng.testing.apps import grant
 from minsheng.testing.helpers import FakeClock, eventually
-from projects import timers
+from projects import jobs
 from projects.tests.conftest import projects_client
 from projects.tests.samples import CLAIM, T0
 
@@ -109,18 +109,18 @@ async def test_missed_and_notice_fire_once_each_when_due(
     client: httpx.AsyncClient, clock: FakeClock
 ) -> None:
     project = await claim(client)
-    assert await timers.tick(pool(client), M1_PAST - SECOND) == 0
+    assert await jobs.tick(pool(client), M1_PAST - SECOND) == 0
     clock.now = M1_PAST
     await reach(client, [project], ["missed m1"])
-    assert await timers.tick(pool(client), M1_PAST + timedelta(days=30)) == 0  # once
+    assert await jobs.tick(pool(client), M1_PAST + timedelta(days=30)) == 0  # once
     view = (await client.get(f"/v1/projects/{project}")).json()
     assert view["status"] == "claimed"  # missing a milestone starts nothing
     assert view["history"][-1]["data"]["reason"].startswith("未按期完成")
 
-    assert await timers.tick(pool(client), END_PAST - SECOND) == 2  # m2, m3; not the notice
+    assert await jobs.tick(pool(client), END_PAST - SECOND) == 2  # m2, m3; not the notice
     clock.now = END_PAST
     await reach(client, [project], ["missed m1", "missed m2", "missed m3", "notice"])
-    assert await timers.tick(pool(client), END_PAST + timedelta(days=300)) == 0
+    assert await jobs.tick(pool(client), END_PAST + timedelta(days=300)) == 0
     outbox = await pool(client).fetch(
         "SELECT sequence, event_type FROM outbox WHERE aggregate_id = $1 ORDER BY sequence", project
     )
@@ -141,7 +141,7 @@ async def test_reaching_and_completing_cancel_the_timers(
     clock.now = datetime(2019, 6, 1, 9, 0, tzinfo=CITY_TZ)
     assert (await client.post(f"/v1/projects/{project}/complete", json={})).status_code == 200
     assert await timer_rows(client, project) == []
-    assert await timers.tick(pool(client), END_PAST + timedelta(days=30)) == 0
+    assert await jobs.tick(pool(client), END_PAST + timedelta(days=30)) == 0
     assert await automatic(client, project) == []
 
 
@@ -167,7 +167,7 @@ async def test_a_reschedule_moves_the_milestone_timer(
         for kind, mid, due, fired in await timer_rows(client, project)
         if not fired
     ]
-    assert await timers.tick(pool(client), datetime(2019, 5, 21, tzinfo=CITY_TZ) - SECOND) == 0
+    assert await jobs.tick(pool(client), datetime(2019, 5, 21, tzinfo=CITY_TZ) - SECOND) == 0
     clock.now = datetime(2019, 5, 21, tzinfo=CITY_TZ)
     await reach(client, [project], ["missed m1", "missed m1"])
 
@@ -195,6 +195,6 @@ async def test_two_instances_and_a_restart_report_each_once(
                 assert [r["sequence"] for r in rows] == [1, 2, 3, 4, 5]
     clock.now = END_PAST + timedelta(days=1)
     async with instance(postgres, kafka, clock, suffix) as restarted:
-        assert await timers.tick(pool(restarted), clock.now) == 0
+        assert await jobs.tick(pool(restarted), clock.now) == 0
         for project in projects:
             assert await automatic(restarted, project) == expected

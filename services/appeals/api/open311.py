@@ -1,0 +1,280 @@
+"""Open311 GeoReport v2 facade (JSON only) under `/open311/v2/`, for civic apps.
+
+Mapping: a service is one of our categories (`service_code` = category code); a
+service request is an appeal (`service_request_id` = appeal id), received through
+`store.receipts.receive` like any other; `agency_responsible` is the lead unit and
+`expected_datetime` our deadline. Status is `closed` once resolved (or closed), else
+`open`. We hold no map data, so a request is placed by an `address_string` naming one of
+our districts, streets or communities; `lat`/`long` alone cannot be placed (400).
+
+As the specification says, `POST requests.json` carries the API key in the body
+(`api_key`, form-encoded or JSON); the GET routes take it as the `api_key` query
+parameter or the usual `Authorization: Bearer` header, because requests show what
+citizens wrote. Every error is the Open311 array `[{"code": 400, "description": "..."}]`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Coroutine, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+
+from appeals import store
+from appeals.receiving import ReceiveAppeal
+from appeals.store import open311 as requests
+from appeals.store.receipts import receive
+from minsheng import auth
+from minsheng.clock import CITY_TZ, clock_of
+from minsheng.events import fields as limits
+from minsheng.reference import Category, categories, places
+
+PREFIX = "/open311/v2"
+DEFAULT_WINDOW = timedelta(days=90)  # the specification's default for GET requests.json
+SUBMITTERS: tuple[auth.Role, ...] = ("operator", "supervisor", "system")
+READERS: tuple[auth.Role, ...] = (*SUBMITTERS, "viewer", "unit")
+
+
+class Open311Error(Exception):
+    def __init__(self, code: int, description: str) -> None:
+        super().__init__(description)
+        self.code, self.description = code, description
+
+
+def _error(code: int, description: str) -> JSONResponse:
+    return JSONResponse([{"code": code, "description": description}], status_code=code)
+
+
+class Open311Route(APIRoute):
+    """Answers this router's errors in the Open311 format, not problem+json."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Open311Error as exc:
+                return _error(exc.code, exc.description)
+
+        return guarded
+
+
+def build_open311_router(pool: Any, identify: auth.Identify) -> APIRouter:
+    """`pool` returns the live pool; `identify` is the service's key check."""
+    router = APIRouter(prefix=PREFIX, route_class=Open311Route, tags=["open311"])
+
+    @router.get("/services.json")
+    async def services() -> list[dict[str, Any]]:
+        """Our categories as Open311 services."""
+        return [_service(category) for category in categories().values()]
+
+    @router.get("/services/{code}.json")
+    async def service_definition(code: str) -> dict[str, Any]:
+        if code not in categories():
+            raise Open311Error(404, f"service_code {code} not found")
+        return {"service_code": code, "attributes": []}  # metadata is false for every service
+
+    @router.post("/requests.json", status_code=201)
+    async def create_request(request: Request) -> list[dict[str, Any]]:
+        fields = await _body(request)
+        await _authorise(identify, fields.get("api_key"), SUBMITTERS)
+        db = pool()
+        cmd = _command(fields)
+        async with db.acquire() as conn, conn.transaction():
+            appeal_id = await receive(conn, cmd, clock_of(request))
+            deadline = await store.deadline_of(conn, appeal_id)
+        notice = f"受理编号 {appeal_id}; expected by {_w3c(deadline)}"
+        return [{"service_request_id": appeal_id, "service_notice": notice, "account_id": None}]
+
+    @router.get("/requests.json")
+    async def list_requests(request: Request) -> list[dict[str, Any]]:
+        query = request.query_params
+        await _authorise(identify, _key(request), READERS)
+        db = pool()
+        ids = _list(query.get("service_request_id"))
+        async with db.acquire() as conn:
+            if ids:  # the specification: other parameters are then ignored
+                return [_request(row) for row in await requests.requests_by_id(conn, ids)]
+            at = clock_of(request)
+            end = _date(query.get("end_date"), "end_date") or at
+            start = _date(query.get("start_date"), "start_date") or end - DEFAULT_WINDOW
+            codes, statuses = _list(query.get("service_code")), _list(query.get("status"))
+            if unknown := [s for s in statuses if s not in ("open", "closed")]:
+                raise Open311Error(400, f"unknown status {', '.join(unknown)}; use open, closed")
+            closed = [status == "closed" for status in statuses]
+            rows = await requests.requests_between(conn, start, end, codes, closed)
+            return [_request(row) for row in rows]
+
+    @router.get("/requests/{request_id}.json")
+    async def get_request(request_id: str, request: Request) -> list[dict[str, Any]]:
+        await _authorise(identify, _key(request), READERS)
+        db = pool()
+        async with db.acquire() as conn:
+            found = [_request(row) for row in await requests.requests_by_id(conn, [request_id])]
+        if not found:
+            raise Open311Error(404, f"service_request_id {request_id} not found")
+        return found
+
+    return router
+
+
+def _service(category: Category) -> dict[str, Any]:
+    limit = (
+        "the same day" if category.working_days == 0 else f"{category.working_days} working days"
+    )
+    return {
+        "service_code": category.code,
+        "service_name": category.name,
+        "description": f"{category.name}: handled within {limit}",
+        "metadata": False,
+        "type": "realtime",
+        "keywords": f"{category.code},{category.name}",
+        "group": "12345 民生诉求",
+    }
+
+
+async def _body(request: Request) -> dict[str, str]:
+    """The POST fields, form-encoded (as in the specification) or JSON."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    raw = await request.body()
+    try:
+        if kind == "application/x-www-form-urlencoded":
+            return dict(parse_qsl(raw.decode(), keep_blank_values=True))
+        if kind == "application/json":
+            doc = json.loads(raw)
+            if isinstance(doc, dict):
+                return {str(k): str(v) for k, v in doc.items() if v is not None}
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise Open311Error(400, f"unreadable body: {exc}") from exc
+    raise Open311Error(
+        400, "send application/x-www-form-urlencoded fields or a JSON object of them"
+    )
+
+
+def _key(request: Request) -> str | None:
+    bearer = auth.bearer_key(request.headers.get("authorization"))
+    return bearer or request.query_params.get("api_key")
+
+
+async def _authorise(
+    identify: auth.Identify, key: str | None, roles: tuple[auth.Role, ...]
+) -> None:
+    if not key:
+        raise Open311Error(403, "api_key is required")
+    who = await identify(key)
+    if who is None:
+        raise Open311Error(403, "invalid api_key")
+    if who.role not in roles:
+        raise Open311Error(403, f"an api_key of role {who.role} may not do this")
+
+
+def _command(fields: Mapping[str, str]) -> ReceiveAppeal:
+    code = fields.get("service_code", "")
+    category = categories().get(code)
+    if category is None:
+        raise Open311Error(400, f"unknown service_code {code!r}; see services.json")
+    place = _place(fields.get("address_string", ""))
+    if place is None:
+        raise Open311Error(
+            400,
+            "address_string must name a district, street or community of Baicheng "
+            "(lat/long alone cannot be placed); districts: " + ", ".join(places().districts),
+        )
+    description = fields.get("description", "").strip()
+    if len(description) > limits.DESCRIPTION_LIMIT:
+        raise Open311Error(400, f"description is longer than {limits.DESCRIPTION_LIMIT} characters")
+    phone = fields.get("phone", "").strip() or None
+    if phone is not None and not re.match(limits.PHONE, phone):
+        raise Open311Error(400, f"phone {phone!r} is not a phone number")
+    district, street, community = place
+    return ReceiveAppeal(
+        title=(description.splitlines() or [category.name])[0][:60],
+        description=description,
+        category=category.code,
+        district=district,
+        street=street,
+        community=community,
+        channel="web",
+        phone=phone,
+        contact_name=_name(fields.get("first_name", ""), fields.get("last_name", "")),
+    )
+
+
+Place = tuple[str, str | None, str | None]
+
+
+def _place(address: str) -> Place | None:
+    """The most specific place of our reference data that the address names."""
+    best: tuple[int, Place] | None = None
+    for district, streets in places().districts.items():
+        candidates: list[tuple[str, Place]] = [(district, (district, None, None))]
+        for street, communities in streets.items():
+            candidates.append((street, (district, street, None)))
+            candidates += [(c, (district, street, c)) for c in communities]
+        for name, place in candidates:
+            rank = sum(part is not None for part in place)
+            if name in address and (best is None or rank > best[0]):
+                best = (rank, place)
+    return None if best is None else best[1]
+
+
+def _name(first: str, last: str) -> str | None:
+    first, last = first.strip(), last.strip()
+    if not (first or last):
+        return None
+    if (first + last).isascii():
+        return f"{first} {last}".strip()
+    return f"{last}{first}"  # Chinese names: family name first, no space
+
+
+def _list(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def _date(value: str | None, name: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise Open311Error(400, f"{name} is not a W3C datetime: {value}") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=CITY_TZ)
+
+
+def _w3c(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(CITY_TZ).isoformat()
+
+
+def _request(row: dict[str, Any]) -> dict[str, Any]:
+    category = categories().get(row["category"])
+    closed = row["status"] in requests.CLOSED
+    return {
+        "service_request_id": row["id"],
+        "status": "closed" if closed else "open",
+        "status_notes": _notes(row),
+        "service_name": category.name if category else row["category"],
+        "service_code": row["category"],
+        "description": row["description"],
+        "agency_responsible": row["unit"],
+        "service_notice": None,
+        "requested_datetime": _w3c(row["received_at"]),
+        "updated_datetime": _w3c(row["updated_at"]),
+        "expected_datetime": _w3c(row["deadline"]),
+        "address": "".join(p for p in (row["district"], row["street"], row["community"]) if p),
+    }
+
+
+def _notes(row: dict[str, Any]) -> str:
+    status = row["status"]
+    if status == "resolved" or (status == "closed" and row["outcome"] == "resolved"):
+        return str(row["resolution"] or status)
+    if status == "closed":
+        return f"closed as {row['outcome']}"
+    return f"{status}; handled by {row['unit']}" if row["unit"] else status

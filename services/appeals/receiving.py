@@ -1,0 +1,105 @@
+"""受理 as pure rules, no I/O: what receiving an appeal means and what it emits.
+
+A new appeal is numbered, its contact kept behind an opaque reference, its text masked
+of phone numbers, and it is dispatched at once by the routing rules (派单).
+`store.receipts.receive` writes it."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+from appeals import lifecycle, routing
+from appeals.lifecycle import Outcome
+from minsheng.events import AppealReceived
+from minsheng.events.appeals import Channel
+from minsheng.logs import mask_phones
+from minsheng.reference import places, routing_table
+
+ROUTER = "router"  # dispatched_by of an automatic dispatch by the routing rules
+
+
+class UnknownPlace(ValueError):
+    """The appeal names a district, street or community we do not know."""
+
+
+@dataclass(frozen=True)
+class ReceiveAppeal:
+    """What an appeal says, where it is, how it came; then who to call back."""
+
+    # the fields an event of another system gives alike (it has no contact for us)
+    SHARED: ClassVar = {"category", "district", "street", "community", "title", "description"}
+
+    category: str
+    district: str
+    street: str | None
+    community: str | None
+    title: str
+    description: str
+    channel: Channel
+    phone: str | None
+    contact_name: str | None
+
+
+@dataclass(frozen=True)
+class Appeal:
+    id: str
+    status: str
+    sequence: int
+    command: ReceiveAppeal
+    contact_ref: str
+    received_at: datetime
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """`13812345678` -> `138****5678`: what events and logs may carry."""
+    if not phone:
+        return None
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]  # +86 country code
+    if len(digits) < 7:
+        return None
+    return f"{digits[:3]}****{digits[-4:]}"
+
+
+def contact_ref(appeal_id: str, phone: str | None) -> str:
+    """An opaque, stable reference: lets other services group contacts without the number."""
+    return "c_" + hashlib.sha256(f"{appeal_id}:{phone or ''}".encode()).hexdigest()[:16]
+
+
+def appeal_number(serial: int, received_at: datetime) -> str:
+    return f"BC{received_at:%Y%m%d}{serial:06d}"
+
+
+def receive(cmd: ReceiveAppeal, *, serial: int, now: datetime) -> tuple[Appeal, AppealReceived]:
+    if not places().knows(cmd.district, cmd.street, cmd.community):
+        raise UnknownPlace(f"unknown place {cmd.district}/{cmd.street}/{cmd.community}")
+    appeal_id = appeal_number(serial, now)
+    ref = contact_ref(appeal_id, cmd.phone)
+    appeal = Appeal(appeal_id, "received", 1, cmd, ref, now)
+    event = AppealReceived(
+        appeal_id=appeal_id,
+        # a citizen may type a phone number into the text: it must not leave this database
+        title=mask_phones(cmd.title),
+        description=mask_phones(cmd.description),
+        category=cmd.category,
+        district=cmd.district,
+        street=cmd.street,
+        community=cmd.community,
+        channel=cmd.channel,
+        contact_ref=ref,
+        phone_masked=mask_phone(cmd.phone),
+        received_at=now,
+    )
+    return appeal, event
+
+
+def dispatched_on_receipt(received: AppealReceived, at: datetime) -> Outcome:
+    """The new appeal, dispatched by the routing rules (派单 in the same transaction)."""
+    state, emitted = lifecycle.open_appeal(received)
+    unit = routing.route_appeal(routing_table(), state)
+    state, dispatched = lifecycle.dispatch(state, unit=unit, by=ROUTER, now=at)
+    return state, emitted + dispatched

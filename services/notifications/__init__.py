@@ -1,0 +1,1 @@
+"""The notifications service: tells units, supervisors, citizens and on-call staff."""

@@ -1,0 +1,52 @@
+"""The consumer of the domain topics (`minsheng.appeals.v1`, `minsheng.projects.v1`).
+
+Through the shared `EventConsumer` (sequence guard per aggregate, dead-letter topic,
+Kafka offsets committed only after the database transaction): each event updates what
+is remembered of its appeal or project and inserts the deliveries its rules ask for, in
+the consumer's transaction. A delivery is unique per (event, recipient, channel), so a
+redelivered or replayed event, even to a new consumer group, sends nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from minsheng.clock import Clock
+from minsheng.db import Conn
+from minsheng.events import APPEAL_EVENTS, PROJECT_EVENTS, InvalidEvent, ParsedEvent, Registry
+from minsheng.jobs import consumer_job
+from minsheng.service import Job
+from notifications.directory import Directory
+from notifications.fanout import plan
+from notifications.memory import evolve, subject_of
+from notifications.quiet import QuietHours
+from notifications.rules import RuleSet
+from notifications.store import deliveries, subjects
+
+REGISTRY = Registry(dict.fromkeys(APPEAL_EVENTS + PROJECT_EVENTS))
+
+
+def domain_consumer(
+    clock: Clock,
+    *,
+    topics: Sequence[str],
+    group: str,
+    rules: RuleSet,
+    directory: Directory,
+    quiet: QuietHours,
+) -> Job:
+    """The Runtime job; `clock` is when deliveries are planned (quiet hours, days left)."""
+
+    async def handle(conn: Conn, event: ParsedEvent) -> None:
+        found = subject_of(event.data)
+        if found is None:  # the registry admits only appeal and project events
+            raise InvalidEvent("rejected", f"{event.data.event_name} has no subject")
+        held = await subjects.subject(conn, *found)
+        subject = evolve(held, event.data)
+        if subject != held:
+            await subjects.save_subject(conn, subject)
+        now = clock()
+        planned = plan(event.envelope, event.data, subject, rules, directory, now=now, quiet=quiet)
+        await deliveries.insert_deliveries(conn, planned, now)
+
+    return consumer_job(topic=topics, group=group, registry=REGISTRY, handler=handle)

@@ -1,0 +1,82 @@
+"""What the consumer remembers of an appeal or a project (pure): the facts later events
+do not repeat but rules need, folded event by event.
+
+AppealReopened names no unit, AppealExtended no contact, ProjectMilestone no title or
+secretary; so the lead and co-handling units, the current deadline, the citizen's
+opaque `contact_ref` and masked phone, and a project's title and secretary are kept
+from the events that carried them. Never a phone number: events carry none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Literal
+
+from minsheng.events import (
+    AppealDispatched,
+    AppealEscalated,
+    AppealExtended,
+    AppealReceived,
+    EventData,
+    ProjectClaimed,
+    SatisfactionRecorded,
+)
+from minsheng.events.appeals import AppealEvent
+from minsheng.events.projects import ProjectEvent
+
+Kind = Literal["appeal", "project"]
+
+
+@dataclass(frozen=True)
+class Subject:
+    kind: Kind
+    id: str
+    unit: str | None = None
+    assisting_units: tuple[str, ...] = ()
+    deadline: datetime | None = None
+    contact_ref: str | None = None
+    phone_masked: str | None = None
+    secretary_name: str | None = None
+    title: str | None = None
+
+
+def subject_of(data: EventData) -> tuple[Kind, str] | None:
+    """The appeal or project an event is about."""
+    if isinstance(data, AppealEvent):
+        return "appeal", data.appeal_id
+    if isinstance(data, ProjectEvent):
+        return "project", data.project_id
+    if isinstance(data, SatisfactionRecorded):
+        return data.subject_type, data.subject_id
+    return None
+
+
+def evolve(held: Subject, data: EventData) -> Subject:
+    """What is remembered after `data`."""
+    match data:
+        case AppealReceived():
+            return replace(
+                held,
+                contact_ref=data.contact_ref,
+                phone_masked=data.phone_masked,
+                deadline=data.deadline or held.deadline,
+                title=data.title,
+            )
+        case AppealDispatched():
+            return replace(
+                held,
+                unit=data.unit,
+                assisting_units=data.assisting_units,
+                deadline=data.deadline,
+            )
+        case AppealExtended():
+            return replace(held, unit=data.unit, deadline=data.new_deadline)
+        case AppealEscalated():
+            return replace(held, unit=data.unit, deadline=data.deadline)
+        case ProjectClaimed():
+            return replace(
+                held, unit=data.unit, secretary_name=data.secretary_name, title=data.title
+            )
+    unit = getattr(data, "unit", None)
+    return replace(held, unit=unit) if isinstance(unit, str) else held

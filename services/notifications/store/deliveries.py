@@ -1,0 +1,207 @@
+"""SQL of deliveries, their attempts and disabled endpoints: what the consumer and the
+pager insert and the worker claims, attempts and finishes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from minsheng.db import Conn
+from notifications.fanout import NewDelivery
+
+WAKE = "minsheng_notifications"  # NOTIFY channel: deliveries became due
+
+
+async def insert_deliveries(conn: Conn, planned: list[NewDelivery], now: datetime) -> None:
+    """Inserts what is new; a (event, recipient, channel) already there stays as it is."""
+    if not planned:
+        return
+    await conn.executemany(
+        """INSERT INTO deliveries (id, event_id, event_type, event_time, rule, recipient,
+               recipient_kind, channel, address, subject_kind, subject_id, page_id, title,
+               body, payload, next_attempt_at, deferred_until, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                   $17, $18)
+           ON CONFLICT (event_id, recipient, channel) DO NOTHING""",
+        [
+            (
+                d.id,
+                d.origin.event_id,
+                d.origin.event_type,
+                d.origin.time,
+                d.rule,
+                d.target.recipient,
+                d.target.kind,
+                d.channel,
+                d.address,
+                d.origin.subject_kind,
+                d.origin.subject_id,
+                d.page_id,
+                d.title,
+                d.body,
+                json.dumps(d.payload, ensure_ascii=False),
+                d.first_attempt_at,
+                d.first_attempt_at if d.deferred else None,
+                now,
+            )
+            for d in planned
+        ],
+    )
+    await conn.execute("SELECT pg_notify($1, '')", WAKE)
+
+
+@dataclass(frozen=True)
+class Due:
+    """A claimed delivery: what an attempt needs."""
+
+    id: str
+    event_id: Any
+    event_time: datetime
+    rule: str
+    recipient: str
+    recipient_kind: str
+    channel: str
+    address: str
+    subject_kind: str
+    title: str
+    body: str
+    payload: dict[str, Any]
+    attempts: int
+    budget_start: int
+    outcome_sequence: int
+    disabled: bool  # a 410 disabled its endpoint
+
+
+DUE_COLUMNS = """id, event_id, event_time, rule, recipient, recipient_kind, channel, address,
+    subject_kind, title, body, payload, attempts, budget_start, outcome_sequence"""
+
+
+async def claim_due(pool: asyncpg.Pool, now: datetime, limit: int, lease: datetime) -> list[Due]:
+    """Takes up to `limit` due deliveries for one attempt each, leasing them until `lease`
+    (SKIP LOCKED: two workers never take the same row; a worker that dies leaves its
+    rows due again when the lease runs out)."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            f"""WITH due AS (
+                    SELECT id FROM deliveries
+                    WHERE status = 'pending' AND next_attempt_at <= $1
+                    ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+                UPDATE deliveries d SET next_attempt_at = $3 FROM due WHERE d.id = due.id
+                RETURNING {", ".join(f"d.{c.strip()}" for c in DUE_COLUMNS.split(","))},
+                    EXISTS (SELECT FROM disabled_endpoints e
+                            WHERE e.channel = d.channel AND e.address = d.address) AS disabled""",
+            now,
+            limit,
+            lease,
+        )
+    return [Due(**{**dict(r), "payload": json.loads(r["payload"])}) for r in rows]
+
+
+async def next_due(pool: asyncpg.Pool) -> datetime | None:
+    return await pool.fetchval(  # type: ignore[no-any-return]
+        "SELECT min(next_attempt_at) FROM deliveries WHERE status = 'pending'"
+    )
+
+
+async def release(pool: asyncpg.Pool, abandoned: list[Due], now: datetime) -> None:
+    """Ends the leases of attempts abandoned unrecorded (the attempt count tells)."""
+    await pool.executemany(
+        """UPDATE deliveries SET next_attempt_at = $3
+           WHERE id = $1 AND attempts = $2 AND status = 'pending'""",
+        [(due.id, due.attempts, now) for due in abandoned],
+    )
+
+
+async def postpone(pool: asyncpg.Pool, delivery_id: str, until: datetime) -> None:
+    """Holds a claimed delivery back, unattempted, until `until` (quiet hours)."""
+    await pool.execute(
+        "UPDATE deliveries SET next_attempt_at = $2, deferred_until = $2 WHERE id = $1",
+        delivery_id,
+        until,
+    )
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    number: int
+    at: datetime
+    result: str
+    response_code: int | None
+    error: str | None
+    duration_ms: int
+    status: str
+    next_attempt_at: datetime | None
+
+
+async def record_attempt(conn: Conn, due: Due, a: AttemptRecord) -> None:
+    """The attempt and the delivery's new state (the caller's transaction also appends
+    the outcome event when the delivery is finished)."""
+    await conn.execute(
+        """INSERT INTO attempts (delivery_id, number, at, result, response_code, error,
+               duration_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+        due.id,
+        a.number,
+        a.at,
+        a.result,
+        a.response_code,
+        a.error,
+        a.duration_ms,
+    )
+    finished = a.status != "pending"
+    await conn.execute(
+        """UPDATE deliveries SET status = $2, attempts = $3, next_attempt_at = $4,
+               last_error = $5, finished_at = $6, deferred_until = NULL,
+               outcome_sequence = outcome_sequence + $7::int
+           WHERE id = $1""",
+        due.id,
+        a.status,
+        a.number,
+        a.next_attempt_at or a.at,
+        a.error,
+        a.at if finished else None,
+        int(finished),
+    )
+    if a.result == "disabled":
+        await conn.execute(
+            """INSERT INTO disabled_endpoints (channel, address, disabled_at, reason)
+               VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING""",
+            due.channel,
+            due.address,
+            a.at,
+            a.error or "410 Gone",
+        )
+
+
+async def retry(conn: Conn, delivery_id: str, now: datetime) -> str | None:
+    """Puts a failed delivery back to work with a fresh budget of attempts, enabling its
+    endpoint again; returns its status before (None: no such delivery)."""
+    row = await conn.fetchrow(
+        "SELECT status, channel, address FROM deliveries WHERE id = $1 FOR UPDATE", delivery_id
+    )
+    if row is None:
+        return None
+    if row["status"] == "failed":
+        await conn.execute(
+            """UPDATE deliveries SET status = 'pending', next_attempt_at = $2,
+                   budget_start = attempts, finished_at = NULL WHERE id = $1""",
+            delivery_id,
+            now,
+        )
+        await conn.execute(
+            "DELETE FROM disabled_endpoints WHERE channel = $1 AND address = $2",
+            row["channel"],
+            row["address"],
+        )
+        await conn.execute("SELECT pg_notify($1, '')", WAKE)
+    return str(row["status"])
+
+
+async def pending_by_channel(pool: asyncpg.Pool) -> dict[str, int]:
+    rows = await pool.fetch(
+        "SELECT channel, count(*) AS n FROM deliveries WHERE status = 'pending' GROUP BY 1"
+    )
+    return {r["channel"]: r["n"] for r in rows}

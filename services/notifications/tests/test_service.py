@@ -1,0 +1,202 @@
+"""The service starts, migrates its database and answers the platform routes; refuses
+to start on a bad rules file; its keys CLI; its worker shares work and resumes."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from minsheng import auth
+from minsheng.db import open_database
+from minsheng.events import CloudEvent
+from minsheng.platform.kafka import KafkaBroker
+from minsheng.platform.postgres import PostgresServer
+from minsheng.settings import Settings
+from minsheng.testing.apps import app_pool
+from minsheng.testing.helpers import eventually, run_module
+from notifications.fanout import plan
+from notifications.main import MIGRATIONS, SERVICE
+from notifications.quiet import QuietHours
+from notifications.settings import RULES_FILE
+from notifications.store import deliveries
+from notifications.tests.conftest import notifications_client
+from notifications.tests.harness import Hook, Sink, World, world
+from notifications.tests.samples import (
+    DISPATCHED,
+    RECEIVED,
+    SAMPLES,
+    default_rules,
+    directory,
+    envelope,
+    remembered,
+)
+
+pytestmark = pytest.mark.integration
+
+
+async def test_starts_and_answers_health(
+    tmp_path: Path, kafka: KafkaBroker, postgres: PostgresServer
+) -> None:
+    async with notifications_client(postgres.url, kafka.bootstrap, data_dir=tmp_path) as client:
+        assert (await client.get("/healthz")).json() == {
+            "status": "ok",
+            "service": "notifications",
+        }
+        assert (await client.get("/readyz")).status_code == 200
+        paths = (await client.get("/openapi.json")).json()["paths"]
+        assert {
+            "/v1/alertmanager",
+            "/v1/deliveries",
+            "/v1/deliveries/{delivery_id}",
+            "/v1/deliveries/{delivery_id}/retry",
+            "/v1/deliveries/{delivery_id}/ack",
+        } <= set(paths)
+    assert (tmp_path / "webhook-secrets.json").exists()
+
+
+async def test_a_bad_rules_file_refuses_to_start_naming_the_rule(tmp_path: Path) -> None:
+    bad = tmp_path / "rules.yaml"
+    bad.write_text(RULES_FILE.read_text().replace("channels: [sms]", "channels: [fax]", 1))
+    code, _, err = await run_module(
+        "notifications.main",
+        env={
+            "MINSHENG_NOTIFICATIONS_RULES_FILE": str(bad),
+            "MINSHENG_DATA_DIR": str(tmp_path),
+        },
+    )
+    assert code == 2
+    assert "rule 'extended-to-citizen'" in err
+    assert "field 'channels'" in err
+
+
+async def test_a_created_key_opens_the_notifications_database(postgres: PostgresServer) -> None:
+    suffix = f"_k{uuid.uuid4().hex[:10]}"
+    env = {"MINSHENG_DATABASE_URL": postgres.url, "MINSHENG_DATABASE_SUFFIX": suffix}
+    code, key, _ = await run_module(
+        "notifications.keys", "create", "--role", "system", "--name", "alertmanager", env=env
+    )
+    assert code == 0
+    dsn = Settings(database_url=postgres.url, database_suffix=suffix).database_for(SERVICE)
+    conn = await asyncpg.connect(dsn)
+    try:
+        assert await auth.lookup(conn, key) == auth.Principal("alertmanager", "system", None)
+    finally:
+        await conn.close()
+
+
+async def test_two_workers_never_claim_the_same_delivery(database: str) -> None:
+    pool = await open_database(database, SERVICE, MIGRATIONS)
+    try:
+        now = datetime.now(UTC)
+        planned = []
+        for name, data in SAMPLES.items():
+            if name.startswith("AppealResolved") or name.startswith("AppealExtended"):
+                continue
+            planned += plan(
+                envelope(data), data, remembered(data), default_rules(), directory(),
+                now=now, quiet=QuietHours(),
+            )  # fmt: skip
+        async with pool.acquire() as conn, conn.transaction():
+            await deliveries.insert_deliveries(conn, planned, now)
+        lease = now + timedelta(minutes=1)
+        claims = await asyncio.gather(
+            *(deliveries.claim_due(pool, now, 3, lease) for _ in range(12))
+        )
+        ids = [due.id for claim in claims for due in claim]
+        assert len(ids) == len(set(ids)) == len(planned)
+        assert await deliveries.claim_due(pool, now, 100, lease) == []  # leased
+        assert len(await deliveries.claim_due(pool, lease, 100, lease)) == len(planned)
+    finally:
+        await pool.close()
+
+
+HOUSING_WEBHOOK = (
+    "SELECT {} FROM deliveries WHERE recipient = 'unit-housing' AND channel = 'webhook'"
+)
+
+
+async def test_a_restart_resumes_a_delivery_that_was_backing_off(
+    tmp_path: Path, kafka: KafkaBroker, postgres: PostgresServer, fresh_topic: str
+) -> None:
+    async def first(w: World) -> None:
+        w.sink.script["/hooks/unit-housing"] = [503]
+        await w.publish(*_dispatch())
+        pool = app_pool(w.client)
+        await eventually(
+            lambda: pool.fetchval(HOUSING_WEBHOOK.format("attempts")), lambda n: n == 1
+        )
+
+    sink = await _restarted(
+        tmp_path, postgres, kafka, fresh_topic, first, {"retry_base": 2.0, "retry_max": 2.0}
+    )
+    calls = [h for h in sink.hooks if h.recipient == "unit-housing"]
+    assert len(calls) == 2
+    assert calls[0].webhook_id == calls[1].webhook_id
+
+
+async def test_stopping_mid_attempt_leaves_the_delivery_due_for_the_next_instance(
+    tmp_path: Path, kafka: KafkaBroker, postgres: PostgresServer, fresh_topic: str
+) -> None:
+    async def first(w: World) -> None:
+        w.sink.delays["/hooks/unit-housing"] = 2.0
+        await w.publish(*_dispatch())
+        await eventually(
+            lambda: _hooks(w.sink.hooks, "unit-housing"), lambda n: n == 1, what="in flight"
+        )
+
+    # attempts leased for 65 s: only a release makes the delivery due within 15 s
+    sink = await _restarted(
+        tmp_path, postgres, kafka, fresh_topic, first, {"attempt_timeout": 30.0}, timeout=15
+    )
+    assert await _hooks(sink.hooks, "unit-housing") == 2
+
+
+def _dispatch() -> list[CloudEvent]:
+    return [envelope(e, i, datetime.now(UTC)) for i, e in enumerate((RECEIVED, DISPATCHED), 1)]
+
+
+async def _restarted(
+    tmp_path: Path,
+    postgres: PostgresServer,
+    kafka: KafkaBroker,
+    topic: str,
+    first: Callable[[World], Awaitable[None]],
+    settings: dict[str, Any],
+    timeout: float = 30,
+) -> Sink:
+    """Runs `first` on one instance, then starts another on its database, group and sink
+    and waits until it delivered the housing bureau's webhook; returns the sink."""
+    async with world(tmp_path, postgres.url, kafka.bootstrap, [topic], **settings) as w:
+        await first(w)
+        suffix = w.client.app.state.runtime.settings.database_suffix  # type: ignore[attr-defined]
+        group, sink = w.settings["consumer_group"], w.sink
+    sink.delays.clear()
+    async with world(
+        tmp_path,
+        postgres.url,
+        kafka.bootstrap,
+        [topic],
+        database_suffix=suffix,
+        group=group,
+        sink=sink,
+        **settings,
+    ) as again:
+        pool = app_pool(again.client)
+        await eventually(
+            lambda: pool.fetchval(HOUSING_WEBHOOK.format("status")),
+            lambda status: status == "delivered",
+            timeout=timeout,
+            what="delivered by the next instance",
+        )
+    return sink
+
+
+async def _hooks(hooks: list[Hook], recipient: str) -> int:
+    return sum(h.recipient == recipient for h in hooks)

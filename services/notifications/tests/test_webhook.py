@@ -1,0 +1,56 @@
+"""Standard Webhooks signatures and the secrets file."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from pathlib import Path
+
+import pytest
+
+from notifications.channels.webhook import SecretsError, load_secrets, sign
+
+# The example of the Standard Webhooks specification's reference libraries
+SPEC_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+SPEC_ID = "msg_p5jXN8AQM9LWM0D4loKWxJek"
+SPEC_TIMESTAMP = 1614265330
+SPEC_BODY = b'{"test": 2432232314}'
+SPEC_SIGNATURE = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+
+
+def test_the_signature_matches_the_specifications_example() -> None:
+    assert sign(SPEC_SECRET, SPEC_ID, SPEC_TIMESTAMP, SPEC_BODY) == SPEC_SIGNATURE
+
+
+def test_secrets_are_generated_once_and_completed(tmp_path: Path) -> None:
+    path = tmp_path / "webhook-secrets.json"
+    first = load_secrets(path, ["a", "b"], generate=True)
+    assert set(first) == {"a", "b"}
+    assert all(s.startswith("whsec_") for s in first.values())
+    assert len(base64.b64decode(first["a"].removeprefix("whsec_"))) == 32
+    again = load_secrets(path, ["a", "b", "c"], generate=True)
+    assert again["a"] == first["a"]
+    assert "c" in again
+    assert json.loads(path.read_text()) == again
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_configured_file_must_hold_every_secret(tmp_path: Path) -> None:
+    path = tmp_path / "given.json"
+    with pytest.raises(SecretsError):
+        load_secrets(path, ["a"], generate=False)
+    path.write_text(json.dumps({"a": "whsec_" + base64.b64encode(b"k" * 32).decode()}))
+    assert set(load_secrets(path, ["a"], generate=False)) == {"a"}
+    with pytest.raises(SecretsError, match="no webhook secret for b"):
+        load_secrets(path, ["a", "b"], generate=False)
+    path.write_text(json.dumps({"a": "plain"}))
+    with pytest.raises(SecretsError):
+        load_secrets(path, ["a"], generate=True)
+
+
+def test_an_independent_check_agrees() -> None:
+    key = base64.b64decode(SPEC_SECRET.removeprefix("whsec_"))
+    mac = hmac.new(key, f"{SPEC_ID}.{SPEC_TIMESTAMP}.".encode() + SPEC_BODY, hashlib.sha256)
+    assert "v1," + base64.b64encode(mac.digest()).decode() == SPEC_SIGNATURE
