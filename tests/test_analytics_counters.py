@@ -16,6 +16,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
+from analytics.app import PARTITIONS
 from minsheng.events import CONTENT_TYPE, AppealReceived, CloudEvent, new_event
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.services import ServiceProcess
@@ -98,6 +99,21 @@ async def test_a_random_workload_with_duplicates_is_counted_exactly(
                 assert response.headers["content-type"].startswith("application/problem+json")
                 assert response.json()["status"] == status
                 assert response.json()["instance"] == path.partition("?")[0]
+
+            async def lags() -> dict[tuple[str, str], float]:
+                text = (await client.get("/metrics")).text
+                return {
+                    (s.labels["topic"], s.labels["partition"]): s.value
+                    for family in text_string_to_metric_families(text)
+                    for s in family.samples
+                    if s.name == "minsheng_consumer_lag"
+                }
+
+            await eventually(  # every partition of the three topics, nothing left to fold
+                lags,
+                lambda found: len(found) == 3 * PARTITIONS and not any(found.values()),
+                what="no lag on any partition",
+            )
 
             # one more appeal, due in a few seconds: overdue later, with no further event
             due = datetime.now(UTC) + DUE_IN

@@ -5,6 +5,10 @@ transaction; skip the event if its sequence is not newer than the one recorded f
 aggregate (a redelivery or replay); else run the handler and record the sequence;
 commit; and only then commit the Kafka offset. A crash anywhere before the offset commit
 means redelivery, which the sequence check makes harmless.
+
+After a fetch (at most once a second) it exports its lag per assigned partition,
+`minsheng_consumer_lag`: the messages from the first one not yet processed to the
+partition's highwater, which only the consumer itself knows without asking the broker.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from datetime import UTC, datetime
 from enum import Enum
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import IllegalStateError
 
 from minsheng import metrics
 from minsheng.db import Conn
@@ -30,6 +35,8 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Conn, ParsedEvent], Awaitable[None]]
 TRANSIENT = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, TimeoutError)
+LAG_EVERY = 1.0  # seconds between two measures of the lag
+Batches = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
 
 
 class Outcome(Enum):
@@ -52,9 +59,12 @@ class EventConsumer:
     assigned: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _consumer: AIOKafkaConsumer | None = field(default=None, init=False)
     _producer: AIOKafkaProducer | None = field(default=None, init=False)
+    _lag: metrics.ConsumerLag = field(init=False)
+    _lag_at: float = field(default=float("-inf"), init=False)  # loop time of the last measure
 
     def __post_init__(self) -> None:
         self.topics = list(self.topics)
+        self._lag = metrics.ConsumerLag(self.service)
 
     async def run(self) -> None:
         """Consumes until cancelled; restarts its clients after a broker outage."""
@@ -82,16 +92,39 @@ class EventConsumer:
                 batches = await consumer.getmany(timeout_ms=500, max_records=500)
                 if consumer.assignment():
                     self.assigned.set()
+                await self._measure_lag(consumer, batches)
                 for tp, messages in batches.items():
                     for message in messages:
                         await self.process(message)
                     await consumer.commit({tp: messages[-1].offset + 1})
         finally:
             self._consumer = self._producer = None
+            self._lag.clear()
             # shielded: a second cancellation while stopping must not leave a client open
             await asyncio.shield(
                 asyncio.gather(consumer.stop(), producer.stop(), return_exceptions=True)
             )
+
+    async def _measure_lag(self, consumer: AIOKafkaConsumer, batches: Batches) -> None:
+        """Per assigned partition: highwater minus the first offset not processed yet (this
+        batch's first, else the consumer's position). Partitions without a fetch yet have
+        no highwater and are left out."""
+        now = asyncio.get_running_loop().time()
+        if now - self._lag_at < LAG_EVERY:
+            return
+        self._lag_at = now
+        lags: dict[tuple[str, int], int] = {}
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            if highwater is None:
+                continue
+            batch = batches.get(tp)
+            try:
+                position = batch[0].offset if batch else await consumer.position(tp)
+            except IllegalStateError:  # revoked meanwhile
+                continue
+            lags[tp.topic, tp.partition] = highwater - position
+        self._lag.update(lags)
 
     async def process(self, message: ConsumerRecord[bytes, bytes]) -> Outcome:
         """Applies one message; returns only once its effect is durable."""

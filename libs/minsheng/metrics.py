@@ -1,10 +1,13 @@
 """The platform-level Prometheus metrics of docs/contract.md, shared by every service.
 
 Domain counters (appeals received, ...) belong to analytics and are read from its
-tables; these describe the plumbing: events processed, their age, dead letters, outbox.
+tables; these describe the plumbing: events processed, their age, dead letters, outbox,
+consumer lag.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -50,3 +53,28 @@ OUTBOX_OLDEST_AGE = Gauge(
 OUTBOX_PUBLISHED = Counter(
     "minsheng_outbox_published", "Outbox rows published to Kafka.", PER_TOPIC
 )
+CONSUMER_LAG = Gauge(
+    "minsheng_consumer_lag",
+    "Messages on an assigned partition after the consumer's position (highwater - position).",
+    ["service", "topic", "partition"],
+)
+
+
+class ConsumerLag:
+    """One consumer's `minsheng_consumer_lag` series: set for the partitions it holds now,
+    removed for those it lost, so a partition's lag is exported by its owner only."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self.shown: set[tuple[str, int]] = set()
+
+    def update(self, lags: Mapping[tuple[str, int], int]) -> None:
+        """`lags`: (topic, partition) -> messages behind, for every partition held now."""
+        for (topic, partition), lag in lags.items():
+            CONSUMER_LAG.labels(self.service, topic, str(partition)).set(max(lag, 0))
+        for topic, partition in self.shown - lags.keys():
+            CONSUMER_LAG.remove(self.service, topic, str(partition))
+        self.shown = set(lags)
+
+    def clear(self) -> None:
+        self.update({})

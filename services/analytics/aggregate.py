@@ -6,8 +6,9 @@ so a scrape costs O(label sets), not O(aggregates); and it is rebuilt from the t
 whenever Faust finishes recovering the worker's partitions (start, restart after a crash,
 rebalance), so it can never drift from the states it sums.
 
-Open appeals with a deadline are also indexed by deadline per district, so the overdue
-gauge is read at any instant in O(log n): it moves as deadlines pass, without events.
+Open appeals with a deadline are also indexed by deadline per overdue gauge sample (per
+district, per unit), so the overdue gauges are read at any instant in O(log n): they
+move as deadlines pass, without events.
 """
 
 from __future__ import annotations
@@ -19,13 +20,15 @@ from datetime import datetime
 from analytics.counting import Figure, Figures, State
 
 FiguresOf = Callable[[State], Figures]
-DeadlineOf = Callable[[State], "tuple[str, float] | None"]
+Deadlines = tuple[tuple[Figure, float], ...]  # (overdue figure, deadline) of one state
+DeadlineOf = Callable[[State], Deadlines]
 OVERDUE = "minsheng_appeals_overdue"
+UNIT_OVERDUE = "minsheng_unit_appeals_overdue"
 
 
-def no_deadline(state: State) -> None:
+def no_deadline(state: State) -> Deadlines:
     """For tables whose states have no deadline."""
-    return None
+    return ()
 
 
 class Aggregate:
@@ -34,7 +37,7 @@ class Aggregate:
     def __init__(self, figures_of: FiguresOf, deadline_of: DeadlineOf = no_deadline) -> None:
         self.figures_of, self.deadline_of = figures_of, deadline_of
         self.figures: Figures = Figures()
-        self.deadlines: dict[str, list[float]] = {}  # district -> sorted deadlines
+        self.deadlines: dict[Figure, list[float]] = {}  # overdue figure -> sorted deadlines
         self.partitions: frozenset[int] = frozenset()
 
     def replace(self, old: State | None, new: State) -> None:
@@ -53,10 +56,11 @@ class Aggregate:
             self.replace(None, state)
 
     def overdue(self, now: datetime) -> Figures:
-        """`minsheng_appeals_overdue{district}` at `now`: deadlines strictly before it."""
+        """The overdue gauges (`minsheng_appeals_overdue{district}`,
+        `minsheng_unit_appeals_overdue{unit}`) at `now`: deadlines strictly before it."""
         moment = now.timestamp()
-        counts = ((d, bisect_left(deadlines, moment)) for d, deadlines in self.deadlines.items())
-        return Figures({(OVERDUE, (d,)): n for d, n in counts if n})
+        counts = ((f, bisect_left(deadlines, moment)) for f, deadlines in self.deadlines.items())
+        return Figures({figure: n for figure, n in counts if n})
 
     def drop(self, expired: Callable[[Figure], bool]) -> None:
         """Forgets the figures `expired` says are out of date (old windows)."""
@@ -73,17 +77,14 @@ class Aggregate:
                 mine.pop(figure, None)
 
     def _index(self, state: State, *, remove: bool) -> None:
-        found = self.deadline_of(state)
-        if found is None:
-            return
-        district, deadline = found
-        deadlines = self.deadlines.setdefault(district, [])
-        if not remove:
-            insort(deadlines, deadline)
-            return
-        deadlines.pop(bisect_left(deadlines, deadline))
-        if not deadlines:
-            del self.deadlines[district]
+        for figure, deadline in self.deadline_of(state):
+            deadlines = self.deadlines.setdefault(figure, [])
+            if not remove:
+                insort(deadlines, deadline)
+                continue
+            deadlines.pop(bisect_left(deadlines, deadline))
+            if not deadlines:
+                del self.deadlines[figure]
 
 
 def share(aggregates: Iterable[Aggregate], now: datetime) -> Figures:

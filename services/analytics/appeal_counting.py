@@ -1,15 +1,18 @@
 """An appeal's analytics state, folded from its events, and the appeal gauges.
 
 The state keeps only what the metrics and KPIs need: labels, whether the appeal is
-open, its current deadline (for the overdue gauge), the resolution that stands, whether
-that resolution was called back, and the tallies of the counters.
+open, its current deadline (for the overdue gauges), the unit it is dispatched to now,
+the resolution that stands, whether that resolution was called back, and the tallies of
+the counters. Units are kept as the events name them and labelled (`unit_label`) only
+when figures are taken, so the states do not depend on the reference data.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from analytics.counting import Figures, State, admit, flag, record, tallied
+from analytics.aggregate import OVERDUE, UNIT_OVERDUE, Deadlines
+from analytics.counting import Figures, State, admit, flag, record, tallied, unit_label
 from analytics.windows import RECEIVED_HOUR, hour_window
 from minsheng.events import (
     AppealClosed,
@@ -45,15 +48,18 @@ def apply_appeal(state: State | None, event: ParsedEvent) -> State | None:
             new.update(status=OPEN, deadline=_epoch(data.deadline), resolution=None)
             new["received_at"] = data.received_at.timestamp()
         case AppealDispatched():
-            new.update(status=OPEN, deadline=_epoch(data.deadline))
+            new.update(status=OPEN, deadline=_epoch(data.deadline), unit=data.unit)
         case AppealReturned():
             record(new, "returned", data.district)
+            record(new, "unit_returned", data.unit)
+            new["unit"] = None  # nobody's until the next dispatch
         case AppealExtended():
             new["deadline"] = _epoch(data.new_deadline)
         case AppealEscalated():
             record(new, "escalated", data.district, data.level)
         case AppealResolved():
             record(new, "resolved", data.district, data.category, flag(data.on_time))
+            record(new, "unit_resolved", data.unit, flag(data.on_time))
             new.update(status=RESOLVED, resolution=data.on_time, called_back=False)
         case SatisfactionRecorded():
             record(new, "satisfaction", data.district, "appeal", data.rating)
@@ -61,7 +67,7 @@ def apply_appeal(state: State | None, event: ParsedEvent) -> State | None:
                 new["called_back"] = True
         case AppealReopened():
             # back to work; the next dispatch sets the new time limit
-            new.update(status=OPEN, deadline=None, resolution=None, called_back=False)
+            new.update(status=OPEN, deadline=None, resolution=None, called_back=False, unit=None)
         case AppealClosed():
             new["status"] = CLOSED
     return new
@@ -88,12 +94,19 @@ TALLIES = {
     "escalated": "minsheng_appeals_escalated",
     "satisfaction": "minsheng_satisfaction_responses",
 }
+UNIT_TALLIES = {  # tallies whose first label is a unit
+    "unit_resolved": "minsheng_unit_appeals_resolved",
+    "unit_returned": "minsheng_unit_appeals_returned",
+}
 
 
 def appeal_figures(state: State) -> Figures:
     """What one appeal adds to the counters, the open gauge, the KPIs and the received
-    windows; the overdue gauge depends on the clock and is kept apart (`deadline_of`)."""
+    windows; the overdue gauges depend on the clock and are kept apart (`deadline_of`)."""
     figures = tallied(state, TALLIES)
+    for tally, metric in UNIT_TALLIES.items():
+        for unit, *labels in state.get(tally, ()):
+            figures[metric, (unit_label(unit), *labels)] += 1
     if not is_received(state):
         return figures
     district = (state["district"],)
@@ -101,26 +114,33 @@ def appeal_figures(state: State) -> Figures:
     if is_open(state):
         figures["minsheng_appeals_open", (state["district"], state["category"])] += 1
         figures["open", district] += 1
+        if state.get("unit"):
+            figures["minsheng_unit_appeals_open", (unit_label(state["unit"]),)] += 1
     resolution = state.get("resolution")
     if resolution is not None:
         figures["resolved", district] += 1
+        figures["minsheng_appeals_resolved_standing", (*district, flag(resolution))] += 1
         if resolution:
             figures["resolved_on_time", district] += 1
         if state.get("called_back"):
             figures["called_back", district] += 1
+            figures["minsheng_appeals_called_back", district] += 1
     received_at = state.get("received_at")
     if received_at is not None:
         figures[RECEIVED_HOUR, (state["district"], hour_window(received_at))] += 1
     return figures
 
 
-def deadline_of(state: State) -> tuple[str, float] | None:
-    """(district, deadline) of an open appeal with a deadline: it is overdue once the
-    clock passes the deadline, with no event needed."""
+def deadline_of(state: State) -> Deadlines:
+    """The overdue figures of an open appeal with a deadline (its district's, and its
+    unit's when dispatched), with that deadline: it is overdue once the clock passes the
+    deadline, with no event needed."""
     deadline = state.get("deadline")
     if deadline is None or not is_open(state):
-        return None
-    return state["district"], deadline
+        return ()
+    district = ((OVERDUE, (state["district"],)), deadline)
+    unit = state.get("unit")
+    return (district, ((UNIT_OVERDUE, (unit_label(unit),)), deadline)) if unit else (district,)
 
 
 def _epoch(moment: datetime | None) -> float | None:

@@ -71,12 +71,56 @@ FAMILIES = (
         ("district", "level"),
         gauge=True,
     ),
+    Family(
+        "minsheng_projects_past_planned_end",
+        "Active projects whose planned end (a day in the city's time zone) has passed.",
+        ("district", "level"),
+        gauge=True,
+    ),
     Family("minsheng_project_milestones", "Milestone reports.", ("district", "status")),
     Family(
         "minsheng_projects_flagged",
         "Projects named (通报) or talked to (约谈).",
         ("district", "kind"),
     ),
+    # The inputs of the KPIs of GET /v1/counters, so recording rules compute the same rates.
+    Family(
+        "minsheng_appeals_resolved_standing",
+        "Appeals whose latest resolution stands (no reopen since), by its on_time.",
+        ("district", "on_time"),
+        gauge=True,
+    ),
+    Family(
+        "minsheng_appeals_called_back",
+        "Appeals with a satisfaction response since their standing resolution (回访).",
+        ("district",),
+        gauge=True,
+    ),
+    Family(
+        "minsheng_ledger_projects",
+        "Claimed projects by standing status: completed (not sent back), or active.",
+        ("district", "year", "level", "status"),
+        gauge=True,
+    ),
+    # Per handling unit (承办单位); `unit` is a unit of units.yaml, or `other`.
+    Family(
+        "minsheng_unit_appeals_open",
+        "Open appeals dispatched to the unit (not returned since).",
+        ("unit",),
+        gauge=True,
+    ),
+    Family(
+        "minsheng_unit_appeals_overdue",
+        "Open appeals dispatched to the unit, past their current deadline.",
+        ("unit",),
+        gauge=True,
+    ),
+    Family(
+        "minsheng_unit_appeals_resolved",
+        "Resolutions (办结) reported by the unit, by whether they met the deadline.",
+        ("unit", "on_time"),
+    ),
+    Family("minsheng_unit_appeals_returned", "Appeals the unit returned (退单).", ("unit",)),
 )
 
 

@@ -22,11 +22,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from minsheng.events import EventData, InvalidEvent, ParsedEvent, SatisfactionRecorded
+from minsheng.reference import units
 
 State = dict[str, Any]
 LabelKey = tuple[str, ...]
 Figure = tuple[str, LabelKey]  # a metric family name (no `_total`) or a KPI name, labels
 Figures = Counter[Figure]
+OTHER_UNIT = "other"  # the `unit` label of a unit the reference data does not list
 
 
 def admit(
@@ -73,6 +75,12 @@ def tallied(state: State, metrics: Mapping[str, str]) -> Figures:
 def flag(value: bool) -> str:
     """The `on_time` label value."""
     return "true" if value else "false"
+
+
+def unit_label(unit: str) -> str:
+    """The `unit` label: a handling unit of the reference data (units.yaml), else `other`,
+    so a misspelt or outside unit in an event cannot grow the series without bound."""
+    return unit if unit in units() else OTHER_UNIT
 
 
 def reject(event: ParsedEvent, why: str) -> InvalidEvent:

@@ -20,11 +20,12 @@ from analytics.aggregate import OVERDUE, Aggregate, share
 from analytics.appeal_counting import appeal_figures, deadline_of
 from analytics.counting import Figures, State
 from analytics.notification_counting import notification_figures
-from analytics.project_counting import project_figures
+from analytics.project_counting import planned_end_of, project_figures
 from analytics.windows import RECEIVED_HOUR, local_day
 
 SATISFIED = ("satisfied", "basically_satisfied")
 SATISFACTION = "minsheng_satisfaction_responses"
+UNIT_FIGURES = "minsheng_unit_"
 APPEAL_FIGURES = ("received", "open", "resolved", "resolved_on_time", "called_back")
 
 
@@ -93,6 +94,8 @@ def report(figures: Figures, now: datetime) -> dict[str, Any]:
             continue
         if name == RECEIVED_HOUR and not labels[1].startswith(day):
             continue
+        if name.startswith(UNIT_FIGURES):
+            continue  # labelled by unit, not district
         for scope in (city, districts.setdefault(labels[0], _Scope())):
             scope.add(name, labels, value)
     return {
@@ -119,7 +122,7 @@ def aggregates(
     """The three tables' aggregates over the given states."""
     tables = (
         (Aggregate(appeal_figures, deadline_of), appeals),
-        (Aggregate(project_figures), projects),
+        (Aggregate(project_figures, planned_end_of), projects),
         (Aggregate(notification_figures), notifications),
     )
     for aggregate, states in tables:

@@ -24,8 +24,9 @@ from analytics.appeal_counting import appeal_figures, apply_appeal, deadline_of
 from analytics.changelog import ChangelogWriter
 from analytics.collector import FiguresCollector
 from analytics.consumers import Apply, Counting, count_agent, rebuilder, rewinder
+from analytics.lag import exporter as lag_exporter
 from analytics.notification_counting import apply_notification, notification_figures
-from analytics.project_counting import apply_project, project_figures
+from analytics.project_counting import apply_project, planned_end_of, project_figures
 from analytics.windows import expired_window
 from minsheng.clock import clock_for
 from minsheng.logs import logging_config
@@ -43,6 +44,8 @@ TABLES: tuple[tuple[str, str, str, Apply, FiguresOf], ...] = (
         notification_figures,
     ),
 )
+
+DEADLINES = {"appeals": deadline_of, "projects": planned_end_of}  # gauges moved by the clock
 
 
 def now() -> datetime:
@@ -66,7 +69,7 @@ def build(settings: AnalyticsSettings, clock: Clock = now) -> faust.App:
     for name, topic, table_name, apply, figures_of in TABLES:
         source, dead_letters = source_and_dlq(app, topic)
         table = app.Table(table_name, default=None, partitions=PARTITIONS)
-        aggregate = Aggregate(figures_of, deadline_of if name == "appeals" else no_deadline)
+        aggregate = Aggregate(figures_of, DEADLINES.get(name, no_deadline))
         countings[name] = counting = Counting(
             table, aggregate, apply, dead_letters, changelog, rewinder(app, topic)
         )
@@ -80,6 +83,7 @@ def build(settings: AnalyticsSettings, clock: Clock = now) -> faust.App:
         countings["appeals"].aggregate.drop(expired_window(clock()))
 
     app.timer(interval=600.0)(expire_windows)
+    lag_exporter(app, {topic: countings[name].gate for name, topic, *_ in TABLES}, "analytics")
 
     peers = httpx.AsyncClient(timeout=3.0)
     install_views(app, settings, clock, countings, peers)

@@ -1,12 +1,18 @@
-"""A secretary project's analytics state, folded from its events, and its gauge.
+"""A secretary project's analytics state, folded from its events, and its gauges.
 
 A project is active from its claim until it is declared completed; a failed
-verification sends it back to work ("verification decides whether it counts").
+verification sends it back to work ("verification decides whether it counts"). An
+active project is past its planned end from the city's midnight after that day, kept in
+the aggregate's deadline index like an appeal's deadline, so it moves without events.
 """
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+
+from analytics.aggregate import Deadlines
 from analytics.counting import Figures, State, admit, flag, record, tallied
+from analytics.windows import CITY
 from minsheng.events import (
     ParsedEvent,
     ProjectClaimed,
@@ -20,6 +26,7 @@ from minsheng.events import (
 from minsheng.events.projects import ProjectEvent
 
 ACTIVE, COMPLETED = "active", "completed"
+PAST_PLANNED_END = "minsheng_projects_past_planned_end"
 
 
 def apply_project(state: State | None, event: ParsedEvent) -> State | None:
@@ -36,7 +43,7 @@ def apply_project(state: State | None, event: ParsedEvent) -> State | None:
     match data:
         case ProjectClaimed():
             record(new, "claimed", data.district, data.level, data.category, data.year)
-            new.update(status=ACTIVE, progress=0)
+            new.update(status=ACTIVE, progress=0, planned_end=_after(data.planned_end))
         case ProjectMilestone():
             record(new, "milestones", data.district, data.status)
             new["progress"] = data.progress
@@ -78,8 +85,23 @@ def project_figures(state: State) -> Figures:
         return figures
     ledger = (state["district"], str(state["year"]), state["level"])
     figures["claimed", ledger] += 1
-    if is_completed(state):
+    status = COMPLETED if is_completed(state) else ACTIVE
+    figures["minsheng_ledger_projects", (*ledger, status)] += 1
+    if status == COMPLETED:
         figures["completed", ledger] += 1
     else:
         figures["minsheng_projects_active", (state["district"], state["level"])] += 1
     return figures
+
+
+def planned_end_of(state: State) -> Deadlines:
+    """An active project's past-planned-end figure, due at the end of its planned end."""
+    end = state.get("planned_end")
+    if end is None or not is_claimed(state) or is_completed(state):
+        return ()
+    return (((PAST_PLANNED_END, (state["district"], state["level"])), end),)
+
+
+def _after(day: date) -> float:
+    """The city's midnight ending `day`, as an epoch: later than that is past it."""
+    return datetime.combine(day + timedelta(days=1), time(), CITY).timestamp()

@@ -7,12 +7,15 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from analytics.aggregate import Aggregate
-from analytics.appeal_counting import appeal_figures, deadline_of
+from analytics.aggregate import OVERDUE, Aggregate, no_deadline
+from analytics.appeal_counting import appeal_figures, apply_appeal, deadline_of
 from analytics.counting import LabelKey, State
-from analytics.project_counting import project_figures
-from minsheng.events import CATALOGUE, EventData, ParsedEvent, new_event
+from analytics.notification_counting import apply_notification, notification_figures
+from analytics.project_counting import apply_project, planned_end_of, project_figures
+from minsheng.events import CATALOGUE, CloudEvent, EventData, ParsedEvent, new_event
+from minsheng.topics import APPEALS, NOTIFICATIONS, PROJECTS
 from testkit.unit.events import NOW, SOURCE, sample, subject_of
+from testkit.unit.workload import topic_of
 
 E = TypeVar("E", bound=EventData)
 Apply = Callable[[State | None, ParsedEvent], State | None]
@@ -52,4 +55,31 @@ def overdue(states: Iterable[State], now: datetime) -> Counter[LabelKey]:
     """`minsheng_appeals_overdue` of the appeals at `now`."""
     aggregate = Aggregate(appeal_figures, deadline_of)
     aggregate.rebuild(states, ())
-    return Counter({labels: v for (_, labels), v in aggregate.overdue(now).items()})
+    return Counter(
+        {labels: v for (name, labels), v in aggregate.overdue(now).items() if name == OVERDUE}
+    )
+
+
+FOLDS = {
+    APPEALS: (apply_appeal, appeal_figures, deadline_of),
+    PROJECTS: (apply_project, project_figures, planned_end_of),
+    NOTIFICATIONS: (apply_notification, notification_figures, no_deadline),
+}
+
+
+def consume(events: list[CloudEvent]) -> tuple[dict[str, list[State]], list[Aggregate]]:
+    """What the agents do with their topics, without Kafka: apply by subject, and move
+    the aggregates by each applied event's delta."""
+    tables: dict[str, dict[str, State]] = {topic: {} for topic in FOLDS}
+    running = {
+        topic: Aggregate(figures, deadline) for topic, (_, figures, deadline) in FOLDS.items()
+    }
+    for event in events:
+        topic = topic_of(event)
+        table = tables[topic]
+        held = table.get(event.subject)
+        new = FOLDS[topic][0](held, CATALOGUE.parse(event.to_json()))
+        if new is not None:
+            table[event.subject] = new
+            running[topic].replace(held, new)
+    return {topic: list(t.values()) for topic, t in tables.items()}, list(running.values())

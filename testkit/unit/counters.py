@@ -27,6 +27,15 @@ METRICS: dict[str, tuple[str, ...]] = {  # docs/contract.md's names and labels, 
     "minsheng_projects_active": ("district", "level"),
     "minsheng_project_milestones_total": ("district", "status"),
     "minsheng_projects_flagged_total": ("district", "kind"),
+    # the KPIs' inputs, and the per-unit figures
+    "minsheng_appeals_resolved_standing": ("district", "on_time"),
+    "minsheng_appeals_called_back": ("district",),
+    "minsheng_ledger_projects": ("district", "year", "level", "status"),
+    "minsheng_projects_past_planned_end": ("district", "level"),
+    "minsheng_unit_appeals_open": ("unit",),
+    "minsheng_unit_appeals_overdue": ("unit",),
+    "minsheng_unit_appeals_resolved_total": ("unit", "on_time"),
+    "minsheng_unit_appeals_returned_total": ("unit",),
 }
 Samples = dict[str, Counter[tuple[str, ...]]]
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, get_args
+from zoneinfo import ZoneInfo
 
 from minsheng.events import (
     AppealAccepted,
@@ -54,6 +55,15 @@ PROJECT_CATEGORIES: tuple[ProjectCategory, ...] = get_args(ProjectCategory)
 MILESTONES: tuple[MilestoneStatus, ...] = get_args(MilestoneStatus)
 FLAGS: tuple[FlagKind, ...] = get_args(FlagKind)
 UNIT = "市住建局"
+# units appeals go to; the last is not in units.yaml, so it is labelled `other`
+UNITS = ("市住建局", "洮北区人民政府", "某某物业公司")
+
+
+def unit_label(unit: str) -> str:
+    return "other" if unit == UNITS[-1] else unit
+
+
+CITY = ZoneInfo("Asia/Shanghai")
 NOTIFY_CHANNELS = ("sms", "email", "webhook")
 SOURCE = "minsheng/tests"
 
@@ -188,21 +198,27 @@ def _appeal_story(rnd: random.Random, w: Workload, appeal_id: str) -> tuple[str,
     ]
     w.count("minsheng_appeals_received_total", district, category, channel)
     outcome = AppealOutcome(district, received_at)
+    unit: str | None = None  # the unit it is dispatched to now
     for _ in range(rnd.randint(1, 3)):
         deadline = _deadline(rnd, w.now)
-        dispatch = AppealDispatched(**keys, unit=UNIT, deadline=deadline, dispatched_by="router")
-        events.append(dispatch)
-        while rnd.random() < 0.3:
-            events += [AppealReturned(**keys, unit=UNIT, reason="不属本单位"), dispatch]
+        while True:
+            unit = rnd.choice(UNITS)
+            events.append(
+                AppealDispatched(**keys, unit=unit, deadline=deadline, dispatched_by="router")
+            )
+            if rnd.random() >= 0.3:
+                break
+            events.append(AppealReturned(**keys, unit=unit, reason="不属本单位"))
             w.count("minsheng_appeals_returned_total", district)
+            w.count("minsheng_unit_appeals_returned_total", unit_label(unit))
         if rnd.random() < 0.7:
-            events.append(AppealAccepted(**keys, unit=UNIT))
+            events.append(AppealAccepted(**keys, unit=unit))
         if rnd.random() < 0.3:
             extended = _deadline(rnd, w.now)
             events.append(
                 AppealExtended(
                     **keys,
-                    unit=UNIT,
+                    unit=unit,
                     previous_deadline=deadline,
                     new_deadline=extended,
                     reason="待施工",
@@ -212,7 +228,7 @@ def _appeal_story(rnd: random.Random, w: Workload, appeal_id: str) -> tuple[str,
             deadline = extended
         if rnd.random() < 0.3:
             level = rnd.choice(ESCALATIONS)
-            events.append(AppealEscalated(**keys, unit=UNIT, level=level, deadline=deadline))
+            events.append(AppealEscalated(**keys, unit=unit, level=level, deadline=deadline))
             w.count("minsheng_appeals_escalated_total", district, level)
         roll = rnd.random()
         if roll < 0.25:
@@ -224,10 +240,11 @@ def _appeal_story(rnd: random.Random, w: Workload, appeal_id: str) -> tuple[str,
         on_time = rnd.random() < 0.6
         events.append(
             AppealResolved(
-                **keys, unit=UNIT, resolution="已修复", resolved_at=w.now, on_time=on_time
+                **keys, unit=unit, resolution="已修复", resolved_at=w.now, on_time=on_time
             )
         )
         w.count("minsheng_appeals_resolved_total", district, category, str(on_time).lower())
+        w.count("minsheng_unit_appeals_resolved_total", unit_label(unit), str(on_time).lower())
         outcome.open, outcome.resolved_on_time, outcome.called_back = False, on_time, False
         if rnd.random() < 0.7:
             callback = w.rate(rnd, "appeal", appeal_id, district)
@@ -236,7 +253,7 @@ def _appeal_story(rnd: random.Random, w: Workload, appeal_id: str) -> tuple[str,
             if callback.rating == "dissatisfied" and rnd.random() < 0.6:
                 events.append(AppealReopened(**keys, reason="不满意", by="callback"))
                 outcome.open, outcome.resolved_on_time, outcome.called_back = True, None, False
-                deadline = None  # until the next dispatch
+                deadline = unit = None  # until the next dispatch
                 continue
         if rnd.random() < 0.5:
             events.append(AppealClosed(**keys, outcome="resolved"))
@@ -244,8 +261,18 @@ def _appeal_story(rnd: random.Random, w: Workload, appeal_id: str) -> tuple[str,
     if outcome.open:
         outcome.overdue = deadline is not None and deadline < w.now
         w.count("minsheng_appeals_open", district, category)
+        if unit is not None:
+            w.count("minsheng_unit_appeals_open", unit_label(unit))
         if outcome.overdue:
             w.count("minsheng_appeals_overdue", district)
+            if unit is not None:
+                w.count("minsheng_unit_appeals_overdue", unit_label(unit))
+    elif outcome.resolved_on_time is not None:
+        w.count(
+            "minsheng_appeals_resolved_standing", district, str(outcome.resolved_on_time).lower()
+        )
+        if outcome.called_back:
+            w.count("minsheng_appeals_called_back", district)
     w.appeals.append(outcome)
     return appeal_id, events
 
@@ -291,6 +318,10 @@ def _project_story(rnd: random.Random, w: Workload, project_id: str) -> tuple[st
         outcome.completed = False
     if not outcome.completed:
         w.count("minsheng_projects_active", district, level)
+        if date(year, 9, 30) < w.now.astimezone(CITY).date():  # the planned end
+            w.count("minsheng_projects_past_planned_end", district, level)
+    standing = "completed" if outcome.completed else "active"
+    w.count("minsheng_ledger_projects", district, year, level, standing)
     if rnd.random() < 0.2:
         kind = rnd.choice(FLAGS)
         events.append(ProjectFlagged(**keys, kind=kind, reason="未按期推进"))

@@ -11,7 +11,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from minsheng import metrics
-from minsheng.consumer import EventConsumer
+from minsheng.consumer import EventConsumer, Handler
 from minsheng.db import Conn, open_database
 from minsheng.events import CATALOGUE, ParsedEvent
 from minsheng.platform.kafka import KafkaBroker
@@ -36,19 +36,33 @@ async def record(conn: Conn, event: ParsedEvent) -> None:
     )
 
 
+def consumer_of(
+    kafka: KafkaBroker,
+    pool: asyncpg.Pool,
+    topic: str,
+    handler: Handler,
+    *,
+    group: str,
+    service: str = "test",
+    retry_delay: float = 0.5,
+) -> EventConsumer:
+    return EventConsumer(
+        service=service,
+        topics=[topic],
+        group_id=group,
+        registry=CATALOGUE,
+        handler=handler,
+        pool=pool,
+        bootstrap=kafka.bootstrap,
+        retry_delay=retry_delay,
+    )
+
+
 @pytest.fixture
 async def running_consumer(
     kafka: KafkaBroker, pool: asyncpg.Pool, fresh_topic: str
 ) -> AsyncIterator[EventConsumer]:
-    consumer = EventConsumer(
-        service="test",
-        topics=[fresh_topic],
-        group_id=f"g-{fresh_topic}",
-        registry=CATALOGUE,
-        handler=record,
-        pool=pool,
-        bootstrap=kafka.bootstrap,
-    )
+    consumer = consumer_of(kafka, pool, fresh_topic, record, group=f"g-{fresh_topic}")
     task = asyncio.create_task(consumer.run())
     yield consumer
     task.cancel()
@@ -140,16 +154,7 @@ async def test_a_handler_that_keeps_failing_dead_letters_the_message_and_moves_o
             raise ValueError("cannot handle this one")
         await record(conn, event)
 
-    consumer = EventConsumer(
-        service="test",
-        topics=[fresh_topic],
-        group_id="fragile",
-        registry=CATALOGUE,
-        handler=fragile,
-        pool=pool,
-        bootstrap=kafka.bootstrap,
-        retry_delay=0.01,
-    )
+    consumer = consumer_of(kafka, pool, fresh_topic, fragile, group="fragile", retry_delay=0.01)
     task = asyncio.create_task(consumer.run())
     try:
         bad, good = sample_appeal_event("BAD", 1), sample_appeal_event("OK", 1)
@@ -162,3 +167,44 @@ async def test_a_handler_that_keeps_failing_dead_letters_the_message_and_moves_o
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+def _lags(topic: str) -> dict[str, float]:
+    """partition -> the lag the consumer exports for it."""
+    return {
+        s.labels["partition"]: s.value
+        for family in metrics.CONSUMER_LAG.collect()
+        for s in family.samples
+        if s.labels["topic"] == topic and s.labels["service"] == "lagging"
+    }
+
+
+async def test_the_consumer_exports_its_lag_per_partition_and_drops_it_when_it_stops(
+    kafka: KafkaBroker, pool: asyncpg.Pool, fresh_topic: str
+) -> None:
+    release = asyncio.Event()
+
+    async def slow(conn: Conn, event: ParsedEvent) -> None:
+        await release.wait()
+        await record(conn, event)
+
+    consumer = consumer_of(kafka, pool, fresh_topic, slow, group="lagging", service="lagging")
+    events = [sample_appeal_event("L1", seq) for seq in range(1, 6)]
+    await produce(kafka, fresh_topic, [(e.key, e.to_json()) for e in events])
+    task = asyncio.create_task(consumer.run())
+    try:
+        # the handler holds the first event: all five are behind on their one partition
+        lags = await eventually(
+            lambda: asyncio.sleep(0, _lags(fresh_topic)), lambda lags: 5 in lags.values()
+        )
+        assert sum(lags.values()) == 5  # the other partitions are empty
+        release.set()
+        await eventually(
+            lambda: asyncio.sleep(0, _lags(fresh_topic)),
+            lambda lags: bool(lags) and set(lags.values()) == {0},
+            what="no lag once applied",
+        )
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert _lags(fresh_topic) == {}

@@ -9,42 +9,15 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics.aggregate import Aggregate, no_deadline, share
-from analytics.appeal_counting import appeal_figures, apply_appeal, deadline_of
+from analytics.aggregate import share
 from analytics.collector import FiguresCollector
-from analytics.counting import State
 from analytics.kpis import aggregates, report
-from analytics.notification_counting import apply_notification, notification_figures
-from analytics.project_counting import apply_project, project_figures
-from minsheng.events import CATALOGUE, CloudEvent
+from minsheng.events import CloudEvent
 from minsheng.topics import APPEALS, NOTIFICATIONS, PROJECTS
+from testkit.unit.analytics import consume
 from testkit.unit.counters import expected_counters, metric_samples
 from testkit.unit.events import NOW
-from testkit.unit.workload import Workload, topic_of, with_redeliveries, workload
-
-FOLDS = {
-    APPEALS: (apply_appeal, appeal_figures, deadline_of),
-    PROJECTS: (apply_project, project_figures, no_deadline),
-    NOTIFICATIONS: (apply_notification, notification_figures, no_deadline),
-}
-
-
-def consume(events: list[CloudEvent]) -> tuple[dict[str, list[State]], list[Aggregate]]:
-    """What the agents do with their topics, without Kafka: apply by subject, and move
-    the aggregates by each applied event's delta."""
-    tables: dict[str, dict[str, State]] = {topic: {} for topic in FOLDS}
-    running = {
-        topic: Aggregate(figures, deadline) for topic, (_, figures, deadline) in FOLDS.items()
-    }
-    for event in events:
-        topic = topic_of(event)
-        table = tables[topic]
-        held = table.get(event.subject)
-        new = FOLDS[topic][0](held, CATALOGUE.parse(event.to_json()))
-        if new is not None:
-            table[event.subject] = new
-            running[topic].replace(held, new)
-    return {topic: list(t.values()) for topic, t in tables.items()}, list(running.values())
+from testkit.unit.workload import Workload, with_redeliveries, workload
 
 
 def observed(w: Workload, events: list[CloudEvent]) -> tuple[Any, dict[str, Any]]:

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime, timedelta
 
 import pytest
 
+from analytics.aggregate import Aggregate
 from analytics.counting import State
-from analytics.project_counting import apply_project, is_completed
+from analytics.project_counting import (
+    PAST_PLANNED_END,
+    apply_project,
+    is_completed,
+    planned_end_of,
+    project_figures,
+)
+from analytics.windows import CITY
 from minsheng.events import (
     AppealReceived,
     EventData,
@@ -82,3 +91,24 @@ def test_events_that_do_not_belong_on_the_projects_topic_are_rejected(data: Even
     with pytest.raises(InvalidEvent) as caught:
         apply_project(None, parsed(data, 1))
     assert caught.value.reason == "rejected"
+
+
+def past_planned_end(state: State, at: datetime) -> Counter[tuple[str, ...]]:
+    aggregate = Aggregate(project_figures, planned_end_of)
+    aggregate.rebuild([state], ())
+    return Counter({k: v for (n, k), v in aggregate.overdue(at).items() if n == PAST_PLANNED_END})
+
+
+def test_an_active_project_is_past_its_planned_end_from_the_citys_next_midnight() -> None:
+    state = claimed()  # planned end 2019-09-30
+    midnight = datetime(2019, 10, 1, tzinfo=CITY)
+    assert past_planned_end(state, midnight - timedelta(seconds=1)) == Counter()
+    assert past_planned_end(state, midnight + timedelta(seconds=1)) == Counter(
+        {(DISTRICT, LEVEL): 1}
+    )
+    done = fold(apply_project, [sample(ProjectCompleted)], state)
+    assert past_planned_end(done, midnight + timedelta(days=30)) == Counter()
+    sent_back = fold(apply_project, [payload(ProjectVerified, result="failed")], done)
+    assert past_planned_end(sent_back, midnight + timedelta(days=1)) == Counter(
+        {(DISTRICT, LEVEL): 1}
+    )
