@@ -11,7 +11,7 @@ JARS := .cache/kafka-libs/.complete
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: up test install tools lint typecheck unit contracts bench clean distclean help
+.PHONY: up test install tools lint typecheck unit contracts dashboards bench clean distclean help
 .DEFAULT_GOAL := help
 
 help:
@@ -49,7 +49,10 @@ tools:
 
 install: $(VENV)/.synced $(JARS)
 
+# Prometheus and Alertmanager are optional for `make up`: where `tools` cannot install
+# them (no root, no apt-get) the launcher says so in one line and runs without them.
 up: install
+	@$(MAKE) --no-print-directory tools >/dev/null 2>&1 || true
 	$(VENV)/bin/minsheng-platform up
 
 lint: $(VENV)/.synced

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from minsheng.auth import new_key
 from minsheng.platform.kafka import KafkaBroker
+from minsheng.platform.monitoring import Monitoring
 from minsheng.platform.postgres import PostgresServer
 from minsheng.platform.services import ServiceProcess
 from minsheng.settings import Settings
@@ -50,11 +51,12 @@ async def up(settings: Settings) -> int:
         "MINSHENG_DATA_DIR": str(data),
     }
     services = [ServiceProcess(name, port, env) for name, port in SERVICES]
+    monitoring = Monitoring(data, postgres.url)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    running: list[KafkaBroker | PostgresServer | ServiceProcess] = []
+    running: list[KafkaBroker | PostgresServer | ServiceProcess | Monitoring] = []
     code = 0
     try:
         print(f"starting Kafka ({kafka.bootstrap}) and PostgreSQL ({postgres.url}) in {data}")
@@ -65,7 +67,10 @@ async def up(settings: Settings) -> int:
         for service in services:
             await service.start()
             running.append(service)
+        running.append(monitoring)
+        await monitoring.start()
         _banner(services, key, postgres.url, kafka.bootstrap, time.monotonic() - started)
+        print("\n".join(monitoring.banner()), flush=True)
         watchers = [asyncio.create_task(s.process.wait()) for s in services]
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([*watchers, stopper], return_when=asyncio.FIRST_COMPLETED)
