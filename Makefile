@@ -20,6 +20,7 @@ help:
 	@echo "make unit      only the fast unit tests"
 	@echo "make bench     run the benchmarks in bench/"
 	@echo "make contracts regenerate contracts/ (JSON Schemas, AsyncAPI) from the models"
+	@echo "make dashboards regenerate deploy/grafana/dashboards/ from libs/minsheng/dashboards"
 	@echo "make clean     remove local data (.data/); distclean also removes .venv and .cache"
 
 $(UV):
@@ -70,6 +71,9 @@ test: install tools lint typecheck
 
 contracts: $(VENV)/.synced
 	$(VENV)/bin/python -m minsheng.contracts
+
+dashboards: $(VENV)/.synced
+	$(VENV)/bin/python -m minsheng.dashboards
 
 bench: install
 	$(VENV)/bin/python bench/skeleton_latency.py
