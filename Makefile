@@ -11,11 +11,12 @@ JARS := .cache/kafka-libs/.complete
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: up test install tools lint typecheck unit contracts dashboards bench clean distclean help
+.PHONY: up demo test install tools lint typecheck unit contracts dashboards bench clean distclean help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make up        run Kafka, PostgreSQL and the services locally (Ctrl-C stops)"
+	@echo "make demo      a simulated city on the running platform (DEMO_ARGS='--days 3 --speed 360')"
 	@echo "make test      lint, type-check and run the whole test suite"
 	@echo "make unit      only the fast unit tests"
 	@echo "make bench     run the benchmarks in bench/"
@@ -55,6 +56,11 @@ install: $(VENV)/.synced $(JARS)
 up: install
 	@$(MAKE) --no-print-directory tools >/dev/null 2>&1 || true
 	$(VENV)/bin/minsheng-platform up
+
+# Needs the platform of `make up` running (in another terminal); see minsheng-demo --help.
+DEMO_ARGS ?=
+demo: $(VENV)/.synced
+	$(VENV)/bin/minsheng-demo $(DEMO_ARGS)
 
 lint: $(VENV)/.synced
 	$(VENV)/bin/ruff check .

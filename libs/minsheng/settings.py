@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal, Self
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -34,6 +35,19 @@ class Settings(BaseSettings):
     auth_cache_seconds: float = Field(
         default=5.0, ge=0, description="How long a checked API key is trusted (revocation delay)."
     )
+    environment: Literal["development", "production"] = Field(
+        default="development", description="`production` refuses the demo-only settings."
+    )
+    demo_clock_file: Path | None = Field(
+        default=None,
+        description="Demo platforms only: the compressed clock's anchor file (`minsheng-demo`).",
+    )
+
+    @model_validator(mode="after")
+    def _no_demo_clock_in_production(self) -> Self:
+        if self.environment == "production" and self.demo_clock_file is not None:
+            raise ValueError("MINSHENG_DEMO_CLOCK_FILE is for demo platforms, not production")
+        return self
 
     def database_for(self, service: str) -> str:
         """The server URL with the service's own database name (invariant 4)."""

@@ -31,6 +31,7 @@ from analytics.notification_counting import apply_notification, notification_fig
 from analytics.peers import SHARE_PATH, Incomplete, encode, fetch_shares, merge
 from analytics.project_counting import apply_project, project_figures
 from analytics.windows import expired_window
+from minsheng.clock import clock_for
 from minsheng.logs import logging_config
 from minsheng.topics import APPEALS, NOTIFICATIONS, PROJECTS
 from minsheng.web import kafka_answers
@@ -193,7 +194,7 @@ def run() -> None:
         sys.exit(main(sys.argv[2:]))
     settings = AnalyticsSettings()
     asyncio.run(prepare_topics(settings, [table for _, _, table, _, _ in TABLES]))
-    app = build(settings)
+    app = build(settings, clock_for(settings.demo_clock_file))
     worker = faust.Worker(
         app,
         loglevel=settings.log_level.lower(),

@@ -13,7 +13,7 @@ from appeals.api_commands import build_command_router
 from appeals.api_queries import build_query_router
 from appeals.open311 import build_open311_router
 from appeals.timers import supervision_job
-from minsheng.clock import Clock, system_clock
+from minsheng.clock import Clock, clock_for
 from minsheng.service import Runtime, create_service_app, guards, serve
 from minsheng.settings import Settings
 from minsheng.topics import INTAKE_APPEALS
@@ -34,7 +34,7 @@ class AppealsSettings(Settings):
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def create_app(settings: AppealsSettings | None = None, clock: Clock = system_clock) -> FastAPI:
+def create_app(settings: AppealsSettings | None = None, clock: Clock | None = None) -> FastAPI:
     """The app; tests may swap `app.state.clock` at any time to move time on."""
     config = settings or AppealsSettings()
     runtime = Runtime(SERVICE, config, MIGRATIONS)
@@ -42,7 +42,7 @@ def create_app(settings: AppealsSettings | None = None, clock: Clock = system_cl
     return create_service_app(
         runtime,
         title="Minsheng appeals",
-        clock=clock,
+        clock=clock or clock_for(config.demo_clock_file),
         routers=[
             build_router(runtime.db, g),
             build_command_router(runtime.db, g),

@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from pydantic import Field
 
-from minsheng.clock import Clock, system_clock
+from minsheng.clock import Clock, clock_for
 from minsheng.service import Runtime, create_service_app, guards, serve
 from minsheng.settings import Settings
 from minsheng.topics import INTAKE_PROJECTS
@@ -29,7 +29,7 @@ class ProjectsSettings(Settings):
     )
 
 
-def create_app(settings: ProjectsSettings | None = None, clock: Clock = system_clock) -> FastAPI:
+def create_app(settings: ProjectsSettings | None = None, clock: Clock | None = None) -> FastAPI:
     """The app; tests may swap `app.state.clock` at any time to move time on."""
     config = settings or ProjectsSettings()
     runtime = Runtime(SERVICE, config, MIGRATIONS)
@@ -37,7 +37,7 @@ def create_app(settings: ProjectsSettings | None = None, clock: Clock = system_c
     return create_service_app(
         runtime,
         title="Minsheng projects",
-        clock=clock,
+        clock=clock or clock_for(config.demo_clock_file),
         routers=[build_router(runtime.db, g), build_command_router(runtime.db, g)],
         jobs=lambda app_clock: [
             accountability_job(app_clock, config.timer_interval),

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from minsheng.auth import new_key
+from minsheng.clock import DEMO_CLOCK_NAME
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.monitoring import Monitoring
 from minsheng.platform.postgres import PostgresServer
@@ -27,9 +28,12 @@ from minsheng.topics import ensure_topics
 SERVICES = (("appeals", 8001), ("projects", 8002), ("analytics", 8004))
 
 
+DEV_KEY_FILE = "dev-api-key"  # in the data folder
+
+
 def dev_key(data_dir: Path) -> str:
     """One development operator key per data folder, kept so that it stays valid."""
-    path = data_dir / "dev-api-key"
+    path = data_dir / DEV_KEY_FILE
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
         path.write_text(new_key() + "\n")
@@ -49,6 +53,8 @@ async def up(settings: Settings) -> int:
         "MINSHENG_DEV_API_KEY": key,
         "MINSHENG_LOG_FORMAT": os.environ.get("MINSHENG_LOG_FORMAT", "text"),
         "MINSHENG_DATA_DIR": str(data),
+        # a demo platform: `minsheng-demo` may compress its clock (real time until it does)
+        "MINSHENG_DEMO_CLOCK_FILE": str(data / DEMO_CLOCK_NAME),
     }
     services = [ServiceProcess(name, port, env) for name, port in SERVICES]
     monitoring = Monitoring(data, postgres.url)

@@ -41,7 +41,11 @@ class Stack:
         *,
         api_key: str = DEFAULT_KEY,
         outbox_poll_interval: float = 0.5,
+        env: dict[str, str] | None = None,
+        also: tuple[str, ...] = (),
     ) -> None:
+        """`env` adds settings for every service; `also` names services beyond appeals and
+        analytics to run (`stack.others[name]`)."""
         self.folder = folder
         self.api_key = api_key
         self.kafka = KafkaBroker(
@@ -57,9 +61,11 @@ class Stack:
             "MINSHENG_DEV_API_KEY": api_key,
             "MINSHENG_DATA_DIR": str(folder / "data"),
             "MINSHENG_OUTBOX_POLL_INTERVAL": str(outbox_poll_interval),
+            **(env or {}),
         }
         self.appeals = self.service("appeals")
         self.analytics = self.service("analytics")
+        self.others = {name: self.service(name) for name in also}
 
     def service(self, name: str) -> ServiceProcess:
         """A new, unstarted process of one service (also for restarts after a kill)."""
@@ -67,7 +73,7 @@ class Stack:
 
     @property
     def services(self) -> list[ServiceProcess]:
-        return [self.appeals, self.analytics]
+        return [self.appeals, self.analytics, *self.others.values()]
 
     @property
     def headers(self) -> dict[str, str]:
