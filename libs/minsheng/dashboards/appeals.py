@@ -18,12 +18,12 @@ from minsheng.dashboards.panels import (
 )
 
 ESCALATED = "minsheng_appeals_escalated_total"
-RETURNED = "minsheng_appeals_returned_total"
 # Per-unit figures carry no district: a unit's name says where it is.
 UNIT_OPEN = "minsheng_unit_appeals_open"
 UNIT_OVERDUE = "minsheng_unit_appeals_overdue"
 UNIT_RESOLVED = "minsheng_unit_appeals_resolved_total"
 UNIT_RETURNED = "minsheng_unit_appeals_returned_total"
+ON_TIME = 'on_time="true"'
 BY_DISTRICT = "{{district}}"
 BY_UNIT = "{{unit}}"
 
@@ -34,8 +34,11 @@ def by_unit(metric: str, *matchers: str) -> str:
 
 
 def unit_on_time_rate() -> str:
-    on_time = by_unit(UNIT_RESOLVED, 'on_time="true"')
-    return f"sort({q.ratio(on_time, by_unit(UNIT_RESOLVED))})"
+    """Resolutions by the deadline over all of a unit's resolutions; 0 for a unit with
+    none on time (rather than no bar at all)."""
+    resolved = by_unit(UNIT_RESOLVED)
+    on_time = f"({by_unit(UNIT_RESOLVED, ON_TIME)} or 0 * {resolved})"
+    return f"sort({q.ratio(on_time, resolved)})"
 
 
 def dashboard() -> Dashboard:
@@ -61,7 +64,7 @@ def dashboard() -> Dashboard:
                 "Overdue (超期)",
                 "Open appeals past their current deadline at this moment.",
                 APPEALS,
-                Query(q.total(q.OVERDUE)),
+                Query(q.appeals_input("overdue")),
                 width=6,
             )
         )
@@ -79,7 +82,7 @@ def dashboard() -> Dashboard:
                 "Returns (退单)",
                 "Appeals a unit returned as not its business, since the platform started.",
                 APPEALS,
-                Query(q.total(RETURNED)),
+                Query(q.appeals_input("returned")),
                 width=6,
             )
         )
@@ -98,7 +101,7 @@ def dashboard() -> Dashboard:
                 "Overdue by district",
                 "Open appeals past their deadline per district, now.",
                 APPEALS,
-                Query(f"sort_desc({q.total(q.OVERDUE, by='district')})", BY_DISTRICT),
+                Query(f"sort_desc({q.appeals_input('overdue', 'district')})", BY_DISTRICT),
                 width=8,
             )
         )
@@ -131,10 +134,7 @@ def dashboard() -> Dashboard:
                 "Returns over appeals received, per district: high means the routing "
                 "rules send work to the wrong units.",
                 RATIO,
-                Query(
-                    q.ratio(q.total(RETURNED, by="district"), q.total(q.RECEIVED, by="district")),
-                    BY_DISTRICT,
-                ),
+                Query(q.RETURN.by_district(), BY_DISTRICT),
             )
         )
         .with_row(row("Today"))

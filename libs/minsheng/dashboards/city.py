@@ -3,7 +3,6 @@ secretary-project ledger by level and year."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from grafana_foundation_sdk.builders.dashboard import Dashboard
@@ -26,73 +25,75 @@ BY_LEVEL_YEAR = "{{year}} {{level}}"
 
 
 @dataclass(frozen=True)
-class Kpi:
-    """A published figure: shown city-wide (a stat) and by district (a ranking)."""
+class Shown:
+    """A published figure: over the selected districts (a stat) and by district (bars)."""
 
     title: str
     description: str
     unit: str
-    expr: Callable[[str], str]  # grouping ("" or "district") -> PromQL
+    selected: str
+    by_district: str
 
 
-KPIS = (
-    Kpi(
+def rate(title: str, description: str, kpi: q.Kpi) -> Shown:
+    return Shown(title, description, RATIO, kpi.selected(), kpi.by_district())
+
+
+FIGURES = (
+    Shown(
         "Received (受理量)",
         "Appeals received since the platform started.",
         APPEALS,
-        lambda by: q.total(q.RECEIVED, by=by),
+        q.appeals_input("received"),
+        q.appeals_input("received", "district"),
     ),
-    Kpi(
+    rate(
         "Resolution rate (办结率)",
-        "Resolutions over appeals received (a reopened appeal resolved again counts "
-        "twice, as in /v1/counters).",
-        RATIO,
-        q.resolution_rate,
+        "Appeals whose resolution stands (not reopened since) over appeals received.",
+        q.RESOLUTION,
     ),
-    Kpi(
+    rate(
         "On-time rate (按时办结率)",
         "Appeals resolved by their deadline over those resolved plus those open and past "
         "their deadline: late work still open counts against the rate.",
-        RATIO,
-        q.on_time_rate,
+        q.ON_TIME,
     ),
-    Kpi(
+    rate(
         "Satisfaction rate (满意率)",
         "Call-back answers 'satisfied' or 'basically satisfied' over all answers.",
-        RATIO,
-        q.satisfaction_rate,
+        q.SATISFACTION,
     ),
-    Kpi(
+    rate(
         "Call-back rate (回访率)",
-        "Call-back answers recorded over appeals resolved.",
-        RATIO,
-        q.callback_rate,
+        "Resolved appeals called back since their resolution over resolved appeals.",
+        q.CALLBACK,
     ),
 )
-OVERDUE = Kpi(
+OVERDUE = Shown(
     "Overdue now (超期数)",
     "Open appeals past their deadline at this moment.",
     APPEALS,
-    lambda by: q.total(q.OVERDUE, by=by),
+    q.appeals_input("overdue"),
+    q.appeals_input("overdue", "district"),
 )
 LEDGER = (
-    Kpi(
+    (
         "Claimed by level and year",
         "Secretary projects claimed (认领), by the claiming secretary's level and the ledger year.",
         PROJECTS,
-        lambda by: q.total(q.CLAIMED, by=by),
+        q.ledger("claimed", "level, year"),
     ),
-    Kpi(
+    (
         "Completed by level and year",
-        "Secretary projects declared completed, by level and ledger year.",
+        "Secretary projects completed and not sent back, by level and ledger year.",
         PROJECTS,
-        lambda by: q.total(q.COMPLETED, by=by),
+        q.ledger("completed", "level, year"),
     ),
-    Kpi(
+    (
         "Completion rate by level and year",
         "Completed over claimed, by level and ledger year.",
         RATIO,
-        q.completion_rate,
+        q.completion_rate("level, year"),
     ),
 )
 
@@ -104,13 +105,15 @@ def dashboard() -> Dashboard:
         "Appeals (诉求) and secretary projects (书记项目) of the city, as leaders read them: "
         "the published KPIs city-wide and by district.",
     ).with_row(row("Appeals: the published KPIs, in the selected districts"))
-    for kpi in (*KPIS, OVERDUE):
-        built = built.with_panel(figure(kpi.title, kpi.description, kpi.unit, Query(kpi.expr(""))))
-    built = built.with_row(row("Appeals by district"))
-    for kpi in KPIS:
-        query = Query(kpi.expr("district"), BY_DISTRICT)
+    for shown in (*FIGURES, OVERDUE):
         built = built.with_panel(
-            ranking(f"{kpi.title}, by district", kpi.description, kpi.unit, query, width=8)
+            figure(shown.title, shown.description, shown.unit, Query(shown.selected))
+        )
+    built = built.with_row(row("Appeals by district"))
+    for shown in FIGURES:
+        query = Query(shown.by_district, BY_DISTRICT)
+        built = built.with_panel(
+            ranking(f"{shown.title}, by district", shown.description, shown.unit, query, width=8)
         )
     built = built.with_panel(
         trend(
@@ -125,13 +128,13 @@ def dashboard() -> Dashboard:
     built = built.with_row(row("Secretary projects: the ledger (台账)")).with_panel(
         figure(
             "Ledger completion rate (完成率)",
-            "Projects completed over projects claimed, every level and year.",
+            "Projects completed (and not sent back) over projects claimed, every level and year.",
             RATIO,
             Query(q.completion_rate()),
             width=6,
         )
     )
-    for kpi in LEDGER:
-        query = Query(kpi.expr("level, year"), BY_LEVEL_YEAR)
-        built = built.with_panel(ranking(kpi.title, kpi.description, kpi.unit, query, width=6))
+    for title, description, unit, expr in LEDGER:
+        query = Query(expr, BY_LEVEL_YEAR)
+        built = built.with_panel(ranking(title, description, unit, query, width=6))
     return built

@@ -9,6 +9,7 @@ from minsheng.dashboards import promql as q
 from minsheng.dashboards.panels import PROJECTS, Query, board, figure, ranking, row, trend
 
 ACTIVE = "minsheng_projects_active"
+PAST_END = "minsheng_projects_past_planned_end"
 MILESTONES = "minsheng_project_milestones_total"
 FLAGGED = "minsheng_projects_flagged_total"
 MISSED = 'status="missed"'
@@ -38,15 +39,15 @@ def dashboard() -> Dashboard:
                 "Claimed (认领)",
                 "Projects claimed, every year and level.",
                 PROJECTS,
-                Query(q.total(q.CLAIMED)),
+                Query(q.ledger("claimed")),
             )
         )
         .with_panel(
             figure(
                 "Completed",
-                "Projects declared completed, every year and level.",
+                "Projects completed and not sent back by verification, every year and level.",
                 PROJECTS,
-                Query(q.total(q.COMPLETED)),
+                Query(q.ledger("completed")),
             )
         )
         .with_panel(
@@ -80,7 +81,7 @@ def dashboard() -> Dashboard:
                 "Active projects by the claiming secretary's level.",
                 PROJECTS,
                 Query(q.total(ACTIVE, by="level"), "{{level}}"),
-                width=8,
+                width=6,
             )
         )
         .with_panel(
@@ -89,7 +90,7 @@ def dashboard() -> Dashboard:
                 "Active projects per district, most first.",
                 PROJECTS,
                 Query(f"sort_desc({q.total(ACTIVE, by='district')})", "{{district}}"),
-                width=8,
+                width=6,
             )
         )
         .with_panel(
@@ -97,8 +98,18 @@ def dashboard() -> Dashboard:
                 "Claimed by district and level",
                 "Projects claimed per district and level, every year.",
                 PROJECTS,
-                Query(q.total(q.CLAIMED, by="district, level"), "{{district}} {{level}}"),
-                width=8,
+                Query(q.ledger("claimed", "district, level"), "{{district}} {{level}}"),
+                width=6,
+            )
+        )
+        .with_panel(
+            ranking(
+                "Past their planned end, by district",
+                "Active projects whose planned end has passed (the city's calendar day), "
+                "per district.",
+                PROJECTS,
+                Query(f"sort_desc(sum by (district) ({q.selector(PAST_END)}))", "{{district}}"),
+                width=6,
             )
         )
         .with_row(row("Milestones and flags"))

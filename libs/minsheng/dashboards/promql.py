@@ -1,69 +1,100 @@
-"""PromQL of the KPIs, written once so every dashboard computes a rate the same way as
-/v1/counters does (services/analytics/README.md, "KPI definitions"), over the city's
-series (`city:<metric>:sum`), optionally grouped (`by`: "district", "level, year" ...).
+"""PromQL of the figures and KPIs, written once for every dashboard.
 
-A ratio whose numerator has no series for a group (no appeal resolved on time in a
-district yet) reads 0, not "no data": `or 0 * denominator` fills the gap.
+The KPIs read the recording rules of deploy/prometheus/recording/kpis.yml, which compute
+them with the definitions of GET /v1/counters: per district, the inputs
+(`district:minsheng_appeals_resolved:sum`, ...) and the rates
+(`district:minsheng_appeals_resolution:ratio`, ...). A rate over the selected districts
+is the ratio of the summed inputs, never a mean of the districts' rates. Figures without
+a KPI rule read the `city:<metric>:sum` series (every label kept; the analytics workers'
+shares summed); their change over time is `delta()`, never `rate()`, because a share
+moves between workers at a rebalance.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 DISTRICT = 'district=~"$district"'
+
+
+def selector(metric: str, *matchers: str) -> str:
+    """`metric` in the selected districts, with further label matchers."""
+    return f"{metric}{{{', '.join((DISTRICT, *matchers))}}}"
 
 
 def city(metric: str, *matchers: str) -> str:
     """The city-wide series of an analytics metric, in the selected districts."""
-    return f"city:{metric}:sum{{{', '.join((DISTRICT, *matchers))}}}"
+    return selector(f"city:{metric}:sum", *matchers)
+
+
+def _sum(series: str, by: str) -> str:
+    return f"sum{f' by ({by})' if by else ''} ({series})"
 
 
 def total(metric: str, *matchers: str, by: str = "") -> str:
-    grouping = f" by ({by})" if by else ""
-    return f"sum{grouping} ({city(metric, *matchers)})"
+    return _sum(city(metric, *matchers), by)
 
 
 def per_interval(metric: str, interval: str, *matchers: str, by: str = "") -> str:
-    """How much a city counter grew over each `interval` (delta: shares move at rebalances)."""
-    grouping = f" by ({by})" if by else ""
-    return f"sum{grouping} (delta({city(metric, *matchers)}[{interval}]))"
+    """How much a city counter grew over each `interval`."""
+    return _sum(f"delta({city(metric, *matchers)}[{interval}])", by)
 
 
 def ratio(numerator: str, denominator: str) -> str:
-    return f"({numerator} or 0 * {denominator}) / {denominator}"
+    """A rate with no sample where the denominator is 0 (/v1/counters says null)."""
+    return f"{numerator} / ({denominator} > 0)"
 
 
-RECEIVED = "minsheng_appeals_received_total"
-RESOLVED = "minsheng_appeals_resolved_total"
-OVERDUE = "minsheng_appeals_overdue"
-OPEN = "minsheng_appeals_open"
-RESPONSES = "minsheng_satisfaction_responses_total"
-APPEAL = 'subject_type="appeal"'
-SATISFIED = 'rating=~"satisfied|basically_satisfied"'
-CLAIMED = "minsheng_projects_claimed_total"
-COMPLETED = "minsheng_projects_completed_total"
+@dataclass(frozen=True)
+class Kpi:
+    """A published rate of appeals: its recorded per-district ratio and its inputs."""
+
+    name: str  # district:minsheng_appeals_<name>:ratio
+    numerator: str  # district:<numerator>:sum
+    denominator: tuple[str, ...]  # district:<each>:sum, added
+
+    def by_district(self) -> str:
+        return selector(f"district:minsheng_appeals_{self.name}:ratio")
+
+    def selected(self) -> str:
+        """The rate over the selected districts (all of them: the city's)."""
+        summed = [_sum(selector(f"district:{part}:sum"), "") for part in self.denominator]
+        return ratio(_sum(selector(f"district:{self.numerator}:sum"), ""), " + ".join(summed))
 
 
-def resolution_rate(by: str = "") -> str:
-    """办结率: resolutions over appeals received."""
-    return ratio(total(RESOLVED, by=by), total(RECEIVED, by=by))
+RECEIVED_INPUT = "minsheng_appeals_received"
+RESOLUTION = Kpi("resolution", "minsheng_appeals_resolved", (RECEIVED_INPUT,))
+ON_TIME = Kpi(
+    "on_time",
+    "minsheng_appeals_resolved_on_time",
+    ("minsheng_appeals_resolved", "minsheng_appeals_overdue"),
+)
+SATISFACTION = Kpi(
+    "satisfaction",
+    "minsheng_appeal_satisfied_responses",
+    ("minsheng_appeal_satisfaction_responses",),
+)
+CALLBACK = Kpi("callback", "minsheng_appeals_called_back", ("minsheng_appeals_resolved",))
+RETURN = Kpi("return", "minsheng_appeals_returned", (RECEIVED_INPUT,))
 
 
-def on_time_rate(by: str = "") -> str:
-    """按时办结率: resolved on time over (resolved + open and past the deadline)."""
-    resolved = total(RESOLVED, by=by)
-    overdue = f"({total(OVERDUE, by=by)} or 0 * {resolved})"
-    return ratio(total(RESOLVED, 'on_time="true"', by=by), f"({resolved} + {overdue})")
+def appeals_input(name: str, by: str = "") -> str:
+    """A KPI input (`received`, `overdue`, ...) summed over the selected districts."""
+    return _sum(selector(f"district:minsheng_appeals_{name}:sum"), by)
 
 
-def satisfaction_rate(by: str = "", subject: str = APPEAL) -> str:
-    """满意率: satisfied and basically satisfied over all responses."""
-    return ratio(total(RESPONSES, subject, SATISFIED, by=by), total(RESPONSES, subject, by=by))
+LEDGER = "district_level_year:minsheng_projects_{}:sum"
 
 
-def callback_rate(by: str = "") -> str:
-    """回访率: call-backs recorded over appeals resolved."""
-    return ratio(total(RESPONSES, APPEAL, by=by), total(RESOLVED, by=by))
+def ledger(figure: str, by: str = "") -> str:
+    """Projects `claimed` or `completed` (standing status) in the selected districts."""
+    return _sum(selector(LEDGER.format(figure)), by)
 
 
 def completion_rate(by: str = "") -> str:
-    """The ledger's completion rate (完成率): projects completed over projects claimed."""
-    return ratio(total(COMPLETED, by=by), total(CLAIMED, by=by))
+    """The ledger's completion rate (完成率): completed over claimed."""
+    return ratio(ledger("completed", by), ledger("claimed", by))
+
+
+RECEIVED = "minsheng_appeals_received_total"
+OPEN = "minsheng_appeals_open"
