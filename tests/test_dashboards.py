@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+import yaml
 
 from minsheng.dashboards import DASHBOARDS, FOLDER, rendered
 
@@ -65,3 +66,15 @@ def test_a_datasource_variable_and_a_district_variable_where_figures_have_distri
             for target in panel["targets"]:
                 if "city:" in target["expr"]:
                     assert 'district=~"$district"' in target["expr"], panel["title"]
+
+
+def test_compose_grafana_provisions_this_folder() -> None:
+    """What compose's Grafana loads is the folder `make dashboards` writes."""
+    root = FOLDER.parents[2]
+    compose = yaml.safe_load((root / "docker-compose.yml").read_text(encoding="utf-8"))
+    providers = yaml.safe_load(
+        (root / "deploy/grafana/provisioning/dashboards/minsheng.yml").read_text(encoding="utf-8")
+    )["providers"]
+    mounts = dict(v.split(":")[:2] for v in compose["services"]["grafana"]["volumes"])
+    inside = {p["options"]["path"] for p in providers}
+    assert {(root / host).resolve() for host, path in mounts.items() if path in inside} == {FOLDER}

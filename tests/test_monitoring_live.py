@@ -24,9 +24,10 @@ from aiokafka import AIOKafkaProducer
 
 from minsheng.clock import Anchor, write_anchor
 from minsheng.dashboards import FOLDER
-from minsheng.platform.monitoring import PrometheusServer
+from minsheng.platform.monitoring import AlertmanagerServer, PrometheusServer, grant, system_key
 from minsheng.platform.postgres import PostgresServer
 from minsheng.platform.services import ServiceProcess
+from minsheng.settings import Settings
 from minsheng.testing.helpers import eventually, free_port, run_module
 from minsheng.testing.stack import Stack, random_appeals
 from minsheng.topics import APPEALS
@@ -44,6 +45,7 @@ class Live:
     projects: ServiceProcess
     notifications: ServiceProcess
     prometheus: PrometheusServer
+    alertmanager: AlertmanagerServer
     clock: Path
 
     def jump(self, by: timedelta) -> None:
@@ -58,6 +60,14 @@ class Live:
             )
         answer: dict[str, Any] = response.json()
         return answer
+
+    async def alerts(self) -> list[dict[str, Any]]:
+        """The alerts Alertmanager holds, as Prometheus sent them."""
+        async with httpx.AsyncClient(timeout=10) as client:
+            found: list[dict[str, Any]] = (
+                await client.get(f"{self.alertmanager.url}/api/v2/alerts")
+            ).json()
+        return found
 
     async def rules(self) -> list[dict[str, Any]]:
         async with httpx.AsyncClient(timeout=10) as client:
@@ -78,6 +88,12 @@ async def live(
         stack = Stack(folder, postgres.url)
         projects, notifications = stack.service("projects"), stack.service("notifications")
     async with stack:
+        alertmanager = AlertmanagerServer(
+            folder / "alertmanager",
+            free_port(),
+            notifications=notifications.url,
+            log_file=folder / "alertmanager.log",
+        )
         prometheus = PrometheusServer(
             folder / "prometheus",
             free_port(),
@@ -87,15 +103,22 @@ async def live(
                 "notifications": notifications.port,
                 "analytics": stack.analytics.port,
             },
+            alertmanager=alertmanager.address,
             interval="1s",
             log_file=folder / "prometheus.log",
         )
-        started: list[ServiceProcess | PrometheusServer] = []
+        started: list[ServiceProcess | PrometheusServer | AlertmanagerServer] = []
         try:
-            for part in (projects, notifications, prometheus):
+            for part in (projects, notifications, alertmanager, prometheus):
                 await part.start()
                 started.append(part)
-            yield Live(stack, projects, notifications, prometheus, clock)
+            # Alertmanager's key, registered as `make up` does once notifications is up.
+            database = Settings(
+                database_url=stack.env["MINSHENG_DATABASE_URL"],
+                database_suffix=stack.env["MINSHENG_DATABASE_SUFFIX"],
+            ).database_for("notifications")
+            assert await grant(database, system_key(alertmanager.key_file))
+            yield Live(stack, projects, notifications, prometheus, alertmanager, clock)
         finally:
             for part in reversed(started):
                 await part.stop()
@@ -271,3 +294,26 @@ def test_the_workload_district_is_a_district_of_the_reference_data() -> None:
     from minsheng.reference import places
 
     assert DISTRICT in places().districts
+
+
+async def test_when_analytics_stops_on_call_is_paged_through_the_real_alertmanager(
+    live: Live,
+) -> None:
+    """Runs last in this module: the analytics worker stays stopped."""
+    await live.stack.analytics.stop()
+
+    def analytics_down(alert: dict[str, Any]) -> bool:
+        labels = alert["labels"]
+        return bool(labels.get("alertname") == "ServiceDown" and labels.get("job") == "analytics")
+
+    def paged(alerts: list[dict[str, Any]]) -> bool:
+        return any(map(analytics_down, alerts))
+
+    # ServiceDown waits one minute (`for: 1m`) before it fires.
+    alerts = await eventually(
+        live.alerts, paged, timeout=150, interval=2, what="page in Alertmanager"
+    )
+    down = next(filter(analytics_down, alerts))
+    assert down["labels"]["severity"] == "critical"
+    assert down["labels"]["service"] == "analytics"
+    assert down["annotations"]["runbook_url"].endswith("ServiceDown.md")
