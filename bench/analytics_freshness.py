@@ -17,7 +17,7 @@ platform's topics and one analytics worker (a real process). After a warm-up:
    estimator of bench/skeleton_latency.py (`visibility_latencies`), an upper bound by
    less than one poll cycle, whose lower bound is reported too.
 
-Target (issue 5): p99 < 1 s.
+Target: p99 < 1 s.
 """
 
 from __future__ import annotations

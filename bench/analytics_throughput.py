@@ -18,7 +18,7 @@ on its own topic, keyed by aggregate id, six partitions each).
    showed all (start-up and partition assignment left out; at most one read interval of
    idle time counted in).
 
-ratio = analytics events/s / raw records/s. Targets (issue 5): >= 5,000 events/s per
+ratio = analytics events/s / raw records/s. Targets: >= 5,000 events/s per
 worker and >= 30% of the raw rate. Beside them, Faust's own ceiling in the same run: a
 worker of the same Faust settings whose agents take the same batches and only count them
 (bench/faust_ceiling.py), and the ratio of analytics to it.

@@ -1,5 +1,5 @@
 """Appeals intake throughput: POST /v1/appeals with the outbox, as a ratio to raw single-row
-PostgreSQL INSERT throughput measured on the same server in the same run (issue 3).
+PostgreSQL INSERT throughput measured on the same server in the same run.
 
     .venv/bin/python bench/appeals_intake.py [--duration 10] [--concurrency 64] [--rate 200]
                                              [--workers 2]
@@ -68,7 +68,7 @@ from minsheng.testing.stack import Stack, random_appeals
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "appeals_intake.json"
 SEED = 2025
-TARGET = 1000.0  # appeals/s, issue 3's acceptance
+TARGET = 1000.0  # appeals/s: the intake's target
 RAW_DATABASE = "bench_raw"
 RAW_TABLE = """
 CREATE TABLE appeals_raw (

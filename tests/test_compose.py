@@ -2,7 +2,7 @@
 
 No Docker engine needed: the compose file is validated against the Compose Specification
 schema vendored in check-jsonschema, then cross-checked against the console scripts in
-pyproject.toml, the files in the repository and the ports fixed in DESIGN.md.
+pyproject.toml, the files in the repository and the ports fixed in docs/contract.md.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from jsonschema.validators import validator_for
 ROOT = Path(__file__).resolve().parents[1]
 PROMETHEUS = ROOT / "deploy" / "prometheus"
 
-# DESIGN.md, "HTTP contract (v1)".
+# docs/contract.md, "HTTP".
 PORTS = {"appeals": 8001, "projects": 8002, "notifications": 8003, "analytics": 8004}
 APP_SERVICES = {*PORTS, "topics"}
 # Console scripts whose services have not landed yet: compose may name them before

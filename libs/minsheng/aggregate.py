@@ -2,7 +2,7 @@
 
 A service's lifecycle supplies `apply` (evolve: the state after one more event); these
 fold events through it so a state is by construction a replay of what it emitted and
-each emitted event carries the next gapless per-aggregate sequence (invariant 3).
+each emitted event carries the next gapless per-aggregate sequence (the sequenced-events rule).
 """
 
 from __future__ import annotations

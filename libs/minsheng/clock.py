@@ -1,4 +1,4 @@
-"""The injectable clock and the city's zone (invariant 7), shared by the HTTP services.
+"""The injectable clock and the city's zone (the explicit-time rule), shared by the HTTP services.
 
 Routes ask `now`; tests replace `app.state.clock` to move time on. Calendar days (due
 dates, planned ends) are the city's days, Asia/Shanghai, whatever the server's zone.
@@ -102,7 +102,7 @@ async def now(request: Request) -> datetime:
 
 
 def require_aware(moment: datetime) -> datetime:
-    """Naive times are a bug (invariant 7): refuse them before they compare wrongly."""
+    """Naive times are a bug (the explicit-time rule): refuse them before they compare wrongly."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"naive datetime {moment.isoformat()}: times must be timezone-aware")
     return moment

@@ -1,4 +1,4 @@
-"""The platform-level Prometheus metrics of DESIGN.md, shared by every service.
+"""The platform-level Prometheus metrics of docs/contract.md, shared by every service.
 
 Domain counters (appeals received, ...) belong to analytics and are read from its
 tables; these describe the plumbing: events processed, their age, dead letters, outbox.

@@ -1,7 +1,7 @@
 """Transactional outbox: `append` writes an event in the caller's transaction.
 
 The event becomes visible to the relay only if the state change commits with it, so
-state and events can never disagree (invariant 2). NOTIFY is transactional too: the
+state and events can never disagree (the outbox rule). NOTIFY is transactional too: the
 relay is woken at commit, not before.
 """
 

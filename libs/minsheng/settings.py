@@ -50,6 +50,6 @@ class Settings(BaseSettings):
         return self
 
     def database_for(self, service: str) -> str:
-        """The server URL with the service's own database name (invariant 4)."""
+        """The server URL with the service's own database name (the own-database rule)."""
         parts = urlsplit(self.database_url)
         return urlunsplit(parts._replace(path=f"/{service}{self.database_suffix}"))

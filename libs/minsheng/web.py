@@ -82,7 +82,7 @@ def direct(endpoint: Endpoint) -> Endpoint:
 class DirectRoutes:
     """ASGI middleware calling the endpoints marked `direct` straight with the request.
 
-    On the busiest route (POST /v1/appeals, issue 3) the layers between this middleware
+    On the busiest route (POST /v1/appeals) the layers between this middleware
     and the endpoint (exception middleware, exit stack, matching every route, FastAPI's
     request handler and dependency solving) cost about a tenth of the service's CPU.
     The route stays in the app, so OpenAPI documents it and it answers the same either

@@ -4,7 +4,7 @@ the overdue gauge moves as deadlines pass without events.
 
 With several workers each exports the figures of its own partitions, so
 `sum without(instance)` of any of these series is the city's figure (see the README and
-deploy/prometheus/rules/analytics.yml).
+deploy/prometheus/recording/analytics.yml).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from analytics.counting import Figures, LabelKey
 
 @dataclass(frozen=True)
 class Family:
-    """A metric family of DESIGN.md: its figures are named `name`."""
+    """A metric family of docs/contract.md: its figures are named `name`."""
 
     name: str
     doc: str
@@ -81,7 +81,7 @@ FAMILIES = (
 
 
 class FiguresCollector(Collector):
-    """Every analytics metric of DESIGN.md, from the worker's figures at scrape time."""
+    """Every analytics metric of docs/contract.md, from the worker's figures at scrape time."""
 
     def __init__(self, figures: Callable[[], Figures]) -> None:
         self.figures = figures

@@ -120,7 +120,7 @@ def build_router(pool: Any, g: Guards, *, max_batch: int = 64) -> APIRouter:
         Concurrent requests share a transaction (`Batcher`): one statement, and the answer
         is built from what was written instead of read back. The route reads its request
         and writes its answer's bytes itself: FastAPI's parameter solving and response
-        validation cost as much CPU as the rest of the request (issue 3); the body is
+        validation cost as much CPU as the rest of the request; the body is
         still `AppealIn` (in the docs too) and the answer still `AppealOut`. `direct`:
         the app's `DirectRoutes` calls it past the routing layers too.
         """

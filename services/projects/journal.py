@@ -2,7 +2,7 @@
 
 `record` writes one action's outcome (events to the outbox and the history, the state's
 columns, the timers it now needs) in the caller's transaction: state and events never
-disagree (invariant 2). `load_state` replays the history, so commands act on exactly the
+disagree (the outbox rule). `load_state` replays the history, so commands act on exactly the
 state the emitted events describe.
 """
 

@@ -1,6 +1,6 @@
 """Event contracts: the CloudEvents envelope and the v1 catalogue of payload models.
 
-The per-topic tuples say which types may appear on which topic (DESIGN.md, "Topics");
+The per-topic tuples say which types may appear on which topic (docs/contract.md, "Topics");
 a consumer builds its `Registry` from the tuple of the topic it reads.
 """
 

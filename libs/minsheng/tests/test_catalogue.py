@@ -1,4 +1,4 @@
-"""The v1 catalogue is DESIGN.md's, and each generated schema agrees with its model."""
+"""The v1 catalogue is docs/contract.md's, and each generated schema agrees with its model."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from minsheng.events import (
 from minsheng.events.appeals import MASKED_PHONE
 from minsheng.tests.samples import NOTIFICATION, SAMPLES, document_with, encode, sample_document
 
-# The contract, copied from DESIGN.md "Event catalogue (v1)" and "Topics".
+# The contract, copied from docs/contract.md "Event catalogue (v1)" and "Topics".
 DESIGN_APPEALS = [
     "AppealReceived",
     "AppealDispatched",

@@ -69,7 +69,7 @@ async def publish(
 
 
 async def scrape(url: str) -> Samples:
-    """DESIGN.md's analytics metrics on one worker's /metrics."""
+    """The analytics metrics of docs/contract.md on one worker's /metrics."""
     async with httpx.AsyncClient(timeout=5) as client:
         text = (await client.get(f"{url}/metrics")).text
     return metric_samples(text_string_to_metric_families(text))

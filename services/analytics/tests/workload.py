@@ -58,7 +58,7 @@ UNIT = "市住建局"
 CITY = ZoneInfo("Asia/Shanghai")
 NOTIFY_CHANNELS = ("sms", "email", "webhook")
 SOURCE = "minsheng/tests"
-METRICS: dict[str, tuple[str, ...]] = {  # DESIGN.md's names and labels, in its order
+METRICS: dict[str, tuple[str, ...]] = {  # docs/contract.md's names and labels, in its order
     "minsheng_appeals_received_total": ("district", "category", "channel"),
     "minsheng_appeals_resolved_total": ("district", "category", "on_time"),
     "minsheng_appeals_returned_total": ("district",),
@@ -174,7 +174,7 @@ def with_redeliveries(rnd: random.Random, events: list[CloudEvent], p: float) ->
 
 
 def metric_samples(families: Iterable[Metric]) -> Samples:
-    """The samples of DESIGN.md's analytics metrics, by name and label values (a sample
+    """The samples of docs/contract.md's analytics metrics, by name and label values (a sample
     without one of the metric's labels, or with another, fails here)."""
     found: Samples = {name: Counter() for name in METRICS}
     for family in families:
