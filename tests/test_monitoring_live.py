@@ -20,7 +20,6 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from minsheng.clock import Anchor, write_anchor
 from minsheng.dashboards import FOLDER
@@ -165,12 +164,7 @@ async def appeals_workload(stack: Stack) -> None:
                 {"rating": rating, **extra},
             )
         await post(client, f"/v1/appeals/{ids[8]}/return", system, {"reason": "不属于本单位"})
-    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka.bootstrap, acks="all")
-    await producer.start()
-    try:
-        await producer.send_and_wait(APPEALS, b"\x00not an event", key=b"X1")
-    finally:
-        await producer.stop()
+    await stack.produce_raw(APPEALS, b"\x00not an event", key=b"X1")
 
 
 def claim(title: str, year: int) -> dict[str, Any]:
