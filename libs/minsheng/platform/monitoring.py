@@ -207,13 +207,15 @@ class AlertmanagerServer(_Daemon):
 
     port: int = 9093
     notifications: str = "http://127.0.0.1:8003"
+    # A `system` key the notifications service knows; made (and kept) here if missing.
+    credentials: Path | None = None
 
     name = "alertmanager"
     binaries = ALERTMANAGER_BINARIES
 
     @property
     def key_file(self) -> Path:
-        return self.data_dir / "notifications-key"
+        return self.credentials or self.data_dir / "notifications-key"
 
     def config(self) -> dict[str, Any]:
         system_key(self.key_file)
