@@ -232,10 +232,12 @@ class AlertmanagerServer(_Daemon):
 
 class Monitoring:
     """What `make up` runs: Alertmanager, then Prometheus, or only a one-line note when
-    the binaries are not installed, so the platform runs without them."""
+    the binaries are not installed, so the platform runs without them. Alertmanager's key
+    is `credentials` (a system key file the services already register) or one made under
+    .data/alertmanager and registered in the notifications database at start."""
 
-    def __init__(self, data: Path, database_url: str) -> None:
-        self.alertmanager = AlertmanagerServer(data / "alertmanager", 9093)
+    def __init__(self, data: Path, database_url: str, credentials: Path | None = None) -> None:
+        self.alertmanager = AlertmanagerServer(data / "alertmanager", 9093, credentials=credentials)
         self.prometheus = PrometheusServer(
             data / "prometheus", 9090, alertmanager=self.alertmanager.address
         )
