@@ -11,7 +11,7 @@ JARS := .cache/kafka-libs/.complete
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: up demo test install tools lint typecheck unit contracts bench clean distclean help
+.PHONY: up demo test install tools lint typecheck unit contracts dashboards bench clean distclean help
 .DEFAULT_GOAL := help
 
 help:
@@ -21,6 +21,7 @@ help:
 	@echo "make unit      only the fast unit tests"
 	@echo "make bench     run the benchmarks in bench/"
 	@echo "make contracts regenerate contracts/ (JSON Schemas, AsyncAPI) from the models"
+	@echo "make dashboards regenerate deploy/grafana/dashboards/ from libs/minsheng/dashboards"
 	@echo "make clean     remove local data (.data/); distclean also removes .venv and .cache"
 
 $(UV):
@@ -50,7 +51,10 @@ tools:
 
 install: $(VENV)/.synced $(JARS)
 
+# Prometheus and Alertmanager are optional for `make up`: where `tools` cannot install
+# them (no root, no apt-get) the launcher says so in one line and runs without them.
 up: install
+	@$(MAKE) --no-print-directory tools >/dev/null 2>&1 || true
 	$(VENV)/bin/minsheng-platform up
 
 # Needs the platform of `make up` running (in another terminal); see minsheng-demo --help.
@@ -73,6 +77,9 @@ test: install tools lint typecheck
 
 contracts: $(VENV)/.synced
 	$(VENV)/bin/python -m minsheng.contracts
+
+dashboards: $(VENV)/.synced
+	$(VENV)/bin/python -m minsheng.dashboards
 
 bench: install
 	$(VENV)/bin/python bench/skeleton_latency.py

@@ -89,18 +89,11 @@ async def appeals_database_by_district(stack: Stack) -> dict[str, int]:
 async def test_a_poison_event_on_the_appeals_topic_is_dead_lettered_and_counting_goes_on(
     stack: Stack,
 ) -> None:
-    from aiokafka import AIOKafkaProducer
-
     from minsheng.topics import APPEALS, dlq
     from testkit.integration.helpers import read_topic
 
     before = sum((await stack.received_metric()).values())
-    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka.bootstrap, acks="all")
-    await producer.start()
-    try:
-        await producer.send_and_wait(APPEALS, b"\x00not an event", key=b"X1")
-    finally:
-        await producer.stop()
+    await stack.produce_raw(APPEALS, b"\x00not an event", key=b"X1")
     letters = await read_topic(stack.kafka.bootstrap, dlq(APPEALS), expect=1)
     headers = dict(letters[0].headers)
     assert headers["dlq.reason"] == b"bad_json"

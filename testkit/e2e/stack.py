@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import Any, Self
 
 import httpx
+from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
 from minsheng.platform.kafka import KafkaBroker
@@ -126,6 +127,15 @@ class Stack:
             return list(
                 await asyncio.gather(*(client.post("/v1/appeals", json=a) for a in appeals))
             )
+
+    async def produce_raw(self, topic: str, value: bytes, key: bytes) -> None:
+        """One message as it is, acknowledged: poison for a consumer, say."""
+        producer = AIOKafkaProducer(bootstrap_servers=self.kafka.bootstrap, acks="all")
+        await producer.start()
+        try:
+            await producer.send_and_wait(topic, value, key=key)
+        finally:
+            await producer.stop()
 
     async def counters(self) -> dict[str, Any]:
         async with httpx.AsyncClient(timeout=5) as client:

@@ -21,6 +21,7 @@ from minsheng.auth import new_key
 from minsheng.clock import DEMO_CLOCK_NAME
 from minsheng.platform import notifying
 from minsheng.platform.kafka import KafkaBroker
+from minsheng.platform.monitoring import Monitoring
 from minsheng.platform.postgres import PostgresServer
 from minsheng.platform.services import ServiceProcess
 from minsheng.settings import Settings
@@ -64,11 +65,12 @@ async def up(settings: Settings) -> int:
     services = [
         ServiceProcess(name, port, {**env, **extra.get(name, {})}) for name, port in SERVICES
     ]
+    monitoring = Monitoring(data, postgres.url, credentials=data / notifying.SYSTEM_KEY_FILE)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    running: list[KafkaBroker | PostgresServer | ServiceProcess] = []
+    running: list[KafkaBroker | PostgresServer | ServiceProcess | Monitoring] = []
     code = 0
     try:
         print(f"starting Kafka ({kafka.bootstrap}) and PostgreSQL ({postgres.url}) in {data}")
@@ -81,9 +83,12 @@ async def up(settings: Settings) -> int:
         for service in services:
             await service.start()
             running.append(service)
+        running.append(monitoring)
+        await monitoring.start()
         took = time.monotonic() - started
         where = notifying.banner_lines(sinks, system_key)
         _banner(services, key, postgres.url, kafka.bootstrap, took, where)
+        print("\n".join(monitoring.banner()), flush=True)
         watchers = [asyncio.create_task(s.process.wait()) for s in [sinks, *services]]
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([*watchers, stopper], return_when=asyncio.FIRST_COMPLETED)
