@@ -16,7 +16,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 help:
 	@echo "make up        run Kafka, PostgreSQL and the services locally (Ctrl-C stops)"
-	@echo "make demo      a simulated city on the running platform (DEMO_ARGS='--days 3 --speed 360')"
+	@echo "make demo      a simulated city on the running platform (DEMO_ARGS='--days 3 --speed 200')"
 	@echo "make test      lint, type-check and run the whole test suite"
 	@echo "make unit      only the fast unit tests"
 	@echo "make bench     run the benchmarks in bench/"

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
-
-import chinese_calendar  # type: ignore[import-untyped]
 
 from minsheng.clock import CITY_TZ, local_day
 from minsheng.reference import places, units
+from minsheng.workdays import is_working_day
 
 Action = Literal["accept", "return", "dispatch", "extend", "resolve", "callback"]
 
@@ -59,7 +58,8 @@ class Behaviour:
     """How the city's units answer; the lagging district's units mostly stay silent."""
 
     late_district: str = "镇赉县"
-    silent_share_when_late: float = 0.6  # of the lagging district's appeals: nobody acts
+    silent_share_when_late: float = 0.7  # of the lagging district's appeals: nobody acts
+    surge: int = 20  # a heating outage there, two hours in: emergencies its units cannot meet
     late_share: float = 0.12  # elsewhere: resolved after the deadline
     return_share: float = 0.04  # returned as not theirs (then dispatched again)
     extend_share: float = 0.05  # time limit extended by the supervisor
@@ -74,19 +74,11 @@ class Step:
     body: dict[str, Any] = field(default_factory=dict)
 
 
-def working_day(day: date) -> bool:
-    """The official calendar where the package knows the year, else Monday to Friday."""
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:
-        return day.weekday() < 5
-
-
 def arrivals_per_hour(moment: datetime, peak_rate: float) -> float:
     """Expected appeals per simulated hour at `moment`, `peak_rate` at the busiest hour."""
     local = moment.astimezone(CITY_TZ)
     rate = peak_rate * HOURLY[local.hour]
-    return rate if working_day(local.date()) else rate * RESTING_DAY
+    return rate if is_working_day(local.date()) else rate * RESTING_DAY
 
 
 def arrivals(rng: random.Random, start: datetime, end: datetime, peak_rate: float) -> int:
@@ -138,6 +130,29 @@ def new_appeal(rng: random.Random, moment: datetime, serial: int) -> dict[str, A
         if streets[street] and rng.random() < 0.5:
             body["community"] = rng.choice(streets[street])
     return body
+
+
+def surge(
+    rng: random.Random, behaviour: Behaviour, start: datetime
+) -> list[tuple[datetime, dict[str, Any]]]:
+    """A burst of emergencies in the lagging district within an hour, two hours into the
+    run: due the same day, mostly left alone, so the district is soon overdue."""
+    district = behaviour.late_district
+    moments = sorted(start + timedelta(hours=2 + rng.random()) for _ in range(behaviour.surge))
+    return [
+        (
+            at,
+            {
+                "title": "小区集中停暖",
+                "description": f"{district}多个小区暖气停供,居民家中温度过低。",
+                "category": "emergency",
+                "district": district,
+                "channel": "hotline",
+                "phone": f"139{rng.randrange(10**8):08d}",
+            },
+        )
+        for at in moments
+    ]
 
 
 def handling(

@@ -1,8 +1,8 @@
 """`minsheng-demo` (`make demo`): run the simulated city against the platform of `make up`.
 
-    minsheng-demo [--days 3] [--speed 360] [--rate 40] [--projects 20] [--seed 1]
+    minsheng-demo [--days 3] [--speed 200] [--rate 40] [--projects 20] [--seed 1]
 
-`--speed` is simulated seconds per real second (360: a day in four minutes), `--rate` the
+`--speed` is simulated seconds per real second (200: a day in seven minutes), `--rate` the
 appeals per simulated hour at the busiest hour of a working day. The platform's clock is
 compressed for the run through the anchor file `make up` points every service at
 (`MINSHENG_DEMO_CLOCK_FILE`); afterwards it runs at normal speed again, from where the demo
@@ -26,6 +26,7 @@ from minsheng.demo import city
 from minsheng.demo.driver import City, Keys, Urls, create_key, platform_ready
 from minsheng.platform.cli import DEV_KEY_FILE
 from minsheng.settings import Settings
+from minsheng.workdays import is_working_day
 
 TICK = 0.25  # real seconds between two steps of the simulation
 
@@ -34,10 +35,10 @@ def start_of_demo(now: datetime) -> datetime:
     """Now, if it is office hours of a working day in the city; else the next 08:00 of one
     (the clock may jump forward, never back)."""
     local = now.astimezone(CITY_TZ)
-    if city.working_day(local.date()) and 8 <= local.hour < 17:
+    if is_working_day(local.date()) and 8 <= local.hour < 17:
         return now
     day = local.date() + timedelta(days=0 if local.hour < 8 else 1)
-    while not city.working_day(day):
+    while not is_working_day(day):
         day += timedelta(days=1)
     return datetime(day.year, day.month, day.day, 8, tzinfo=CITY_TZ)
 
@@ -74,6 +75,7 @@ async def run(args: argparse.Namespace, settings: Settings, console: Console) ->
     async with httpx.AsyncClient(timeout=10) as client:
         town = City(client, urls, keys, seed=args.seed, peak_rate=args.rate, behaviour=behaviour)
         await town.claim_projects(start, args.days, args.projects)
+        town.plan_surge(start)
         try:
             await _simulate(town, anchor, start, end, console, args.progress)
         finally:
@@ -146,7 +148,7 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--days", type=float, default=3.0, help="simulated days to run (3)")
-    p.add_argument("--speed", type=float, default=360.0, help="simulated seconds per second")
+    p.add_argument("--speed", type=float, default=200.0, help="simulated seconds per second")
     p.add_argument("--rate", type=float, default=40.0, help="appeals per hour at the peak")
     p.add_argument("--projects", type=int, default=20, help="secretary projects to claim")
     p.add_argument("--seed", type=int, default=1)

@@ -9,6 +9,7 @@ platform's own, running on the compressed clock.
 from __future__ import annotations
 
 import asyncio
+import functools
 import heapq
 import itertools
 import os
@@ -154,8 +155,13 @@ class City:
         body = {"milestone_id": milestone, "status": "reached"}
         return lambda: self._post("milestone", url, self.keys.projects_system, body)
 
-    async def _receive(self, moment: datetime) -> None:
-        body = city.new_appeal(self.rng, moment, self.tally.appeals + 1)
+    def plan_surge(self, start: datetime) -> None:
+        """The lagging district's burst of emergencies (see `city.surge`)."""
+        for at, body in city.surge(self.rng, self.behaviour, start):
+            self._schedule(at, functools.partial(self._receive, at, body))
+
+    async def _receive(self, moment: datetime, body: dict[str, Any] | None = None) -> None:
+        body = body or city.new_appeal(self.rng, moment, self.tally.appeals + 1)
         appeal = await self._post(
             "receive", f"{self.urls.appeals}/v1/appeals", self.keys.operator, body
         )

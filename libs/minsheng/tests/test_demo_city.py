@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from minsheng.clock import CITY_TZ
 from minsheng.demo import city
@@ -67,7 +67,7 @@ def test_the_lagging_district_mostly_stays_silent_and_is_late_otherwise() -> Non
     deadline = TUESDAY_10 + timedelta(days=1)
     plans = [city.handling(rng, behaviour, "镇赉县", TUESDAY_10, deadline) for _ in range(400)]
     silent = sum(1 for p in plans if not p)
-    assert 0.5 < silent / 400 < 0.7
+    assert 0.6 < silent / 400 < 0.8
     for plan in filter(None, plans):
         assert next(s.at for s in plan if s.action == "resolve") > deadline
 
@@ -88,4 +88,14 @@ def test_the_demo_starts_in_office_hours_of_a_working_day() -> None:
     assert start_of_demo(night) == datetime(2026, 12, 2, 8, tzinfo=CITY_TZ)
     friday_evening = datetime(2026, 12, 4, 18, tzinfo=CITY_TZ)
     assert start_of_demo(friday_evening) == datetime(2026, 12, 7, 8, tzinfo=CITY_TZ)
-    assert city.working_day(date(2026, 10, 1)) is False  # National Day
+
+
+def test_the_surge_is_emergencies_of_the_lagging_district_in_one_hour() -> None:
+    behaviour = city.Behaviour(late_district="镇赉县", surge=12)
+    burst = city.surge(random.Random(6), behaviour, TUESDAY_10)
+    assert len(burst) == 12
+    assert {b["district"] for _, b in burst} == {"镇赉县"}
+    assert {b["category"] for _, b in burst} == {"emergency"}
+    assert all(
+        TUESDAY_10 + timedelta(hours=2) <= at < TUESDAY_10 + timedelta(hours=3) for at, _ in burst
+    )
