@@ -27,7 +27,7 @@ class KafkaBroker:
 
     data_dir: Path
     port: int = 9092
-    controller_port: int = 9093
+    controller_port: int = 9095  # not 9093-9094: Alertmanager's web and cluster ports
     heap: str = "512m"
     libs_dir: Path = DEFAULT_LIBS
     log_file: Path | None = None

@@ -81,3 +81,33 @@ async def test_a_launcher_refuses_a_port_that_is_already_taken(tmp_path: Path) -
             await PostgresServer(tmp_path / "pg", port=port).start()
     finally:
         squatter.close()
+
+
+def test_every_part_of_make_up_listens_on_its_own_port() -> None:
+    """The fixed ports of `make up` never collide (Kafka's controller once took
+    Alertmanager's 9093, and the platform refused to start)."""
+    from dataclasses import fields
+
+    from minsheng.platform.cli import SERVICES
+    from minsheng.platform.kafka import KafkaBroker
+    from minsheng.platform.monitoring import AlertmanagerServer, PrometheusServer
+    from minsheng.platform.postgres import PostgresServer
+    from minsheng.platform.sinks.main import SinkSettings
+
+    def default(cls: type, name: str) -> int:
+        value = next(f.default for f in fields(cls) if f.name == name)
+        assert isinstance(value, int)
+        return value
+
+    ports = [
+        default(KafkaBroker, "port"),
+        default(KafkaBroker, "controller_port"),
+        default(PostgresServer, "port"),
+        default(PrometheusServer, "port"),
+        default(AlertmanagerServer, "port"),
+        default(AlertmanagerServer, "port") + 1,  # its cluster port, were gossip on
+        SinkSettings.model_fields["sinks_http_port"].default,
+        SinkSettings.model_fields["sinks_smtp_port"].default,
+        *(port for _, port in SERVICES),
+    ]
+    assert len(ports) == len(set(ports)), sorted(ports)
