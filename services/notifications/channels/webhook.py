@@ -36,8 +36,13 @@ def new_secret() -> str:
     return PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
-    key = base64.b64decode(secret.removeprefix(PREFIX))
+def secret_key(secret: str) -> bytes:
+    """The HMAC key of a `whsec_` secret (decoded once per recipient, not per attempt)."""
+    return base64.b64decode(secret.removeprefix(PREFIX))
+
+
+def sign(secret: str | bytes, msg_id: str, timestamp: int, body: bytes) -> str:
+    key = secret if isinstance(secret, bytes) else secret_key(secret)
     signed = f"{msg_id}.{timestamp}.".encode() + body
     return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
 
@@ -73,11 +78,12 @@ class WebhookChannel:
     ) -> None:
         self.client = client
         self.secrets = secrets
+        self.keys = {recipient: secret_key(secret) for recipient, secret in secrets.items()}
         self.clock = clock
 
     async def send(self, message: Outgoing) -> Answer:
-        secret = self.secrets.get(message.recipient)
-        if secret is None:
+        key = self.keys.get(message.recipient)
+        if key is None:
             return Answer(None, error=f"no webhook secret for {message.recipient}")
         body = json.dumps(message.payload, ensure_ascii=False, separators=(",", ":")).encode()
         now = self.clock()
@@ -86,7 +92,7 @@ class WebhookChannel:
             "content-type": "application/json",
             "webhook-id": message.delivery_id,
             "webhook-timestamp": str(timestamp),
-            "webhook-signature": sign(secret, message.delivery_id, timestamp, body),
+            "webhook-signature": sign(key, message.delivery_id, timestamp, body),
         }
         try:
             response = await self.client.post(message.address, content=body, headers=headers)
