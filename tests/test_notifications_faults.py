@@ -19,6 +19,7 @@ import httpx
 import pytest
 import yaml
 
+from minsheng.platform.monitoring import local_alertmanager_config
 from minsheng.platform.postgres import PostgresServer
 from minsheng.platform.process import ManagedProcess
 from testkit.e2e.notifying import SYSTEM_KEY, NotifyingStack, ready_stack
@@ -110,17 +111,14 @@ async def test_a_kill_9_while_retrying_loses_nothing_and_sends_nothing_twice(
 
 
 def alertmanager_config(notifications_url: str, key_file: Path) -> dict[str, Any]:
-    """The committed routes and receivers, pointed at the test's notifications service,
-    authorised by its system key, and with waits in seconds instead of minutes."""
-    config: dict[str, Any] = yaml.safe_load(
-        (ROOT / "deploy" / "alertmanager" / "alertmanager.yml").read_text(encoding="utf-8")
-    )
-    config["route"].update(group_wait="1s", group_interval="1s", repeat_interval="1h")
-    for receiver in config["receivers"]:
-        for hook in receiver.get("webhook_configs", ()):
-            assert hook["url"].startswith("http://notifications:8003/")
-            hook["url"] = notifications_url + "/v1/alertmanager"
-            hook["http_config"] = {"authorization": {"credentials_file": str(key_file)}}
+    """The committed routes and receivers as `make up` points them at a notifications
+    service, with waits in seconds instead of minutes."""
+    config = local_alertmanager_config(notifications_url, key_file)
+    routes = [config["route"]]
+    while routes:  # every route: a child's own waits would override the root's
+        route = routes.pop()
+        route.update(group_wait="1s", group_interval="1s", repeat_interval="1h")
+        routes += route.get("routes", [])
     return config
 
 
