@@ -199,6 +199,7 @@ class ProjectPlan:
 
     claim: dict[str, Any]
     reports: list[tuple[datetime, str]]  # (when, milestone id) reported reached
+    flags: list[tuple[datetime, dict[str, Any]]]  # (when, body of a 通报 or 约谈)
 
 
 def projects(rng: random.Random, start: datetime, days: float, count: int) -> list[ProjectPlan]:
@@ -237,8 +238,14 @@ def projects(rng: random.Random, start: datetime, days: float, count: int) -> li
             "district": district,
             "unit": (local_units or city_units)[0],
             "planned_start": str(first),
-            "planned_end": str(first + timedelta(days=span + 30)),
+            # every fifth is due to end on the first day, and runs past its planned end
+            "planned_end": str(first if i % 5 == 0 else first + timedelta(days=span + 30)),
             "milestones": milestones,
         }
-        plans.append(ProjectPlan(claim, reports))
+        flags = [
+            (start + timedelta(hours=hours), {"kind": kind, "reason": "未按期推进"})
+            for hours, kind, every, at in ((30, "notice", 7, 3), (50, "formal_talk", 10, 9))
+            if i % every == at and hours < days * 24
+        ]
+        plans.append(ProjectPlan(claim, reports, flags))
     return plans

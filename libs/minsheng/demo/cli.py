@@ -64,6 +64,7 @@ async def run(args: argparse.Namespace, settings: Settings, console: Console) ->
         appeals_system=await create_key("appeals", "system"),
         appeals_supervisor=await create_key("appeals", "supervisor"),
         projects_system=await create_key("projects", "system"),
+        projects_supervisor=await create_key("projects", "supervisor"),
     )
     held = read_anchor(clock_file)
     platform_now = held.at(time.time()) if held else datetime.now(CITY_TZ)

@@ -43,6 +43,7 @@ class Keys:
     appeals_system: Key
     appeals_supervisor: Key
     projects_system: Key
+    projects_supervisor: Key
 
 
 async def create_key(service: str, role: str, env: dict[str, str] | None = None) -> Key:
@@ -149,6 +150,12 @@ class City:
             self.tally.projects += 1
             for at, milestone in plan.reports:
                 self._schedule(at, self._milestone(claimed["id"], milestone))
+            url = f"{self.urls.projects}/v1/projects/{claimed['id']}/flags"
+            for at, flag in plan.flags:
+                post = functools.partial(
+                    self._post, "flag", url, self.keys.projects_supervisor, flag
+                )
+                self._schedule(at, post)
 
     def _milestone(self, project_id: str, milestone: str) -> Callable[[], Any]:
         url = f"{self.urls.projects}/v1/projects/{project_id}/milestones"

@@ -78,6 +78,8 @@ def test_projects_have_a_milestone_due_each_day_and_some_left_to_miss() -> None:
         [m["due"] for m in p.claim["milestones"]] == ["2026-12-01", "2026-12-02", "2026-12-03"]
         for p in plans
     )
+    assert sum(p.claim["planned_end"] == "2026-12-01" for p in plans) == 6  # past it soon
+    assert {f["kind"] for p in plans for _, f in p.flags} == {"notice", "formal_talk"}
     reported = sum(len(p.reports) for p in plans)
     assert 0.6 * 90 < reported < 0.95 * 90
 
