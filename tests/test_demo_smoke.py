@@ -15,8 +15,9 @@ from minsheng.clock import DEMO_CLOCK_NAME
 from minsheng.platform.postgres import PostgresServer
 from minsheng.platform.services import BIN
 from minsheng.settings import Settings
+from minsheng.topics import INTAKE_APPEALS, dlq
 from testkit.e2e.stack import Stack
-from testkit.integration.helpers import eventually
+from testkit.integration.helpers import eventually, read_topic
 
 pytestmark = pytest.mark.e2e
 
@@ -67,6 +68,8 @@ async def test_a_simulated_day_in_seconds_moves_appeals_and_projects(stack: Stac
         "SELECT count(*) AS n FROM projects",
     )
     assert claimed["n"] == 3
+    letters = await read_topic(stack.kafka.bootstrap, dlq(INTAKE_APPEALS), expect=1)
+    assert letters[0].value == b'{"not": "a cloudevent"}'  # the bureau's bad event, kept
     await eventually(
         stack.counters,
         lambda c: c["city"]["received"] == appeals["n"],

@@ -23,7 +23,14 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from minsheng.clock import CITY_TZ, DEMO_CLOCK_NAME, Anchor, read_anchor, write_anchor
 from minsheng.demo import city
-from minsheng.demo.driver import City, Keys, Urls, create_key, platform_ready
+from minsheng.demo.driver import (
+    City,
+    Keys,
+    Urls,
+    bad_outside_event,
+    create_key,
+    platform_ready,
+)
 from minsheng.platform.cli import DEV_KEY_FILE
 from minsheng.settings import Settings
 from minsheng.workdays import is_working_day
@@ -77,6 +84,7 @@ async def run(args: argparse.Namespace, settings: Settings, console: Console) ->
         town = City(client, urls, keys, seed=args.seed, peak_rate=args.rate, behaviour=behaviour)
         await town.claim_projects(start, args.days, args.projects)
         town.plan_surge(start)
+        await bad_outside_event(settings.kafka_bootstrap)
         try:
             await _simulate(town, anchor, start, end, console, args.progress)
         finally:

@@ -22,8 +22,10 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+from aiokafka import AIOKafkaProducer
 
 from minsheng.demo import city
+from minsheng.topics import INTAKE_APPEALS
 
 Key = str
 
@@ -60,6 +62,17 @@ async def create_key(service: str, role: str, env: dict[str, str] | None = None)
     if process.returncode != 0:
         raise RuntimeError(f"{binary} failed: {err.decode().strip()}")
     return out.decode().strip()
+
+
+async def bad_outside_event(bootstrap: str) -> None:
+    """What a bureau's broken system might send: not a CloudEvent at all. The appeals intake
+    dead-letters it and goes on, and the dead-letter panels and alert have something to show."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(INTAKE_APPEALS, b'{"not": "a cloudevent"}', key=b"demo")
+    finally:
+        await producer.stop()
 
 
 async def platform_ready(urls: Urls) -> list[str]:
