@@ -6,6 +6,12 @@ aggregate (a redelivery or replay); else run the handler and record the sequence
 commit; and only then commit the Kafka offset. A crash anywhere before the offset commit
 means redelivery, which the sequence check makes harmless.
 
+With a `batch_handler`, a fetched partition's messages are applied the same way in one
+transaction (one look-up of the sequences, one handler call, one write of them): the
+cost of a transaction is shared by up to a fetch's worth of events. If the batch fails
+for any reason but the database's absence, its events are applied again one by one, so
+a poison event still goes alone to the dead-letter topic and the rest are applied.
+
 After a fetch (at most once a second) it exports its lag per assigned partition,
 `minsheng_consumer_lag`: the messages from the first one not yet processed to the
 partition's highwater, which only the consumer itself knows without asking the broker.
@@ -34,6 +40,7 @@ from minsheng.topics import dlq
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Conn, ParsedEvent], Awaitable[None]]
+BatchHandler = Callable[[Conn, Sequence[ParsedEvent]], Awaitable[None]]
 TRANSIENT = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, TimeoutError)
 LAG_EVERY = 1.0  # seconds between two measures of the lag
 Batches = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
@@ -51,7 +58,8 @@ class EventConsumer:
     topics: Sequence[str]
     group_id: str
     registry: Registry
-    handler: Handler
+    handler: Handler | None = None
+    batch_handler: BatchHandler | None = None  # applies a partition's fetch at once
     pool: asyncpg.Pool
     bootstrap: str
     max_attempts: int = 3
@@ -65,6 +73,11 @@ class EventConsumer:
     def __post_init__(self) -> None:
         self.topics = list(self.topics)
         self._lag = metrics.ConsumerLag(self.service)
+        if self.handler is None:
+            if self.batch_handler is None:
+                raise TypeError("EventConsumer needs a handler or a batch_handler")
+            batch = self.batch_handler
+            self.handler = lambda conn, event: batch(conn, [event])
 
     async def run(self) -> None:
         """Consumes until cancelled; restarts its clients after a broker outage."""
@@ -94,8 +107,11 @@ class EventConsumer:
                     self.assigned.set()
                 await self._measure_lag(consumer, batches)
                 for tp, messages in batches.items():
-                    for message in messages:
-                        await self.process(message)
+                    if self.batch_handler is None:
+                        for message in messages:
+                            await self.process(message)
+                    else:
+                        await self.process_batch(messages)
                     await consumer.commit({tp: messages[-1].offset + 1})
         finally:
             self._consumer = self._producer = None
@@ -151,46 +167,91 @@ class EventConsumer:
                         message, InvalidEvent("handler_error", repr(exc))
                     )
                 await asyncio.sleep(self.retry_delay)
-        if outcome is Outcome.APPLIED:
-            metrics.EVENTS_PROCESSED.labels(self.service, message.topic, event.envelope.type).inc()
-            age = (datetime.now(UTC) - event.envelope.time).total_seconds()
-            metrics.EVENT_AGE.labels(self.service, message.topic).observe(max(age, 0.0))
-        else:
-            metrics.DUPLICATES.labels(self.service, message.topic).inc()
+        self._count(message.topic, event, outcome)
         return outcome
 
+    async def process_batch(self, messages: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
+        """Applies one partition's messages in one transaction; returns once durable."""
+        parsed: list[tuple[ConsumerRecord[bytes, bytes], ParsedEvent]] = []
+        for message in messages:
+            try:
+                parsed.append((message, self.registry.parse(message.value)))
+            except InvalidEvent as error:
+                await self._dead_letter(message, error)
+        if not parsed:
+            return
+        assert self.batch_handler is not None
+        while True:
+            try:
+                async with self.pool.acquire() as conn, conn.transaction():
+                    outcomes = await self._apply_all(conn, parsed)
+                break
+            except TRANSIENT:
+                log.warning("database unavailable while applying; retrying", exc_info=True)
+                await asyncio.sleep(self.retry_delay)
+            except Exception:
+                log.warning("a batch of %d failed; applying one by one", len(parsed), exc_info=True)
+                for message, _ in parsed:
+                    await self.process(message)
+                return
+        for (message, event), outcome in zip(parsed, outcomes, strict=True):
+            self._count(message.topic, event, outcome)
+
+    def _count(self, topic: str, event: ParsedEvent, outcome: Outcome) -> None:
+        if outcome is Outcome.APPLIED:
+            metrics.EVENTS_PROCESSED.labels(self.service, topic, event.envelope.type).inc()
+            age = (datetime.now(UTC) - event.envelope.time).total_seconds()
+            metrics.EVENT_AGE.labels(self.service, topic).observe(max(age, 0.0))
+        elif outcome is Outcome.DUPLICATE:
+            metrics.DUPLICATES.labels(self.service, topic).inc()
+
     async def _apply(self, conn: Conn, topic: str, event: ParsedEvent) -> Outcome:
-        envelope = event.envelope
-        held = await conn.fetchval(
-            """SELECT sequence FROM applied_sequences
-               WHERE consumer = $1 AND source = $2 AND aggregate_id = $3 FOR UPDATE""",
-            self.group_id,
-            envelope.source,
-            envelope.subject,
-        )
-        if held is not None and envelope.sequence <= held:
-            return Outcome.DUPLICATE
-        if envelope.sequence > (held or 0) + 1:
-            metrics.SEQUENCE_GAPS.labels(self.service, topic).inc()
-            log.warning(
-                "sequence gap on %s from %s: held %s, got %s",
-                envelope.subject,
-                envelope.source,
-                held,
-                envelope.sequence,
-            )
-        await self.handler(conn, event)
-        await conn.execute(
-            """INSERT INTO applied_sequences (consumer, source, aggregate_id, sequence)
-               VALUES ($1, $2, $3, $4)
-               ON CONFLICT (consumer, source, aggregate_id)
-               DO UPDATE SET sequence = EXCLUDED.sequence, applied_at = now()""",
-            self.group_id,
-            envelope.source,
-            envelope.subject,
-            envelope.sequence,
-        )
-        return Outcome.APPLIED
+        assert self.handler is not None
+        held = await sequences_held(conn, self.group_id, [event])
+        fresh = self._fresh(topic, [event], held)
+        if fresh:
+            await self.handler(conn, event)
+            await save_sequences(conn, self.group_id, held)
+        return Outcome.APPLIED if fresh else Outcome.DUPLICATE
+
+    async def _apply_all(
+        self, conn: Conn, parsed: Sequence[tuple[ConsumerRecord[bytes, bytes], ParsedEvent]]
+    ) -> list[Outcome]:
+        assert self.batch_handler is not None
+        held = await sequences_held(conn, self.group_id, [event for _, event in parsed])
+        outcomes = []
+        fresh: list[ParsedEvent] = []
+        for message, event in parsed:
+            new = self._fresh(message.topic, [event], held)
+            fresh += new
+            outcomes.append(Outcome.APPLIED if new else Outcome.DUPLICATE)
+        if fresh:
+            await self.batch_handler(conn, fresh)
+            await save_sequences(conn, self.group_id, held)
+        return outcomes
+
+    def _fresh(self, topic: str, events: Sequence[ParsedEvent], held: Held) -> list[ParsedEvent]:
+        """The events newer than the sequence `held` for their aggregate, which moves on
+        with each (so a batch's redelivered events are duplicates of its own)."""
+        fresh = []
+        for event in events:
+            envelope = event.envelope
+            key = (envelope.source, envelope.subject)
+            last = held.get(key)
+            if last is not None and envelope.sequence <= last:
+                continue
+            if envelope.sequence > (last or 0) + 1:
+                metrics.SEQUENCE_GAPS.labels(self.service, topic).inc()
+                log.warning(
+                    "sequence gap on %s from %s: held %s, got %s",
+                    envelope.subject,
+                    envelope.source,
+                    last,
+                    envelope.sequence,
+                )
+            held[key] = envelope.sequence
+            fresh.append(event)
+        return fresh
 
     async def _dead_letter(
         self, message: ConsumerRecord[bytes, bytes], error: InvalidEvent
@@ -217,4 +278,37 @@ class EventConsumer:
         await asyncio.wait_for(self.assigned.wait(), timeout)
 
 
-__all__ = ["EventConsumer", "Handler", "Outcome"]
+Held = dict[tuple[str, str], int]  # (source, aggregate id) -> last sequence applied
+
+
+async def sequences_held(conn: Conn, consumer: str, events: Sequence[ParsedEvent]) -> Held:
+    """The last sequences applied for the events' aggregates, locked for the transaction."""
+    sources = [e.envelope.source for e in events]
+    subjects = [e.envelope.subject for e in events]
+    rows = await conn.fetch(
+        """SELECT source, aggregate_id, sequence FROM applied_sequences
+           WHERE consumer = $1 AND (source, aggregate_id) IN
+               (SELECT * FROM unnest($2::text[], $3::text[]))
+           ORDER BY source, aggregate_id FOR UPDATE""",
+        consumer,
+        sources,
+        subjects,
+    )
+    return {(r["source"], r["aggregate_id"]): r["sequence"] for r in rows}
+
+
+async def save_sequences(conn: Conn, consumer: str, held: Held) -> None:
+    """Writes `held` back (those not moved on are rewritten unchanged: harmless)."""
+    await conn.execute(
+        """INSERT INTO applied_sequences (consumer, source, aggregate_id, sequence)
+           SELECT $1, * FROM unnest($2::text[], $3::text[], $4::int[])
+           ON CONFLICT (consumer, source, aggregate_id)
+           DO UPDATE SET sequence = EXCLUDED.sequence, applied_at = now()""",
+        consumer,
+        [source for source, _ in held],
+        [subject for _, subject in held],
+        list(held.values()),
+    )
+
+
+__all__ = ["BatchHandler", "EventConsumer", "Handler", "Outcome"]

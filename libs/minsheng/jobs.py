@@ -10,7 +10,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from minsheng.consumer import EventConsumer, Handler
+from minsheng.consumer import BatchHandler, EventConsumer, Handler
 from minsheng.db import Conn
 from minsheng.events import ParsedEvent, Registry
 from minsheng.service import Job, Runtime
@@ -49,10 +49,16 @@ async def first_sighting(conn: Conn, table: str, event: ParsedEvent) -> bool:
 
 
 def consumer_job(
-    *, topic: str | Sequence[str], group: str, registry: Registry, handler: Handler
+    *,
+    topic: str | Sequence[str],
+    group: str,
+    registry: Registry,
+    handler: Handler | None = None,
+    batch_handler: BatchHandler | None = None,
 ) -> Job:
     """The job consuming `topic` (or several) through the shared `EventConsumer`
-    (sequence checks, transactions, dead letters with the reason)."""
+    (sequence checks, transactions, dead letters with the reason); give `handler`, or
+    `batch_handler` to apply each fetch in one transaction."""
     topics = [topic] if isinstance(topic, str) else list(topic)
 
     async def intake_consumer(runtime: Runtime) -> None:
@@ -62,6 +68,7 @@ def consumer_job(
             group_id=group,
             registry=registry,
             handler=handler,
+            batch_handler=batch_handler,
             pool=runtime.db(),
             bootstrap=runtime.settings.kafka_bootstrap,
         ).run()

@@ -1,9 +1,9 @@
 """The consumer of the domain topics (`minsheng.appeals.v1`, `minsheng.projects.v1`).
 
 Through the shared `EventConsumer` (sequence guard per aggregate, dead-letter topic,
-Kafka offsets committed only after the database transaction): each event updates what
-is remembered of its appeal or project and inserts the deliveries its rules ask for, in
-the consumer's transaction. A delivery is unique per (event, recipient, channel), so a
+Kafka offsets committed only after the database transaction), a fetch at a time in one
+transaction: each event updates what is remembered of its appeal or project and inserts
+the deliveries its rules ask for. A delivery is unique per (event, recipient, channel), so a
 redelivered or replayed event, even to a new consumer group, sends nothing twice.
 """
 
@@ -18,7 +18,7 @@ from minsheng.jobs import consumer_job
 from minsheng.service import Job
 from notifications.directory import Directory
 from notifications.fanout import plan
-from notifications.memory import evolve, subject_of
+from notifications.memory import Kind, evolve, subject_of
 from notifications.quiet import QuietHours
 from notifications.rules import RuleSet
 from notifications.store import deliveries, subjects
@@ -37,16 +37,25 @@ def domain_consumer(
 ) -> Job:
     """The Runtime job; `clock` is when deliveries are planned (quiet hours, days left)."""
 
-    async def handle(conn: Conn, event: ParsedEvent) -> None:
-        found = subject_of(event.data)
-        if found is None:  # the registry admits only appeal and project events
-            raise InvalidEvent("rejected", f"{event.data.event_name} has no subject")
-        held = await subjects.subject(conn, *found)
-        subject = evolve(held, event.data)
-        if subject != held:
-            await subjects.save_subject(conn, subject)
+    async def handle(conn: Conn, events: Sequence[ParsedEvent]) -> None:
+        keys = [_subject_of(event) for event in events]
+        held = await subjects.subjects(conn, keys)
+        current = dict(held)
         now = clock()
-        planned = plan(event.envelope, event.data, subject, rules, directory, now=now, quiet=quiet)
+        planned = []
+        for key, event in zip(keys, events, strict=True):
+            current[key] = subject = evolve(current[key], event.data)
+            planned += plan(
+                event.envelope, event.data, subject, rules, directory, now=now, quiet=quiet
+            )
+        await subjects.save_subjects(conn, [s for key, s in current.items() if s != held[key]])
         await deliveries.insert_deliveries(conn, planned, now)
 
-    return consumer_job(topic=topics, group=group, registry=REGISTRY, handler=handle)
+    return consumer_job(topic=topics, group=group, registry=REGISTRY, batch_handler=handle)
+
+
+def _subject_of(event: ParsedEvent) -> tuple[Kind, str]:
+    found = subject_of(event.data)
+    if found is None:  # the registry admits only appeal and project events
+        raise InvalidEvent("rejected", f"{event.data.event_name} has no subject")
+    return found

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import asyncpg
 import pytest
@@ -36,22 +36,35 @@ async def record(conn: Conn, event: ParsedEvent) -> None:
     )
 
 
+@pytest.fixture(params=["one by one", "in batches"])
+def batched(request: pytest.FixtureRequest) -> bool:
+    """Every behaviour holds for both ways of applying: one transaction per event, or
+    one per fetched batch (`batch_handler`)."""
+    return bool(request.param == "in batches")
+
+
 def consumer_of(
     kafka: KafkaBroker,
     pool: asyncpg.Pool,
     topic: str,
     handler: Handler,
     *,
+    batched: bool,
     group: str,
     service: str = "test",
     retry_delay: float = 0.5,
 ) -> EventConsumer:
+    async def each(conn: Conn, events: Sequence[ParsedEvent]) -> None:
+        for event in events:
+            await handler(conn, event)
+
     return EventConsumer(
         service=service,
         topics=[topic],
         group_id=group,
         registry=CATALOGUE,
-        handler=handler,
+        handler=None if batched else handler,
+        batch_handler=each if batched else None,
         pool=pool,
         bootstrap=kafka.bootstrap,
         retry_delay=retry_delay,
@@ -60,9 +73,11 @@ def consumer_of(
 
 @pytest.fixture
 async def running_consumer(
-    kafka: KafkaBroker, pool: asyncpg.Pool, fresh_topic: str
+    kafka: KafkaBroker, pool: asyncpg.Pool, fresh_topic: str, batched: bool
 ) -> AsyncIterator[EventConsumer]:
-    consumer = consumer_of(kafka, pool, fresh_topic, record, group=f"g-{fresh_topic}")
+    consumer = consumer_of(
+        kafka, pool, fresh_topic, record, batched=batched, group=f"g-{fresh_topic}"
+    )
     task = asyncio.create_task(consumer.run())
     yield consumer
     task.cancel()
@@ -147,14 +162,16 @@ async def test_the_same_subject_from_two_sources_is_two_aggregates(
 
 
 async def test_a_handler_that_keeps_failing_dead_letters_the_message_and_moves_on(
-    kafka: KafkaBroker, pool: asyncpg.Pool, fresh_topic: str
+    kafka: KafkaBroker, pool: asyncpg.Pool, fresh_topic: str, batched: bool
 ) -> None:
     async def fragile(conn: Conn, event: ParsedEvent) -> None:
         if event.envelope.subject == "BAD":
             raise ValueError("cannot handle this one")
         await record(conn, event)
 
-    consumer = consumer_of(kafka, pool, fresh_topic, fragile, group="fragile", retry_delay=0.01)
+    consumer = consumer_of(
+        kafka, pool, fresh_topic, fragile, batched=batched, group="fragile", retry_delay=0.01
+    )
     task = asyncio.create_task(consumer.run())
     try:
         bad, good = sample_appeal_event("BAD", 1), sample_appeal_event("OK", 1)
@@ -188,7 +205,9 @@ async def test_the_consumer_exports_its_lag_per_partition_and_drops_it_when_it_s
         await release.wait()
         await record(conn, event)
 
-    consumer = consumer_of(kafka, pool, fresh_topic, slow, group="lagging", service="lagging")
+    consumer = consumer_of(
+        kafka, pool, fresh_topic, slow, batched=False, group="lagging", service="lagging"
+    )
     events = [sample_appeal_event("L1", seq) for seq in range(1, 6)]
     await produce(kafka, fresh_topic, [(e.key, e.to_json()) for e in events])
     task = asyncio.create_task(consumer.run())
@@ -208,3 +227,39 @@ async def test_the_consumer_exports_its_lag_per_partition_and_drops_it_when_it_s
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     assert _lags(fresh_topic) == {}
+
+
+async def test_a_batch_handler_gets_a_fetch_at_once_without_its_duplicates(
+    kafka: KafkaBroker, pool: asyncpg.Pool, fresh_topic: str
+) -> None:
+    sizes: list[int] = []
+
+    async def batch(conn: Conn, events: Sequence[ParsedEvent]) -> None:
+        sizes.append(len(events))
+        for event in events:
+            await record(conn, event)
+
+    events = [sample_appeal_event("B1", seq) for seq in (1, 2, 2, 3, 4, 1, 5)]
+    await produce(kafka, fresh_topic, [(e.key, e.to_json()) for e in events])
+    consumer = EventConsumer(
+        service="test",
+        topics=[fresh_topic],
+        group_id="batched",
+        registry=CATALOGUE,
+        batch_handler=batch,
+        pool=pool,
+        bootstrap=kafka.bootstrap,
+    )
+    task = asyncio.create_task(consumer.run())
+    try:
+        await eventually(
+            lambda: pool.fetchval("SELECT count(*) FROM applied"), lambda n: n == 5, what="all"
+        )
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    rows = await pool.fetch("SELECT sequence FROM applied ORDER BY sequence")
+    assert [r["sequence"] for r in rows] == [1, 2, 3, 4, 5]
+    assert sizes == [5], "one partition's fetch, one call, duplicates left out"
+    held = await pool.fetchval("SELECT sequence FROM applied_sequences WHERE consumer = 'batched'")
+    assert held == 5
