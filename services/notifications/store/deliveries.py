@@ -137,42 +137,45 @@ class AttemptRecord:
     next_attempt_at: datetime | None
 
 
-async def record_attempt(conn: Conn, due: Due, a: AttemptRecord) -> None:
-    """The attempt and the delivery's new state (the caller's transaction also appends
-    the outcome event when the delivery is finished)."""
-    await conn.execute(
+async def record_attempts(conn: Conn, done: list[tuple[Due, AttemptRecord]]) -> None:
+    """The attempts and their deliveries' new states, a batch at a time (the caller's
+    transaction also appends the outcome events of those finished)."""
+    await conn.executemany(
         """INSERT INTO attempts (delivery_id, number, at, result, response_code, error,
                duration_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)""",
-        due.id,
-        a.number,
-        a.at,
-        a.result,
-        a.response_code,
-        a.error,
-        a.duration_ms,
+        [
+            (d.id, a.number, a.at, a.result, a.response_code, a.error, a.duration_ms)
+            for d, a in done
+        ],
     )
-    finished = a.status != "pending"
-    await conn.execute(
+    await conn.executemany(
         """UPDATE deliveries SET status = $2, attempts = $3, next_attempt_at = $4,
                last_error = $5, finished_at = $6, deferred_until = NULL,
                outcome_sequence = outcome_sequence + $7::int
            WHERE id = $1""",
-        due.id,
-        a.status,
-        a.number,
-        a.next_attempt_at or a.at,
-        a.error,
-        a.at if finished else None,
-        int(finished),
+        [
+            (
+                d.id,
+                a.status,
+                a.number,
+                a.next_attempt_at or a.at,
+                a.error,
+                a.at if a.status != "pending" else None,
+                int(a.status != "pending"),
+            )
+            for d, a in done
+        ],
     )
-    if a.result == "disabled":
-        await conn.execute(
+    gone = [
+        (d.channel, d.address, a.at, a.error or "410 Gone")
+        for d, a in done
+        if a.result == "disabled"
+    ]
+    if gone:
+        await conn.executemany(
             """INSERT INTO disabled_endpoints (channel, address, disabled_at, reason)
                VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING""",
-            due.channel,
-            due.address,
-            a.at,
-            a.error or "410 Gone",
+            gone,
         )
 
 
