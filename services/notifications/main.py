@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+import aiohttp
 from fastapi import FastAPI
 
 from minsheng.clock import Clock, clock_for, system_clock
@@ -53,10 +53,13 @@ def configuration(config: NotificationsSettings) -> Configuration:
 
 def channels(
     config: NotificationsSettings, secrets: dict[str, str]
-) -> tuple[httpx.AsyncClient, dict[str, Channel]]:
+) -> tuple[aiohttp.ClientSession, dict[str, Channel]]:
     """The senders. Their times (webhook-timestamp, Retry-After) are the wire's, so real
     time even on a demo platform's compressed clock."""
-    client = httpx.AsyncClient(timeout=config.attempt_timeout)
+    client = aiohttp.ClientSession(  # keep-alive, at most a worker's batch of connections
+        timeout=aiohttp.ClientTimeout(total=config.attempt_timeout),
+        connector=aiohttp.TCPConnector(limit=config.worker_batch),
+    )
     smtp = SmtpConfig(
         host=config.smtp_host,
         port=config.smtp_port,
@@ -93,7 +96,7 @@ def delivery_worker(
         try:
             await worker.run(runtime)
         finally:
-            await client.aclose()
+            await client.close()
 
     return delivery_worker
 

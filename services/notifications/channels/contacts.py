@@ -8,10 +8,11 @@ memory for that send, and never stores or logs it.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Protocol
 
-import httpx
+import aiohttp
 
 from notifications.delivery import Answer
 
@@ -28,7 +29,7 @@ class Contacts(Protocol):
 
 
 class AppealsContacts:
-    def __init__(self, client: httpx.AsyncClient, base_url: str, key: str | None) -> None:
+    def __init__(self, client: aiohttp.ClientSession, base_url: str, key: str | None) -> None:
         self.client = client
         self.base_url = base_url.rstrip("/")
         self.key = key
@@ -37,17 +38,19 @@ class AppealsContacts:
         if self.key is None:
             return Answer(401, error="no appeals key configured for contact look-ups")
         try:
-            response = await self.client.get(
+            async with self.client.get(
                 f"{self.base_url}/v1/contacts/{contact_ref}",
                 headers={"Authorization": f"Bearer {self.key}", "X-Purpose": purpose},
-            )
-        except httpx.HTTPError as exc:
+            ) as response:
+                body = await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
             return Answer.silence(f"contact look-up: {type(exc).__name__}")
-        if response.status_code == 200:
-            phone = response.json().get("phone")
+        if response.status == 200:
+            try:
+                phone = json.loads(body).get("phone")
+            except (ValueError, AttributeError):
+                phone = None
             if isinstance(phone, str) and phone:
                 return Found(phone)
             return Answer(404, error="contact look-up: no phone")
-        return Answer(
-            response.status_code, error=f"contact look-up answered {response.status_code}"
-        )
+        return Answer(response.status, error=f"contact look-up answered {response.status}")

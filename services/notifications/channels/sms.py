@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
-import httpx
+import aiohttp
 
 from notifications.channels import Outgoing
 from notifications.channels.contacts import Contacts, Found
@@ -32,7 +32,7 @@ class Gateway(Protocol):
 class HttpGateway:
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        client: aiohttp.ClientSession,
         url: str,
         token: str,
         clock: Callable[[], datetime],
@@ -44,17 +44,18 @@ class HttpGateway:
 
     async def send(self, to: str, text: str, reference: str) -> Answer:
         try:
-            response = await self.client.post(
+            async with self.client.post(
                 self.url,
                 json={"to": to, "text": text, "reference": reference},
                 headers={"Authorization": f"Bearer {self.token}"},
-            )
-        except httpx.HTTPError as exc:
+            ) as response:
+                await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
             return Answer.silence(f"SMS gateway: {type(exc).__name__}")
         return Answer(
-            response.status_code,
+            response.status,
             retry_after=retry_after(response.headers.get("retry-after"), self.clock()),
-            error=None if response.is_success else f"SMS gateway answered {response.status_code}",
+            error=None if response.ok else f"SMS gateway answered {response.status}",
         )
 
 

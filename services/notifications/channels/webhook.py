@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
-import httpx
+import aiohttp
 
 from notifications.channels import Outgoing
 from notifications.delivery import Answer, retry_after
@@ -74,7 +74,7 @@ def load_secrets(path: Path, recipients: Iterable[str], *, generate: bool) -> di
 
 class WebhookChannel:
     def __init__(
-        self, client: httpx.AsyncClient, secrets: dict[str, str], clock: Callable[[], datetime]
+        self, client: aiohttp.ClientSession, secrets: dict[str, str], clock: Callable[[], datetime]
     ) -> None:
         self.client = client
         self.secrets = secrets
@@ -95,11 +95,12 @@ class WebhookChannel:
             "webhook-signature": sign(key, message.delivery_id, timestamp, body),
         }
         try:
-            response = await self.client.post(message.address, content=body, headers=headers)
-        except httpx.HTTPError as exc:
+            async with self.client.post(message.address, data=body, headers=headers) as response:
+                await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
             return Answer.silence(f"{type(exc).__name__}: {exc}"[:500])
         return Answer(
-            response.status_code,
+            response.status,
             retry_after=retry_after(response.headers.get("retry-after"), now),
-            error=None if response.is_success else f"answered {response.status_code}",
+            error=None if response.ok else f"answered {response.status}",
         )
