@@ -6,9 +6,11 @@ aggregate (a redelivery or replay); else run the handler and record the sequence
 commit; and only then commit the Kafka offset. A crash anywhere before the offset commit
 means redelivery, which the sequence check makes harmless.
 
-With a `batch_handler`, a fetched partition's messages are applied the same way in one
-transaction (one look-up of the sequences, one handler call, one write of them): the
-cost of a transaction is shared by up to a fetch's worth of events. If the batch fails
+With a `batch_handler`, a whole fetch (up to 500 messages, from every partition it
+reached) is applied the same way in one transaction (one look-up of the sequences, one
+handler call, one write of them), and its offsets are committed after it: the cost of a
+transaction is shared by up to a fetch's worth of events. Order within each partition,
+the only order Kafka has, is kept. If the batch fails
 for any reason but the database's absence, its events are applied again one by one, so
 a poison event still goes alone to the dead-letter topic and the rest are applied.
 
@@ -106,12 +108,13 @@ class EventConsumer:
                 if consumer.assignment():
                     self.assigned.set()
                 await self._measure_lag(consumer, batches)
+                if self.batch_handler is not None and batches:
+                    await self.process_batch([m for ms in batches.values() for m in ms])
+                    await consumer.commit({tp: ms[-1].offset + 1 for tp, ms in batches.items()})
+                    continue
                 for tp, messages in batches.items():
-                    if self.batch_handler is None:
-                        for message in messages:
-                            await self.process(message)
-                    else:
-                        await self.process_batch(messages)
+                    for message in messages:
+                        await self.process(message)
                     await consumer.commit({tp: messages[-1].offset + 1})
         finally:
             self._consumer = self._producer = None
@@ -171,7 +174,7 @@ class EventConsumer:
         return outcome
 
     async def process_batch(self, messages: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
-        """Applies one partition's messages in one transaction; returns once durable."""
+        """Applies a fetch's messages in one transaction; returns once durable."""
         parsed: list[tuple[ConsumerRecord[bytes, bytes], ParsedEvent]] = []
         for message in messages:
             try:

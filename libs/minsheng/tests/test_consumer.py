@@ -260,6 +260,6 @@ async def test_a_batch_handler_gets_a_fetch_at_once_without_its_duplicates(
         await asyncio.gather(task, return_exceptions=True)
     rows = await pool.fetch("SELECT sequence FROM applied ORDER BY sequence")
     assert [r["sequence"] for r in rows] == [1, 2, 3, 4, 5]
-    assert sizes == [5], "one partition's fetch, one call, duplicates left out"
+    assert sizes == [5], "one fetch, one call, duplicates left out"
     held = await pool.fetchval("SELECT sequence FROM applied_sequences WHERE consumer = 'batched'")
     assert held == 5
