@@ -9,12 +9,11 @@ from minsheng.dashboards import promql as q
 from minsheng.dashboards.panels import (
     APPEALS,
     RATIO,
-    Query,
+    Section,
+    Shown,
     board,
-    figure,
-    ranking,
-    row,
-    trend,
+    intake_per_hour,
+    laid_out,
 )
 
 ESCALATED = "minsheng_appeals_escalated_total"
@@ -41,155 +40,162 @@ def unit_on_time_rate() -> str:
     return f"sort({q.ratio(on_time, resolved)})"
 
 
-def dashboard() -> Dashboard:
-    return (
-        board(
-            "minsheng-appeals",
-            "Minsheng: appeals operations",
-            "What is open and what is late, by district and handling unit; escalations "
-            "(督办), returns (退单) and today's intake.",
-        )
-        .with_row(row("Now"))
-        .with_panel(
-            figure(
+SECTIONS: tuple[Section, ...] = (
+    (
+        "Now",
+        (
+            Shown(
+                "figure",
                 "Open (在办)",
+                q.total(q.OPEN),
+                APPEALS,
                 "Appeals received and neither resolved nor closed, in the selected districts.",
-                APPEALS,
-                Query(q.total(q.OPEN)),
                 width=6,
-            )
-        )
-        .with_panel(
-            figure(
+            ),
+            Shown(
+                "figure",
                 "Overdue (超期)",
+                q.appeals_input("overdue"),
+                APPEALS,
                 "Open appeals past their current deadline at this moment.",
-                APPEALS,
-                Query(q.appeals_input("overdue")),
                 width=6,
-            )
-        )
-        .with_panel(
-            figure(
+            ),
+            Shown(
+                "figure",
                 "Escalations (督办)",
+                q.total(ESCALATED),
+                APPEALS,
                 "Escalations sent since the platform started, every level.",
-                APPEALS,
-                Query(q.total(ESCALATED)),
                 width=6,
-            )
-        )
-        .with_panel(
-            figure(
+            ),
+            Shown(
+                "figure",
                 "Returns (退单)",
+                q.appeals_input("returned"),
+                APPEALS,
                 "Appeals a unit returned as not its business, since the platform started.",
-                APPEALS,
-                Query(q.appeals_input("returned")),
                 width=6,
-            )
-        )
-        .with_row(row("By district"))
-        .with_panel(
-            ranking(
+            ),
+        ),
+    ),
+    (
+        "By district",
+        (
+            Shown(
+                "ranking",
                 "Open by district",
+                f"sort_desc({q.total(q.OPEN, by='district')})",
+                APPEALS,
                 "Open appeals per district, now.",
-                APPEALS,
-                Query(f"sort_desc({q.total(q.OPEN, by='district')})", BY_DISTRICT),
+                BY_DISTRICT,
                 width=8,
-            )
-        )
-        .with_panel(
-            ranking(
+            ),
+            Shown(
+                "ranking",
                 "Overdue by district",
-                "Open appeals past their deadline per district, now.",
+                f"sort_desc({q.appeals_input('overdue', 'district')})",
                 APPEALS,
-                Query(f"sort_desc({q.appeals_input('overdue', 'district')})", BY_DISTRICT),
+                "Open appeals past their deadline per district, now.",
+                BY_DISTRICT,
                 width=8,
-            )
-        )
-        .with_panel(
-            ranking(
+            ),
+            Shown(
+                "ranking",
                 "Escalations by level",
+                q.total(ESCALATED, by="level"),
+                APPEALS,
                 "Escalations since the platform started: reminder (催办), overdue (超期) "
                 "and criticism (通报批评).",
-                APPEALS,
-                Query(q.total(ESCALATED, by="level"), "{{level}}"),
+                "{{level}}",
                 width=8,
-            )
-        )
-        .with_panel(
-            trend(
+            ),
+            Shown(
+                "trend",
                 "Escalations per hour, by district and level",
-                "Escalations sent in each hour.",
+                q.per_interval(ESCALATED, "1h", by="district, level"),
                 APPEALS,
-                Query(
-                    q.per_interval(ESCALATED, "1h", by="district, level"),
-                    "{{district}} {{level}}",
-                ),
+                "Escalations sent in each hour.",
+                "{{district}} {{level}}",
                 bars=True,
                 stacked=True,
-            )
-        )
-        .with_panel(
-            ranking(
+            ),
+            Shown(
+                "ranking",
                 "Return rate by district (退单率)",
+                q.RETURN.by_district(),
+                RATIO,
                 "Returns over appeals received, per district: high means the routing "
                 "rules send work to the wrong units.",
-                RATIO,
-                Query(q.RETURN.by_district(), BY_DISTRICT),
-            )
-        )
-        .with_row(row("Today"))
-        .with_panel(
-            trend(
+                BY_DISTRICT,
+            ),
+        ),
+    ),
+    (
+        "Today",
+        (
+            intake_per_hour(
                 "Today's intake per hour",
                 "Appeals received in each hour of today (Asia/Shanghai), by district.",
-                APPEALS,
-                Query(q.per_interval(q.RECEIVED, "1h", by="district"), BY_DISTRICT),
                 width=24,
                 bars=True,
-                stacked=True,
-            )
-            .time_from("now/d")
-            .interval("1h")
-        )
-        .with_row(row("Handling units (承办单位), ranked; every district"))
-        .with_panel(
-            ranking(
+                since="now/d",
+                interval="1h",
+            ),
+        ),
+    ),
+    (
+        "Handling units (承办单位), ranked; every district",
+        (
+            Shown(
+                "ranking",
                 "Open by unit",
+                f"sort_desc({by_unit(UNIT_OPEN)})",
+                APPEALS,
                 "Open appeals each lead unit holds, most first.",
-                APPEALS,
-                Query(f"sort_desc({by_unit(UNIT_OPEN)})", BY_UNIT),
+                BY_UNIT,
                 width=6,
                 height=12,
-            )
-        )
-        .with_panel(
-            ranking(
+            ),
+            Shown(
+                "ranking",
                 "Overdue by unit",
+                f"sort_desc({by_unit(UNIT_OVERDUE)})",
+                APPEALS,
                 "Open appeals past their deadline each lead unit holds, most first.",
-                APPEALS,
-                Query(f"sort_desc({by_unit(UNIT_OVERDUE)})", BY_UNIT),
+                BY_UNIT,
                 width=6,
                 height=12,
-            )
-        )
-        .with_panel(
-            ranking(
+            ),
+            Shown(
+                "ranking",
                 "Units ranked by on-time resolutions",
-                "Share of each unit's resolutions made by the deadline, worst first.",
+                unit_on_time_rate(),
                 RATIO,
-                Query(unit_on_time_rate(), BY_UNIT),
+                "Share of each unit's resolutions made by the deadline, worst first.",
+                BY_UNIT,
                 width=6,
                 height=12,
-            )
-        )
-        .with_panel(
-            ranking(
+            ),
+            Shown(
+                "ranking",
                 "Returns by unit",
-                "Appeals each unit returned since the platform started, most first.",
+                f"sort_desc({by_unit(UNIT_RETURNED)})",
                 APPEALS,
-                Query(f"sort_desc({by_unit(UNIT_RETURNED)})", BY_UNIT),
+                "Appeals each unit returned since the platform started, most first.",
+                BY_UNIT,
                 width=6,
                 height=12,
-            )
-        )
+            ),
+        ),
+    ),
+)
+
+
+def dashboard() -> Dashboard:
+    built = board(
+        "minsheng-appeals",
+        "Minsheng: appeals operations",
+        "What is open and what is late, by district and handling unit; escalations "
+        "(督办), returns (退单) and today's intake.",
     )
+    return laid_out(built, SECTIONS)

@@ -12,10 +12,10 @@ from minsheng.dashboards.panels import (
     RATIO,
     SECONDS,
     Query,
+    Section,
+    Shown,
     board,
-    ranking,
-    row,
-    trend,
+    laid_out,
 )
 
 JOBS = 'job=~"appeals|projects|notifications|analytics"'
@@ -38,155 +38,160 @@ def error_ratio() -> str:
     return f"({errors} or 0 * {requests}) / {requests}"
 
 
-def dashboard() -> Dashboard:
-    return (
-        board(
-            "minsheng-health",
-            "Minsheng: platform health",
-            "The services as on-call staff watch them: scrape targets, HTTP traffic, the "
-            "event pipeline and the notifications.",
-            district=False,
-        )
-        .with_row(row("Targets"))
-        .with_panel(
-            ranking(
+SECTIONS: tuple[Section, ...] = (
+    (
+        "Targets",
+        (
+            Shown(
+                "ranking",
                 "Targets up",
-                "1 when Prometheus scraped the service at its last attempt, 0 when not.",
+                f"up{{{JOBS}}}",
                 "bool_yes_no",
-                Query(f"up{{{JOBS}}}", "{{job}} {{instance}}"),
+                "1 when Prometheus scraped the service at its last attempt, 0 when not.",
+                "{{job}} {{instance}}",
                 width=24,
                 height=5,
-            ).max(1)
-        )
-        .with_row(row("HTTP"))
-        .with_panel(
-            trend(
+                maximum=1,
+            ),
+        ),
+    ),
+    (
+        "HTTP",
+        (
+            Shown(
+                "trend",
                 "Requests per second",
-                "HTTP requests answered per second, by service.",
+                rate(f"{HTTP}_count", by="service"),
                 PER_SECOND,
-                Query(rate(f"{HTTP}_count", by="service"), "{{service}}"),
+                "HTTP requests answered per second, by service.",
+                "{{service}}",
                 width=8,
-            )
-        )
-        .with_panel(
-            trend(
+            ),
+            Shown(
+                "trend",
                 "Latency (p50, p95)",
-                "Time to answer a request, median and 95th percentile, by service.",
+                quantile(0.5, HTTP, "service"),
                 SECONDS,
-                Query(quantile(0.5, HTTP, "service"), "{{service}} p50"),
-                Query(quantile(0.95, HTTP, "service"), "{{service}} p95"),
+                "Time to answer a request, median and 95th percentile, by service.",
+                "{{service}} p50",
                 width=8,
-            )
-        )
-        .with_panel(
-            trend(
+                also=(Query(quantile(0.95, HTTP, "service"), "{{service}} p95"),),
+            ),
+            Shown(
+                "trend",
                 "Server errors (5xx share)",
+                error_ratio(),
+                RATIO,
                 "Share of requests answered with a 5xx status, by service. Bad input is a "
                 "4xx, so any 5xx is a fault of ours.",
-                RATIO,
-                Query(error_ratio(), "{{service}}"),
+                "{{service}}",
                 width=8,
-            )
-        )
-        .with_row(row("Events"))
-        .with_panel(
-            trend(
+            ),
+        ),
+    ),
+    (
+        "Events",
+        (
+            Shown(
+                "trend",
                 "Outbox backlog",
-                "Outbox rows written and not yet published to Kafka, by service.",
+                "sum by (service) (minsheng_outbox_pending)",
                 EVENTS,
-                Query("sum by (service) (minsheng_outbox_pending)", "{{service}}"),
+                "Outbox rows written and not yet published to Kafka, by service.",
+                "{{service}}",
                 width=8,
-            )
-        )
-        .with_panel(
-            trend(
+            ),
+            Shown(
+                "trend",
                 "Oldest unpublished event",
-                "Age of the oldest outbox row not yet published; 0 when the outbox is empty.",
+                "max by (service) (minsheng_outbox_oldest_age_seconds)",
                 SECONDS,
-                Query("max by (service) (minsheng_outbox_oldest_age_seconds)", "{{service}}"),
+                "Age of the oldest outbox row not yet published; 0 when the outbox is empty.",
+                "{{service}}",
                 width=8,
-            )
-        )
-        .with_panel(
-            trend(
+            ),
+            Shown(
+                "trend",
                 "Consumer lag",
+                "sum by (service, topic) (minsheng_consumer_lag)",
+                MESSAGES,
                 "Messages on a topic not yet read by the service's consumers (every "
                 "partition summed).",
-                MESSAGES,
-                Query("sum by (service, topic) (minsheng_consumer_lag)", "{{service}} {{topic}}"),
+                "{{service}} {{topic}}",
                 width=8,
-            )
-        )
-        .with_panel(
-            trend(
+            ),
+            Shown(
+                "trend",
                 "Event age when applied (p95)",
+                quantile(0.95, "minsheng_event_age_seconds", "service, topic"),
+                SECONDS,
                 "How old an event was when a consumer applied it (now minus its time): "
                 "how far behind the live figures are.",
-                SECONDS,
-                Query(
-                    quantile(0.95, "minsheng_event_age_seconds", "service, topic"),
-                    "{{service}} {{topic}}",
-                ),
+                "{{service}} {{topic}}",
                 width=8,
-            )
-        )
-        .with_panel(
-            trend(
+            ),
+            Shown(
+                "trend",
                 "Events applied per second",
-                "Events applied by the consumers, by service and topic.",
+                rate("minsheng_events_processed_total", by="service, topic"),
                 "suffix: events/s",
-                Query(
-                    rate("minsheng_events_processed_total", by="service, topic"),
-                    "{{service}} {{topic}}",
-                ),
+                "Events applied by the consumers, by service and topic.",
+                "{{service}} {{topic}}",
                 width=8,
-            )
-        )
-        .with_panel(
-            trend(
+            ),
+            Shown(
+                "trend",
                 "Dead letters (last hour)",
+                "sum by (service, topic, reason) (increase(minsheng_dead_letters_total[1h]))",
+                MESSAGES,
                 "Messages a consumer rejected to the topic's .dlq topic in the last hour, "
                 "by reason: read them there.",
-                MESSAGES,
-                Query(
-                    "sum by (service, topic, reason) (increase(minsheng_dead_letters_total[1h]))",
-                    "{{service}} {{topic}} {{reason}}",
-                ),
+                "{{service}} {{topic}} {{reason}}",
                 width=8,
-            )
-        )
-        .with_row(row("Notifications"))
-        .with_panel(
-            trend(
+            ),
+        ),
+    ),
+    (
+        "Notifications",
+        (
+            Shown(
+                "trend",
                 "Notifications by outcome (last hour)",
+                "sum by (channel, outcome) (increase(minsheng_notifications_total[1h]))",
+                "suffix: notifications",
                 "Notifications finished in the last hour, by channel and outcome.",
-                "suffix: notifications",
-                Query(
-                    "sum by (channel, outcome) (increase(minsheng_notifications_total[1h]))",
-                    "{{channel}} {{outcome}}",
-                ),
+                "{{channel}} {{outcome}}",
                 width=8,
-            )
-        )
-        .with_panel(
-            trend(
+            ),
+            Shown(
+                "trend",
                 "Delivery attempts per second",
-                "Attempts to deliver, by channel and result (retries included).",
+                rate("minsheng_notification_attempts_total", by="channel, result"),
                 "suffix: attempts/s",
-                Query(
-                    rate("minsheng_notification_attempts_total", by="channel, result"),
-                    "{{channel}} {{result}}",
-                ),
+                "Attempts to deliver, by channel and result (retries included).",
+                "{{channel}} {{result}}",
                 width=8,
-            )
-        )
-        .with_panel(
-            trend(
+            ),
+            Shown(
+                "trend",
                 "Pending notifications",
-                "Notifications waiting for a first or a further attempt, by channel.",
+                "sum by (channel) (minsheng_notifications_pending)",
                 "suffix: notifications",
-                Query("sum by (channel) (minsheng_notifications_pending)", "{{channel}}"),
+                "Notifications waiting for a first or a further attempt, by channel.",
+                "{{channel}}",
                 width=8,
-            )
-        )
+            ),
+        ),
+    ),
+)
+
+
+def dashboard() -> Dashboard:
+    built = board(
+        "minsheng-health",
+        "Minsheng: platform health",
+        "The services as on-call staff watch them: scrape targets, HTTP traffic, the "
+        "event pipeline and the notifications.",
+        district=False,
     )
+    return laid_out(built, SECTIONS)

@@ -1,5 +1,6 @@
 """The few panel shapes every Minsheng dashboard is made of, so that each dashboard module
-says only what it shows: a title, a description, a unit and its PromQL.
+says only what it shows: a table of `Shown` rows (a title, its PromQL, a unit and a
+description) under section titles, which `laid_out` builds into panels.
 
 Every panel reads the `$datasource` variable; expressions filter with `$district` where a
 district label exists. Analytics figures are read from the `city:` recording rules
@@ -9,7 +10,9 @@ district label exists. Analytics figures are read from the `city:` recording rul
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 from grafana_foundation_sdk.builders import (
     bargauge,
@@ -23,6 +26,8 @@ from grafana_foundation_sdk.cog import builder as cogbuilder
 from grafana_foundation_sdk.cog import variants
 from grafana_foundation_sdk.models import common as common_models
 from grafana_foundation_sdk.models import dashboard as dashboard_models
+
+from minsheng.dashboards import promql as q
 
 DATASOURCE = dashboard_models.DataSourceRef(type_val="prometheus", uid="${datasource}")
 # The series that names every district with appeals: the district variable's values.
@@ -136,6 +141,89 @@ def ranking(
 
 def row(title: str) -> dashboard.Row:
     return dashboard.Row(title)
+
+
+Kind = Literal["figure", "ranking", "trend"]
+Panel = stat.Panel | bargauge.Panel | timeseries.Panel
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One panel as a row of data: what it shows, in what unit, and how it is drawn (its
+    kind, size and options). A dashboard is a table of these under section titles."""
+
+    kind: Kind
+    title: str
+    expr: str
+    unit: str
+    description: str
+    legend: str = ""
+    width: int | None = None  # the kind's default: figures 4 wide, the others 12
+    height: int = 8  # rankings only: figures are 4 high, trends 8
+    bars: bool = False
+    stacked: bool = False
+    also: tuple[Query, ...] = ()  # further targets, after the first
+    since: str = ""  # a time range of the panel's own (Grafana's timeFrom), "now/d": today
+    interval: str = ""
+    maximum: float | None = None
+
+    def panel(self) -> Panel:
+        queries = (Query(self.expr, self.legend), *self.also)
+        shown = (self.title, self.description, self.unit)
+        built: Panel
+        if self.kind == "figure":
+            built = figure(*shown, queries[0], width=self.width or 4)
+        elif self.kind == "ranking":
+            built = ranking(*shown, *queries, width=self.width or 12, height=self.height)
+        else:
+            built = trend(
+                *shown, *queries, width=self.width or 12, bars=self.bars, stacked=self.stacked
+            )
+        if self.since:
+            built = built.time_from(self.since)
+        if self.interval:
+            built = built.interval(self.interval)
+        if self.maximum is not None:
+            built = built.max(self.maximum)
+        return built
+
+
+def intake_per_hour(
+    title: str,
+    description: str,
+    *,
+    width: int,
+    bars: bool = False,
+    since: str = "",
+    interval: str = "",
+) -> Shown:
+    """Appeals received in each hour, stacked by district: the city's dashboard and the
+    operations' one both show it, over different times."""
+    return Shown(
+        "trend",
+        title,
+        q.per_interval(q.RECEIVED, "1h", by="district"),
+        APPEALS,
+        description,
+        "{{district}}",
+        width=width,
+        bars=bars,
+        stacked=True,
+        since=since,
+        interval=interval,
+    )
+
+
+Section = tuple[str, tuple[Shown, ...]]  # a row's title and the panels under it
+
+
+def laid_out(built: dashboard.Dashboard, sections: Iterable[Section]) -> dashboard.Dashboard:
+    """The dashboard with each section's row and then its panels, in order."""
+    for title, panels in sections:
+        built = built.with_row(row(title))
+        for shown in panels:
+            built = built.with_panel(shown.panel())
+    return built
 
 
 def board(uid: str, title: str, description: str, *, district: bool = True) -> dashboard.Dashboard:
