@@ -6,15 +6,8 @@ from __future__ import annotations
 from grafana_foundation_sdk.builders.dashboard import Dashboard
 
 from minsheng.dashboards import promql as q
-from minsheng.dashboards.panels import (
-    APPEALS,
-    RATIO,
-    Section,
-    Shown,
-    board,
-    intake_per_hour,
-    laid_out,
-)
+from minsheng.dashboards.panels import Look, Section, Shown, board, intake_per_hour, per_hour
+from minsheng.dashboards.units import APPEALS, RATIO
 
 ESCALATED = "minsheng_appeals_escalated_total"
 # Per-unit figures carry no district: a unit's name says where it is.
@@ -40,151 +33,124 @@ def unit_on_time_rate() -> str:
     return f"sort({q.ratio(on_time, resolved)})"
 
 
-SECTIONS: tuple[Section, ...] = (
-    (
+SECTIONS = (
+    Section(
         "Now",
+        Look("figure", 6),
         (
             Shown(
-                "figure",
                 "Open (在办)",
                 q.total(q.OPEN),
                 APPEALS,
                 "Appeals received and neither resolved nor closed, in the selected districts.",
-                width=6,
             ),
             Shown(
-                "figure",
                 "Overdue (超期)",
                 q.appeals_input("overdue"),
                 APPEALS,
                 "Open appeals past their current deadline at this moment.",
-                width=6,
             ),
             Shown(
-                "figure",
                 "Escalations (督办)",
                 q.total(ESCALATED),
                 APPEALS,
                 "Escalations sent since the platform started, every level.",
-                width=6,
             ),
             Shown(
-                "figure",
                 "Returns (退单)",
                 q.appeals_input("returned"),
                 APPEALS,
                 "Appeals a unit returned as not its business, since the platform started.",
-                width=6,
             ),
         ),
     ),
-    (
+    Section(
         "By district",
+        Look("ranking", 8),
         (
             Shown(
-                "ranking",
                 "Open by district",
                 f"sort_desc({q.total(q.OPEN, by='district')})",
                 APPEALS,
                 "Open appeals per district, now.",
                 BY_DISTRICT,
-                width=8,
             ),
             Shown(
-                "ranking",
                 "Overdue by district",
                 f"sort_desc({q.appeals_input('overdue', 'district')})",
                 APPEALS,
                 "Open appeals past their deadline per district, now.",
                 BY_DISTRICT,
-                width=8,
             ),
             Shown(
-                "ranking",
                 "Escalations by level",
                 q.total(ESCALATED, by="level"),
                 APPEALS,
                 "Escalations since the platform started: reminder (催办), overdue (超期) "
                 "and criticism (通报批评).",
                 "{{level}}",
-                width=8,
             ),
-            Shown(
-                "trend",
+            per_hour(
                 "Escalations per hour, by district and level",
-                q.per_interval(ESCALATED, "1h", by="district, level"),
+                ESCALATED,
                 APPEALS,
                 "Escalations sent in each hour.",
-                "{{district}} {{level}}",
-                bars=True,
-                stacked=True,
+                "district, level",
+                12,
             ),
             Shown(
-                "ranking",
                 "Return rate by district (退单率)",
                 q.RETURN.by_district(),
                 RATIO,
                 "Returns over appeals received, per district: high means the routing "
                 "rules send work to the wrong units.",
                 BY_DISTRICT,
+                look=Look("ranking", 12),
             ),
         ),
     ),
-    (
+    Section(
         "Today",
+        Look("trend", 24),
         (
             intake_per_hour(
                 "Today's intake per hour",
                 "Appeals received in each hour of today (Asia/Shanghai), by district.",
-                width=24,
-                bars=True,
-                since="now/d",
-                interval="1h",
+                Look("trend", 24, bars=True, stacked=True, since="now/d", interval="1h"),
             ),
         ),
     ),
-    (
+    Section(
         "Handling units (承办单位), ranked; every district",
+        Look("ranking", 6, height=12),
         (
             Shown(
-                "ranking",
                 "Open by unit",
                 f"sort_desc({by_unit(UNIT_OPEN)})",
                 APPEALS,
                 "Open appeals each lead unit holds, most first.",
                 BY_UNIT,
-                width=6,
-                height=12,
             ),
             Shown(
-                "ranking",
                 "Overdue by unit",
                 f"sort_desc({by_unit(UNIT_OVERDUE)})",
                 APPEALS,
                 "Open appeals past their deadline each lead unit holds, most first.",
                 BY_UNIT,
-                width=6,
-                height=12,
             ),
             Shown(
-                "ranking",
                 "Units ranked by on-time resolutions",
                 unit_on_time_rate(),
                 RATIO,
                 "Share of each unit's resolutions made by the deadline, worst first.",
                 BY_UNIT,
-                width=6,
-                height=12,
             ),
             Shown(
-                "ranking",
                 "Returns by unit",
                 f"sort_desc({by_unit(UNIT_RETURNED)})",
                 APPEALS,
                 "Appeals each unit returned since the platform started, most first.",
                 BY_UNIT,
-                width=6,
-                height=12,
             ),
         ),
     ),
@@ -192,10 +158,10 @@ SECTIONS: tuple[Section, ...] = (
 
 
 def dashboard() -> Dashboard:
-    built = board(
+    return board(
         "minsheng-appeals",
         "Minsheng: appeals operations",
         "What is open and what is late, by district and handling unit; escalations "
         "(督办), returns (退单) and today's intake.",
+        SECTIONS,
     )
-    return laid_out(built, SECTIONS)

@@ -8,16 +8,8 @@ from dataclasses import dataclass
 from grafana_foundation_sdk.builders.dashboard import Dashboard
 
 from minsheng.dashboards import promql as q
-from minsheng.dashboards.panels import (
-    APPEALS,
-    PROJECTS,
-    RATIO,
-    Section,
-    Shown,
-    board,
-    intake_per_hour,
-    laid_out,
-)
+from minsheng.dashboards.panels import Look, Section, Shown, board, intake_per_hour
+from minsheng.dashboards.units import APPEALS, PROJECTS, RATIO
 
 BY_DISTRICT = "{{district}}"
 BY_LEVEL_YEAR = "{{year}} {{level}}"
@@ -77,73 +69,59 @@ OVERDUE = Published(
 )
 LEDGER = (
     Shown(
-        "ranking",
         "Claimed by level and year",
         q.ledger("claimed", "level, year"),
         PROJECTS,
         "Secretary projects claimed (认领), by the claiming secretary's level and the ledger year.",
         BY_LEVEL_YEAR,
-        width=6,
     ),
     Shown(
-        "ranking",
         "Completed by level and year",
         q.ledger("completed", "level, year"),
         PROJECTS,
         "Secretary projects completed and not sent back, by level and ledger year.",
         BY_LEVEL_YEAR,
-        width=6,
     ),
     Shown(
-        "ranking",
         "Completion rate by level and year",
         q.completion_rate("level, year"),
         RATIO,
         "Completed over claimed, by level and ledger year.",
         BY_LEVEL_YEAR,
-        width=6,
     ),
 )
-SECTIONS: tuple[Section, ...] = (
-    (
+SECTIONS = (
+    Section(
         "Appeals: the published KPIs, in the selected districts",
-        tuple(
-            Shown("figure", f.title, f.selected, f.unit, f.description) for f in (*FIGURES, OVERDUE)
-        ),
+        Look("figure", 4),
+        tuple(Shown(f.title, f.selected, f.unit, f.description) for f in (*FIGURES, OVERDUE)),
     ),
-    (
+    Section(
         "Appeals by district",
+        Look("ranking", 8),
         (
             *(
-                Shown(
-                    "ranking",
-                    f"{f.title}, by district",
-                    f.by_district,
-                    f.unit,
-                    f.description,
-                    BY_DISTRICT,
-                    width=8,
-                )
+                Shown(f"{f.title}, by district", f.by_district, f.unit, f.description, BY_DISTRICT)
                 for f in FIGURES
             ),
             intake_per_hour(
                 "Received per hour, by district",
                 "Appeals received in each hour (by the time they reached the platform).",
-                width=8,
+                Look("trend", 8, stacked=True),
             ),
         ),
     ),
-    (
+    Section(
         "Secretary projects: the ledger (台账)",
+        Look("ranking", 6),
         (
             Shown(
-                "figure",
                 "Ledger completion rate (完成率)",
                 q.completion_rate(),
                 RATIO,
                 "Projects completed (and not sent back) over projects claimed, every level and "
                 "year.",
-                width=6,
+                look=Look("figure", 6),
             ),
             *LEDGER,
         ),
@@ -152,10 +130,10 @@ SECTIONS: tuple[Section, ...] = (
 
 
 def dashboard() -> Dashboard:
-    built = board(
+    return board(
         "minsheng-city",
         "Minsheng: city overview",
         "Appeals (诉求) and secretary projects (书记项目) of the city, as leaders read them: "
         "the published KPIs city-wide and by district.",
+        SECTIONS,
     )
-    return laid_out(built, SECTIONS)

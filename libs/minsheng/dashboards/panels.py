@@ -1,6 +1,6 @@
 """The few panel shapes every Minsheng dashboard is made of, so that each dashboard module
 says only what it shows: a table of `Shown` rows (a title, its PromQL, a unit and a
-description) under section titles, which `laid_out` builds into panels.
+description) in `Section`s, each with the `Look` of its panels, which `board` builds.
 
 Every panel reads the `$datasource` variable; expressions filter with `$district` where a
 district label exists. Analytics figures are read from the `city:` recording rules
@@ -28,19 +28,11 @@ from grafana_foundation_sdk.models import common as common_models
 from grafana_foundation_sdk.models import dashboard as dashboard_models
 
 from minsheng.dashboards import promql as q
+from minsheng.dashboards.units import APPEALS
 
 DATASOURCE = dashboard_models.DataSourceRef(type_val="prometheus", uid="${datasource}")
 # The series that names every district with appeals: the district variable's values.
 DISTRICTS = "label_values(city:minsheng_appeals_received_total:sum, district)"
-
-# Grafana unit ids; counts of things get a suffix so a reader knows what is counted.
-APPEALS = "suffix: appeals"
-PROJECTS = "suffix: projects"
-EVENTS = "suffix: events"
-MESSAGES = "suffix: messages"
-RATIO = "percentunit"
-SECONDS = "s"
-PER_SECOND = "reqps"
 
 
 @dataclass(frozen=True)
@@ -148,87 +140,86 @@ Panel = stat.Panel | bargauge.Panel | timeseries.Panel
 
 
 @dataclass(frozen=True)
-class Shown:
-    """One panel as a row of data: what it shows, in what unit, and how it is drawn (its
-    kind, size and options). A dashboard is a table of these under section titles."""
+class Look:
+    """How a panel is drawn: its kind, its width (of the dashboard's 24) and options."""
 
     kind: Kind
+    width: int
+    height: int = 8  # rankings only: figures are 4 high, trends 8
+    bars: bool = False
+    stacked: bool = False
+    since: str = ""  # a time range of the panel's own (Grafana's timeFrom), "now/d": today
+    interval: str = ""
+    maximum: float | None = None
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One panel as a row of data: what it shows and in what unit; drawn the way its
+    section draws its panels unless it has a `look` of its own."""
+
     title: str
     expr: str
     unit: str
     description: str
     legend: str = ""
-    width: int | None = None  # the kind's default: figures 4 wide, the others 12
-    height: int = 8  # rankings only: figures are 4 high, trends 8
-    bars: bool = False
-    stacked: bool = False
+    look: Look | None = None
     also: tuple[Query, ...] = ()  # further targets, after the first
-    since: str = ""  # a time range of the panel's own (Grafana's timeFrom), "now/d": today
-    interval: str = ""
-    maximum: float | None = None
 
-    def panel(self) -> Panel:
+    def panel(self, default: Look) -> Panel:
+        look = self.look or default
         queries = (Query(self.expr, self.legend), *self.also)
         shown = (self.title, self.description, self.unit)
         built: Panel
-        if self.kind == "figure":
-            built = figure(*shown, queries[0], width=self.width or 4)
-        elif self.kind == "ranking":
-            built = ranking(*shown, *queries, width=self.width or 12, height=self.height)
+        if look.kind == "figure":
+            built = figure(*shown, queries[0], width=look.width)
+        elif look.kind == "ranking":
+            built = ranking(*shown, *queries, width=look.width, height=look.height)
         else:
-            built = trend(
-                *shown, *queries, width=self.width or 12, bars=self.bars, stacked=self.stacked
-            )
-        if self.since:
-            built = built.time_from(self.since)
-        if self.interval:
-            built = built.interval(self.interval)
-        if self.maximum is not None:
-            built = built.max(self.maximum)
+            built = trend(*shown, *queries, width=look.width, bars=look.bars, stacked=look.stacked)
+        if look.since:
+            built = built.time_from(look.since)
+        if look.interval:
+            built = built.interval(look.interval)
+        if look.maximum is not None:
+            built = built.max(look.maximum)
         return built
 
 
-def intake_per_hour(
+@dataclass(frozen=True)
+class Section:
+    """A dashboard row: its title, how its panels are drawn, and the panels in order."""
+
+    title: str
+    look: Look
+    panels: tuple[Shown, ...]
+
+
+def per_hour(title: str, metric: str, unit: str, description: str, by: str, width: int) -> Shown:
+    """A city counter's growth in each hour, as bars stacked by the `by` labels, which
+    name the series."""
+    legend = " ".join(f"{{{{{label.strip()}}}}}" for label in by.split(","))
+    look = Look("trend", width, bars=True, stacked=True)
+    return Shown(title, q.per_interval(metric, "1h", by=by), unit, description, legend, look)
+
+
+def intake_per_hour(title: str, description: str, look: Look) -> Shown:
+    """Appeals received in each hour by district: the city's dashboard and the operations'
+    one both show it, over different times."""
+    hourly = q.per_interval(q.RECEIVED, "1h", by="district")
+    return Shown(title, hourly, APPEALS, description, "{{district}}", look)
+
+
+def board(
+    uid: str,
     title: str,
     description: str,
+    sections: Iterable[Section],
     *,
-    width: int,
-    bars: bool = False,
-    since: str = "",
-    interval: str = "",
-) -> Shown:
-    """Appeals received in each hour, stacked by district: the city's dashboard and the
-    operations' one both show it, over different times."""
-    return Shown(
-        "trend",
-        title,
-        q.per_interval(q.RECEIVED, "1h", by="district"),
-        APPEALS,
-        description,
-        "{{district}}",
-        width=width,
-        bars=bars,
-        stacked=True,
-        since=since,
-        interval=interval,
-    )
-
-
-Section = tuple[str, tuple[Shown, ...]]  # a row's title and the panels under it
-
-
-def laid_out(built: dashboard.Dashboard, sections: Iterable[Section]) -> dashboard.Dashboard:
-    """The dashboard with each section's row and then its panels, in order."""
-    for title, panels in sections:
-        built = built.with_row(row(title))
-        for shown in panels:
-            built = built.with_panel(shown.panel())
-    return built
-
-
-def board(uid: str, title: str, description: str, *, district: bool = True) -> dashboard.Dashboard:
-    """A dashboard with the data source variable (and the district one), in the city's
-    time zone, refreshed every 30 seconds."""
+    district: bool = True,
+) -> dashboard.Dashboard:
+    """A dashboard of these sections, with the data source variable (and the district
+    one), in the city's time zone, refreshed every 30 seconds."""
     built = (
         dashboard.Dashboard(title)
         .uid(uid)
@@ -258,4 +249,8 @@ def board(uid: str, title: str, description: str, *, district: bool = True) -> d
             .include_all(True)
             .all_value(".*")
         )
+    for section in sections:
+        built = built.with_row(row(section.title))
+        for shown in section.panels:
+            built = built.with_panel(shown.panel(section.look))
     return built

@@ -6,7 +6,8 @@ from __future__ import annotations
 from grafana_foundation_sdk.builders.dashboard import Dashboard
 
 from minsheng.dashboards import promql as q
-from minsheng.dashboards.panels import PROJECTS, Section, Shown, board, laid_out
+from minsheng.dashboards.panels import Look, Section, Shown, board, per_hour
+from minsheng.dashboards.units import PROJECTS
 
 ACTIVE = "minsheng_projects_active"
 PAST_END = "minsheng_projects_past_planned_end"
@@ -17,47 +18,42 @@ NOTICE = 'kind="notice"'
 TALK = 'kind="formal_talk"'
 REPORTS = "suffix: milestones"
 
-SECTIONS: tuple[Section, ...] = (
-    (
+SECTIONS = (
+    Section(
         "The ledger",
+        Look("figure", 4),
         (
             Shown(
-                "figure",
                 "Active",
                 q.total(ACTIVE),
                 PROJECTS,
                 "Projects claimed and not completed, in the selected districts.",
             ),
             Shown(
-                "figure",
                 "Claimed (认领)",
                 q.ledger("claimed"),
                 PROJECTS,
                 "Projects claimed, every year and level.",
             ),
             Shown(
-                "figure",
                 "Completed",
                 q.ledger("completed"),
                 PROJECTS,
                 "Projects completed and not sent back by verification, every year and level.",
             ),
             Shown(
-                "figure",
                 "Milestones missed",
                 q.total(MILESTONES, MISSED),
                 REPORTS,
                 "Milestone reports with status missed, since the platform started.",
             ),
             Shown(
-                "figure",
                 "Named (通报)",
                 q.total(FLAGGED, NOTICE),
                 PROJECTS,
                 "Projects the supervision named in a notice.",
             ),
             Shown(
-                "figure",
                 "Talked to (约谈)",
                 q.total(FLAGGED, TALK),
                 PROJECTS,
@@ -65,89 +61,74 @@ SECTIONS: tuple[Section, ...] = (
             ),
         ),
     ),
-    (
+    Section(
         "By level and district",
+        Look("ranking", 6),
         (
             Shown(
-                "ranking",
                 "Active by level",
                 q.total(ACTIVE, by="level"),
                 PROJECTS,
                 "Active projects by the claiming secretary's level.",
                 "{{level}}",
-                width=6,
             ),
             Shown(
-                "ranking",
                 "Active by district",
                 f"sort_desc({q.total(ACTIVE, by='district')})",
                 PROJECTS,
                 "Active projects per district, most first.",
                 "{{district}}",
-                width=6,
             ),
             Shown(
-                "ranking",
                 "Claimed by district and level",
                 q.ledger("claimed", "district, level"),
                 PROJECTS,
                 "Projects claimed per district and level, every year.",
                 "{{district}} {{level}}",
-                width=6,
             ),
             Shown(
-                "ranking",
                 "Past their planned end, by district",
                 f"sort_desc(sum by (district) ({q.selector(PAST_END)}))",
                 PROJECTS,
                 "Active projects whose planned end has passed (the city's calendar day), "
                 "per district.",
                 "{{district}}",
-                width=6,
             ),
         ),
     ),
-    (
+    Section(
         "Milestones and flags",
+        Look("ranking", 8),
         (
             Shown(
-                "ranking",
                 "Milestone reports by status",
                 q.total(MILESTONES, by="status"),
                 REPORTS,
                 "Milestone reports since the platform started: reached, missed, at risk, "
                 "rescheduled.",
                 "{{status}}",
-                width=8,
             ),
             Shown(
-                "ranking",
                 "Milestones missed by district",
                 f"sort_desc({q.total(MILESTONES, MISSED, by='district')})",
                 REPORTS,
                 "Missed milestone reports per district, most first.",
                 "{{district}}",
-                width=8,
             ),
             Shown(
-                "ranking",
                 "Flags by district (通报/约谈)",
                 q.total(FLAGGED, by="district, kind"),
                 PROJECTS,
                 "Notices (notice, 通报) and formal talks (formal_talk, 约谈) per district.",
                 "{{district}} {{kind}}",
-                width=8,
             ),
-            Shown(
-                "trend",
+            per_hour(
                 "Milestone reports per hour, by status",
-                q.per_interval(MILESTONES, "1h", by="status"),
+                MILESTONES,
                 REPORTS,
                 "Milestone reports in each hour, by status.",
-                "{{status}}",
-                width=24,
-                bars=True,
-                stacked=True,
+                "status",
+                24,
             ),
         ),
     ),
@@ -155,10 +136,10 @@ SECTIONS: tuple[Section, ...] = (
 
 
 def dashboard() -> Dashboard:
-    built = board(
+    return board(
         "minsheng-projects",
         "Minsheng: projects ledger",
         "Secretary projects (书记项目) by level and district, their milestones and the "
         "supervision's flags.",
+        SECTIONS,
     )
-    return laid_out(built, SECTIONS)
