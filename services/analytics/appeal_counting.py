@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from analytics.aggregate import OVERDUE, UNIT_OVERDUE, Deadlines
-from analytics.counting import Figures, State, admit, flag, record, tallied, unit_label
+from analytics.counting import Figures, Folding, State, flag, record, tallied, unit_label
 from analytics.windows import RECEIVED_HOUR, hour_window
 from minsheng.events import (
     AppealClosed,
@@ -23,7 +23,7 @@ from minsheng.events import (
     AppealReopened,
     AppealResolved,
     AppealReturned,
-    ParsedEvent,
+    EventData,
     SatisfactionRecorded,
 )
 from minsheng.events.appeals import AppealEvent
@@ -31,17 +31,8 @@ from minsheng.events.appeals import AppealEvent
 OPEN, RESOLVED, CLOSED = "open", "resolved", "closed"
 
 
-def apply_appeal(state: State | None, event: ParsedEvent) -> State | None:
-    """The appeal's new state, or None when the event is not newer than what is held.
-
-    Raises InvalidEvent("rejected") for an event that has no place on the appeals topic.
-    """
-    new = admit(state, event, "appeal", AppealEvent, "appeal_id")
-    if new is None:
-        return None
-    data = event.data
-    if isinstance(data, AppealEvent):
-        new.update(district=data.district, category=data.category)
+def _evolve(new: State, data: EventData) -> None:
+    """What each appeal event changes in its new state, beyond the labels (`Folding`)."""
     match data:
         case AppealReceived():
             record(new, "received", data.district, data.category, data.channel)
@@ -70,7 +61,9 @@ def apply_appeal(state: State | None, event: ParsedEvent) -> State | None:
             new.update(status=OPEN, deadline=None, resolution=None, called_back=False, unit=None)
         case AppealClosed():
             new["status"] = CLOSED
-    return new
+
+
+apply_appeal = Folding("appeal", AppealEvent, "appeal_id", ("district", "category"), _evolve)
 
 
 def is_received(state: State) -> bool:

@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from analytics.aggregate import Deadlines
-from analytics.counting import Figures, State, admit, flag, record, tallied
+from analytics.counting import Figures, Folding, State, flag, record, tallied
 from analytics.windows import CITY
 from minsheng.events import (
-    ParsedEvent,
+    EventData,
     ProjectClaimed,
     ProjectCompleted,
     ProjectFlagged,
@@ -29,17 +29,8 @@ ACTIVE, COMPLETED = "active", "completed"
 PAST_PLANNED_END = "minsheng_projects_past_planned_end"
 
 
-def apply_project(state: State | None, event: ParsedEvent) -> State | None:
-    """The project's new state, or None when the event is not newer than what is held.
-
-    Raises InvalidEvent("rejected") for an event that has no place on the projects topic.
-    """
-    new = admit(state, event, "project", ProjectEvent, "project_id")
-    if new is None:
-        return None
-    data = event.data
-    if isinstance(data, ProjectEvent):
-        new.update(district=data.district, level=data.level, year=data.year)
+def _evolve(new: State, data: EventData) -> None:
+    """What each project event changes in its new state, beyond the labels (`Folding`)."""
     match data:
         case ProjectClaimed():
             record(new, "claimed", data.district, data.level, data.category, data.year)
@@ -58,7 +49,11 @@ def apply_project(state: State | None, event: ParsedEvent) -> State | None:
             record(new, "flagged", data.district, data.kind)
         case SatisfactionRecorded():
             record(new, "satisfaction", data.district, "project", data.rating)
-    return new
+
+
+apply_project = Folding(
+    "project", ProjectEvent, "project_id", ("district", "level", "year"), _evolve
+)
 
 
 def is_claimed(state: State) -> bool:
