@@ -15,20 +15,14 @@ import pytest
 
 from minsheng.platform.postgres import PostgresServer
 from testkit.e2e.notifying import NotifyingStack, ready_stack
+from testkit.integration import appeals
 from testkit.integration.helpers import eventually
 
 pytestmark = pytest.mark.e2e
 
 PHONE = "13987654321"
-STREET_OFFICE, RECIPIENT = "明仁街道办事处", "unit-mingren"  # the routing rules' choice
-APPEAL = {
-    "title": "小区下水道堵塞",
-    "category": "help",
-    "district": "洮北区",
-    "street": "明仁街道",
-    "community": "明仁社区",
-    "phone": PHONE,
-}
+STREET_OFFICE, RECIPIENT = appeals.STREET_OFFICE, "unit-mingren"  # the routing rules' choice
+APPEAL = {**appeals.APPEAL, "phone": PHONE}
 QUIET_HOURS_OFF = {  # the test runs at any hour: citizens' messages are not deferred
     "MINSHENG_NOTIFICATIONS_QUIET_START": "00:00",
     "MINSHENG_NOTIFICATIONS_QUIET_END": "00:00",

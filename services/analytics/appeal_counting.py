@@ -12,65 +12,48 @@ from __future__ import annotations
 from datetime import datetime
 
 from analytics.aggregate import OVERDUE, UNIT_OVERDUE, Deadlines
-from analytics.counting import Figures, State, admit, flag, record, tallied, unit_label
+from analytics.counting import Figures, Folding, State, flag, record, tallied, unit_label
 from analytics.windows import RECEIVED_HOUR, hour_window
-from minsheng.events import (
-    AppealClosed,
-    AppealDispatched,
-    AppealEscalated,
-    AppealExtended,
-    AppealReceived,
-    AppealReopened,
-    AppealResolved,
-    AppealReturned,
-    ParsedEvent,
-    SatisfactionRecorded,
-)
+from minsheng import events as ev
+from minsheng.events import EventData
 from minsheng.events.appeals import AppealEvent
 
 OPEN, RESOLVED, CLOSED = "open", "resolved", "closed"
 
 
-def apply_appeal(state: State | None, event: ParsedEvent) -> State | None:
-    """The appeal's new state, or None when the event is not newer than what is held.
-
-    Raises InvalidEvent("rejected") for an event that has no place on the appeals topic.
-    """
-    new = admit(state, event, "appeal", AppealEvent, "appeal_id")
-    if new is None:
-        return None
-    data = event.data
-    if isinstance(data, AppealEvent):
-        new.update(district=data.district, category=data.category)
+def _evolve(new: State, data: EventData) -> None:
+    """What each appeal event changes in its new state, beyond the labels (`Folding`)."""
     match data:
-        case AppealReceived():
+        case ev.AppealReceived():
             record(new, "received", data.district, data.category, data.channel)
             new.update(status=OPEN, deadline=_epoch(data.deadline), resolution=None)
             new["received_at"] = data.received_at.timestamp()
-        case AppealDispatched():
+        case ev.AppealDispatched():
             new.update(status=OPEN, deadline=_epoch(data.deadline), unit=data.unit)
-        case AppealReturned():
+        case ev.AppealReturned():
             record(new, "returned", data.district)
             record(new, "unit_returned", data.unit)
             new["unit"] = None  # nobody's until the next dispatch
-        case AppealExtended():
+        case ev.AppealExtended():
             new["deadline"] = _epoch(data.new_deadline)
-        case AppealEscalated():
+        case ev.AppealEscalated():
             record(new, "escalated", data.district, data.level)
-        case AppealResolved():
+        case ev.AppealResolved():
             record(new, "resolved", data.district, data.category, flag(data.on_time))
             record(new, "unit_resolved", data.unit, flag(data.on_time))
             new.update(status=RESOLVED, resolution=data.on_time, called_back=False)
-        case SatisfactionRecorded():
+        case ev.SatisfactionRecorded():
             record(new, "satisfaction", data.district, "appeal", data.rating)
             if new.get("resolution") is not None:
                 new["called_back"] = True
-        case AppealReopened():
+        case ev.AppealReopened():
             # back to work; the next dispatch sets the new time limit
             new.update(status=OPEN, deadline=None, resolution=None, called_back=False, unit=None)
-        case AppealClosed():
+        case ev.AppealClosed():
             new["status"] = CLOSED
-    return new
+
+
+apply_appeal = Folding("appeal", AppealEvent, "appeal_id", ("district", "category"), _evolve)
 
 
 def is_received(state: State) -> bool:

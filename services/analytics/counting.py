@@ -18,7 +18,8 @@ one changed state changes it by (new figures - old figures).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from minsheng.events import EventData, InvalidEvent, ParsedEvent, SatisfactionRecorded
@@ -29,6 +30,31 @@ LabelKey = tuple[str, ...]
 Figure = tuple[str, LabelKey]  # a metric family name (no `_total`) or a KPI name, labels
 Figures = Counter[Figure]
 OTHER_UNIT = "other"  # the `unit` label of a unit the reference data does not list
+
+
+@dataclass(frozen=True)
+class Folding:
+    """How one kind of aggregate's events fold into its state: which events are its own
+    (`admit`), the labels every one of them carries into the state, and `evolve`, what
+    each event changes beyond that (on a new state, in place). Called, it is the table's
+    fold: the new state, or None when the event is not newer than what is held; it raises
+    InvalidEvent("rejected") for an event that has no place on the topic."""
+
+    kind: str
+    model: type[EventData]
+    key: str
+    labels: tuple[str, ...]
+    evolve: Callable[[State, EventData], None]
+
+    def __call__(self, state: State | None, event: ParsedEvent) -> State | None:
+        new = admit(state, event, self.kind, self.model, self.key)
+        if new is None:
+            return None
+        data = event.data
+        if isinstance(data, self.model):
+            new.update({label: getattr(data, label) for label in self.labels})
+        self.evolve(new, data)
+        return new
 
 
 def admit(

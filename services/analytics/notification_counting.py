@@ -7,26 +7,22 @@ through), the newest one by sequence stands, so each notification counts once.
 
 from __future__ import annotations
 
-from analytics.counting import Figures, State, admit
-from minsheng.events import NotificationDelivered, ParsedEvent
+from analytics.counting import Figures, Folding, State
+from minsheng.events import EventData, NotificationDelivered
 from minsheng.events.notifications import NotificationEvent
 
 DELIVERED, FAILED = "delivered", "failed"
 
 
-def apply_notification(state: State | None, event: ParsedEvent) -> State | None:
-    """The notification's new state, or None when the event is not newer than what is held.
-
-    Raises InvalidEvent("rejected") for an event that has no place on the notifications topic.
-    """
-    new = admit(state, event, "notification", NotificationEvent, "notification_id")
-    if new is None:
-        return None
-    data = event.data
+def _evolve(new: State, data: EventData) -> None:
+    """A delivery outcome's status; its channel and attempts are labels (`Folding`)."""
     assert isinstance(data, NotificationEvent)  # admit let nothing else through
-    status = DELIVERED if isinstance(data, NotificationDelivered) else FAILED
-    new.update(status=status, channel=data.channel, attempts=data.attempts)
-    return new
+    new["status"] = DELIVERED if isinstance(data, NotificationDelivered) else FAILED
+
+
+apply_notification = Folding(
+    "notification", NotificationEvent, "notification_id", ("channel", "attempts"), _evolve
+)
 
 
 def notification_figures(state: State) -> Figures:

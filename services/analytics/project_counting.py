@@ -11,54 +11,41 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from analytics.aggregate import Deadlines
-from analytics.counting import Figures, State, admit, flag, record, tallied
+from analytics.counting import Figures, Folding, State, flag, record, tallied
 from analytics.windows import CITY
-from minsheng.events import (
-    ParsedEvent,
-    ProjectClaimed,
-    ProjectCompleted,
-    ProjectFlagged,
-    ProjectMilestone,
-    ProjectProgressReported,
-    ProjectVerified,
-    SatisfactionRecorded,
-)
+from minsheng import events as ev
+from minsheng.events import EventData
 from minsheng.events.projects import ProjectEvent
 
 ACTIVE, COMPLETED = "active", "completed"
 PAST_PLANNED_END = "minsheng_projects_past_planned_end"
 
 
-def apply_project(state: State | None, event: ParsedEvent) -> State | None:
-    """The project's new state, or None when the event is not newer than what is held.
-
-    Raises InvalidEvent("rejected") for an event that has no place on the projects topic.
-    """
-    new = admit(state, event, "project", ProjectEvent, "project_id")
-    if new is None:
-        return None
-    data = event.data
-    if isinstance(data, ProjectEvent):
-        new.update(district=data.district, level=data.level, year=data.year)
+def _evolve(new: State, data: EventData) -> None:
+    """What each project event changes in its new state, beyond the labels (`Folding`)."""
     match data:
-        case ProjectClaimed():
+        case ev.ProjectClaimed():
             record(new, "claimed", data.district, data.level, data.category, data.year)
             new.update(status=ACTIVE, progress=0, planned_end=_after(data.planned_end))
-        case ProjectMilestone():
+        case ev.ProjectMilestone():
             record(new, "milestones", data.district, data.status)
             new["progress"] = data.progress
-        case ProjectProgressReported():
+        case ev.ProjectProgressReported():
             new["progress"] = data.progress
-        case ProjectCompleted():
+        case ev.ProjectCompleted():
             record(new, "completed", data.district, data.level, data.year, flag(data.on_time))
             new.update(status=COMPLETED, progress=100)
-        case ProjectVerified() if data.result == "failed":
+        case ev.ProjectVerified() if data.result == "failed":
             new["status"] = ACTIVE
-        case ProjectFlagged():
+        case ev.ProjectFlagged():
             record(new, "flagged", data.district, data.kind)
-        case SatisfactionRecorded():
+        case ev.SatisfactionRecorded():
             record(new, "satisfaction", data.district, "project", data.rating)
-    return new
+
+
+apply_project = Folding(
+    "project", ProjectEvent, "project_id", ("district", "level", "year"), _evolve
+)
 
 
 def is_claimed(state: State) -> bool:

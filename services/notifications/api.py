@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from minsheng import auth
-from minsheng.clock import now
+from minsheng.clock import Now
 from minsheng.problems import Problem
 from minsheng.querying import Where
 from minsheng.service import Guards
@@ -121,15 +121,19 @@ class AlertsTaken(BaseModel):
     deliveries: list[str]
 
 
+def no_delivery(delivery_id: str) -> Problem:
+    """The 404 of every route that names a delivery it cannot find (or may not show)."""
+    return Problem(404, "Not Found", f"no delivery {delivery_id}")
+
+
 def build_router(pool: Pool, g: Guards, directory: Directory, *, ack_timeout: float) -> APIRouter:
     router = APIRouter(prefix="/v1")
     system = require_roles(g.any_key, "system")
+    Operator = Annotated[auth.Principal, Depends(g.operator)]
 
     @router.post("/alertmanager", response_model=AlertsTaken, tags=["alerts"])
     async def alertmanager(
-        body: pager.Notification,
-        _: Annotated[auth.Principal, Depends(system)],
-        at: Annotated[datetime, Depends(now)],
+        body: pager.Notification, _: Annotated[auth.Principal, Depends(system)], at: Now
     ) -> dict[str, Any]:
         taken, ids = 0, []
         for alert in body.alerts:
@@ -168,21 +172,17 @@ def build_router(pool: Pool, g: Guards, directory: Directory, *, ack_timeout: fl
         if found is None or (
             who.role == "unit" and (contact is None or found["recipient"] != contact.id)
         ):
-            raise Problem(404, "Not Found", f"no delivery {delivery_id}")
+            raise no_delivery(delivery_id)
         found["attempts_made"] = found.pop("attempts")
         found["attempts"] = found.pop("attempt_log")
         return found
 
     @router.post("/deliveries/{delivery_id}/retry", response_model=Retried, tags=["deliveries"])
-    async def retry(
-        delivery_id: str,
-        _: Annotated[auth.Principal, Depends(g.operator)],
-        at: Annotated[datetime, Depends(now)],
-    ) -> dict[str, Any]:
+    async def retry(delivery_id: str, _: Operator, at: Now) -> dict[str, Any]:
         async with pool().acquire() as conn, conn.transaction():
             before = await deliveries.retry(conn, delivery_id, at)
         if before is None:
-            raise Problem(404, "Not Found", f"no delivery {delivery_id}")
+            raise no_delivery(delivery_id)
         if before != "failed":
             raise Problem(
                 409,
@@ -192,15 +192,11 @@ def build_router(pool: Pool, g: Guards, directory: Directory, *, ack_timeout: fl
         return {"id": delivery_id, "status": "pending"}
 
     @router.post("/deliveries/{delivery_id}/ack", response_model=Acked, tags=["alerts"])
-    async def ack(
-        delivery_id: str,
-        who: Annotated[auth.Principal, Depends(g.operator)],
-        at: Annotated[datetime, Depends(now)],
-    ) -> dict[str, Any]:
+    async def ack(delivery_id: str, who: Operator, at: Now) -> dict[str, Any]:
         async with pool().acquire() as conn, conn.transaction():
             page = await pages.acknowledge(conn, delivery_id, who.name, at)
         if page is None:
-            raise Problem(404, "Not Found", f"no delivery {delivery_id}")
+            raise no_delivery(delivery_id)
         if page["page_id"] is None:
             raise Problem(409, "Not a page", f"delivery {delivery_id} is not a page")
         return page

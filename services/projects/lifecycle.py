@@ -151,19 +151,14 @@ def rollup(milestones: Iterable[MilestoneState]) -> int:
 # -- evolve ------------------------------------------------------------------------------
 
 
+# What the claim fixes for the project's life, named in the state as in the event.
+_CLAIMED = ("district", "level", "year", "unit", "planned_start", "planned_end")
+
+
 def _start(data: ProjectClaimed) -> ProjectState:
-    return ProjectState(
-        id=data.project_id,
-        district=data.district,
-        level=data.level,
-        year=data.year,
-        unit=data.unit,
-        planned_start=data.planned_start,
-        planned_end=data.planned_end,
-        milestones=tuple(
-            MilestoneState(m.milestone_id, m.title, m.due, m.weight) for m in data.milestones
-        ),
-    )
+    claimed = {name: getattr(data, name) for name in _CLAIMED}
+    milestones = (MilestoneState(m.milestone_id, m.title, m.due, m.weight) for m in data.milestones)
+    return ProjectState(id=data.project_id, milestones=tuple(milestones), **claimed)
 
 
 def _started(state: ProjectState) -> Status:

@@ -12,30 +12,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from minsheng.events import (
-    AppealAccepted,
-    AppealClosed,
-    AppealDispatched,
-    AppealEscalated,
-    AppealExtended,
-    AppealReceived,
-    AppealReopened,
-    AppealResolved,
-    AppealReturned,
-    CloudEvent,
-    EventData,
-    Milestone,
-    NotificationDelivered,
-    NotificationFailed,
-    ProjectClaimed,
-    ProjectCompleted,
-    ProjectFlagged,
-    ProjectMilestone,
-    ProjectProgressReported,
-    ProjectVerified,
-    SatisfactionRecorded,
-    new_event,
-)
+from minsheng import events as ev
+from minsheng.events import CloudEvent, EventData, Milestone, new_event
 
 CITY = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2019, 10, 8, 9, 30, tzinfo=CITY)
@@ -69,7 +47,7 @@ UNIT = "市交通运输局"
 
 def _payloads() -> list[EventData]:
     return [
-        AppealReceived(
+        ev.AppealReceived(
             **APPEAL,
             title="社区门前道路积水",
             description="百福社区活动中心门前约100米道路雨后积水。",
@@ -80,16 +58,16 @@ def _payloads() -> list[EventData]:
             received_at=NOW,
             deadline=DEADLINE,
         ),
-        AppealDispatched(
+        ev.AppealDispatched(
             **APPEAL,
             unit=UNIT,
             assisting_units=("市住建局",),
             deadline=DEADLINE,
             dispatched_by="router",
         ),
-        AppealAccepted(**APPEAL, unit=UNIT),
-        AppealReturned(**APPEAL, unit="市妇联", reason="不属于本单位职责"),
-        AppealExtended(
+        ev.AppealAccepted(**APPEAL, unit=UNIT),
+        ev.AppealReturned(**APPEAL, unit="市妇联", reason="不属于本单位职责"),
+        ev.AppealExtended(
             **APPEAL,
             unit=UNIT,
             previous_deadline=DEADLINE,
@@ -97,15 +75,15 @@ def _payloads() -> list[EventData]:
             reason="需待雨季结束后施工",
             approved_by="supervisor-01",
         ),
-        AppealEscalated(**APPEAL, unit=UNIT, level="criticism", deadline=DEADLINE),
-        AppealResolved(
+        ev.AppealEscalated(**APPEAL, unit=UNIT, level="criticism", deadline=DEADLINE),
+        ev.AppealResolved(
             **APPEAL,
             unit=UNIT,
             resolution="已修复路面并疏通排水。",
             resolved_at=NOW + timedelta(days=10),
             on_time=True,
         ),
-        SatisfactionRecorded(
+        ev.SatisfactionRecorded(
             subject_type="appeal",
             subject_id=APPEAL["appeal_id"],
             rating="dissatisfied",
@@ -115,9 +93,9 @@ def _payloads() -> list[EventData]:
             recorded_at=NOW + timedelta(days=11),
             reason="handling",
         ),
-        AppealReopened(**APPEAL, reason="回访不满意：仍有积水", by="callback"),
-        AppealClosed(**APPEAL, outcome="resolved"),
-        ProjectClaimed(
+        ev.AppealReopened(**APPEAL, reason="回访不满意：仍有积水", by="callback"),
+        ev.AppealClosed(**APPEAL, outcome="resolved"),
+        ev.ProjectClaimed(
             **PROJECT,
             secretary_name="张书记",
             secretary_organisation="百福社区党委",
@@ -132,7 +110,7 @@ def _payloads() -> list[EventData]:
                 Milestone(milestone_id="m2", title="装修", due=date(2019, 8, 1), weight=3),
             ),
         ),
-        ProjectMilestone(
+        ev.ProjectMilestone(
             **PROJECT,
             milestone_id="m2",
             status="rescheduled",
@@ -140,14 +118,14 @@ def _payloads() -> list[EventData]:
             new_due=date(2019, 8, 20),
             reason="材料延迟",
         ),
-        ProjectProgressReported(**PROJECT, progress=80, note="现场办公日"),
-        ProjectCompleted(**PROJECT, completed_on=date(2019, 9, 28), on_time=True),
-        ProjectVerified(
+        ev.ProjectProgressReported(**PROJECT, progress=80, note="现场办公日"),
+        ev.ProjectCompleted(**PROJECT, completed_on=date(2019, 9, 28), on_time=True),
+        ev.ProjectVerified(
             **PROJECT, method="on_site", inspector="inspection-team-3", result="passed"
         ),
-        ProjectFlagged(**PROJECT, kind="notice", reason="项目未按期推进"),
-        NotificationDelivered(**NOTIFICATION),
-        NotificationFailed(**NOTIFICATION, error="sms gateway timeout"),
+        ev.ProjectFlagged(**PROJECT, kind="notice", reason="项目未按期推进"),
+        ev.NotificationDelivered(**NOTIFICATION),
+        ev.NotificationFailed(**NOTIFICATION, error="sms gateway timeout"),
     ]
 
 
@@ -201,7 +179,7 @@ def _changed(doc: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
 
 def sample_appeal_event(subject: str, sequence: int, district: str = "洮北区") -> CloudEvent:
     """A valid AppealReceived envelope, for plumbing tests that do not care about payloads."""
-    data = AppealReceived(
+    data = ev.AppealReceived(
         appeal_id=subject,
         title="路灯不亮",
         category="complaint",

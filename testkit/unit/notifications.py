@@ -5,22 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from functools import cache
 
+from minsheng import events as ev
 from minsheng.clock import CITY_TZ
-from minsheng.events import (
-    AppealDispatched,
-    AppealEscalated,
-    AppealExtended,
-    AppealReceived,
-    AppealReopened,
-    AppealResolved,
-    AppealReturned,
-    CloudEvent,
-    EventData,
-    ProjectClaimed,
-    ProjectFlagged,
-    ProjectMilestone,
-    new_event,
-)
+from minsheng.events import CloudEvent, EventData, new_event
 from notifications.directory import Directory, load_directory
 from notifications.memory import Subject, evolve, subject_of
 from notifications.messages import template_names
@@ -35,7 +22,7 @@ UNIT = "市住建局"
 PHONE_MASKED = "139****5678"
 CONTACT = "c_0123456789abcdef"
 
-RECEIVED = AppealReceived(
+RECEIVED = ev.AppealReceived(
     appeal_id=APPEAL,
     district="洮北区",
     category="complaint",
@@ -45,7 +32,7 @@ RECEIVED = AppealReceived(
     phone_masked=PHONE_MASKED,
     received_at=T0,
 )
-DISPATCHED = AppealDispatched(
+DISPATCHED = ev.AppealDispatched(
     appeal_id=APPEAL,
     district="洮北区",
     category="complaint",
@@ -54,11 +41,11 @@ DISPATCHED = AppealDispatched(
     deadline=DEADLINE,
     dispatched_by="router",
 )
-RETURNED = AppealReturned(
+RETURNED = ev.AppealReturned(
     appeal_id=APPEAL, district="洮北区", category="complaint", unit=UNIT, reason="不属于本单位职责"
 )
 ESCALATED = {
-    level: AppealEscalated(
+    level: ev.AppealEscalated(
         appeal_id=APPEAL,
         district="洮北区",
         category="complaint",
@@ -68,7 +55,7 @@ ESCALATED = {
     )
     for level in ("reminder", "overdue", "criticism")
 }
-EXTENDED = AppealExtended(
+EXTENDED = ev.AppealExtended(
     appeal_id=APPEAL,
     district="洮北区",
     category="complaint",
@@ -78,7 +65,7 @@ EXTENDED = AppealExtended(
     reason="需协调供电公司更换线路",
     approved_by="supervisor-wang",
 )
-RESOLVED = AppealResolved(
+RESOLVED = ev.AppealResolved(
     appeal_id=APPEAL,
     district="洮北区",
     category="complaint",
@@ -87,10 +74,10 @@ RESOLVED = AppealResolved(
     resolved_at=T0 + timedelta(days=3),
     on_time=True,
 )
-REOPENED = AppealReopened(
+REOPENED = ev.AppealReopened(
     appeal_id=APPEAL, district="洮北区", category="complaint", reason="回访不满意", by="callback"
 )
-CLAIMED = ProjectClaimed(
+CLAIMED = ev.ProjectClaimed(
     project_id=PROJECT,
     district="洮北区",
     level="county",
@@ -104,7 +91,7 @@ CLAIMED = ProjectClaimed(
     planned_end=T0.date() + timedelta(days=90),
 )
 MILESTONE = {
-    status: ProjectMilestone(
+    status: ev.ProjectMilestone(
         project_id=PROJECT,
         district="洮北区",
         level="county",
@@ -117,7 +104,7 @@ MILESTONE = {
     for status in ("missed", "at_risk")
 }
 FLAGGED = {
-    kind: ProjectFlagged(
+    kind: ev.ProjectFlagged(
         project_id=PROJECT,
         district="洮北区",
         level="county",

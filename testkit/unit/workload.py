@@ -16,29 +16,8 @@ from datetime import date, datetime, timedelta
 from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
-from minsheng.events import (
-    AppealAccepted,
-    AppealClosed,
-    AppealDispatched,
-    AppealEscalated,
-    AppealExtended,
-    AppealReceived,
-    AppealReopened,
-    AppealResolved,
-    AppealReturned,
-    CloudEvent,
-    EventData,
-    NotificationDelivered,
-    NotificationFailed,
-    ProjectClaimed,
-    ProjectCompleted,
-    ProjectFlagged,
-    ProjectMilestone,
-    ProjectProgressReported,
-    ProjectVerified,
-    SatisfactionRecorded,
-    new_event,
-)
+from minsheng import events as ev
+from minsheng.events import CloudEvent, EventData, new_event
 from minsheng.events.appeals import Channel, EscalationLevel
 from minsheng.events.projects import FlagKind, Level, MilestoneStatus, ProjectCategory
 from minsheng.events.satisfaction import Rating, SubjectType
@@ -107,12 +86,12 @@ class Workload:
 
     def rate(
         self, rnd: random.Random, subject_type: SubjectType, subject_id: str, district: str
-    ) -> SatisfactionRecorded:
+    ) -> ev.SatisfactionRecorded:
         """A random rating of the subject, counted."""
         rating = rnd.choice(RATINGS)
         self.count("minsheng_satisfaction_responses_total", district, subject_type, rating)
         self.ratings.append((district, subject_type, rating))
-        return SatisfactionRecorded(
+        return ev.SatisfactionRecorded(
             subject_type=subject_type,
             subject_id=subject_id,
             rating=rating,
@@ -192,7 +171,7 @@ def _appeal_story(rnd: random.Random, w: Workload, appeal_id: str) -> tuple[str,
     deadline: datetime | None = _deadline(rnd, w.now)
     received_at = w.now - timedelta(minutes=rnd.randint(0, 30 * 60))  # today or yesterday
     events: list[EventData] = [
-        AppealReceived(
+        ev.AppealReceived(
             **keys, title="路灯不亮", channel=channel, received_at=received_at, deadline=deadline
         )
     ]
@@ -204,19 +183,19 @@ def _appeal_story(rnd: random.Random, w: Workload, appeal_id: str) -> tuple[str,
         while True:
             unit = rnd.choice(UNITS)
             events.append(
-                AppealDispatched(**keys, unit=unit, deadline=deadline, dispatched_by="router")
+                ev.AppealDispatched(**keys, unit=unit, deadline=deadline, dispatched_by="router")
             )
             if rnd.random() >= 0.3:
                 break
-            events.append(AppealReturned(**keys, unit=unit, reason="不属本单位"))
+            events.append(ev.AppealReturned(**keys, unit=unit, reason="不属本单位"))
             w.count("minsheng_appeals_returned_total", district)
             w.count("minsheng_unit_appeals_returned_total", unit_label(unit))
         if rnd.random() < 0.7:
-            events.append(AppealAccepted(**keys, unit=unit))
+            events.append(ev.AppealAccepted(**keys, unit=unit))
         if rnd.random() < 0.3:
             extended = _deadline(rnd, w.now)
             events.append(
-                AppealExtended(
+                ev.AppealExtended(
                     **keys,
                     unit=unit,
                     previous_deadline=deadline,
@@ -228,18 +207,18 @@ def _appeal_story(rnd: random.Random, w: Workload, appeal_id: str) -> tuple[str,
             deadline = extended
         if rnd.random() < 0.3:
             level = rnd.choice(ESCALATIONS)
-            events.append(AppealEscalated(**keys, unit=unit, level=level, deadline=deadline))
+            events.append(ev.AppealEscalated(**keys, unit=unit, level=level, deadline=deadline))
             w.count("minsheng_appeals_escalated_total", district, level)
         roll = rnd.random()
         if roll < 0.25:
             break  # stays open
         if roll < 0.35:
-            events.append(AppealClosed(**keys, outcome=rnd.choice(("duplicate", "withdrawn"))))
+            events.append(ev.AppealClosed(**keys, outcome=rnd.choice(("duplicate", "withdrawn"))))
             outcome.open = False
             break
         on_time = rnd.random() < 0.6
         events.append(
-            AppealResolved(
+            ev.AppealResolved(
                 **keys, unit=unit, resolution="已修复", resolved_at=w.now, on_time=on_time
             )
         )
@@ -251,12 +230,12 @@ def _appeal_story(rnd: random.Random, w: Workload, appeal_id: str) -> tuple[str,
             events.append(callback)
             outcome.called_back = True
             if callback.rating == "dissatisfied" and rnd.random() < 0.6:
-                events.append(AppealReopened(**keys, reason="不满意", by="callback"))
+                events.append(ev.AppealReopened(**keys, reason="不满意", by="callback"))
                 outcome.open, outcome.resolved_on_time, outcome.called_back = True, None, False
                 deadline = unit = None  # until the next dispatch
                 continue
         if rnd.random() < 0.5:
-            events.append(AppealClosed(**keys, outcome="resolved"))
+            events.append(ev.AppealClosed(**keys, outcome="resolved"))
         break
     if outcome.open:
         outcome.overdue = deadline is not None and deadline < w.now
@@ -283,7 +262,7 @@ def _project_story(rnd: random.Random, w: Workload, project_id: str) -> tuple[st
     keys["year"] = year
     category = rnd.choice(PROJECT_CATEGORIES)
     events: list[EventData] = [
-        ProjectClaimed(
+        ev.ProjectClaimed(
             **keys,
             secretary_name="张书记",
             secretary_organisation="社区党委",
@@ -299,20 +278,20 @@ def _project_story(rnd: random.Random, w: Workload, project_id: str) -> tuple[st
     for i in range(rnd.randint(0, 3)):
         status = rnd.choice(MILESTONES)
         events.append(
-            ProjectMilestone(**keys, milestone_id=f"m{i}", status=status, progress=20 * i)
+            ev.ProjectMilestone(**keys, milestone_id=f"m{i}", status=status, progress=20 * i)
         )
         w.count("minsheng_project_milestones_total", district, status)
     if rnd.random() < 0.5:
-        events.append(ProjectProgressReported(**keys, progress=70))
+        events.append(ev.ProjectProgressReported(**keys, progress=70))
     for _ in range(rnd.randint(0, 2)):
         on_time = rnd.random() < 0.5
-        events.append(ProjectCompleted(**keys, completed_on=date(year, 9, 1), on_time=on_time))
+        events.append(ev.ProjectCompleted(**keys, completed_on=date(year, 9, 1), on_time=on_time))
         w.count("minsheng_projects_completed_total", district, level, year, str(on_time).lower())
         outcome.completed = True
         if rnd.random() < 0.5:
             break
         result = rnd.choice(("passed", "failed"))
-        events.append(ProjectVerified(**keys, method="on_site", inspector="t3", result=result))
+        events.append(ev.ProjectVerified(**keys, method="on_site", inspector="t3", result=result))
         if result == "passed":
             break
         outcome.completed = False
@@ -324,7 +303,7 @@ def _project_story(rnd: random.Random, w: Workload, project_id: str) -> tuple[st
     w.count("minsheng_ledger_projects", district, year, level, standing)
     if rnd.random() < 0.2:
         kind = rnd.choice(FLAGS)
-        events.append(ProjectFlagged(**keys, kind=kind, reason="未按期推进"))
+        events.append(ev.ProjectFlagged(**keys, kind=kind, reason="未按期推进"))
         w.count("minsheng_projects_flagged_total", district, kind)
     if rnd.random() < 0.4:
         events.append(w.rate(rnd, "project", project_id, district))
@@ -345,12 +324,12 @@ def _notification_story(
     attempts = rnd.randint(1, 3)
     events: list[EventData] = []
     if rnd.random() < 0.4:
-        events.append(NotificationFailed(**keys, attempts=attempts, error="timeout"))
+        events.append(ev.NotificationFailed(**keys, attempts=attempts, error="timeout"))
         if rnd.random() < 0.5:
             attempts += 1
-            events.append(NotificationDelivered(**keys, attempts=attempts))
+            events.append(ev.NotificationDelivered(**keys, attempts=attempts))
     else:
-        events.append(NotificationDelivered(**keys, attempts=attempts))
-    outcome = "delivered" if isinstance(events[-1], NotificationDelivered) else "failed"
+        events.append(ev.NotificationDelivered(**keys, attempts=attempts))
+    outcome = "delivered" if isinstance(events[-1], ev.NotificationDelivered) else "failed"
     w.notifications.append((keys["channel"], outcome, attempts))
     return notification_id, events

@@ -6,16 +6,8 @@ from __future__ import annotations
 from grafana_foundation_sdk.builders.dashboard import Dashboard
 
 from minsheng.dashboards import promql as q
-from minsheng.dashboards.panels import (
-    APPEALS,
-    RATIO,
-    Query,
-    board,
-    figure,
-    ranking,
-    row,
-    trend,
-)
+from minsheng.dashboards.panels import Look, Section, Shown, board, intake_per_hour, per_hour
+from minsheng.dashboards.units import APPEALS, RATIO
 
 ESCALATED = "minsheng_appeals_escalated_total"
 # Per-unit figures carry no district: a unit's name says where it is.
@@ -41,155 +33,135 @@ def unit_on_time_rate() -> str:
     return f"sort({q.ratio(on_time, resolved)})"
 
 
-def dashboard() -> Dashboard:
-    return (
-        board(
-            "minsheng-appeals",
-            "Minsheng: appeals operations",
-            "What is open and what is late, by district and handling unit; escalations "
-            "(督办), returns (退单) and today's intake.",
-        )
-        .with_row(row("Now"))
-        .with_panel(
-            figure(
+SECTIONS = (
+    Section(
+        "Now",
+        Look("figure", 6),
+        (
+            Shown(
                 "Open (在办)",
+                q.total(q.OPEN),
+                APPEALS,
                 "Appeals received and neither resolved nor closed, in the selected districts.",
-                APPEALS,
-                Query(q.total(q.OPEN)),
-                width=6,
-            )
-        )
-        .with_panel(
-            figure(
+            ),
+            Shown(
                 "Overdue (超期)",
+                q.appeals_input("overdue"),
+                APPEALS,
                 "Open appeals past their current deadline at this moment.",
-                APPEALS,
-                Query(q.appeals_input("overdue")),
-                width=6,
-            )
-        )
-        .with_panel(
-            figure(
+            ),
+            Shown(
                 "Escalations (督办)",
+                q.total(ESCALATED),
+                APPEALS,
                 "Escalations sent since the platform started, every level.",
-                APPEALS,
-                Query(q.total(ESCALATED)),
-                width=6,
-            )
-        )
-        .with_panel(
-            figure(
+            ),
+            Shown(
                 "Returns (退单)",
+                q.appeals_input("returned"),
+                APPEALS,
                 "Appeals a unit returned as not its business, since the platform started.",
-                APPEALS,
-                Query(q.appeals_input("returned")),
-                width=6,
-            )
-        )
-        .with_row(row("By district"))
-        .with_panel(
-            ranking(
+            ),
+        ),
+    ),
+    Section(
+        "By district",
+        Look("ranking", 8),
+        (
+            Shown(
                 "Open by district",
+                f"sort_desc({q.total(q.OPEN, by='district')})",
+                APPEALS,
                 "Open appeals per district, now.",
-                APPEALS,
-                Query(f"sort_desc({q.total(q.OPEN, by='district')})", BY_DISTRICT),
-                width=8,
-            )
-        )
-        .with_panel(
-            ranking(
+                BY_DISTRICT,
+            ),
+            Shown(
                 "Overdue by district",
-                "Open appeals past their deadline per district, now.",
+                f"sort_desc({q.appeals_input('overdue', 'district')})",
                 APPEALS,
-                Query(f"sort_desc({q.appeals_input('overdue', 'district')})", BY_DISTRICT),
-                width=8,
-            )
-        )
-        .with_panel(
-            ranking(
+                "Open appeals past their deadline per district, now.",
+                BY_DISTRICT,
+            ),
+            Shown(
                 "Escalations by level",
+                q.total(ESCALATED, by="level"),
+                APPEALS,
                 "Escalations since the platform started: reminder (催办), overdue (超期) "
                 "and criticism (通报批评).",
-                APPEALS,
-                Query(q.total(ESCALATED, by="level"), "{{level}}"),
-                width=8,
-            )
-        )
-        .with_panel(
-            trend(
+                "{{level}}",
+            ),
+            per_hour(
                 "Escalations per hour, by district and level",
-                "Escalations sent in each hour.",
+                ESCALATED,
                 APPEALS,
-                Query(
-                    q.per_interval(ESCALATED, "1h", by="district, level"),
-                    "{{district}} {{level}}",
-                ),
-                bars=True,
-                stacked=True,
-            )
-        )
-        .with_panel(
-            ranking(
+                "Escalations sent in each hour.",
+                "district, level",
+                12,
+            ),
+            Shown(
                 "Return rate by district (退单率)",
+                q.RETURN.by_district(),
+                RATIO,
                 "Returns over appeals received, per district: high means the routing "
                 "rules send work to the wrong units.",
-                RATIO,
-                Query(q.RETURN.by_district(), BY_DISTRICT),
-            )
-        )
-        .with_row(row("Today"))
-        .with_panel(
-            trend(
+                BY_DISTRICT,
+                look=Look("ranking", 12),
+            ),
+        ),
+    ),
+    Section(
+        "Today",
+        Look("trend", 24),
+        (
+            intake_per_hour(
                 "Today's intake per hour",
                 "Appeals received in each hour of today (Asia/Shanghai), by district.",
-                APPEALS,
-                Query(q.per_interval(q.RECEIVED, "1h", by="district"), BY_DISTRICT),
-                width=24,
-                bars=True,
-                stacked=True,
-            )
-            .time_from("now/d")
-            .interval("1h")
-        )
-        .with_row(row("Handling units (承办单位), ranked; every district"))
-        .with_panel(
-            ranking(
+                Look("trend", 24, bars=True, stacked=True, since="now/d", interval="1h"),
+            ),
+        ),
+    ),
+    Section(
+        "Handling units (承办单位), ranked; every district",
+        Look("ranking", 6, height=12),
+        (
+            Shown(
                 "Open by unit",
+                f"sort_desc({by_unit(UNIT_OPEN)})",
+                APPEALS,
                 "Open appeals each lead unit holds, most first.",
-                APPEALS,
-                Query(f"sort_desc({by_unit(UNIT_OPEN)})", BY_UNIT),
-                width=6,
-                height=12,
-            )
-        )
-        .with_panel(
-            ranking(
+                BY_UNIT,
+            ),
+            Shown(
                 "Overdue by unit",
+                f"sort_desc({by_unit(UNIT_OVERDUE)})",
+                APPEALS,
                 "Open appeals past their deadline each lead unit holds, most first.",
-                APPEALS,
-                Query(f"sort_desc({by_unit(UNIT_OVERDUE)})", BY_UNIT),
-                width=6,
-                height=12,
-            )
-        )
-        .with_panel(
-            ranking(
+                BY_UNIT,
+            ),
+            Shown(
                 "Units ranked by on-time resolutions",
-                "Share of each unit's resolutions made by the deadline, worst first.",
+                unit_on_time_rate(),
                 RATIO,
-                Query(unit_on_time_rate(), BY_UNIT),
-                width=6,
-                height=12,
-            )
-        )
-        .with_panel(
-            ranking(
+                "Share of each unit's resolutions made by the deadline, worst first.",
+                BY_UNIT,
+            ),
+            Shown(
                 "Returns by unit",
-                "Appeals each unit returned since the platform started, most first.",
+                f"sort_desc({by_unit(UNIT_RETURNED)})",
                 APPEALS,
-                Query(f"sort_desc({by_unit(UNIT_RETURNED)})", BY_UNIT),
-                width=6,
-                height=12,
-            )
-        )
+                "Appeals each unit returned since the platform started, most first.",
+                BY_UNIT,
+            ),
+        ),
+    ),
+)
+
+
+def dashboard() -> Dashboard:
+    return board(
+        "minsheng-appeals",
+        "Minsheng: appeals operations",
+        "What is open and what is late, by district and handling unit; escalations "
+        "(督办), returns (退单) and today's intake.",
+        SECTIONS,
     )

@@ -8,24 +8,15 @@ from dataclasses import dataclass
 from grafana_foundation_sdk.builders.dashboard import Dashboard
 
 from minsheng.dashboards import promql as q
-from minsheng.dashboards.panels import (
-    APPEALS,
-    PROJECTS,
-    RATIO,
-    Query,
-    board,
-    figure,
-    ranking,
-    row,
-    trend,
-)
+from minsheng.dashboards.panels import Look, Section, Shown, board, intake_per_hour
+from minsheng.dashboards.units import APPEALS, PROJECTS, RATIO
 
 BY_DISTRICT = "{{district}}"
 BY_LEVEL_YEAR = "{{year}} {{level}}"
 
 
 @dataclass(frozen=True)
-class Shown:
+class Published:
     """A published figure: over the selected districts (a stat) and by district (bars)."""
 
     title: str
@@ -35,12 +26,12 @@ class Shown:
     by_district: str
 
 
-def rate(title: str, description: str, kpi: q.Kpi) -> Shown:
-    return Shown(title, description, RATIO, kpi.selected(), kpi.by_district())
+def rate(title: str, description: str, kpi: q.Kpi) -> Published:
+    return Published(title, description, RATIO, kpi.selected(), kpi.by_district())
 
 
 FIGURES = (
-    Shown(
+    Published(
         "Received (受理量)",
         "Appeals received since the platform started.",
         APPEALS,
@@ -69,7 +60,7 @@ FIGURES = (
         q.CALLBACK,
     ),
 )
-OVERDUE = Shown(
+OVERDUE = Published(
     "Overdue now (超期数)",
     "Open appeals past their deadline at this moment.",
     APPEALS,
@@ -77,64 +68,72 @@ OVERDUE = Shown(
     q.appeals_input("overdue", "district"),
 )
 LEDGER = (
-    (
+    Shown(
         "Claimed by level and year",
-        "Secretary projects claimed (认领), by the claiming secretary's level and the ledger year.",
-        PROJECTS,
         q.ledger("claimed", "level, year"),
-    ),
-    (
-        "Completed by level and year",
-        "Secretary projects completed and not sent back, by level and ledger year.",
         PROJECTS,
-        q.ledger("completed", "level, year"),
+        "Secretary projects claimed (认领), by the claiming secretary's level and the ledger year.",
+        BY_LEVEL_YEAR,
     ),
-    (
+    Shown(
+        "Completed by level and year",
+        q.ledger("completed", "level, year"),
+        PROJECTS,
+        "Secretary projects completed and not sent back, by level and ledger year.",
+        BY_LEVEL_YEAR,
+    ),
+    Shown(
         "Completion rate by level and year",
-        "Completed over claimed, by level and ledger year.",
-        RATIO,
         q.completion_rate("level, year"),
+        RATIO,
+        "Completed over claimed, by level and ledger year.",
+        BY_LEVEL_YEAR,
+    ),
+)
+SECTIONS = (
+    Section(
+        "Appeals: the published KPIs, in the selected districts",
+        Look("figure", 4),
+        tuple(Shown(f.title, f.selected, f.unit, f.description) for f in (*FIGURES, OVERDUE)),
+    ),
+    Section(
+        "Appeals by district",
+        Look("ranking", 8),
+        (
+            *(
+                Shown(f"{f.title}, by district", f.by_district, f.unit, f.description, BY_DISTRICT)
+                for f in FIGURES
+            ),
+            intake_per_hour(
+                "Received per hour, by district",
+                "Appeals received in each hour (by the time they reached the platform).",
+                Look("trend", 8, stacked=True),
+            ),
+        ),
+    ),
+    Section(
+        "Secretary projects: the ledger (台账)",
+        Look("ranking", 6),
+        (
+            Shown(
+                "Ledger completion rate (完成率)",
+                q.completion_rate(),
+                RATIO,
+                "Projects completed (and not sent back) over projects claimed, every level and "
+                "year.",
+                look=Look("figure", 6),
+            ),
+            *LEDGER,
+        ),
     ),
 )
 
 
 def dashboard() -> Dashboard:
-    built = board(
+    return board(
         "minsheng-city",
         "Minsheng: city overview",
         "Appeals (诉求) and secretary projects (书记项目) of the city, as leaders read them: "
         "the published KPIs city-wide and by district.",
-    ).with_row(row("Appeals: the published KPIs, in the selected districts"))
-    for shown in (*FIGURES, OVERDUE):
-        built = built.with_panel(
-            figure(shown.title, shown.description, shown.unit, Query(shown.selected))
-        )
-    built = built.with_row(row("Appeals by district"))
-    for shown in FIGURES:
-        query = Query(shown.by_district, BY_DISTRICT)
-        built = built.with_panel(
-            ranking(f"{shown.title}, by district", shown.description, shown.unit, query, width=8)
-        )
-    built = built.with_panel(
-        trend(
-            "Received per hour, by district",
-            "Appeals received in each hour (by the time they reached the platform).",
-            APPEALS,
-            Query(q.per_interval(q.RECEIVED, "1h", by="district"), BY_DISTRICT),
-            width=8,
-            stacked=True,
-        )
+        SECTIONS,
     )
-    built = built.with_row(row("Secretary projects: the ledger (台账)")).with_panel(
-        figure(
-            "Ledger completion rate (完成率)",
-            "Projects completed (and not sent back) over projects claimed, every level and year.",
-            RATIO,
-            Query(q.completion_rate()),
-            width=6,
-        )
-    )
-    for title, description, unit, expr in LEDGER:
-        query = Query(expr, BY_LEVEL_YEAR)
-        built = built.with_panel(ranking(title, description, unit, query, width=6))
-    return built

@@ -5,18 +5,8 @@ from __future__ import annotations
 
 from grafana_foundation_sdk.builders.dashboard import Dashboard
 
-from minsheng.dashboards.panels import (
-    EVENTS,
-    MESSAGES,
-    PER_SECOND,
-    RATIO,
-    SECONDS,
-    Query,
-    board,
-    ranking,
-    row,
-    trend,
-)
+from minsheng.dashboards.panels import Look, Query, Section, Shown, board
+from minsheng.dashboards.units import EVENTS, MESSAGES, PER_SECOND, RATIO, SECONDS
 
 JOBS = 'job=~"appeals|projects|notifications|analytics"'
 HTTP = "minsheng_http_request_duration_seconds"
@@ -38,155 +28,136 @@ def error_ratio() -> str:
     return f"({errors} or 0 * {requests}) / {requests}"
 
 
-def dashboard() -> Dashboard:
-    return (
-        board(
-            "minsheng-health",
-            "Minsheng: platform health",
-            "The services as on-call staff watch them: scrape targets, HTTP traffic, the "
-            "event pipeline and the notifications.",
-            district=False,
-        )
-        .with_row(row("Targets"))
-        .with_panel(
-            ranking(
+SECTIONS = (
+    Section(
+        "Targets",
+        Look("ranking", 24, height=5, maximum=1),
+        (
+            Shown(
                 "Targets up",
-                "1 when Prometheus scraped the service at its last attempt, 0 when not.",
+                f"up{{{JOBS}}}",
                 "bool_yes_no",
-                Query(f"up{{{JOBS}}}", "{{job}} {{instance}}"),
-                width=24,
-                height=5,
-            ).max(1)
-        )
-        .with_row(row("HTTP"))
-        .with_panel(
-            trend(
+                "1 when Prometheus scraped the service at its last attempt, 0 when not.",
+                "{{job}} {{instance}}",
+            ),
+        ),
+    ),
+    Section(
+        "HTTP",
+        Look("trend", 8),
+        (
+            Shown(
                 "Requests per second",
-                "HTTP requests answered per second, by service.",
+                rate(f"{HTTP}_count", by="service"),
                 PER_SECOND,
-                Query(rate(f"{HTTP}_count", by="service"), "{{service}}"),
-                width=8,
-            )
-        )
-        .with_panel(
-            trend(
+                "HTTP requests answered per second, by service.",
+                "{{service}}",
+            ),
+            Shown(
                 "Latency (p50, p95)",
-                "Time to answer a request, median and 95th percentile, by service.",
+                quantile(0.5, HTTP, "service"),
                 SECONDS,
-                Query(quantile(0.5, HTTP, "service"), "{{service}} p50"),
-                Query(quantile(0.95, HTTP, "service"), "{{service}} p95"),
-                width=8,
-            )
-        )
-        .with_panel(
-            trend(
+                "Time to answer a request, median and 95th percentile, by service.",
+                "{{service}} p50",
+                also=(Query(quantile(0.95, HTTP, "service"), "{{service}} p95"),),
+            ),
+            Shown(
                 "Server errors (5xx share)",
+                error_ratio(),
+                RATIO,
                 "Share of requests answered with a 5xx status, by service. Bad input is a "
                 "4xx, so any 5xx is a fault of ours.",
-                RATIO,
-                Query(error_ratio(), "{{service}}"),
-                width=8,
-            )
-        )
-        .with_row(row("Events"))
-        .with_panel(
-            trend(
+                "{{service}}",
+            ),
+        ),
+    ),
+    Section(
+        "Events",
+        Look("trend", 8),
+        (
+            Shown(
                 "Outbox backlog",
-                "Outbox rows written and not yet published to Kafka, by service.",
+                "sum by (service) (minsheng_outbox_pending)",
                 EVENTS,
-                Query("sum by (service) (minsheng_outbox_pending)", "{{service}}"),
-                width=8,
-            )
-        )
-        .with_panel(
-            trend(
+                "Outbox rows written and not yet published to Kafka, by service.",
+                "{{service}}",
+            ),
+            Shown(
                 "Oldest unpublished event",
-                "Age of the oldest outbox row not yet published; 0 when the outbox is empty.",
+                "max by (service) (minsheng_outbox_oldest_age_seconds)",
                 SECONDS,
-                Query("max by (service) (minsheng_outbox_oldest_age_seconds)", "{{service}}"),
-                width=8,
-            )
-        )
-        .with_panel(
-            trend(
+                "Age of the oldest outbox row not yet published; 0 when the outbox is empty.",
+                "{{service}}",
+            ),
+            Shown(
                 "Consumer lag",
+                "sum by (service, topic) (minsheng_consumer_lag)",
+                MESSAGES,
                 "Messages on a topic not yet read by the service's consumers (every "
                 "partition summed).",
-                MESSAGES,
-                Query("sum by (service, topic) (minsheng_consumer_lag)", "{{service}} {{topic}}"),
-                width=8,
-            )
-        )
-        .with_panel(
-            trend(
+                "{{service}} {{topic}}",
+            ),
+            Shown(
                 "Event age when applied (p95)",
+                quantile(0.95, "minsheng_event_age_seconds", "service, topic"),
+                SECONDS,
                 "How old an event was when a consumer applied it (now minus its time): "
                 "how far behind the live figures are.",
-                SECONDS,
-                Query(
-                    quantile(0.95, "minsheng_event_age_seconds", "service, topic"),
-                    "{{service}} {{topic}}",
-                ),
-                width=8,
-            )
-        )
-        .with_panel(
-            trend(
+                "{{service}} {{topic}}",
+            ),
+            Shown(
                 "Events applied per second",
-                "Events applied by the consumers, by service and topic.",
+                rate("minsheng_events_processed_total", by="service, topic"),
                 "suffix: events/s",
-                Query(
-                    rate("minsheng_events_processed_total", by="service, topic"),
-                    "{{service}} {{topic}}",
-                ),
-                width=8,
-            )
-        )
-        .with_panel(
-            trend(
+                "Events applied by the consumers, by service and topic.",
+                "{{service}} {{topic}}",
+            ),
+            Shown(
                 "Dead letters (last hour)",
+                "sum by (service, topic, reason) (increase(minsheng_dead_letters_total[1h]))",
+                MESSAGES,
                 "Messages a consumer rejected to the topic's .dlq topic in the last hour, "
                 "by reason: read them there.",
-                MESSAGES,
-                Query(
-                    "sum by (service, topic, reason) (increase(minsheng_dead_letters_total[1h]))",
-                    "{{service}} {{topic}} {{reason}}",
-                ),
-                width=8,
-            )
-        )
-        .with_row(row("Notifications"))
-        .with_panel(
-            trend(
+                "{{service}} {{topic}} {{reason}}",
+            ),
+        ),
+    ),
+    Section(
+        "Notifications",
+        Look("trend", 8),
+        (
+            Shown(
                 "Notifications by outcome (last hour)",
+                "sum by (channel, outcome) (increase(minsheng_notifications_total[1h]))",
+                "suffix: notifications",
                 "Notifications finished in the last hour, by channel and outcome.",
-                "suffix: notifications",
-                Query(
-                    "sum by (channel, outcome) (increase(minsheng_notifications_total[1h]))",
-                    "{{channel}} {{outcome}}",
-                ),
-                width=8,
-            )
-        )
-        .with_panel(
-            trend(
+                "{{channel}} {{outcome}}",
+            ),
+            Shown(
                 "Delivery attempts per second",
-                "Attempts to deliver, by channel and result (retries included).",
+                rate("minsheng_notification_attempts_total", by="channel, result"),
                 "suffix: attempts/s",
-                Query(
-                    rate("minsheng_notification_attempts_total", by="channel, result"),
-                    "{{channel}} {{result}}",
-                ),
-                width=8,
-            )
-        )
-        .with_panel(
-            trend(
+                "Attempts to deliver, by channel and result (retries included).",
+                "{{channel}} {{result}}",
+            ),
+            Shown(
                 "Pending notifications",
-                "Notifications waiting for a first or a further attempt, by channel.",
+                "sum by (channel) (minsheng_notifications_pending)",
                 "suffix: notifications",
-                Query("sum by (channel) (minsheng_notifications_pending)", "{{channel}}"),
-                width=8,
-            )
-        )
+                "Notifications waiting for a first or a further attempt, by channel.",
+                "{{channel}}",
+            ),
+        ),
+    ),
+)
+
+
+def dashboard() -> Dashboard:
+    return board(
+        "minsheng-health",
+        "Minsheng: platform health",
+        "The services as on-call staff watch them: scrape targets, HTTP traffic, the "
+        "event pipeline and the notifications.",
+        SECTIONS,
+        district=False,
     )

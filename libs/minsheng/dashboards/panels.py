@@ -1,5 +1,6 @@
 """The few panel shapes every Minsheng dashboard is made of, so that each dashboard module
-says only what it shows: a title, a description, a unit and its PromQL.
+says only what it shows: a table of `Shown` rows (a title, its PromQL, a unit and a
+description) in `Section`s, each with the `Look` of its panels, which `board` builds.
 
 Every panel reads the `$datasource` variable; expressions filter with `$district` where a
 district label exists. Analytics figures are read from the `city:` recording rules
@@ -9,7 +10,9 @@ district label exists. Analytics figures are read from the `city:` recording rul
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 from grafana_foundation_sdk.builders import (
     bargauge,
@@ -24,18 +27,12 @@ from grafana_foundation_sdk.cog import variants
 from grafana_foundation_sdk.models import common as common_models
 from grafana_foundation_sdk.models import dashboard as dashboard_models
 
+from minsheng.dashboards import promql as q
+from minsheng.dashboards.units import APPEALS
+
 DATASOURCE = dashboard_models.DataSourceRef(type_val="prometheus", uid="${datasource}")
 # The series that names every district with appeals: the district variable's values.
 DISTRICTS = "label_values(city:minsheng_appeals_received_total:sum, district)"
-
-# Grafana unit ids; counts of things get a suffix so a reader knows what is counted.
-APPEALS = "suffix: appeals"
-PROJECTS = "suffix: projects"
-EVENTS = "suffix: events"
-MESSAGES = "suffix: messages"
-RATIO = "percentunit"
-SECONDS = "s"
-PER_SECOND = "reqps"
 
 
 @dataclass(frozen=True)
@@ -138,9 +135,91 @@ def row(title: str) -> dashboard.Row:
     return dashboard.Row(title)
 
 
-def board(uid: str, title: str, description: str, *, district: bool = True) -> dashboard.Dashboard:
-    """A dashboard with the data source variable (and the district one), in the city's
-    time zone, refreshed every 30 seconds."""
+Kind = Literal["figure", "ranking", "trend"]
+Panel = stat.Panel | bargauge.Panel | timeseries.Panel
+
+
+@dataclass(frozen=True)
+class Look:
+    """How a panel is drawn: its kind, its width (of the dashboard's 24) and options."""
+
+    kind: Kind
+    width: int
+    height: int = 8  # rankings only: figures are 4 high, trends 8
+    bars: bool = False
+    stacked: bool = False
+    since: str = ""  # a time range of the panel's own (Grafana's timeFrom), "now/d": today
+    interval: str = ""
+    maximum: float | None = None
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One panel as a row of data: what it shows and in what unit; drawn the way its
+    section draws its panels unless it has a `look` of its own."""
+
+    title: str
+    expr: str
+    unit: str
+    description: str
+    legend: str = ""
+    look: Look | None = None
+    also: tuple[Query, ...] = ()  # further targets, after the first
+
+    def panel(self, default: Look) -> Panel:
+        look = self.look or default
+        queries = (Query(self.expr, self.legend), *self.also)
+        shown = (self.title, self.description, self.unit)
+        built: Panel
+        if look.kind == "figure":
+            built = figure(*shown, queries[0], width=look.width)
+        elif look.kind == "ranking":
+            built = ranking(*shown, *queries, width=look.width, height=look.height)
+        else:
+            built = trend(*shown, *queries, width=look.width, bars=look.bars, stacked=look.stacked)
+        if look.since:
+            built = built.time_from(look.since)
+        if look.interval:
+            built = built.interval(look.interval)
+        if look.maximum is not None:
+            built = built.max(look.maximum)
+        return built
+
+
+@dataclass(frozen=True)
+class Section:
+    """A dashboard row: its title, how its panels are drawn, and the panels in order."""
+
+    title: str
+    look: Look
+    panels: tuple[Shown, ...]
+
+
+def per_hour(title: str, metric: str, unit: str, description: str, by: str, width: int) -> Shown:
+    """A city counter's growth in each hour, as bars stacked by the `by` labels, which
+    name the series."""
+    legend = " ".join(f"{{{{{label.strip()}}}}}" for label in by.split(","))
+    look = Look("trend", width, bars=True, stacked=True)
+    return Shown(title, q.per_interval(metric, "1h", by=by), unit, description, legend, look)
+
+
+def intake_per_hour(title: str, description: str, look: Look) -> Shown:
+    """Appeals received in each hour by district: the city's dashboard and the operations'
+    one both show it, over different times."""
+    hourly = q.per_interval(q.RECEIVED, "1h", by="district")
+    return Shown(title, hourly, APPEALS, description, "{{district}}", look)
+
+
+def board(
+    uid: str,
+    title: str,
+    description: str,
+    sections: Iterable[Section],
+    *,
+    district: bool = True,
+) -> dashboard.Dashboard:
+    """A dashboard of these sections, with the data source variable (and the district
+    one), in the city's time zone, refreshed every 30 seconds."""
     built = (
         dashboard.Dashboard(title)
         .uid(uid)
@@ -170,4 +249,8 @@ def board(uid: str, title: str, description: str, *, district: bool = True) -> d
             .include_all(True)
             .all_value(".*")
         )
+    for section in sections:
+        built = built.with_row(row(section.title))
+        for shown in section.panels:
+            built = built.with_panel(shown.panel(section.look))
     return built

@@ -109,8 +109,7 @@ class KafkaBroker:
         self.process = ManagedProcess(
             "kafka", self._java("kafka.Kafka", str(self.config_file)), log_file=self.log_file
         )
-        await self.process.start()
-        await self.process.wait_ready(self.answers, timeout=timeout, interval=0.5)
+        await self.process.launch(self.answers, timeout=timeout, interval=0.5)
 
     async def answers(self) -> bool:
         """True once the broker serves a metadata request with itself as controller."""

@@ -17,11 +17,10 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
-import httpx
 import yaml
 
 from minsheng import auth
-from minsheng.platform.process import ManagedProcess, ensure_free
+from minsheng.platform.process import ManagedProcess, answers_ok, ensure_free
 from minsheng.settings import Settings
 
 REPO = Path(__file__).resolve().parents[3]
@@ -164,12 +163,10 @@ class _Daemon:
         self.process = ManagedProcess(
             self.name, [binary, *self.arguments()], log_file=self.log_file
         )
-        await self.process.start()
-        await self.process.wait_ready(self.ready, timeout=timeout)
+        await self.process.launch(self.ready, timeout=timeout)
 
     async def ready(self) -> bool:
-        async with httpx.AsyncClient(timeout=3) as client:
-            return (await client.get(f"{self.url}/-/ready")).status_code == 200
+        return await answers_ok(f"{self.url}/-/ready", timeout=3)
 
     async def stop(self) -> None:
         if self.process is not None:

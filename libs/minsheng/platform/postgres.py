@@ -115,8 +115,7 @@ class PostgresServer:
             stop_signal=signal.SIGINT,  # "fast" shutdown: roll back clients, checkpoint, exit
             log_file=self.log_file,
         )
-        await self.process.start()
-        await self.process.wait_ready(self.answers, timeout=timeout)
+        await self.process.launch(self.answers, timeout=timeout)
 
     async def answers(self) -> bool:
         if not await port_open("127.0.0.1", self.port):

@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
+import httpx
+
 COLOURS = ("\x1b[36m", "\x1b[33m", "\x1b[35m", "\x1b[32m", "\x1b[34m", "\x1b[31m")
 RESET = "\x1b[0m"
 
@@ -128,6 +130,13 @@ class ManagedProcess:
                 raise ProcessFailed(f"{self.name} not ready after {timeout:.0f}s")
             await asyncio.sleep(interval)
 
+    async def launch(
+        self, probe: Callable[[], Awaitable[bool]], *, timeout: float, interval: float = 0.2
+    ) -> None:
+        """Starts the child and waits until `probe` says it is ready (`wait_ready`)."""
+        await self.start()
+        await self.wait_ready(probe, timeout=timeout, interval=interval)
+
     @property
     def returncode(self) -> int | None:
         return None if self.proc is None else self.proc.returncode
@@ -166,6 +175,12 @@ class ManagedProcess:
 async def ensure_free(name: str, port: int) -> None:
     if await port_open("127.0.0.1", port):
         raise PortInUse(f"{name}: port {port} is already in use; is another instance running?")
+
+
+async def answers_ok(url: str, *, timeout: float) -> bool:
+    """An HTTP readiness probe: GET `url` answers 200."""
+    async with httpx.AsyncClient(timeout=timeout) as client:
+        return (await client.get(url)).status_code == 200
 
 
 async def port_open(host: str, port: int) -> bool:

@@ -6,9 +6,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
-from minsheng.platform.process import ManagedProcess, ensure_free
+from minsheng.platform.process import ManagedProcess, answers_ok, ensure_free
 
 BIN = Path(sys.executable).parent
 
@@ -37,13 +35,11 @@ class ServiceProcess:
 
     async def start(self, timeout: float = 60.0) -> None:
         await ensure_free(self.name, self.port)
-        await self.process.start()
-        await self.process.wait_ready(self.ready, timeout=timeout)
+        await self.process.launch(self.ready, timeout=timeout)
 
     async def ready(self) -> bool:
         """/readyz, not /healthz: announce a service only once it can do its work."""
-        async with httpx.AsyncClient(timeout=5) as client:
-            return (await client.get(f"{self.url}/readyz")).status_code == 200
+        return await answers_ok(f"{self.url}/readyz", timeout=5)
 
     async def stop(self) -> None:
         await self.process.stop()

@@ -12,21 +12,8 @@ from analytics.appeal_counting import (
     is_open,
 )
 from analytics.counting import State
-from minsheng.events import (
-    AppealAccepted,
-    AppealClosed,
-    AppealDispatched,
-    AppealEscalated,
-    AppealExtended,
-    AppealReceived,
-    AppealReopened,
-    AppealResolved,
-    AppealReturned,
-    EventData,
-    InvalidEvent,
-    ProjectClaimed,
-    SatisfactionRecorded,
-)
+from minsheng import events as ev
+from minsheng.events import EventData, InvalidEvent
 from testkit.unit.analytics import fold, overdue, parsed, payload, samples
 from testkit.unit.events import DEADLINE, NOW, sample
 
@@ -34,7 +21,7 @@ DISTRICT, CATEGORY = "洮北区", "complaint"
 
 
 def received() -> State:
-    return fold(apply_appeal, [sample(AppealReceived), sample(AppealDispatched)])
+    return fold(apply_appeal, [sample(ev.AppealReceived), sample(ev.AppealDispatched)])
 
 
 def test_received_counts_once_by_district_category_and_channel_and_opens() -> None:
@@ -49,12 +36,12 @@ def test_returns_and_escalations_are_tallied_per_occurrence() -> None:
     state = fold(
         apply_appeal,
         [
-            sample(AppealReturned),
-            sample(AppealDispatched),
-            sample(AppealReturned),
-            sample(AppealAccepted),
-            payload(AppealEscalated, level="reminder"),
-            payload(AppealEscalated, level="overdue"),
+            sample(ev.AppealReturned),
+            sample(ev.AppealDispatched),
+            sample(ev.AppealReturned),
+            sample(ev.AppealAccepted),
+            payload(ev.AppealEscalated, level="reminder"),
+            payload(ev.AppealEscalated, level="overdue"),
         ],
         received(),
     )
@@ -69,15 +56,15 @@ def test_the_overdue_gauge_follows_the_injected_clock_and_the_current_deadline()
     state = received()
     assert overdue([state], DEADLINE - timedelta(seconds=1)) == Counter()
     assert overdue([state], DEADLINE + timedelta(seconds=1)) == Counter({(DISTRICT,): 1})
-    extended = fold(apply_appeal, [sample(AppealExtended)], state)  # seven days more
+    extended = fold(apply_appeal, [sample(ev.AppealExtended)], state)  # seven days more
     assert overdue([extended], DEADLINE + timedelta(days=1)) == Counter()
     assert overdue([extended], DEADLINE + timedelta(days=8)) == Counter({(DISTRICT,): 1})
-    resolved = fold(apply_appeal, [sample(AppealResolved)], extended)
+    resolved = fold(apply_appeal, [sample(ev.AppealResolved)], extended)
     assert overdue([resolved], DEADLINE + timedelta(days=30)) == Counter()
 
 
 def test_a_resolution_closes_the_appeal_and_is_tallied_with_its_on_time_flag() -> None:
-    state = fold(apply_appeal, [payload(AppealResolved, on_time=False)], received())
+    state = fold(apply_appeal, [payload(ev.AppealResolved, on_time=False)], received())
     assert not is_open(state)
     assert state["resolution"] is False
     assert samples([state], "minsheng_appeals_resolved") == Counter(
@@ -88,7 +75,7 @@ def test_a_resolution_closes_the_appeal_and_is_tallied_with_its_on_time_flag() -
 def test_a_callback_after_resolution_marks_it_called_back_and_counts_the_rating() -> None:
     state = fold(
         apply_appeal,
-        [sample(AppealResolved), payload(SatisfactionRecorded, rating="basically_satisfied")],
+        [sample(ev.AppealResolved), payload(ev.SatisfactionRecorded, rating="basically_satisfied")],
         received(),
     )
     assert state["called_back"] is True
@@ -100,13 +87,13 @@ def test_a_callback_after_resolution_marks_it_called_back_and_counts_the_rating(
 def test_a_reopen_clears_the_resolution_the_callback_and_the_deadline() -> None:
     state = fold(
         apply_appeal,
-        [sample(AppealResolved), sample(SatisfactionRecorded), sample(AppealReopened)],
+        [sample(ev.AppealResolved), sample(ev.SatisfactionRecorded), sample(ev.AppealReopened)],
         received(),
     )
     assert is_open(state)
     assert (state["resolution"], state["called_back"], state["deadline"]) == (None, False, None)
     assert overdue([state], NOW + timedelta(days=365)) == Counter()
-    again = fold(apply_appeal, [sample(AppealDispatched), sample(AppealResolved)], state)
+    again = fold(apply_appeal, [sample(ev.AppealDispatched), sample(ev.AppealResolved)], state)
     assert samples([again], "minsheng_appeals_resolved") == Counter(
         {(DISTRICT, CATEGORY, "true"): 2}
     )
@@ -114,11 +101,11 @@ def test_a_reopen_clears_the_resolution_the_callback_and_the_deadline() -> None:
 
 @pytest.mark.parametrize("outcome", ["resolved", "duplicate"])
 def test_closing_ends_the_appeal_and_keeps_a_standing_resolution(outcome: str) -> None:
-    resolved = fold(apply_appeal, [sample(AppealResolved)], received())
-    closed = fold(apply_appeal, [payload(AppealClosed, outcome=outcome)], resolved)
+    resolved = fold(apply_appeal, [sample(ev.AppealResolved)], received())
+    closed = fold(apply_appeal, [payload(ev.AppealClosed, outcome=outcome)], resolved)
     assert not is_open(closed)
     assert closed["resolution"] is True
-    unresolved = fold(apply_appeal, [payload(AppealClosed, outcome=outcome)], received())
+    unresolved = fold(apply_appeal, [payload(ev.AppealClosed, outcome=outcome)], received())
     assert not is_open(unresolved)
     assert unresolved["resolution"] is None
 
@@ -126,8 +113,8 @@ def test_closing_ends_the_appeal_and_keeps_a_standing_resolution(outcome: str) -
 @pytest.mark.parametrize(
     "data",
     [
-        sample(ProjectClaimed),
-        payload(SatisfactionRecorded, subject_type="project"),
+        sample(ev.ProjectClaimed),
+        payload(ev.SatisfactionRecorded, subject_type="project"),
     ],
 )
 def test_events_that_do_not_belong_on_the_appeals_topic_are_rejected(data: EventData) -> None:

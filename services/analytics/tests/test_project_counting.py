@@ -17,18 +17,8 @@ from analytics.project_counting import (
     project_figures,
 )
 from analytics.windows import CITY
-from minsheng.events import (
-    AppealReceived,
-    EventData,
-    InvalidEvent,
-    ProjectClaimed,
-    ProjectCompleted,
-    ProjectFlagged,
-    ProjectMilestone,
-    ProjectProgressReported,
-    ProjectVerified,
-    SatisfactionRecorded,
-)
+from minsheng import events as ev
+from minsheng.events import EventData, InvalidEvent
 from testkit.unit.analytics import fold, parsed, payload, samples
 from testkit.unit.events import sample
 
@@ -36,7 +26,7 @@ DISTRICT, LEVEL = "洮北区", "community"
 
 
 def claimed() -> State:
-    return fold(apply_project, [sample(ProjectClaimed)])
+    return fold(apply_project, [sample(ev.ProjectClaimed)])
 
 
 def test_a_claim_counts_by_district_level_category_and_year_and_is_active() -> None:
@@ -51,12 +41,12 @@ def test_milestones_progress_flags_and_ratings_are_tallied() -> None:
     state = fold(
         apply_project,
         [
-            payload(ProjectMilestone, status="reached", new_due=None, reason=None),
-            sample(ProjectMilestone),
-            sample(ProjectProgressReported),
-            sample(ProjectFlagged),
-            payload(ProjectFlagged, kind="formal_talk"),
-            payload(SatisfactionRecorded, subject_type="project", subject_id="P2019-0386"),
+            payload(ev.ProjectMilestone, status="reached", new_due=None, reason=None),
+            sample(ev.ProjectMilestone),
+            sample(ev.ProjectProgressReported),
+            sample(ev.ProjectFlagged),
+            payload(ev.ProjectFlagged, kind="formal_talk"),
+            payload(ev.SatisfactionRecorded, subject_type="project", subject_id="P2019-0386"),
         ],
         claimed(),
     )
@@ -73,20 +63,20 @@ def test_milestones_progress_flags_and_ratings_are_tallied() -> None:
 
 
 def test_completion_ends_activity_and_a_failed_verification_sends_it_back() -> None:
-    done = fold(apply_project, [payload(ProjectCompleted, on_time=False)], claimed())
+    done = fold(apply_project, [payload(ev.ProjectCompleted, on_time=False)], claimed())
     assert is_completed(done)
     assert samples([done], "minsheng_projects_active") == Counter()
-    failed = fold(apply_project, [payload(ProjectVerified, result="failed")], done)
+    failed = fold(apply_project, [payload(ev.ProjectVerified, result="failed")], done)
     assert not is_completed(failed)
     assert samples([failed], "minsheng_projects_active") == Counter({(DISTRICT, LEVEL): 1})
-    again = fold(apply_project, [sample(ProjectCompleted), sample(ProjectVerified)], failed)
+    again = fold(apply_project, [sample(ev.ProjectCompleted), sample(ev.ProjectVerified)], failed)
     assert is_completed(again)
     assert samples([again], "minsheng_projects_completed") == Counter(
         {(DISTRICT, LEVEL, "2019", "false"): 1, (DISTRICT, LEVEL, "2019", "true"): 1}
     )
 
 
-@pytest.mark.parametrize("data", [sample(AppealReceived), sample(SatisfactionRecorded)])
+@pytest.mark.parametrize("data", [sample(ev.AppealReceived), sample(ev.SatisfactionRecorded)])
 def test_events_that_do_not_belong_on_the_projects_topic_are_rejected(data: EventData) -> None:
     with pytest.raises(InvalidEvent) as caught:
         apply_project(None, parsed(data, 1))
@@ -106,9 +96,9 @@ def test_an_active_project_is_past_its_planned_end_from_the_citys_next_midnight(
     assert past_planned_end(state, midnight + timedelta(seconds=1)) == Counter(
         {(DISTRICT, LEVEL): 1}
     )
-    done = fold(apply_project, [sample(ProjectCompleted)], state)
+    done = fold(apply_project, [sample(ev.ProjectCompleted)], state)
     assert past_planned_end(done, midnight + timedelta(days=30)) == Counter()
-    sent_back = fold(apply_project, [payload(ProjectVerified, result="failed")], done)
+    sent_back = fold(apply_project, [payload(ev.ProjectVerified, result="failed")], done)
     assert past_planned_end(sent_back, midnight + timedelta(days=1)) == Counter(
         {(DISTRICT, LEVEL): 1}
     )

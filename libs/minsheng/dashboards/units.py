@@ -1,0 +1,10 @@
+"""The Grafana unit ids the panels show their figures in: counts of things get a suffix,
+so that a reader knows what is counted."""
+
+APPEALS = "suffix: appeals"
+PROJECTS = "suffix: projects"
+EVENTS = "suffix: events"
+MESSAGES = "suffix: messages"
+RATIO = "percentunit"
+SECONDS = "s"
+PER_SECOND = "reqps"
