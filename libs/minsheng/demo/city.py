@@ -203,8 +203,8 @@ class ProjectPlan:
 
 
 def projects(rng: random.Random, start: datetime, days: float, count: int) -> list[ProjectPlan]:
-    """Secretary projects with a milestone due on each day of the demo; most are reported
-    reached the day they fall due, a few are left to be missed."""
+    """Secretary projects with a milestone due on each day of the demo (to its planned
+    end); most are reported reached the day they fall due, a few are left to be missed."""
     first = local_day(start)
     span = max(1, int(days + 0.999))
     city_units = sorted(u.name for u in units().values() if u.level == "city")
@@ -213,17 +213,21 @@ def projects(rng: random.Random, start: datetime, days: float, count: int) -> li
     for i in range(count):
         district = districts[i % len(districts)]
         local_units = sorted(u.name for u in units().values() if u.district == district)
+        # every fifth is due to end on the first day, and runs past its planned end; a
+        # milestone is never due after its project's planned end (the service refuses it)
+        late = i % 5 == 0
+        planned_end = first if late else first + timedelta(days=span + 30)
         milestones = [
             {
                 "milestone_id": f"m{d + 1}",
                 "title": f"第{d + 1}阶段",
                 "due": str(first + timedelta(days=d)),
             }
-            for d in range(span)
+            for d in range(1 if late else span)
         ]
         reports = [
             (start + timedelta(hours=rng.uniform(1, 10) + 24 * d), f"m{d + 1}")
-            for d in range(span)
+            for d in range(len(milestones))
             if rng.random() < 0.8
         ]
         claim = {
@@ -238,8 +242,7 @@ def projects(rng: random.Random, start: datetime, days: float, count: int) -> li
             "district": district,
             "unit": (local_units or city_units)[0],
             "planned_start": str(first),
-            # every fifth is due to end on the first day, and runs past its planned end
-            "planned_end": str(first if i % 5 == 0 else first + timedelta(days=span + 30)),
+            "planned_end": str(planned_end),
             "milestones": milestones,
         }
         flags = [

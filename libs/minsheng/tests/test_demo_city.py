@@ -74,14 +74,19 @@ def test_the_lagging_district_mostly_stays_silent_and_is_late_otherwise() -> Non
 
 def test_projects_have_a_milestone_due_each_day_and_some_left_to_miss() -> None:
     plans = city.projects(random.Random(5), TUESDAY_10, 3, 30)
+    late = [p for p in plans if p.claim["planned_end"] == "2026-12-01"]  # past it soon
+    assert len(late) == 6
+    assert all([m["due"] for m in p.claim["milestones"]] == ["2026-12-01"] for p in late)
     assert all(
         [m["due"] for m in p.claim["milestones"]] == ["2026-12-01", "2026-12-02", "2026-12-03"]
         for p in plans
+        if p not in late
     )
-    assert sum(p.claim["planned_end"] == "2026-12-01" for p in plans) == 6  # past it soon
     assert {f["kind"] for p in plans for _, f in p.flags} == {"notice", "formal_talk"}
     reported = sum(len(p.reports) for p in plans)
-    assert 0.6 * 90 < reported < 0.95 * 90
+    due = sum(len(p.claim["milestones"]) for p in plans)
+    assert due == 24 * 3 + 6
+    assert 0.6 * due < reported < 0.95 * due
 
 
 def test_the_demo_starts_in_office_hours_of_a_working_day() -> None:
@@ -101,3 +106,13 @@ def test_the_surge_is_emergencies_of_the_lagging_district_in_one_hour() -> None:
     assert all(
         TUESDAY_10 + timedelta(hours=2) <= at < TUESDAY_10 + timedelta(hours=3) for at, _ in burst
     )
+
+
+def test_every_milestone_is_due_within_its_project_for_any_length_of_demo() -> None:
+    """The projects service refuses a claim with a milestone outside its planned dates."""
+    for days in (0.2, 1, 3, 7):
+        for p in city.projects(random.Random(1), TUESDAY_10, days, 10):
+            start, end = p.claim["planned_start"], p.claim["planned_end"]
+            assert p.claim["milestones"]
+            assert all(start <= m["due"] <= end for m in p.claim["milestones"]), (days, p.claim)
+            assert {m for _, m in p.reports} <= {m["milestone_id"] for m in p.claim["milestones"]}
