@@ -1,6 +1,7 @@
 """`minsheng-platform`: run the whole platform locally, or create the topics.
 
-minsheng-platform up       Kafka, PostgreSQL and the services in the foreground
+minsheng-platform up       Kafka, PostgreSQL and the services in the foreground (a service
+                           that dies is restarted with backoff; Ctrl-C stops them all)
 minsheng-platform topics   create the topics of deploy/kafka/topics (idempotent)
 """
 
@@ -24,6 +25,7 @@ from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.monitoring import Monitoring
 from minsheng.platform.postgres import PostgresServer
 from minsheng.platform.services import ServiceProcess
+from minsheng.platform.supervise import keep_running
 from minsheng.settings import Settings
 from minsheng.topics import ensure_topics
 
@@ -89,14 +91,12 @@ async def up(settings: Settings) -> int:
         where = notifying.banner_lines(sinks, system_key)
         _banner(services, key, postgres.url, kafka.bootstrap, took, where)
         print("\n".join(monitoring.banner()), flush=True)
-        watchers = [asyncio.create_task(s.process.wait()) for s in [sinks, *services]]
-        stopper = asyncio.create_task(stop.wait())
-        done, _ = await asyncio.wait([*watchers, stopper], return_when=asyncio.FIRST_COMPLETED)
-        if stopper not in done:
-            print("a service exited unexpectedly; stopping everything", file=sys.stderr)
-            code = 1
-        for task in [*watchers, stopper]:
+        # a child that dies is restarted with backoff; only Ctrl-C stops the platform
+        keepers = [asyncio.create_task(keep_running(s)) for s in [sinks, *services]]
+        await stop.wait()
+        for task in keepers:
             task.cancel()
+        await asyncio.gather(*keepers, return_exceptions=True)
     except Exception as exc:
         print(f"start-up failed: {exc}", file=sys.stderr)
         code = 1
