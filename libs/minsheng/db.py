@@ -14,6 +14,7 @@ import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -34,6 +35,12 @@ class Migration:
     component: str
     version: int
     path: Path
+
+
+def columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """Rows as one list per column: the arrays of an `INSERT ... SELECT FROM unnest(...)`,
+    which writes a batch in one statement where `executemany` runs one per row."""
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
 
 
 def discover(component: str, folder: Path) -> list[Migration]:

@@ -8,7 +8,7 @@ A channel never raises for the other side's failure: it answers with silence ins
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from notifications.delivery import Answer
 
@@ -20,7 +20,7 @@ class Outgoing:
     address: str  # URL, e-mail address, or (SMS) the citizen's contact_ref
     title: str
     body: str
-    payload: dict[str, Any]
+    payload: str  # the webhook's JSON document, as stored
 
 
 class Channel(Protocol):

@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 
-from minsheng.db import Conn
+from minsheng.db import Conn, columns
 from notifications.fanout import NewDelivery
 
 WAKE = "minsheng_notifications"  # NOTIFY channel: deliveries became due
@@ -20,36 +20,46 @@ async def insert_deliveries(conn: Conn, planned: list[NewDelivery], now: datetim
     """Inserts what is new; a (event, recipient, channel) already there stays as it is."""
     if not planned:
         return
-    await conn.executemany(
+    rows = [
+        (
+            d.id,
+            d.origin.event_id,
+            d.origin.event_type,
+            d.origin.time,
+            d.rule,
+            d.target.recipient,
+            d.target.kind,
+            d.channel,
+            d.address,
+            d.origin.subject_kind,
+            d.origin.subject_id,
+            d.page_id,
+            d.title,
+            d.body,
+            json.dumps(d.payload, ensure_ascii=False),
+            d.first_attempt_at,
+            d.first_attempt_at if d.deferred else None,
+            now,
+        )
+        for d in planned
+    ]
+    # one statement for the batch (arrays, column by column), not one per row
+    await conn.execute(
         """INSERT INTO deliveries (id, event_id, event_type, event_time, rule, recipient,
                recipient_kind, channel, address, subject_kind, subject_id, page_id, title,
                body, payload, next_attempt_at, deferred_until, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                   $17, $18)
+           SELECT id, event_id, event_type, event_time, rule, recipient, recipient_kind,
+               channel, address, subject_kind, subject_id, page_id, title, body,
+               payload::jsonb, next_attempt_at, deferred_until, created_at
+           FROM unnest($1::text[], $2::uuid[], $3::text[], $4::timestamptz[], $5::text[],
+               $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
+               $12::text[], $13::text[], $14::text[], $15::text[], $16::timestamptz[],
+               $17::timestamptz[], $18::timestamptz[])
+               AS d(id, event_id, event_type, event_time, rule, recipient, recipient_kind,
+                    channel, address, subject_kind, subject_id, page_id, title, body,
+                    payload, next_attempt_at, deferred_until, created_at)
            ON CONFLICT (event_id, recipient, channel) DO NOTHING""",
-        [
-            (
-                d.id,
-                d.origin.event_id,
-                d.origin.event_type,
-                d.origin.time,
-                d.rule,
-                d.target.recipient,
-                d.target.kind,
-                d.channel,
-                d.address,
-                d.origin.subject_kind,
-                d.origin.subject_id,
-                d.page_id,
-                d.title,
-                d.body,
-                json.dumps(d.payload, ensure_ascii=False),
-                d.first_attempt_at,
-                d.first_attempt_at if d.deferred else None,
-                now,
-            )
-            for d in planned
-        ],
+        *columns(rows, 18),
     )
     await conn.execute("SELECT pg_notify($1, '')", WAKE)
 
@@ -69,7 +79,7 @@ class Due:
     subject_kind: str
     title: str
     body: str
-    payload: dict[str, Any]
+    payload: str  # JSON text
     attempts: int
     budget_start: int
     outcome_sequence: int
@@ -98,7 +108,7 @@ async def claim_due(pool: asyncpg.Pool, now: datetime, limit: int, lease: dateti
             limit,
             lease,
         )
-    return [Due(**{**dict(r), "payload": json.loads(r["payload"])}) for r in rows]
+    return [Due(**r) for r in rows]
 
 
 async def next_due(pool: asyncpg.Pool) -> datetime | None:
@@ -140,31 +150,43 @@ class AttemptRecord:
 async def record_attempts(conn: Conn, done: list[tuple[Due, AttemptRecord]]) -> None:
     """The attempts and their deliveries' new states, a batch at a time (the caller's
     transaction also appends the outcome events of those finished)."""
-    await conn.executemany(
+    await conn.execute(
         """INSERT INTO attempts (delivery_id, number, at, result, response_code, error,
-               duration_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)""",
-        [
-            (d.id, a.number, a.at, a.result, a.response_code, a.error, a.duration_ms)
-            for d, a in done
-        ],
+               duration_ms)
+           SELECT * FROM unnest($1::text[], $2::int[], $3::timestamptz[], $4::text[],
+               $5::int[], $6::text[], $7::int[])""",
+        *columns(
+            [
+                (d.id, a.number, a.at, a.result, a.response_code, a.error, a.duration_ms)
+                for d, a in done
+            ],
+            7,
+        ),
     )
-    await conn.executemany(
-        """UPDATE deliveries SET status = $2, attempts = $3, next_attempt_at = $4,
-               last_error = $5, finished_at = $6, deferred_until = NULL,
-               outcome_sequence = outcome_sequence + $7::int
-           WHERE id = $1""",
-        [
-            (
-                d.id,
-                a.status,
-                a.number,
-                a.next_attempt_at or a.at,
-                a.error,
-                a.at if a.status != "pending" else None,
-                int(a.status != "pending"),
-            )
-            for d, a in done
-        ],
+    await conn.execute(
+        """UPDATE deliveries d SET status = u.status, attempts = u.attempts,
+               next_attempt_at = u.next_attempt_at, last_error = u.error,
+               finished_at = u.finished_at, deferred_until = NULL,
+               outcome_sequence = d.outcome_sequence + u.finished
+           FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::text[],
+               $6::timestamptz[], $7::int[])
+               AS u(id, status, attempts, next_attempt_at, error, finished_at, finished)
+           WHERE d.id = u.id""",
+        *columns(
+            [
+                (
+                    d.id,
+                    a.status,
+                    a.number,
+                    a.next_attempt_at or a.at,
+                    a.error,
+                    a.at if a.status != "pending" else None,
+                    int(a.status != "pending"),
+                )
+                for d, a in done
+            ],
+            7,
+        ),
     )
     gone = [
         (d.channel, d.address, a.at, a.error or "410 Gone")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 
-from minsheng.db import Conn
+from minsheng.db import Conn, columns
 from notifications.memory import Kind, Subject
 
 SUBJECT_COLUMNS = """kind, id, unit, assisting_units, deadline, contact_ref, phone_masked,
@@ -30,23 +31,34 @@ async def subjects(conn: Conn, keys: Iterable[tuple[Kind, str]]) -> dict[tuple[K
 
 
 async def save_subjects(conn: Conn, changed: Iterable[Subject]) -> None:
-    await conn.executemany(
-        f"""INSERT INTO subjects ({SUBJECT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-            ON CONFLICT (kind, id) DO UPDATE SET unit = $3, assisting_units = $4,
-                deadline = $5, contact_ref = $6, phone_masked = $7, secretary_name = $8,
-                title = $9, updated_at = now()""",
-        [
-            (
-                s.kind,
-                s.id,
-                s.unit,
-                list(s.assisting_units),
-                s.deadline,
-                s.contact_ref,
-                s.phone_masked,
-                s.secretary_name,
-                s.title,
-            )
-            for s in changed
-        ],
+    rows = [
+        (
+            s.kind,
+            s.id,
+            s.unit,
+            json.dumps(s.assisting_units, ensure_ascii=False),  # an array per row: as JSON
+            s.deadline,
+            s.contact_ref,
+            s.phone_masked,
+            s.secretary_name,
+            s.title,
+        )
+        for s in changed
+    ]
+    if not rows:
+        return
+    await conn.execute(
+        f"""INSERT INTO subjects ({SUBJECT_COLUMNS})
+            SELECT kind, id, unit,
+                ARRAY(SELECT jsonb_array_elements_text(assisting_units::jsonb)), deadline,
+                contact_ref, phone_masked, secretary_name, title
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
+                $6::text[], $7::text[], $8::text[], $9::text[])
+                AS s({SUBJECT_COLUMNS})
+            ON CONFLICT (kind, id) DO UPDATE SET unit = EXCLUDED.unit,
+                assisting_units = EXCLUDED.assisting_units, deadline = EXCLUDED.deadline,
+                contact_ref = EXCLUDED.contact_ref, phone_masked = EXCLUDED.phone_masked,
+                secretary_name = EXCLUDED.secretary_name, title = EXCLUDED.title,
+                updated_at = now()""",
+        *columns(rows, 9),
     )

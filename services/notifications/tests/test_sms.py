@@ -10,7 +10,7 @@ from notifications.channels.contacts import Found
 from notifications.channels.sms import SmsChannel
 from notifications.delivery import Answer, classify
 
-MESSAGE = Outgoing("ntf_1", "139****5678", "c_ref", "title", "您的诉求已办结", {})
+MESSAGE = Outgoing("ntf_1", "139****5678", "c_ref", "title", "您的诉求已办结", "{}")
 
 
 @dataclass
