@@ -59,7 +59,7 @@ def test_int32_is_what_an_integer_column_holds() -> None:
 def test_an_instant_is_rfc3339_with_an_offset_within_range(text: str) -> None:
     with pytest.raises(ValidationError):
         TypeAdapter(Instant).validate_python(text)
-    with pytest.raises(ValueError, match="^at: "):
+    with pytest.raises(ValueError, match=r"^at: "):
         parse_instant(text, name="at")
 
 
