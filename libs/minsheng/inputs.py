@@ -1,5 +1,5 @@
 """The types of what a request or an intake event may carry: text PostgreSQL can store,
-integers its `integer` columns hold, instants every zone can show.
+integers its `integer` columns hold, instants UTC and the city's zone can show.
 
 PostgreSQL refuses text with NUL characters, integers past 32 bits in an `integer`
 column and instants Python cannot convert; left to the database, each was a 500.
@@ -24,8 +24,10 @@ Text = Annotated[str, Field(pattern=NO_NUL)]
 Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
 """An integer an `integer` column holds (tighter bounds beside it where the domain has them)."""
 
-EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
-LATEST = datetime(9999, 12, 30, tzinfo=UTC)  # a day from the ends: every zone can show it
+# What both UTC and the city's zone (+08:00) can show: Alertmanager's "no end" is Go's
+# zero time, 0001-01-01T00:00:00Z, so the range starts there
+EARLIEST = datetime(1, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 12, 31, 15, 59, 59, 999999, tzinfo=UTC)
 
 
 def check_text(value: str, name: str = "text") -> str:
@@ -36,7 +38,7 @@ def check_text(value: str, name: str = "text") -> str:
 
 
 def in_range(moment: datetime) -> datetime:
-    """The instant if every zone can show it (the city's day, UTC); else a ValueError."""
+    """The instant if UTC and the city's zone can show it; else a ValueError."""
     if not EARLIEST <= moment <= LATEST:
         raise ValueError(f"{moment.isoformat()} is out of range (years 1 to 9999)")
     return moment
@@ -65,7 +67,7 @@ def iso(value: object, name: str = "time") -> object:
 
 
 Instant = Annotated[AwareDatetime, BeforeValidator(iso), AfterValidator(in_range)]
-"""An ISO 8601 date-time with its UTC offset, within the years every zone can show."""
+"""An RFC 3339 date-time with its UTC offset, within what UTC and the city's zone show."""
 
 
 def parse_instant(text: str, naive: tzinfo | None = None, name: str = "time") -> datetime:

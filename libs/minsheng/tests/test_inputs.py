@@ -1,5 +1,5 @@
-"""The input types PostgreSQL can take: text without NUL, 32-bit integers, instants every
-zone can show, as RFC 3339 text only; and the events hold intake to them."""
+"""The input types PostgreSQL can take: text without NUL, 32-bit integers, instants UTC
+and the city's zone can show, as RFC 3339 text only; and the events hold intake to them."""
 
 from __future__ import annotations
 
@@ -69,6 +69,7 @@ def test_an_instant_parses_and_naive_times_take_the_zone_given() -> None:
     assert TypeAdapter(Instant).validate_python(moment) == moment
     assert parse_instant("2019-10-08T01:00:00Z") == moment.astimezone(UTC)
     assert parse_instant("2019-10-08T09:00:00", CITY_TZ) == moment
+    assert parse_instant("0001-01-01T00:00:00Z").year == 1  # Alertmanager's "no end"
     with pytest.raises(ValidationError):
         TypeAdapter(Instant).validate_python(1570496400)
 
