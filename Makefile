@@ -11,7 +11,7 @@ JARS := .cache/kafka-libs/.complete
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: up demo test install tools lint typecheck unit contracts dashboards bench clean distclean help
+.PHONY: up demo test install tools lint typecheck unit fuzz contracts dashboards bench clean distclean help
 .DEFAULT_GOAL := help
 
 help:
@@ -19,6 +19,7 @@ help:
 	@echo "make demo      a simulated city on the running platform (DEMO_ARGS='--days 3 --speed 200')"
 	@echo "make test      lint, type-check and run the whole test suite"
 	@echo "make unit      only the fast unit tests"
+	@echo "make fuzz      schemathesis on every service's OpenAPI, longer (FUZZ_SECONDS=120 each)"
 	@echo "make bench     run the benchmarks in bench/"
 	@echo "make contracts regenerate contracts/ (JSON Schemas, AsyncAPI) from the models"
 	@echo "make dashboards regenerate deploy/grafana/dashboards/ from libs/minsheng/dashboards"
@@ -74,6 +75,11 @@ unit: $(VENV)/.synced
 
 test: install tools lint typecheck
 	$(VENV)/bin/pytest -q -ra --durations=10
+
+# The fuzz tests of `make test` (20 s a service), each service for FUZZ_SECONDS instead.
+FUZZ_SECONDS ?= 120
+fuzz: install
+	MINSHENG_FUZZ_SECONDS=$(FUZZ_SECONDS) $(VENV)/bin/pytest -q -ra tests/test_fuzz.py
 
 contracts: $(VENV)/.synced
 	$(VENV)/bin/python -m minsheng.contracts

@@ -23,6 +23,8 @@ from minsheng.aggregate import LifecycleError, Sequenced
 from minsheng.auth import Principal
 from minsheng.clock import Now
 from minsheng.db import Conn
+from minsheng.inputs import Text
+from minsheng.openapi import problems
 from minsheng.problems import Problem
 
 S = TypeVar("S")
@@ -153,7 +155,7 @@ class Commands(Generic[S]):
 
         keyword = inspect.Parameter.KEYWORD_ONLY
         parameters = [
-            inspect.Parameter(self.key, keyword, annotation=str),
+            inspect.Parameter(self.key, keyword, annotation=Text),
             *([inspect.Parameter("body", keyword, annotation=body)] if body else []),
             inspect.Parameter("who", keyword, annotation=Annotated[Principal, Depends(guard)]),
             inspect.Parameter("at", keyword, annotation=Now),
@@ -164,4 +166,4 @@ class Commands(Generic[S]):
         endpoint.__name__ = name or act.__name__
         endpoint.__doc__ = doc or act.__doc__
         answer = {} if self.response_model is None else {"response_model": self.response_model}
-        self.router.post(path, **answer)(endpoint)
+        self.router.post(path, responses=problems(409), **answer)(endpoint)

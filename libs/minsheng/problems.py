@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -39,11 +41,16 @@ def problem_body(
 
 
 def problem_response(
-    status: int, title: str, detail: str = "", instance: str | None = None, **extra: Any
+    status: int,
+    title: str,
+    detail: str = "",
+    instance: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
 ) -> JSONResponse:
     body = problem_body(status, title, detail, instance, **extra)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    sent = {**({"WWW-Authenticate": "Bearer"} if status == 401 else {}), **(headers or {})}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=sent)
 
 
 async def on_problem(request: Request, exc: Exception) -> JSONResponse:
@@ -56,10 +63,23 @@ def http_title(status: int) -> str:
     return {404: "Not Found", 405: "Method Not Allowed"}.get(status, "HTTP error")
 
 
+def allowed_methods(request: Request) -> str:
+    """The `Allow` of a 405: the methods of every route of the app on this path (the
+    framework names only the first route's, though GET and POST may be two routes)."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.router.routes):
+        if route.matches(request.scope)[0] is not Match.NONE:
+            methods |= route.methods or set()
+    return ", ".join(sorted(methods))
+
+
 async def on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     title = http_title(exc.status_code)
-    return problem_response(exc.status_code, title, str(exc.detail), request.url.path)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = allowed_methods(request)
+    return problem_response(exc.status_code, title, str(exc.detail), request.url.path, headers)
 
 
 async def on_validation(request: Request, exc: Exception) -> JSONResponse:

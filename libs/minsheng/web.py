@@ -17,6 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from minsheng import auth
+from minsheng.openapi import document_problems, guarded
 from minsheng.problems import Problem, handler_for, install_problem_handlers
 
 HTTP_DURATION = Histogram(
@@ -146,8 +147,10 @@ def install_platform_routes(
     bootstrap: str,
     extra_checks: dict[str, Callable[[], Awaitable[bool]]] | None = None,
 ) -> None:
-    """Adds /healthz, /readyz, /metrics, problem+json errors and the request histogram."""
+    """Adds /healthz, /readyz, /metrics, problem+json errors (documented in the OpenAPI
+    document too) and the request histogram."""
     install_problem_handlers(app)
+    document_problems(app)
 
     app.state.direct_routes = {}
     # inside the timing: the last one added is outermost
@@ -193,7 +196,7 @@ def principal_dependency(identify: auth.Identify) -> Callable[[Request], Awaitab
             raise Problem(401, "Unauthorized", "unknown or revoked API key")
         return found
 
-    return principal
+    return guarded(principal)
 
 
 def require_roles(
@@ -210,4 +213,4 @@ def require_roles(
             )
         return who
 
-    return check
+    return guarded(check)

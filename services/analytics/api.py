@@ -1,5 +1,5 @@
 """The worker's web views on Faust's web server: the city's counters, a worker's share of
-them (read by its peers), metrics, health and readiness.
+them (read by its peers), metrics, health, readiness and the OpenAPI document.
 
 Health, readiness and the problem+json error shape are the ones every service answers
 (`minsheng.web`, `minsheng.problems`); only the framework differs (aiohttp, not FastAPI).
@@ -15,6 +15,7 @@ from typing import Any
 import faust
 import httpx
 from aiohttp import web as aiohttp_web
+from fastapi.openapi.docs import get_swagger_ui_html
 from faust.web.drivers.aiohttp import Web as AiohttpWeb
 from prometheus_client import REGISTRY, generate_latest
 
@@ -23,7 +24,9 @@ from analytics.app import PARTITIONS, AnalyticsSettings
 from analytics.consumers import SERVICE, Counting
 from analytics.counting import Figures
 from analytics.kpis import report
+from analytics.openapi import DOCUMENT
 from analytics.peers import SHARE_PATH, Incomplete, encode, fetch_shares, merge
+from minsheng.inputs import parse_instant
 from minsheng.problems import PROBLEM_JSON, http_title, problem_body
 from minsheng.web import health, kafka_answers, readiness
 
@@ -90,10 +93,19 @@ def install_views(
     async def share_view(web: Any, request: Any) -> Any:
         at = request.query.get("at")
         try:
-            moment = datetime.fromisoformat(at) if at else clock()
-        except ValueError:
-            return problem(web, request, 400, "Invalid request", f"at: not an ISO time: {at!r}")
+            moment = clock() if at is None else parse_instant(at, name="at")
+        except ValueError as error:
+            return problem(web, request, 400, "Invalid request", str(error))
         return web.json(own_share(moment))
+
+    @app.page("/openapi.json")
+    async def openapi_view(web: Any, request: Any) -> Any:
+        return web.json(DOCUMENT)
+
+    @app.page("/docs")
+    async def docs_view(web: Any, request: Any) -> Any:
+        page = get_swagger_ui_html(openapi_url="/openapi.json", title="Minsheng analytics")
+        return web.html(bytes(page.body).decode())
 
     @app.page("/v1/counters")
     async def counters_view(web: Any, request: Any) -> Any:

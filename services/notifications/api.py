@@ -14,10 +14,12 @@ from typing import Annotated, Any, Literal
 
 import asyncpg
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from minsheng import auth
 from minsheng.clock import Now
+from minsheng.inputs import Instant, Text
+from minsheng.openapi import problems
 from minsheng.problems import Problem
 from minsheng.querying import Where
 from minsheng.service import Guards
@@ -35,12 +37,12 @@ class DeliveryFilters(BaseModel):
 
     status: Literal["pending", "delivered", "failed"] | None = None
     channel: Literal["webhook", "email", "sms"] | None = None
-    recipient: str | None = Field(default=None, description="A directory id or masked phone.")
-    event_type: str | None = Field(default=None, description="e.g. AppealDispatched.")
-    appeal_id: str | None = None
-    project_id: str | None = None
-    since: AwareDatetime | None = Field(default=None, description="Created at or after.")
-    cursor: str | None = Field(default=None, description="`next_cursor` of the previous page.")
+    recipient: Text | None = Field(default=None, description="A directory id or masked phone.")
+    event_type: Text | None = Field(default=None, description="e.g. AppealDispatched.")
+    appeal_id: Text | None = None
+    project_id: Text | None = None
+    since: Instant | None = Field(default=None, description="Created at or after.")
+    cursor: Text | None = Field(default=None, description="`next_cursor` of the previous page.")
     limit: int = Field(default=50, ge=1, le=MAX_LIMIT)
 
 
@@ -165,7 +167,7 @@ def build_router(pool: Pool, g: Guards, directory: Directory, *, ack_timeout: fl
 
     @router.get("/deliveries/{delivery_id}", response_model=DeliveryOut, tags=["deliveries"])
     async def get_delivery(
-        delivery_id: str, who: Annotated[auth.Principal, Depends(g.viewer)]
+        delivery_id: Text, who: Annotated[auth.Principal, Depends(g.viewer)]
     ) -> dict[str, Any]:
         found = await queries.get_delivery(pool(), delivery_id)
         contact = directory.unit(who.unit or "") if who.role == "unit" else None
@@ -177,8 +179,13 @@ def build_router(pool: Pool, g: Guards, directory: Directory, *, ack_timeout: fl
         found["attempts"] = found.pop("attempt_log")
         return found
 
-    @router.post("/deliveries/{delivery_id}/retry", response_model=Retried, tags=["deliveries"])
-    async def retry(delivery_id: str, _: Operator, at: Now) -> dict[str, Any]:
+    @router.post(
+        "/deliveries/{delivery_id}/retry",
+        response_model=Retried,
+        tags=["deliveries"],
+        responses=problems(409),
+    )
+    async def retry(delivery_id: Text, _: Operator, at: Now) -> dict[str, Any]:
         async with pool().acquire() as conn, conn.transaction():
             before = await deliveries.retry(conn, delivery_id, at)
         if before is None:
@@ -191,8 +198,13 @@ def build_router(pool: Pool, g: Guards, directory: Directory, *, ack_timeout: fl
             )
         return {"id": delivery_id, "status": "pending"}
 
-    @router.post("/deliveries/{delivery_id}/ack", response_model=Acked, tags=["alerts"])
-    async def ack(delivery_id: str, who: Operator, at: Now) -> dict[str, Any]:
+    @router.post(
+        "/deliveries/{delivery_id}/ack",
+        response_model=Acked,
+        tags=["alerts"],
+        responses=problems(409),
+    )
+    async def ack(delivery_id: Text, who: Operator, at: Now) -> dict[str, Any]:
         async with pool().acquire() as conn, conn.transaction():
             page = await pages.acknowledge(conn, delivery_id, who.name, at)
         if page is None:

@@ -14,8 +14,9 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from minsheng.inputs import Instant, Text
 from notifications.fanout import NAMESPACE, NewDelivery, Origin, Target, build
 from notifications.quiet import QuietHours
 
@@ -24,12 +25,12 @@ class Alert(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     status: Literal["firing", "resolved"]
-    labels: dict[str, str] = Field(default_factory=dict)
-    annotations: dict[str, str] = Field(default_factory=dict)
-    startsAt: AwareDatetime
-    endsAt: AwareDatetime | None = None
-    generatorURL: str = ""
-    fingerprint: str = Field(min_length=1, max_length=200)
+    labels: dict[Text, Text] = Field(default_factory=dict)
+    annotations: dict[Text, Text] = Field(default_factory=dict)
+    startsAt: Instant
+    endsAt: Instant | None = None
+    generatorURL: Text = ""
+    fingerprint: Text = Field(min_length=1, max_length=200)
 
     @property
     def name(self) -> str:
@@ -50,14 +51,14 @@ class Notification(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     version: Literal["4"]
-    groupKey: str = ""
+    groupKey: Text = ""
     truncatedAlerts: int = 0
     status: Literal["firing", "resolved"]
-    receiver: str = ""
-    groupLabels: dict[str, str] = Field(default_factory=dict)
-    commonLabels: dict[str, str] = Field(default_factory=dict)
-    commonAnnotations: dict[str, str] = Field(default_factory=dict)
-    externalURL: str = ""
+    receiver: Text = ""
+    groupLabels: dict[Text, Text] = Field(default_factory=dict)
+    commonLabels: dict[Text, Text] = Field(default_factory=dict)
+    commonAnnotations: dict[Text, Text] = Field(default_factory=dict)
+    externalURL: Text = ""
     alerts: list[Alert] = Field(max_length=1000)
 
 

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from minsheng.events.envelope import EventData
 from minsheng.events.fields import Community, Description, District, Note, Reason, Street, Unit
+from minsheng.inputs import Instant, Text
 
 Channel = Literal["hotline", "app", "web", "window", "grid", "system"]
 MASKED_PHONE = r"^[0-9]{3}\*{4}[0-9]{4}$"
 
-AppealCategory = Annotated[str, Field(min_length=1, description="Category code, e.g. complaint.")]
+AppealCategory = Annotated[Text, Field(min_length=1, description="Category code, e.g. complaint.")]
 EscalationLevel = Literal["reminder", "overdue", "criticism"]
 Reopener = Literal["callback", "supervisor"]
 CloseOutcome = Literal["resolved", "duplicate", "invalid", "withdrawn"]
@@ -25,7 +26,7 @@ CloseOutcome = Literal["resolved", "duplicate", "invalid", "withdrawn"]
 class AppealEvent(EventData):
     """The keys and labels every appeal event carries, so no consumer has to join."""
 
-    appeal_id: str = Field(min_length=1, description="The appeal number; the event subject.")
+    appeal_id: Text = Field(min_length=1, description="The appeal number; the event subject.")
     district: District
     category: AppealCategory
 
@@ -35,17 +36,17 @@ class AppealReceived(AppealEvent):
 
     event_name = "AppealReceived"
 
-    title: str = Field(min_length=1, max_length=200)
+    title: Text = Field(min_length=1, max_length=200)
     description: Description = ""
     street: Street = None
     community: Community = None
     channel: Channel = Field(description="How the citizen reached us.")
-    contact_ref: str | None = Field(default=None, description="Opaque reference to the contact.")
+    contact_ref: Text | None = Field(default=None, description="Opaque reference to the contact.")
     phone_masked: str | None = Field(
         default=None, pattern=MASKED_PHONE, description="Masked phone, e.g. 138****5678."
     )
-    received_at: AwareDatetime
-    deadline: AwareDatetime | None = Field(
+    received_at: Instant
+    deadline: Instant | None = Field(
         default=None, description="Time limit from the category, once known."
     )
 
@@ -56,11 +57,11 @@ class AppealDispatched(AppealEvent):
     event_name = "AppealDispatched"
 
     unit: Unit
-    assisting_units: tuple[str, ...] = Field(
+    assisting_units: tuple[Text, ...] = Field(
         default=(), description="Units that co-handle a hard case (多方协调)."
     )
-    deadline: AwareDatetime = Field(description="When the unit must have resolved it.")
-    dispatched_by: str = Field(
+    deadline: Instant = Field(description="When the unit must have resolved it.")
+    dispatched_by: Text = Field(
         min_length=1, description="`router` for the routing rule, else the operator's account."
     )
     override: bool = Field(
@@ -91,10 +92,10 @@ class AppealExtended(AppealEvent):
     event_name = "AppealExtended"
 
     unit: Unit
-    previous_deadline: AwareDatetime
-    new_deadline: AwareDatetime
+    previous_deadline: Instant
+    new_deadline: Instant
     reason: Reason
-    approved_by: str = Field(min_length=1, description="The approving supervisor's account.")
+    approved_by: Text = Field(min_length=1, description="The approving supervisor's account.")
 
 
 class AppealEscalated(AppealEvent):
@@ -107,7 +108,7 @@ class AppealEscalated(AppealEvent):
         description="reminder before the deadline, overdue the day after, criticism (通报) "
         "5 more working days late."
     )
-    deadline: AwareDatetime = Field(description="The deadline this escalation measures.")
+    deadline: Instant = Field(description="The deadline this escalation measures.")
 
 
 class AppealResolved(AppealEvent):
@@ -116,8 +117,8 @@ class AppealResolved(AppealEvent):
     event_name = "AppealResolved"
 
     unit: Unit
-    resolution: str = Field(min_length=1, max_length=5000, description="Answer to the citizen.")
-    resolved_at: AwareDatetime
+    resolution: Text = Field(min_length=1, max_length=5000, description="Answer to the citizen.")
+    resolved_at: Instant
     on_time: bool = Field(description="Resolved no later than the (extended) deadline.")
 
 

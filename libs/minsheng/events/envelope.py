@@ -10,7 +10,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from minsheng.inputs import Instant, Text
 
 CONTENT_TYPE = "application/cloudevents+json"
 SCHEMA_BASE = "https://minsheng.example/contracts/schemas"
@@ -40,12 +42,12 @@ class CloudEvent(BaseModel):
 
     specversion: Literal["1.0"]
     id: uuid.UUID
-    source: str = Field(min_length=1, examples=["minsheng/appeals", "gov/12345-hotline"])
+    source: Text = Field(min_length=1, examples=["minsheng/appeals", "gov/12345-hotline"])
     type: str = Field(pattern=r"^minsheng\.[A-Za-z]+\.v[0-9]+$")
-    time: AwareDatetime
-    subject: str = Field(min_length=1, description="The aggregate id; also the Kafka key.")
+    time: Instant
+    subject: Text = Field(min_length=1, description="The aggregate id; also the Kafka key.")
     datacontenttype: Literal["application/json"] = "application/json"
-    dataschema: str | None = None
+    dataschema: Text | None = None
     sequence: int = Field(ge=1, description="Per-aggregate sequence number: 1, 2, 3, ...")
     traceparent: str | None = Field(
         default=None, pattern=r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"

@@ -12,6 +12,7 @@ import uuid
 from pydantic import Field
 
 from minsheng.events.envelope import EventData
+from minsheng.inputs import Text
 
 MASKED_OR_OPAQUE = (
     r"^(?:[0-9]{3}\*{4}[0-9]{4}"
@@ -22,14 +23,14 @@ MASKED_OR_OPAQUE = (
 class NotificationEvent(EventData):
     """What every delivery outcome says: which notification, to whom, by which rule."""
 
-    notification_id: str = Field(min_length=1, description="The notification id; the subject.")
+    notification_id: Text = Field(min_length=1, description="The notification id; the subject.")
     channel: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="e.g. sms, email, webhook.")
     recipient: str = Field(
         pattern=MASKED_OR_OPAQUE,
         description="A masked phone (138****5678) or an opaque `kind:ref` such as "
         "`oncall:primary` or `unit:transport`; never a full phone number (no run of 11 digits).",
     )
-    rule: str = Field(min_length=1, description="The notification rule that fired.")
+    rule: Text = Field(min_length=1, description="The notification rule that fired.")
     subject_event_id: uuid.UUID | None = Field(
         default=None, description="The event that triggered it; none for Alertmanager alerts."
     )
@@ -47,4 +48,4 @@ class NotificationFailed(NotificationEvent):
 
     event_name = "NotificationFailed"
 
-    error: str = Field(min_length=1, max_length=2000)
+    error: Text = Field(min_length=1, max_length=2000)

@@ -13,7 +13,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from minsheng.events.envelope import EventData
-from minsheng.events.fields import Community, District, Note, Reason, Street, Unit
+from minsheng.events.fields import Community, District, Note, Reason, Street, Unit, Year
+from minsheng.inputs import Text
 
 Level = Literal["city", "county", "street", "community", "department"]
 ProjectCategory = Literal[
@@ -35,7 +36,7 @@ class Milestone(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     milestone_id: MilestoneId
-    title: str = Field(min_length=1, max_length=200)
+    title: Text = Field(min_length=1, max_length=200)
     due: date
     weight: float = Field(
         default=1.0, gt=0, description="Relative weight in the project's overall progress."
@@ -45,10 +46,10 @@ class Milestone(BaseModel):
 class ProjectEvent(EventData):
     """The key and labels every project event carries, so no consumer has to join."""
 
-    project_id: str = Field(min_length=1, description="The project id; the event subject.")
+    project_id: Text = Field(min_length=1, description="The project id; the event subject.")
     district: District
     level: Level = Field(description="Level of the claiming secretary.")
-    year: int = Field(ge=2000, le=2100, description="Ledger year (年初立账, 年底交账).")
+    year: Year = Field(description="Ledger year (年初立账, 年底交账).")
 
 
 class ProjectClaimed(ProjectEvent):
@@ -56,9 +57,9 @@ class ProjectClaimed(ProjectEvent):
 
     event_name = "ProjectClaimed"
 
-    secretary_name: str = Field(min_length=1, description="The accountable Party secretary.")
-    secretary_organisation: str = Field(min_length=1, description="The secretary's organisation.")
-    title: str = Field(min_length=1, max_length=200)
+    secretary_name: Text = Field(min_length=1, description="The accountable Party secretary.")
+    secretary_organisation: Text = Field(min_length=1, description="The secretary's organisation.")
+    title: Text = Field(min_length=1, max_length=200)
     category: ProjectCategory
     street: Street = None
     community: Community = None
@@ -78,7 +79,7 @@ class ProjectMilestone(ProjectEvent):
     progress: Progress
     new_due: date | None = Field(default=None, description="Set when status is rescheduled.")
     reason: Reason | None = Field(default=None, description="Why missed, at risk or rescheduled.")
-    approved_by: str | None = Field(
+    approved_by: Text | None = Field(
         default=None,
         min_length=1,
         description="The supervisor who approved a reschedule; set when status is rescheduled.",
@@ -109,7 +110,7 @@ class ProjectVerified(ProjectEvent):
     event_name = "ProjectVerified"
 
     method: VerificationMethod
-    inspector: str = Field(min_length=1, description="Inspector's account or team.")
+    inspector: Text = Field(min_length=1, description="Inspector's account or team.")
     result: VerificationResult
     notes: Note = ""
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from minsheng.events.envelope import EventData
 from minsheng.events.fields import District, Note
+from minsheng.inputs import Instant, Text
 
 SubjectType = Literal["appeal", "project"]
 Rating = Literal["satisfied", "basically_satisfied", "dissatisfied"]
@@ -25,14 +26,14 @@ class SatisfactionRecorded(EventData):
     event_name = "SatisfactionRecorded"
 
     subject_type: SubjectType
-    subject_id: str = Field(min_length=1, description="The appeal or project id; the subject.")
+    subject_id: Text = Field(min_length=1, description="The appeal or project id; the subject.")
     rating: Rating = Field(description="满意 / 基本满意 / 不满意.")
     comment: Note = ""
     channel: SatisfactionChannel = Field(
         description="callback is the call-back phone call; interview a resident interview."
     )
     district: District
-    recorded_at: AwareDatetime
+    recorded_at: Instant
     reason: DissatisfactionReason | None = Field(
         default=None,
         description="Why a dissatisfied rating was given: `handling` lets the appeals service "

@@ -27,6 +27,8 @@ from minsheng.clock import clock_of
 from minsheng.commands import read
 from minsheng.events.appeals import Channel
 from minsheng.events.fields import PHONE, Description
+from minsheng.inputs import NO_NUL, Text
+from minsheng.openapi import guarded
 from minsheng.problems import Problem
 from minsheng.reference import categories, places, routing_table, units
 from minsheng.service import Guards
@@ -36,15 +38,15 @@ from minsheng.web import direct
 class AppealIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=200)
+    title: Text = Field(min_length=1, max_length=200)
     description: Description = ""
-    category: str
-    district: str
-    street: str | None = None
-    community: str | None = None
+    category: Text
+    district: Text
+    street: Text | None = None
+    community: Text | None = None
     channel: Channel = "hotline"
     phone: str | None = Field(default=None, pattern=PHONE)
-    contact_name: str | None = Field(default=None, max_length=100)
+    contact_name: Text | None = Field(default=None, max_length=100)
 
     @field_validator("category")
     @classmethod
@@ -98,6 +100,7 @@ def build_router(pool: Any, g: Guards, *, max_batch: int = 64) -> APIRouter:
         responses={200: {"model": AppealOut, "description": "A replay of an earlier POST"}},
     )
     @direct
+    @guarded
     async def receive_appeal(request: Request) -> Response:
         """受理 and, in the same transaction, 派单 by the routing rules.
 
@@ -111,8 +114,12 @@ def build_router(pool: Any, g: Guards, *, max_batch: int = 64) -> APIRouter:
         await operator(request)
         at = clock_of(request)
         idempotency_key = request.headers.get("idempotency-key")
-        if idempotency_key is not None and len(idempotency_key) > MAX_KEY:
-            raise Problem(422, "Invalid request", f"Idempotency-Key: at most {MAX_KEY} characters")
+        if idempotency_key is not None and (
+            len(idempotency_key) > MAX_KEY or "\x00" in idempotency_key
+        ):
+            raise Problem(
+                422, "Invalid request", f"Idempotency-Key: at most {MAX_KEY} characters, no NUL"
+            )
         body = _appeal_in(await request.body())
         if idempotency_key is not None:  # a retry: answer it without writing anything
             earlier = await receipts.holder(pool(), idempotency_key)
@@ -129,7 +136,7 @@ def build_router(pool: Any, g: Guards, *, max_batch: int = 64) -> APIRouter:
 
     @router.get("/appeals/{appeal_id}", response_model=AppealOut)
     async def get_appeal(
-        appeal_id: str, who: Annotated[auth.Principal, Depends(viewer)]
+        appeal_id: Text, who: Annotated[auth.Principal, Depends(viewer)]
     ) -> dict[str, Any]:
         return await read(pool(), journal, appeal_id, what="appeal")
 
@@ -170,7 +177,7 @@ _RECEIVE_DOC: dict[str, Any] = {
             "name": "Idempotency-Key",
             "in": "header",
             "required": False,
-            "schema": {"type": "string", "maxLength": MAX_KEY},
+            "schema": {"type": "string", "maxLength": MAX_KEY, "pattern": NO_NUL},
             "description": "One appeal per key, for good: a retry answers 200 with it.",
         }
     ],

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from appeals import lifecycle, routing
 from appeals.lifecycle import AppealState, Outcome
@@ -22,7 +22,10 @@ from minsheng.clock import Now
 from minsheng.commands import ActionBody, Commands
 from minsheng.db import Conn
 from minsheng.events.appeals import CloseOutcome
+from minsheng.events.fields import Note, Reason
 from minsheng.events.satisfaction import DissatisfactionReason, Rating, SatisfactionChannel
+from minsheng.inputs import Instant, Text
+from minsheng.openapi import problems
 from minsheng.problems import Problem
 from minsheng.reference import routing_table, units
 from minsheng.service import Guards
@@ -32,26 +35,26 @@ Principal = auth.Principal
 
 
 class DispatchIn(ActionBody):
-    unit: str | None = Field(default=None, description="Lead unit; the routing rule if omitted.")
-    assisting_units: list[str] = Field(default=[], description="Co-handling units (多方协调).")
+    unit: Text | None = Field(default=None, description="Lead unit; the routing rule if omitted.")
+    assisting_units: list[Text] = Field(default=[], description="Co-handling units (多方协调).")
 
 
 class ReasonIn(ActionBody):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Reason
 
 
 class ExtendIn(ReasonIn):
     days: int | None = Field(default=None, ge=1, le=60, description="More working days.")
-    until: AwareDatetime | None = Field(default=None, description="Or a new deadline.")
+    until: Instant | None = Field(default=None, description="Or a new deadline.")
 
 
 class ResolveIn(ActionBody):
-    resolution: str = Field(min_length=1, max_length=5000)
+    resolution: Text = Field(min_length=1, max_length=5000)
 
 
 class CallbackIn(ActionBody):
     rating: Rating
-    comment: str = Field(default="", max_length=2000)
+    comment: Note = ""
     channel: SatisfactionChannel = "callback"
     reason: DissatisfactionReason | None = Field(
         default=None, description="Dissatisfied only: `handling` reopens the appeal."
@@ -60,7 +63,7 @@ class CallbackIn(ActionBody):
 
 class CloseIn(ActionBody):
     outcome: CloseOutcome = "resolved"
-    note: str = Field(default="", max_length=2000)
+    note: Note = ""
 
 
 def build_command_router(pool: Any, g: Guards) -> APIRouter:
@@ -72,9 +75,9 @@ def build_command_router(pool: Any, g: Guards) -> APIRouter:
     closer = require_roles(g.any_key, "operator", "supervisor")
     actions = Commands(router, pool, journal, "appeal", "appeal_id", _check_unit, _problem)
 
-    @router.post("/dispatch")
+    @router.post("/dispatch", responses=problems(409))
     async def dispatch(
-        appeal_id: str,
+        appeal_id: Text,
         body: DispatchIn,
         who: Annotated[Principal, Depends(g.operator)],
         at: Now,
@@ -96,9 +99,9 @@ def build_command_router(pool: Any, g: Guards) -> APIRouter:
 
         return await actions.run(appeal_id, who, at, act)
 
-    @router.post("/accept")
+    @router.post("/accept", responses=problems(409))
     async def accept(
-        appeal_id: str, who: Annotated[Principal, Depends(handlers)], at: Now
+        appeal_id: Text, who: Annotated[Principal, Depends(handlers)], at: Now
     ) -> dict[str, Any]:
         """签收 by the lead unit."""
         return await actions.run(

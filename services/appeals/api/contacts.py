@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from appeals.store import contacts as store
 from minsheng import auth
 from minsheng.clock import now
+from minsheng.inputs import Text
 from minsheng.problems import Problem
 from minsheng.service import Guards
 
@@ -47,7 +48,7 @@ def build_contacts_router(pool: Any, g: Guards) -> APIRouter:
         who: Annotated[auth.Principal, Depends(g.any_key)],
         at: Annotated[datetime, Depends(now)],
         x_purpose: Annotated[
-            str | None,
+            Text | None,
             Header(max_length=MAX_PURPOSE, description="Why, e.g. `notification <id>`."),
         ] = None,
     ) -> dict[str, str]:

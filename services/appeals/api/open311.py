@@ -27,12 +27,14 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from appeals import store
+from appeals.api.open311_doc import KEY_DOC, LIST_DOC, POST_DOC, errors
 from appeals.receiving import ReceiveAppeal
 from appeals.store import open311 as requests
 from appeals.store.receipts import receive
 from minsheng import auth
 from minsheng.clock import CITY_TZ, clock_of
 from minsheng.events import fields as limits
+from minsheng.inputs import Text, check_text, parse_instant
 from minsheng.reference import Category, categories, places
 
 PREFIX = "/open311/v2"
@@ -52,13 +54,19 @@ def _error(code: int, description: str) -> JSONResponse:
 
 
 class Open311Route(APIRoute):
-    """Answers this router's errors in the Open311 format, not problem+json."""
+    """Answers this router's errors in the Open311 format, not problem+json; refuses
+    text PostgreSQL cannot store in the path or the query (400), as `_body` does in the
+    body."""
+
+    minsheng_own_errors = True  # see minsheng.openapi.OWN_ERRORS
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def guarded(request: Request) -> Response:
             try:
+                for name, value in [*request.path_params.items(), *request.query_params.items()]:
+                    _text(str(value), name)
                 return await handler(request)
             except Open311Error as exc:
                 return _error(exc.code, exc.description)
@@ -75,13 +83,15 @@ def build_open311_router(pool: Any, identify: auth.Identify) -> APIRouter:
         """Our categories as Open311 services."""
         return [_service(category) for category in categories().values()]
 
-    @router.get("/services/{code}.json")
-    async def service_definition(code: str) -> dict[str, Any]:
+    @router.get("/services/{code}.json", responses=errors(400, 404))
+    async def service_definition(code: Text) -> dict[str, Any]:
         if code not in categories():
             raise Open311Error(404, f"service_code {code} not found")
         return {"service_code": code, "attributes": []}  # metadata is false for every service
 
-    @router.post("/requests.json", status_code=201)
+    @router.post(
+        "/requests.json", status_code=201, responses=errors(400, 403), openapi_extra=POST_DOC
+    )
     async def create_request(request: Request) -> list[dict[str, Any]]:
         fields = await _body(request)
         await _authorise(identify, fields.get("api_key"), SUBMITTERS)
@@ -93,7 +103,7 @@ def build_open311_router(pool: Any, identify: auth.Identify) -> APIRouter:
         notice = f"受理编号 {appeal_id}; expected by {_w3c(deadline)}"
         return [{"service_request_id": appeal_id, "service_notice": notice, "account_id": None}]
 
-    @router.get("/requests.json")
+    @router.get("/requests.json", responses=errors(400, 403), openapi_extra=LIST_DOC)
     async def list_requests(request: Request) -> list[dict[str, Any]]:
         query = request.query_params
         await _authorise(identify, _key(request), READERS)
@@ -112,8 +122,10 @@ def build_open311_router(pool: Any, identify: auth.Identify) -> APIRouter:
             rows = await requests.requests_between(conn, start, end, codes, closed)
             return [_request(row) for row in rows]
 
-    @router.get("/requests/{request_id}.json")
-    async def get_request(request_id: str, request: Request) -> list[dict[str, Any]]:
+    @router.get(
+        "/requests/{request_id}.json", responses=errors(400, 403, 404), openapi_extra=KEY_DOC
+    )
+    async def get_request(request_id: Text, request: Request) -> list[dict[str, Any]]:
         await _authorise(identify, _key(request), READERS)
         db = pool()
         async with db.acquire() as conn:
@@ -146,11 +158,12 @@ async def _body(request: Request) -> dict[str, str]:
     raw = await request.body()
     try:
         if kind == "application/x-www-form-urlencoded":
-            return dict(parse_qsl(raw.decode(), keep_blank_values=True))
+            pairs = parse_qsl(raw.decode(), keep_blank_values=True)
+            return {name: _text(value, name) for name, value in pairs}
         if kind == "application/json":
             doc = json.loads(raw)
             if isinstance(doc, dict):
-                return {str(k): str(v) for k, v in doc.items() if v is not None}
+                return {str(k): _text(str(v), str(k)) for k, v in doc.items() if v is not None}
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise Open311Error(400, f"unreadable body: {exc}") from exc
     raise Open311Error(
@@ -239,13 +252,20 @@ def _list(value: str | None) -> list[str]:
 
 
 def _date(value: str | None, name: str) -> datetime | None:
+    """A W3C datetime; without an offset, the city's time."""
     if not value:
         return None
     try:
-        moment = datetime.fromisoformat(value)
+        return parse_instant(value, CITY_TZ, name)
     except ValueError as exc:
-        raise Open311Error(400, f"{name} is not a W3C datetime: {value}") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=CITY_TZ)
+        raise Open311Error(400, str(exc)) from exc
+
+
+def _text(value: str, name: str) -> str:
+    try:
+        return check_text(value, name)
+    except ValueError as exc:
+        raise Open311Error(400, str(exc)) from exc
 
 
 def _w3c(moment: datetime | None) -> str | None:

@@ -10,13 +10,14 @@ assists on.
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from appeals import store
 from appeals.columns import AppealSummary
 from appeals.lifecycle import Status
 from minsheng import auth
 from minsheng.clock import Now
+from minsheng.inputs import Instant, Text
 from minsheng.service import Guards
 from minsheng.workdays import callback_cutoff
 
@@ -27,9 +28,9 @@ class AppealFilters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: list[Status] = Field(default=[], description="Any of these statuses (repeatable).")
-    district: str | None = None
-    category: str | None = None
-    unit: str | None = Field(default=None, description="The lead unit.")
+    district: Text | None = None
+    category: Text | None = None
+    unit: Text | None = Field(default=None, description="The lead unit.")
     overdue: bool | None = Field(
         default=None, description="Still open (not resolved or closed) past the deadline."
     )
@@ -38,9 +39,9 @@ class AppealFilters(BaseModel):
         description="The call-back queue: resolved, not called back for the configured "
         "number of working days.",
     )
-    received_from: AwareDatetime | None = Field(default=None, description="Inclusive.")
-    received_to: AwareDatetime | None = Field(default=None, description="Exclusive.")
-    cursor: str | None = Field(default=None, description="`next_cursor` of the previous page.")
+    received_from: Instant | None = Field(default=None, description="Inclusive.")
+    received_to: Instant | None = Field(default=None, description="Exclusive.")
+    cursor: Text | None = Field(default=None, description="`next_cursor` of the previous page.")
     limit: int = Field(default=50, ge=1, le=MAX_LIMIT)
 
 

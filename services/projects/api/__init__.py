@@ -15,7 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from minsheng import auth
 from minsheng.clock import local_day, now
 from minsheng.events import Milestone, ProjectClaimed
+from minsheng.events.fields import Year
 from minsheng.events.projects import Level, ProjectCategory
+from minsheng.inputs import Text
 from minsheng.problems import Problem
 from minsheng.reference import places, units
 from minsheng.service import Guards
@@ -37,29 +39,29 @@ class _Body(BaseModel):
 
 
 class SecretaryIn(_Body):
-    name: str = Field(min_length=1, max_length=100)
-    organisation: str = Field(min_length=1, max_length=200)
-    level: str = Field(description="city | county | street | community | department")
+    name: Text = Field(min_length=1, max_length=100)
+    organisation: Text = Field(min_length=1, max_length=200)
+    level: Text = Field(description="city | county | street | community | department")
 
 
 class MilestoneIn(_Body):
-    milestone_id: str | None = Field(
+    milestone_id: Text | None = Field(
         default=None, min_length=1, max_length=50, description="m1, m2, ... if omitted."
     )
-    title: str = Field(min_length=1, max_length=200)
+    title: Text = Field(min_length=1, max_length=200)
     due: date
     weight: float = Field(default=1.0, gt=0, le=1000)
 
 
 class ClaimIn(_Body):
     secretary: SecretaryIn
-    year: int = Field(ge=2000, le=2100)
-    title: str = Field(min_length=1, max_length=200)
-    category: str = Field(description="One of the five project categories (GET /v1/categories).")
-    district: str
-    street: str | None = None
-    community: str | None = None
-    unit: str = Field(description="The responsible unit (承办单位).")
+    year: Year
+    title: Text = Field(min_length=1, max_length=200)
+    category: Text = Field(description="One of the five project categories (GET /v1/categories).")
+    district: Text
+    street: Text | None = None
+    community: Text | None = None
+    unit: Text = Field(description="The responsible unit (承办单位).")
     planned_start: date
     planned_end: date
     milestones: list[MilestoneIn] = Field(default=[], max_length=50)
@@ -68,17 +70,17 @@ class ClaimIn(_Body):
 class ProjectFilters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    year: int | None = None
+    year: Year | None = None
     status: list[Status] = Field(default=[], description="Any of these statuses (repeatable).")
-    district: str | None = None
-    level: str | None = None
-    category: str | None = None
-    unit: str | None = None
+    district: Text | None = None
+    level: Text | None = None
+    category: Text | None = None
+    unit: Text | None = None
     flagged: bool | None = Field(default=None, description="Named (通报) or talked to (约谈).")
     overdue: bool | None = Field(
         default=None, description="Not completed and past its planned end (the city's today)."
     )
-    cursor: str | None = Field(default=None, description="`next_cursor` of the previous page.")
+    cursor: Text | None = Field(default=None, description="`next_cursor` of the previous page.")
     limit: int = Field(default=50, ge=1, le=MAX_LIMIT)
 
 
@@ -127,6 +129,14 @@ def _claimed(body: ClaimIn, project_id: str) -> ProjectClaimed:
     )
 
 
+_LEDGER_DOC: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The ledger as JSON, or as CSV with `format=csv`",
+        "content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}},
+    }
+}
+
+
 def routers(pool: Any, g: Guards) -> list[APIRouter]:
     """Every route of the service; `pool` returns the live pool, `g` holds the
     role-checking dependencies."""
@@ -167,7 +177,7 @@ def build_router(pool: Any, g: Guards) -> APIRouter:
 
     @router.get("/projects/{project_id}", response_model=ProjectOut)
     async def get_project(
-        project_id: str, who: Annotated[auth.Principal, Depends(g.viewer)]
+        project_id: Text, who: Annotated[auth.Principal, Depends(g.viewer)]
     ) -> dict[str, Any]:
         async with pool().acquire() as conn:
             row = await journal.view(conn, project_id)
@@ -191,10 +201,10 @@ def build_router(pool: Any, g: Guards) -> APIRouter:
                 seen_by=who,
             )
 
-    @router.get("/ledger", response_model=None)
+    @router.get("/ledger", response_model=None, responses=_LEDGER_DOC)
     async def get_ledger(
         who: Annotated[auth.Principal, Depends(g.viewer)],
-        year: Annotated[int, Query(ge=2000, le=2100)],
+        year: Annotated[Year, Query()],
         format: Annotated[Literal["json", "csv"], Query()] = "json",
     ) -> Response | dict[str, Any]:
         """台账: claimed, in progress, completed (on time), verified, flagged, completion
@@ -213,7 +223,7 @@ def build_router(pool: Any, g: Guards) -> APIRouter:
 
     @router.post("/ledger/{year}/{action}")
     async def settle_ledger(
-        year: int,
+        year: Year,
         action: Literal["close", "reopen"],
         who: Annotated[auth.Principal, Depends(supervisor)],
         at: Annotated[datetime, Depends(now)],

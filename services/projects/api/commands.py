@@ -18,6 +18,7 @@ from pydantic import Field
 from minsheng import auth
 from minsheng.commands import ActionBody, Commands
 from minsheng.db import Conn
+from minsheng.events.fields import Note, Reason
 from minsheng.events.projects import (
     FlagKind,
     MilestoneStatus,
@@ -25,6 +26,7 @@ from minsheng.events.projects import (
     VerificationResult,
 )
 from minsheng.events.satisfaction import DissatisfactionReason, Rating, SatisfactionChannel
+from minsheng.inputs import Text
 from minsheng.problems import Problem
 from minsheng.service import Guards
 from minsheng.web import require_roles
@@ -37,15 +39,15 @@ Principal = auth.Principal
 
 
 class MilestoneIn(ActionBody):
-    milestone_id: str = Field(min_length=1)
+    milestone_id: Text = Field(min_length=1)
     status: MilestoneStatus
-    reason: str | None = Field(default=None, max_length=2000)
+    reason: Text | None = Field(default=None, max_length=2000)
     new_due: date | None = Field(default=None, description="For rescheduled (supervisor).")
 
 
 class ProgressIn(ActionBody):
     progress: int = Field(ge=0, le=100)
-    note: str = Field(default="", max_length=2000)
+    note: Note = ""
 
 
 class CompleteIn(ActionBody):
@@ -55,22 +57,22 @@ class CompleteIn(ActionBody):
 class VerifyIn(ActionBody):
     method: VerificationMethod
     result: VerificationResult
-    inspector: str | None = Field(
+    inspector: Text | None = Field(
         default=None, min_length=1, max_length=200, description="The key's holder if omitted."
     )
-    notes: str = Field(default="", max_length=2000)
+    notes: Note = ""
 
 
 class EvaluationIn(ActionBody):
     rating: Rating
-    comment: str = Field(default="", max_length=2000)
+    comment: Note = ""
     channel: SatisfactionChannel = "interview"
     reason: DissatisfactionReason | None = None
 
 
 class FlagIn(ActionBody):
     kind: FlagKind
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Reason
 
 
 def build_command_router(pool: Any, g: Guards) -> APIRouter:
