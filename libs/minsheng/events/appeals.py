@@ -11,7 +11,8 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, Field
 
 from minsheng.events.envelope import EventData
-from minsheng.events.fields import Community, Description, District, Note, Reason, Street, Unit
+from minsheng.events.fields import Community, District, Street, Unit
+from minsheng.events.masked import MaskedDescription, MaskedNote, MaskedReason, Text, Title
 
 Channel = Literal["hotline", "app", "web", "window", "grid", "system"]
 MASKED_PHONE = r"^[0-9]{3}\*{4}[0-9]{4}$"
@@ -35,8 +36,8 @@ class AppealReceived(AppealEvent):
 
     event_name = "AppealReceived"
 
-    title: str = Field(min_length=1, max_length=200)
-    description: Description = ""
+    title: Title
+    description: MaskedDescription = ""
     street: Street = None
     community: Community = None
     channel: Channel = Field(description="How the citizen reached us.")
@@ -60,7 +61,7 @@ class AppealDispatched(AppealEvent):
         default=(), description="Units that co-handle a hard case (多方协调)."
     )
     deadline: AwareDatetime = Field(description="When the unit must have resolved it.")
-    dispatched_by: str = Field(
+    dispatched_by: Text = Field(
         min_length=1, description="`router` for the routing rule, else the operator's account."
     )
     override: bool = Field(
@@ -82,7 +83,7 @@ class AppealReturned(AppealEvent):
     event_name = "AppealReturned"
 
     unit: Unit
-    reason: Reason
+    reason: MaskedReason
 
 
 class AppealExtended(AppealEvent):
@@ -93,8 +94,8 @@ class AppealExtended(AppealEvent):
     unit: Unit
     previous_deadline: AwareDatetime
     new_deadline: AwareDatetime
-    reason: Reason
-    approved_by: str = Field(min_length=1, description="The approving supervisor's account.")
+    reason: MaskedReason
+    approved_by: Text = Field(min_length=1, description="The approving supervisor's account.")
 
 
 class AppealEscalated(AppealEvent):
@@ -116,7 +117,7 @@ class AppealResolved(AppealEvent):
     event_name = "AppealResolved"
 
     unit: Unit
-    resolution: str = Field(min_length=1, max_length=5000, description="Answer to the citizen.")
+    resolution: Text = Field(min_length=1, max_length=5000, description="Answer to the citizen.")
     resolved_at: AwareDatetime
     on_time: bool = Field(description="Resolved no later than the (extended) deadline.")
 
@@ -126,7 +127,7 @@ class AppealReopened(AppealEvent):
 
     event_name = "AppealReopened"
 
-    reason: Reason
+    reason: MaskedReason
     by: Reopener = Field(description="A dissatisfied call-back or a supervisor's decision.")
 
 
@@ -136,4 +137,4 @@ class AppealClosed(AppealEvent):
     event_name = "AppealClosed"
 
     outcome: CloseOutcome
-    note: Note = ""
+    note: MaskedNote = ""

@@ -12,6 +12,7 @@ import uuid
 from pydantic import Field
 
 from minsheng.events.envelope import EventData
+from minsheng.events.masked import Text
 
 MASKED_OR_OPAQUE = (
     r"^(?:[0-9]{3}\*{4}[0-9]{4}"
@@ -47,4 +48,4 @@ class NotificationFailed(NotificationEvent):
 
     event_name = "NotificationFailed"
 
-    error: str = Field(min_length=1, max_length=2000)
+    error: Text = Field(min_length=1, max_length=2000)

@@ -13,7 +13,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from minsheng.events.envelope import EventData
-from minsheng.events.fields import Community, District, Note, Reason, Street, Unit
+from minsheng.events.fields import Community, District, Street, Unit
+from minsheng.events.masked import MaskedNote, MaskedReason, Text, Title
 
 Level = Literal["city", "county", "street", "community", "department"]
 ProjectCategory = Literal[
@@ -35,7 +36,7 @@ class Milestone(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     milestone_id: MilestoneId
-    title: str = Field(min_length=1, max_length=200)
+    title: Title
     due: date
     weight: float = Field(
         default=1.0, gt=0, description="Relative weight in the project's overall progress."
@@ -56,9 +57,9 @@ class ProjectClaimed(ProjectEvent):
 
     event_name = "ProjectClaimed"
 
-    secretary_name: str = Field(min_length=1, description="The accountable Party secretary.")
-    secretary_organisation: str = Field(min_length=1, description="The secretary's organisation.")
-    title: str = Field(min_length=1, max_length=200)
+    secretary_name: Text = Field(min_length=1, description="The accountable Party secretary.")
+    secretary_organisation: Text = Field(min_length=1, description="The secretary's organisation.")
+    title: Title
     category: ProjectCategory
     street: Street = None
     community: Community = None
@@ -77,8 +78,10 @@ class ProjectMilestone(ProjectEvent):
     status: MilestoneStatus
     progress: Progress
     new_due: date | None = Field(default=None, description="Set when status is rescheduled.")
-    reason: Reason | None = Field(default=None, description="Why missed, at risk or rescheduled.")
-    approved_by: str | None = Field(
+    reason: MaskedReason | None = Field(
+        default=None, description="Why missed, at risk or rescheduled."
+    )
+    approved_by: Text | None = Field(
         default=None,
         min_length=1,
         description="The supervisor who approved a reschedule; set when status is rescheduled.",
@@ -91,7 +94,7 @@ class ProjectProgressReported(ProjectEvent):
     event_name = "ProjectProgressReported"
 
     progress: Progress
-    note: Note = ""
+    note: MaskedNote = ""
 
 
 class ProjectCompleted(ProjectEvent):
@@ -109,9 +112,9 @@ class ProjectVerified(ProjectEvent):
     event_name = "ProjectVerified"
 
     method: VerificationMethod
-    inspector: str = Field(min_length=1, description="Inspector's account or team.")
+    inspector: Text = Field(min_length=1, description="Inspector's account or team.")
     result: VerificationResult
-    notes: Note = ""
+    notes: MaskedNote = ""
 
 
 class ProjectFlagged(ProjectEvent):
@@ -120,4 +123,4 @@ class ProjectFlagged(ProjectEvent):
     event_name = "ProjectFlagged"
 
     kind: FlagKind
-    reason: Reason
+    reason: MaskedReason

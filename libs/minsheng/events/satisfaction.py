@@ -11,7 +11,8 @@ from typing import Literal
 from pydantic import AwareDatetime, Field
 
 from minsheng.events.envelope import EventData
-from minsheng.events.fields import District, Note
+from minsheng.events.fields import District
+from minsheng.events.masked import MaskedNote
 
 SubjectType = Literal["appeal", "project"]
 Rating = Literal["satisfied", "basically_satisfied", "dissatisfied"]
@@ -27,7 +28,7 @@ class SatisfactionRecorded(EventData):
     subject_type: SubjectType
     subject_id: str = Field(min_length=1, description="The appeal or project id; the subject.")
     rating: Rating = Field(description="满意 / 基本满意 / 不满意.")
-    comment: Note = ""
+    comment: MaskedNote = ""
     channel: SatisfactionChannel = Field(
         description="callback is the call-back phone call; interview a resident interview."
     )
