@@ -11,9 +11,10 @@ numbers into any free text, so every text that leaves goes through `mask_persona
                -> 2208**********123X (first 4 and last 4 kept)
 
 Digits are masked in place: separators, parentheses and country codes stay as typed, so
-the text keeps its length and fits the same limits. A number counts only as a whole run:
-digits glued to more digits are not one (nor, for a landline, to Latin letters), so
-appeal ids (BC20261201000042), UUIDs, dates, amounts and years are left alone.
+the text keeps its length and fits the same limits. A number counts only as a token of
+its own: digits glued to more digits or to Latin letters are not one, so appeal ids
+(BC20261201000042), UUIDs, hashes, dates, amounts and years are left alone (and so is a
+number written glued to Latin letters, `Tel13912345678`: Chinese text is what we mask).
 Full-width digits (１３９…) are numbers too. Pure.
 """
 
@@ -29,14 +30,19 @@ _CC = rf"(?:[(（]?(?:[+＋]|00|００)?[8８][6６][)）]?{_SEP})"  # +86, 0086
 _INTL = rf"(?:(?:[+＋]|00|００)[8８][6６]{_SEP})"  # a landline's country code: + or 00
 _LOCAL = rf"[1-9１-９]\d{{2,3}}{_SEP}\d{{4}}"  # 7 or 8 digits, perhaps 4-4 or 3-4
 
+# A number is a token of its own: not glued to Latin letters or digits, nor joined to
+# them by - _ . (ids, hashes and UUIDs have runs like b143-1445-4169 or -0222415769)
+_START = r"(?<![\dA-Za-z])(?<![\dA-Za-z][\-_.])"
+_END = r"(?![\dA-Za-z])(?![\-_.][\dA-Za-z])"
 _X = "XxＸｘ"  # the check character of a resident ID may be X
-_RESIDENT = re.compile(rf"(?<!\d)(?P<number>\d{{6}}{_SEP}\d{{8}}{_SEP}\d{{3}}[\d{_X}])(?![\d{_X}])")
+
+_RESIDENT = re.compile(rf"{_START}(?P<number>\d{{6}}{_SEP}\d{{8}}{_SEP}\d{{3}}[\d{_X}]){_END}")
 _MOBILE = re.compile(
-    rf"(?<!\d)(?P<kept>{_CC}?)(?P<number>[1１][3-9３-９]\d{_SEP}\d{{4}}{_SEP}\d{{4}})(?!\d)"
+    rf"{_START}(?P<kept>{_CC}?)(?P<number>[1１][3-9３-９]\d{_SEP}\d{{4}}{_SEP}\d{{4}}){_END}"
 )
-_LANDLINE = re.compile(  # nor glued to Latin letters: hex ids have runs like a013-5885380c
-    rf"(?<![\dA-Za-z])(?P<kept>[(（][0０]\d{{2,3}}[)）]{_SEP}|[0０]\d{{2,3}}{_SEP}"
-    rf"|{_INTL}[(（]?[1-9１-９]\d{{1,2}}[)）]?{_SEP})(?P<number>{_LOCAL})(?![\dA-Za-z])"
+_LANDLINE = re.compile(
+    rf"{_START}(?P<kept>[(（][0０]\d{{2,3}}[)）]{_SEP}|[0０]\d{{2,3}}{_SEP}"
+    rf"|{_INTL}[(（]?[1-9１-９]\d{{1,2}}[)）]?{_SEP})(?P<number>{_LOCAL}){_END}"
 )
 # (pattern, digits kept at the start, digits kept at the end of its `number` group)
 _RULES = ((_RESIDENT, 4, 4), (_MOBILE, 3, 4), (_LANDLINE, 0, 2))
@@ -90,11 +96,16 @@ def mask_bytes(raw: bytes) -> bytes:
     try:
         doc = json.loads(raw)
     except (ValueError, RecursionError):  # not JSON, not UTF-8, or too deep
-        text = raw.decode("utf-8", errors="surrogateescape")
-        masked = mask_personal(text)
-        return raw if masked == text else masked.encode("utf-8", errors="surrogateescape")
+        return mask_text_bytes(raw)
     masked_doc = _mask_json(doc)
     return raw if masked_doc == doc else json.dumps(masked_doc, ensure_ascii=False).encode()
+
+
+def mask_text_bytes(raw: bytes) -> bytes:
+    """Bytes masked as UTF-8 text (a key, a header); what is not UTF-8 is kept as it is."""
+    text = raw.decode("utf-8", errors="surrogateescape")
+    masked = mask_personal(text)
+    return raw if masked == text else masked.encode("utf-8", errors="surrogateescape")
 
 
 def _mask_json(doc: Any) -> Any:

@@ -119,6 +119,17 @@ def test_ordinary_numbers_are_left_alone(parts: list[tuple[str, str]], end: str)
         ("2026-12-01 13912345678", "2026-12-01 139****5678"),
         ("BC20261201000042", "BC20261201000042"),
         ("编号139123456789", "编号139123456789"),  # 12 digits: not a mobile
+        # UUIDs and hashes have runs that look like numbers when cut out of them
+        *(
+            (u, u)
+            for u in (
+                "e87fb143-1445-4169-bafd-b515b815bf24",
+                "ad202d67-2555-4511-ae93-052959725935",
+            )
+        ),
+        ("3c5a91c1-0374-4889-9252-b47e24c2cff1", "3c5a91c1-0374-4889-9252-b47e24c2cff1"),
+        ("c_13912345678abcd", "c_13912345678abcd"),
+        ("v1.13912345678", "v1.13912345678"),
     ],
 )
 def test_examples(text: str, masked: str) -> None:
