@@ -34,7 +34,7 @@ from aiokafka.errors import IllegalStateError
 
 from minsheng import metrics
 from minsheng.db import Conn
-from minsheng.deadletter import count_dead_letter, dead_letter_headers
+from minsheng.deadletter import count_dead_letter, dead_letter
 from minsheng.events import InvalidEvent, ParsedEvent, Registry
 from minsheng.resilience import run_forever
 from minsheng.topics import dlq
@@ -260,16 +260,18 @@ class EventConsumer:
         self, message: ConsumerRecord[bytes, bytes], error: InvalidEvent
     ) -> Outcome:
         assert self._producer is not None, "dead letters need the running consumer's producer"
-        headers = dead_letter_headers(
+        letter = dead_letter(
             error,
             service=self.service,
             topic=message.topic,
             partition=message.partition,
             offset=message.offset,
+            key=message.key,
+            value=message.value,
             original=list(message.headers or ()),
         )
         await self._producer.send_and_wait(
-            dlq(message.topic), message.value, key=message.key, headers=headers
+            dlq(message.topic), letter.value, key=letter.key, headers=letter.headers
         )
         count_dead_letter(self.service, message.topic, error.reason)
         log.warning(

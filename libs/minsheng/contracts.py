@@ -176,7 +176,8 @@ def _dead_letter_message() -> Json:
     return {
         "name": DEAD_LETTER,
         "title": "Dead letter",
-        "summary": "A rejected message: the original key and bytes, the reason in headers.",
+        "summary": "A rejected message: the original key and bytes with personal numbers "
+        "masked (a JSON document keeps its shape), the reason in headers.",
         "contentType": "application/octet-stream",
         "headers": {
             "type": "object",

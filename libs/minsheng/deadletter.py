@@ -1,6 +1,11 @@
 """Dead-letter publishing shared by every consumer, plain aiokafka or Faust.
 
-The rejected message keeps its key and bytes; the reason and its origin go in headers
+The rejected message keeps its key, its bytes and its headers, with personal numbers
+masked (`masking.mask_bytes`, `mask_text_bytes`): a dead letter is read by operators and kept for
+investigation, so it must be as free of personal data as the events themselves, and
+it must still say what was wrong. A JSON document keeps its shape, with its strings
+masked; other bytes are masked as text; what holds no personal number is unchanged,
+byte for byte, and can be replayed as it is. The reason and its origin go in headers
 so an operator can read, fix and replay it. Nothing is lost: the caller commits its
 offset only after the dead letter is acknowledged.
 """
@@ -8,12 +13,49 @@ offset only after the dead letter is acknowledged.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from minsheng import metrics
 from minsheng.events import InvalidEvent
+from minsheng.masking import mask_bytes, mask_personal, mask_text_bytes
 
 Headers = list[tuple[str, bytes]]
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """What goes to the `.dlq` topic for one rejected message."""
+
+    key: bytes | None
+    value: bytes | None
+    headers: Headers
+
+
+def dead_letter(
+    error: InvalidEvent,
+    *,
+    service: str,
+    topic: str,
+    partition: int,
+    offset: int,
+    key: bytes | None,
+    value: bytes | None,
+    original: Sequence[tuple[str, bytes]] = (),
+) -> DeadLetter:
+    """The dead letter of the message at `topic[partition]@offset`, masked."""
+    return DeadLetter(
+        None if key is None else mask_text_bytes(key),
+        None if value is None else mask_bytes(value),
+        dead_letter_headers(
+            error,
+            service=service,
+            topic=topic,
+            partition=partition,
+            offset=offset,
+            original=original,
+        ),
+    )
 
 
 def dead_letter_headers(
@@ -27,14 +69,14 @@ def dead_letter_headers(
 ) -> Headers:
     own = {
         "dlq.reason": error.reason,
-        "dlq.detail": error.detail[:2000],
+        "dlq.detail": mask_personal(error.detail[:2000]),
         "dlq.service": service,
         "dlq.topic": topic,
         "dlq.partition": str(partition),
         "dlq.offset": str(offset),
         "dlq.time": datetime.now(UTC).isoformat(),
     }
-    kept = [(k, v) for k, v in original if not k.startswith("dlq.")]
+    kept = [(k, mask_text_bytes(v) if v else v) for k, v in original if not k.startswith("dlq.")]
     return kept + [(k, v.encode()) for k, v in own.items()]
 
 

@@ -1,7 +1,7 @@
 """Structured JSON logs on stdout: one object per line, with the service name.
 
-Personal data never reaches the logs: events carry only masked phones, and
-`mask_phones` is applied to every message as a last line of defence.
+Personal data never reaches the logs: events carry only masked numbers, and
+`masking.mask_personal` is applied to every message as a last line of defence.
 """
 
 from __future__ import annotations
@@ -9,17 +9,13 @@ from __future__ import annotations
 import json
 import logging
 import logging.config
-import re
 from datetime import UTC, datetime
 from typing import Any
 
-PHONE = re.compile(r"(?<!\d)(1\d{2})\d{4}(\d{4})(?!\d)")
+from minsheng.masking import mask_personal
+
 NOISY = ("aiokafka", "kafka", "uvicorn.access", "asyncio", "faust", "mode")
 _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
-
-
-def mask_phones(text: str) -> str:
-    return PHONE.sub(r"\1****\2", text)
 
 
 class JsonFormatter(logging.Formatter):
@@ -33,17 +29,17 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "service": self.service,
             "logger": record.name,
-            "message": mask_phones(record.getMessage()),
+            "message": mask_personal(record.getMessage()),
         }
         doc.update({k: v for k, v in vars(record).items() if k not in _RESERVED})
         if record.exc_info:
-            doc["exception"] = mask_phones(self.formatException(record.exc_info))
+            doc["exception"] = mask_personal(self.formatException(record.exc_info))
         return json.dumps(doc, ensure_ascii=False, default=str)
 
 
 class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return mask_phones(super().format(record))
+        return mask_personal(super().format(record))
 
 
 def logging_config(service: str, level: str = "INFO", fmt: str = "json") -> dict[str, Any]:

@@ -4,15 +4,17 @@
 publish CloudEvents there under their own source and subject; each event applies once
 for good, keyed by (source, id) in `intake_seen`. AppealReceived becomes one of our
 appeals through `store.receipts.receive`, the one path of a new appeal (remembered by
-the sender's (source, subject)); SatisfactionRecorded for that subject becomes the
-appeal's call-back. What names an unknown place, category or appeal,
-or breaks a rule of the lifecycle, is rejected to the dead-letter topic (reason
+the sender's (source, subject)), its title and description kept as sent while our
+AppealReceived masks them as every event does; SatisfactionRecorded for that subject
+becomes the appeal's call-back. What names an unknown place, category or appeal, or
+breaks a rule of the lifecycle, is rejected to the dead-letter topic (reason
 `rejected`). Our own canonical events go to `minsheng.appeals.v1` through the outbox.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from appeals import lifecycle
 from appeals.receiving import ReceiveAppeal, UnknownPlace
@@ -34,6 +36,7 @@ from minsheng.reference import categories
 from minsheng.service import Job
 
 GROUP = "appeals-intake"
+_AS_SENT = ("title", "description")  # free text the appeal keeps unmasked (validated)
 REGISTRY = Registry(INTAKE_APPEAL_EVENTS)
 
 
@@ -46,7 +49,10 @@ def consumer(clock: Clock, *, topic: str, group: str = GROUP) -> Job:
         source, event_id = event.envelope.source, str(event.envelope.id)
         match event.data:
             case AppealReceived() as data:
-                appeal_id = await _received(conn, event.envelope.subject, source, data, clock())
+                sent = event.envelope.data
+                appeal_id = await _received(
+                    conn, event.envelope.subject, source, data, sent, clock()
+                )
             case SatisfactionRecorded() as data:
                 appeal_id = await _satisfaction(conn, event.envelope.subject, source, data, clock())
             case other:
@@ -57,8 +63,15 @@ def consumer(clock: Clock, *, topic: str, group: str = GROUP) -> Job:
 
 
 async def _received(
-    conn: Conn, subject: str, source: str, data: AppealReceived, at: datetime
+    conn: Conn,
+    subject: str,
+    source: str,
+    data: AppealReceived,
+    sent: dict[str, Any],
+    at: datetime,
 ) -> str:
+    """`data` is the payload as parsed (its text masked), `sent` as it came: the appeal
+    keeps the text as sent, like one received over HTTP."""
     if data.category not in categories():
         raise InvalidEvent(
             "rejected", f"unknown category {data.category}; valid: {', '.join(categories())}"
@@ -66,6 +79,7 @@ async def _received(
     if await intake.mapped(conn, source, subject) is not None:
         raise InvalidEvent("rejected", f"{source} already sent appeal {subject}")
     shared = data.model_dump(include=ReceiveAppeal.SHARED)
+    shared.update({k: sent[k] for k in _AS_SENT if isinstance(sent.get(k), str)})
     cmd = ReceiveAppeal(**shared, channel=data.channel, phone=None, contact_name=None)
     try:
         appeal_id = await receive(conn, cmd, at)

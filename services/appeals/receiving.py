@@ -1,7 +1,8 @@
 """受理 as pure rules, no I/O: what receiving an appeal means and what it emits.
 
-A new appeal is numbered, its contact kept behind an opaque reference, its text masked
-of phone numbers, and it is dispatched at once by the routing rules (派单).
+A new appeal is numbered, its contact kept behind an opaque reference (the event's
+title and description are masked of personal numbers by their types, `events.masked`),
+and it is dispatched at once by the routing rules (派单).
 `store.receipts.receive` writes it."""
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from appeals import lifecycle, routing
 from appeals.lifecycle import Outcome
 from minsheng.events import AppealReceived
 from minsheng.events.appeals import Channel
-from minsheng.logs import mask_phones
+from minsheng.masking import mask_phone
 from minsheng.reference import places, routing_table
 
 ROUTER = "router"  # dispatched_by of an automatic dispatch by the routing rules
@@ -53,18 +54,6 @@ class Appeal:
     received_at: datetime
 
 
-def mask_phone(phone: str | None) -> str | None:
-    """`13812345678` -> `138****5678`: what events and logs may carry."""
-    if not phone:
-        return None
-    digits = "".join(ch for ch in phone if ch.isdigit())
-    if len(digits) == 13 and digits.startswith("86"):
-        digits = digits[2:]  # +86 country code
-    if len(digits) < 7:
-        return None
-    return f"{digits[:3]}****{digits[-4:]}"
-
-
 def contact_ref(appeal_id: str, phone: str | None) -> str:
     """An opaque, stable reference: lets other services group contacts without the number."""
     return "c_" + hashlib.sha256(f"{appeal_id}:{phone or ''}".encode()).hexdigest()[:16]
@@ -82,9 +71,8 @@ def receive(cmd: ReceiveAppeal, *, serial: int, now: datetime) -> tuple[Appeal, 
     appeal = Appeal(appeal_id, "received", 1, cmd, ref, now)
     event = AppealReceived(
         appeal_id=appeal_id,
-        # a citizen may type a phone number into the text: it must not leave this database
-        title=mask_phones(cmd.title),
-        description=mask_phones(cmd.description),
+        title=cmd.title,  # masked by the event's types; the appeal keeps them as typed
+        description=cmd.description,
         category=cmd.category,
         district=cmd.district,
         street=cmd.street,

@@ -11,7 +11,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from minsheng.events.envelope import EventData
-from minsheng.events.fields import Community, Description, District, Note, Reason, Street, Unit
+from minsheng.events.fields import Community, District, Street, Unit
+from minsheng.events.masked import MaskedDescription, MaskedNote, MaskedReason, MaskedText, Title
 from minsheng.inputs import Instant, Text
 
 Channel = Literal["hotline", "app", "web", "window", "grid", "system"]
@@ -36,8 +37,8 @@ class AppealReceived(AppealEvent):
 
     event_name = "AppealReceived"
 
-    title: Text = Field(min_length=1, max_length=200)
-    description: Description = ""
+    title: Title
+    description: MaskedDescription = ""
     street: Street = None
     community: Community = None
     channel: Channel = Field(description="How the citizen reached us.")
@@ -61,7 +62,7 @@ class AppealDispatched(AppealEvent):
         default=(), description="Units that co-handle a hard case (多方协调)."
     )
     deadline: Instant = Field(description="When the unit must have resolved it.")
-    dispatched_by: Text = Field(
+    dispatched_by: MaskedText = Field(
         min_length=1, description="`router` for the routing rule, else the operator's account."
     )
     override: bool = Field(
@@ -83,7 +84,7 @@ class AppealReturned(AppealEvent):
     event_name = "AppealReturned"
 
     unit: Unit
-    reason: Reason
+    reason: MaskedReason
 
 
 class AppealExtended(AppealEvent):
@@ -94,8 +95,8 @@ class AppealExtended(AppealEvent):
     unit: Unit
     previous_deadline: Instant
     new_deadline: Instant
-    reason: Reason
-    approved_by: Text = Field(min_length=1, description="The approving supervisor's account.")
+    reason: MaskedReason
+    approved_by: MaskedText = Field(min_length=1, description="The approving supervisor's account.")
 
 
 class AppealEscalated(AppealEvent):
@@ -117,7 +118,9 @@ class AppealResolved(AppealEvent):
     event_name = "AppealResolved"
 
     unit: Unit
-    resolution: Text = Field(min_length=1, max_length=5000, description="Answer to the citizen.")
+    resolution: MaskedText = Field(
+        min_length=1, max_length=5000, description="Answer to the citizen."
+    )
     resolved_at: Instant
     on_time: bool = Field(description="Resolved no later than the (extended) deadline.")
 
@@ -127,7 +130,7 @@ class AppealReopened(AppealEvent):
 
     event_name = "AppealReopened"
 
-    reason: Reason
+    reason: MaskedReason
     by: Reopener = Field(description="A dissatisfied call-back or a supervisor's decision.")
 
 
@@ -137,4 +140,4 @@ class AppealClosed(AppealEvent):
     event_name = "AppealClosed"
 
     outcome: CloseOutcome
-    note: Note = ""
+    note: MaskedNote = ""

@@ -12,6 +12,7 @@ import uuid
 from pydantic import Field
 
 from minsheng.events.envelope import EventData
+from minsheng.events.masked import MaskedText
 from minsheng.inputs import Text
 
 MASKED_OR_OPAQUE = (
@@ -48,4 +49,4 @@ class NotificationFailed(NotificationEvent):
 
     event_name = "NotificationFailed"
 
-    error: Text = Field(min_length=1, max_length=2000)
+    error: MaskedText = Field(min_length=1, max_length=2000)

@@ -13,7 +13,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from minsheng.events.envelope import EventData
-from minsheng.events.fields import Community, District, Note, Reason, Street, Unit, Year
+from minsheng.events.fields import Community, District, Street, Unit, Year
+from minsheng.events.masked import MaskedNote, MaskedReason, MaskedText, Title
 from minsheng.inputs import Text
 
 Level = Literal["city", "county", "street", "community", "department"]
@@ -36,7 +37,7 @@ class Milestone(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     milestone_id: MilestoneId
-    title: Text = Field(min_length=1, max_length=200)
+    title: Title
     due: date
     weight: float = Field(
         default=1.0, gt=0, description="Relative weight in the project's overall progress."
@@ -57,9 +58,11 @@ class ProjectClaimed(ProjectEvent):
 
     event_name = "ProjectClaimed"
 
-    secretary_name: Text = Field(min_length=1, description="The accountable Party secretary.")
-    secretary_organisation: Text = Field(min_length=1, description="The secretary's organisation.")
-    title: Text = Field(min_length=1, max_length=200)
+    secretary_name: MaskedText = Field(min_length=1, description="The accountable Party secretary.")
+    secretary_organisation: MaskedText = Field(
+        min_length=1, description="The secretary's organisation."
+    )
+    title: Title
     category: ProjectCategory
     street: Street = None
     community: Community = None
@@ -78,8 +81,10 @@ class ProjectMilestone(ProjectEvent):
     status: MilestoneStatus
     progress: Progress
     new_due: date | None = Field(default=None, description="Set when status is rescheduled.")
-    reason: Reason | None = Field(default=None, description="Why missed, at risk or rescheduled.")
-    approved_by: Text | None = Field(
+    reason: MaskedReason | None = Field(
+        default=None, description="Why missed, at risk or rescheduled."
+    )
+    approved_by: MaskedText | None = Field(
         default=None,
         min_length=1,
         description="The supervisor who approved a reschedule; set when status is rescheduled.",
@@ -92,7 +97,7 @@ class ProjectProgressReported(ProjectEvent):
     event_name = "ProjectProgressReported"
 
     progress: Progress
-    note: Note = ""
+    note: MaskedNote = ""
 
 
 class ProjectCompleted(ProjectEvent):
@@ -110,9 +115,9 @@ class ProjectVerified(ProjectEvent):
     event_name = "ProjectVerified"
 
     method: VerificationMethod
-    inspector: Text = Field(min_length=1, description="Inspector's account or team.")
+    inspector: MaskedText = Field(min_length=1, description="Inspector's account or team.")
     result: VerificationResult
-    notes: Note = ""
+    notes: MaskedNote = ""
 
 
 class ProjectFlagged(ProjectEvent):
@@ -121,4 +126,4 @@ class ProjectFlagged(ProjectEvent):
     event_name = "ProjectFlagged"
 
     kind: FlagKind
-    reason: Reason
+    reason: MaskedReason

@@ -11,7 +11,8 @@ from typing import Literal
 from pydantic import Field
 
 from minsheng.events.envelope import EventData
-from minsheng.events.fields import District, Note
+from minsheng.events.fields import District
+from minsheng.events.masked import MaskedNote
 from minsheng.inputs import Instant, Text
 
 SubjectType = Literal["appeal", "project"]
@@ -28,7 +29,7 @@ class SatisfactionRecorded(EventData):
     subject_type: SubjectType
     subject_id: Text = Field(min_length=1, description="The appeal or project id; the subject.")
     rating: Rating = Field(description="满意 / 基本满意 / 不满意.")
-    comment: Note = ""
+    comment: MaskedNote = ""
     channel: SatisfactionChannel = Field(
         description="callback is the call-back phone call; interview a resident interview."
     )

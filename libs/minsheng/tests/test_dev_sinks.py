@@ -150,4 +150,5 @@ async def test_a_fault_answers_a_few_requests_then_clears(sinks: DevSinks) -> No
 def test_numbers_are_masked_however_written() -> None:
     assert masked_number("13912345678") == "139****5678"
     assert masked_number("+86 139-1234-5678") == "139****5678"
-    assert masked_number("0436-1234567") == "****4567"
+    assert masked_number("0436-1234567") == "0436*****67"
+    assert masked_number("12345") == "****2345"

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from minsheng.db import LIBRARY_MIGRATIONS, discover
-from minsheng.logs import JsonFormatter, mask_phones
+from minsheng.logs import JsonFormatter
+from minsheng.masking import mask_personal
 from minsheng.relay import _acknowledged_in_order
 from minsheng.settings import Settings
 from minsheng.topics import load_specs
@@ -49,7 +50,7 @@ def test_migrations_are_numbered_and_misnamed_files_are_refused(tmp_path: Path) 
 
 
 def test_logs_are_json_and_never_carry_a_full_phone_number() -> None:
-    assert mask_phones("call 13812345678 now") == "call 138****5678 now"
+    assert mask_personal("call 13812345678 now") == "call 138****5678 now"
     record = logging.LogRecord("t", logging.INFO, __file__, 1, "caller %s", ("13812345678",), None)
     doc = json.loads(JsonFormatter("appeals").format(record))
     assert doc["message"] == "caller 138****5678"

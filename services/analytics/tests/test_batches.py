@@ -157,6 +157,12 @@ async def test_a_poison_message_is_in_the_dlq_before_the_marker_passes_it() -> N
     assert applied == {2: 6}
 
 
+async def test_a_dead_letter_carries_no_full_number() -> None:
+    c, _, dead = counting({2: 5})
+    await handle_batch([Event(Message(2, 5), b'{"title": "13912345678", "bad": ')], c)
+    assert dead.sent == [b'{"title": "139****5678", "bad": ']
+
+
 async def test_a_redelivered_event_moves_the_marker_but_writes_no_state() -> None:
     c, writes, _ = counting({0: 1})
     await handle_batch([received("A-1", 0, 1)], c)

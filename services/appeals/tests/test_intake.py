@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -173,6 +174,52 @@ async def test_poison_and_unknown_districts_are_dead_lettered_and_intake_moves_o
     after = metrics.DEAD_LETTERS.labels("appeals", fresh_topic, "rejected")._value.get()
     assert after == before + 1
     assert await appeal_count(client) == 1
+
+
+async def test_a_poison_event_with_a_full_number_is_dead_lettered_without_it(
+    client: httpx.AsyncClient, kafka: KafkaBroker, fresh_topic: str
+) -> None:
+    typed = "请回电+86 139-1234-5678，身份证22080219900101123X"
+    wrong_schema = json.loads(received("HL-9").to_json())
+    wrong_schema["data"]["description"] = typed  # as sent: our model would have masked it
+    wrong_schema["data"]["channel"] = "carrier pigeon"
+    unknown = json.loads(
+        received("HL-10", district="朝阳区", street=None, community=None).to_json()
+    )
+    unknown["data"]["title"] = "回电13912345678"
+    poison = [
+        b"{not json, call 139 1234 5678",
+        json.dumps(wrong_schema, ensure_ascii=False).encode(),
+        json.dumps(unknown, ensure_ascii=False).encode(),
+    ]
+    await produce(kafka, fresh_topic, *poison, received("HL-11"))
+
+    await ours(client, "HL-11")
+    letters = await read_topic(kafka.bootstrap, dlq(fresh_topic), expect=3)
+    reasons = [dict(r.headers)["dlq.reason"] for r in letters]
+    assert reasons == [b"bad_json", b"schema_violation", b"rejected"]
+    for letter in letters:
+        digits = re.sub(rb"[^0-9X]", b"", letter.value)
+        assert b"13912345678" not in digits
+        assert b"22080219900101123X" not in digits
+    assert letters[0].value == b"{not json, call 139 **** 5678"
+    schema, rejected = (json.loads(r.value) for r in letters[1:])
+    assert schema["data"]["description"] == "请回电+86 139-****-5678，身份证2208**********123X"
+    assert schema["data"]["channel"] == "carrier pigeon"  # still says what was wrong
+    assert (schema["subject"], schema["id"]) == ("HL-9", wrong_schema["id"])
+    assert rejected["data"]["title"] == "回电139****5678"
+    assert rejected["data"]["district"] == "朝阳区"
+
+
+async def test_an_external_appeal_keeps_its_text_as_sent_and_our_event_masks_it(
+    client: httpx.AsyncClient, kafka: KafkaBroker, fresh_topic: str
+) -> None:
+    sent = json.loads(received("HL-12").to_json())
+    sent["data"]["description"] = "请回电13912345678"
+    await produce(kafka, fresh_topic, json.dumps(sent, ensure_ascii=False).encode())
+    appeal = (await client.get(f"/v1/appeals/{await ours(client, 'HL-12')}")).json()
+    assert appeal["description"] == "请回电13912345678"  # personal data may stay here
+    assert appeal["history"][0]["data"]["description"] == "请回电139****5678"
 
 
 async def test_a_call_back_from_the_hotline_is_recorded_on_our_appeal(

@@ -49,19 +49,6 @@ def test_unknown_or_mismatched_places_are_refused(
         receiving.receive(command(street=street, community=community), serial=1, now=NOW)
 
 
-@pytest.mark.parametrize(
-    ("phone", "masked"),
-    [
-        ("13812345678", "138****5678"),
-        ("+86 138 1234 5678", "138****5678"),
-        ("123", None),
-        (None, None),
-    ],
-)
-def test_mask_phone(phone: str | None, masked: str | None) -> None:
-    assert receiving.mask_phone(phone) == masked
-
-
 def test_contact_ref_is_stable_and_opaque() -> None:
     ref = receiving.contact_ref("BC1", "13812345678")
     assert ref == receiving.contact_ref("BC1", "13812345678")
@@ -71,6 +58,7 @@ def test_contact_ref_is_stable_and_opaque() -> None:
 
 def test_phone_numbers_typed_into_the_text_are_masked_in_the_event() -> None:
     cmd = command(title="请回电13812345678", description="或拨 13987654321 找王女士")
-    _, event = receiving.receive(cmd, serial=1, now=NOW)
+    appeal, event = receiving.receive(cmd, serial=1, now=NOW)
     assert event.title == "请回电138****5678"
     assert event.description == "或拨 139****4321 找王女士"
+    assert appeal.command == cmd, "the appeal keeps the text as typed"

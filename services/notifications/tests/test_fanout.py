@@ -19,6 +19,7 @@ from testkit.unit.notifications import (
     DEADLINE,
     EXTENDED,
     PHONE_MASKED,
+    RESOLVED,
     SAMPLES,
     T0,
     default_rules,
@@ -55,6 +56,20 @@ def test_every_template_of_every_default_rule_renders(sample: str, locale: str) 
         if data.event_name.startswith("Appeal"):
             assert APPEAL in message.title + message.body
         assert "None" not in message.body
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_message_shows_the_numbers_of_the_event_masked(locale: str) -> None:
+    """Free text arrives masked (the event's types); the templates render it as it is."""
+    data = type(RESOLVED).model_validate(
+        {**RESOLVED.model_dump(), "resolution": "已处理，有问题请拨 0436-1234567 或 13912345678"}
+    )
+    (rule,) = (r for r in default_rules().rules if r.event == "AppealResolved")
+    context = template_context(data, remembered(data))
+    extra = {"recipient": "收件人", "recipient_unit": None, "delivery_id": "ntf_x", "page": False}
+    message = render(rule.template, locale, {**context, **extra})  # type: ignore[arg-type]
+    assert "有问题请拨 0436-*****67 或 139****5678" in message.body
+    assert "1234567" not in message.body
 
 
 def test_default_rules_cover_what_the_service_promises() -> None:

@@ -16,14 +16,15 @@ import re
 from pathlib import Path
 from typing import Any, TextIO
 
-from minsheng.logs import mask_phones
+from minsheng.masking import mask_personal
 
 
 def masked_number(to: str) -> str:
-    """`+86 139 1234 5678` or `13912345678` -> `139****5678` (other numbers: last 4)."""
+    """`+86 139 1234 5678` or `13912345678` -> `139****5678`, as `mask_personal` masks
+    numbers (a landline: area code and last 2); what it does not know: the last 4."""
     digits = re.sub(r"\D", "", to)
     national = digits[2:] if len(digits) == 13 and digits.startswith("86") else digits
-    masked = mask_phones(national)
+    masked = mask_personal(national)
     return masked if masked != national else "****" + digits[-4:]
 
 

@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from minsheng.logs import mask_phones
+from minsheng.masking import mask_personal
 from minsheng.platform.sinks import signatures
 from minsheng.platform.sinks.files import SinkFiles, masked_number, number_digest
 
@@ -139,7 +139,7 @@ def build_app(
             {
                 "to": masked_number(message.to),
                 "to_sha256": number_digest(message.to),
-                "text": mask_phones(message.text),
+                "text": mask_personal(message.text),
                 "reference": message.reference,
                 "status": status,
                 "received_at": clock(),
