@@ -17,14 +17,15 @@ from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
 from analytics.app import PARTITIONS
-from minsheng.events import CONTENT_TYPE, AppealReceived, CloudEvent, new_event
+from minsheng.events import CONTENT_TYPE, AppealReceived, CloudEvent
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.services import ServiceProcess
 from minsheng.topics import APPEALS, NOTIFICATIONS, PROJECTS, dlq
 from testkit.e2e.analytics import publish
 from testkit.integration.helpers import eventually, free_port, read_topic
 from testkit.unit.counters import Samples, expected_counters, metric_samples
-from testkit.unit.workload import SOURCE, topic_of, with_redeliveries, workload
+from testkit.unit.events import domain_event
+from testkit.unit.workload import topic_of, with_redeliveries, workload
 
 pytestmark = pytest.mark.e2e
 DUE_IN = timedelta(seconds=4)
@@ -40,7 +41,7 @@ def due_soon(deadline: datetime) -> CloudEvent:
         received_at=datetime.now(UTC),
         deadline=deadline,
     )
-    return new_event(data, subject=data.appeal_id, sequence=1, source=SOURCE)
+    return domain_event(data)
 
 
 async def test_a_random_workload_with_duplicates_is_counted_exactly(

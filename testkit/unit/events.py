@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from minsheng import events as ev
 from minsheng.events import CloudEvent, EventData, Milestone, new_event
+from minsheng.topics import APPEALS, NOTIFICATIONS, OWNERS, PROJECTS
 
 CITY = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2019, 10, 8, 9, 30, tzinfo=CITY)
@@ -144,6 +145,35 @@ def subject_of(data: EventData) -> str:
     return next(str(getattr(data, f)) for f in AGGREGATE_FIELDS if hasattr(data, f))
 
 
+def home_topic(data: EventData) -> str:
+    """The domain topic a payload belongs on."""
+    if isinstance(data, ev.NotificationDelivered | ev.NotificationFailed):
+        return NOTIFICATIONS
+    if hasattr(data, "project_id") or getattr(data, "subject_type", None) == "project":
+        return PROJECTS
+    return APPEALS
+
+
+def domain_event(
+    data: EventData,
+    *,
+    subject: str | None = None,
+    sequence: int = 1,
+    time: datetime | None = None,
+    event_id: uuid.UUID | None = None,
+) -> CloudEvent:
+    """`new_event` as the service that owns the payload's domain topic writes it: under its
+    source, the one a consumer of that topic takes (others are dead-lettered)."""
+    return new_event(
+        data,
+        subject=subject or subject_of(data),
+        sequence=sequence,
+        source=OWNERS[home_topic(data)],
+        time=time,
+        event_id=event_id,
+    )
+
+
 def sample_event(model: type[EventData]) -> CloudEvent:
     data = sample(model)
     return new_event(
@@ -187,4 +217,4 @@ def sample_appeal_event(subject: str, sequence: int, district: str = "洮北区"
         channel="hotline",
         received_at=datetime.now(UTC),
     )
-    return new_event(data, subject=subject, sequence=sequence, source="minsheng/tests")
+    return domain_event(data, subject=subject, sequence=sequence)

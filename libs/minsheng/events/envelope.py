@@ -1,19 +1,42 @@
-"""CloudEvents 1.0 envelope (structured JSON mode) shared by every Minsheng event.
+"""CloudEvents 1.0 envelope shared by every Minsheng event, whichever content mode.
 
 The envelope is kept separate from the payload models so that a consumer can reject a
-message for a bad envelope before it knows the event type, and say which it was.
+message for a bad envelope before it knows the event type, and say which it was. Its
+attributes have the specification's types (an `id` is any non-empty string, a `time` an
+RFC 3339 timestamp), so events of systems we did not write are taken as they are.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+)
 
 CONTENT_TYPE = "application/cloudevents+json"
 SCHEMA_BASE = "https://minsheng.example/contracts/schemas"
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def _rfc3339(value: Any) -> Any:
+    """A `time` string must be RFC 3339 (with its offset), not any ISO 8601 or a number."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not RFC3339.match(value):
+        raise ValueError("must be an RFC 3339 timestamp, e.g. 2019-10-08T09:30:00+08:00")
+    return value
+
+
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
 
 
 class EventData(BaseModel):
@@ -39,14 +62,23 @@ class CloudEvent(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     specversion: Literal["1.0"]
-    id: uuid.UUID
+    id: str = Field(
+        min_length=1,
+        description="Unique per source: (source, id) names the event. Ours are UUIDs.",
+    )
     source: str = Field(min_length=1, examples=["minsheng/appeals", "gov/12345-hotline"])
     type: str = Field(pattern=r"^minsheng\.[A-Za-z]+\.v[0-9]+$")
-    time: AwareDatetime
+    time: Timestamp
     subject: str = Field(min_length=1, description="The aggregate id; also the Kafka key.")
     datacontenttype: Literal["application/json"] = "application/json"
     dataschema: str | None = None
-    sequence: int = Field(ge=1, description="Per-aggregate sequence number: 1, 2, 3, ...")
+    # absent rather than null in the published schema (a null is taken as absent)
+    sequence: Annotated[int | None, WithJsonSchema({"type": "integer", "minimum": 1})] = Field(
+        default=None,
+        ge=1,
+        description="Per-aggregate sequence number: 1, 2, 3, ... Required on the domain "
+        "topics; optional on the intake topics, where (source, id) alone deduplicates.",
+    )
     traceparent: str | None = Field(
         default=None, pattern=r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"
     )
@@ -67,13 +99,13 @@ def new_event(
     sequence: int,
     source: str,
     time: datetime | None = None,
-    event_id: uuid.UUID | None = None,
+    event_id: uuid.UUID | str | None = None,
     traceparent: str | None = None,
 ) -> CloudEvent:
     """Wrap a payload in an envelope; `time` defaults to now (UTC, timezone-aware)."""
     return CloudEvent(
         specversion="1.0",
-        id=event_id or uuid.uuid4(),
+        id=str(event_id or uuid.uuid4()),
         source=source,
         type=data.event_type(),
         time=time or datetime.now(UTC),
