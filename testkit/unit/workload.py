@@ -21,9 +21,8 @@ from minsheng.events import CloudEvent, EventData
 from minsheng.events.appeals import Channel, EscalationLevel
 from minsheng.events.projects import FlagKind, Level, MilestoneStatus, ProjectCategory
 from minsheng.events.satisfaction import Rating, SubjectType
-from minsheng.topics import OWNERS
 from testkit.unit.counters import METRICS, Samples
-from testkit.unit.events import domain_event
+from testkit.unit.events import domain_event, home_topic
 
 DISTRICTS = ("洮北区", "大安市", "洮南市")
 CATEGORIES = ("complaint", "consultation", "help")
@@ -117,8 +116,8 @@ def workload(
 
 
 def topic_of(event: CloudEvent) -> str:
-    """The domain topic the event belongs on: the one its source owns."""
-    return next(topic for topic, owner in OWNERS.items() if owner == event.source)
+    """The domain topic the event belongs on."""
+    return home_topic(event.data)
 
 
 def with_redeliveries(rnd: random.Random, events: list[CloudEvent], p: float) -> list[CloudEvent]:
