@@ -17,14 +17,15 @@ from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
 from analytics.app import PARTITIONS
-from minsheng.events import CONTENT_TYPE, AppealReceived, CloudEvent, new_event
+from minsheng.events import CONTENT_TYPE, AppealReceived, CloudEvent
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.services import ServiceProcess
-from minsheng.topics import APPEALS, NOTIFICATIONS, PROJECTS, dlq
+from minsheng.topics import APPEALS, NOTIFICATIONS, OWNERS, PROJECTS, dlq
 from testkit.e2e.analytics import publish
 from testkit.integration.helpers import eventually, free_port, read_topic
 from testkit.unit.counters import Samples, expected_counters, metric_samples
-from testkit.unit.workload import SOURCE, topic_of, with_redeliveries, workload
+from testkit.unit.events import domain_event, forged, sample
+from testkit.unit.workload import topic_of, with_redeliveries, workload
 
 pytestmark = pytest.mark.e2e
 DUE_IN = timedelta(seconds=4)
@@ -40,7 +41,7 @@ def due_soon(deadline: datetime) -> CloudEvent:
         received_at=datetime.now(UTC),
         deadline=deadline,
     )
-    return new_event(data, subject=data.appeal_id, sequence=1, source=SOURCE)
+    return domain_event(data)
 
 
 async def test_a_random_workload_with_duplicates_is_counted_exactly(
@@ -56,7 +57,12 @@ async def test_a_random_workload_with_duplicates_is_counted_exactly(
         w = workload(seed=11, appeals=150, projects=60, now=datetime.now(UTC), notifications=40)
         deliveries = with_redeliveries(random.Random(5), w.events, p=0.2)
         assert len(deliveries) > len(w.events)
-        misplaced = next(e for e in w.events if topic_of(e) == APPEALS)
+        appeal = next(e for e in w.events if topic_of(e) == APPEALS)
+        # an appeal event under the right owner's source, on a topic it does not belong on
+        misplaced = {
+            t: appeal.model_copy(update={"source": OWNERS[t]}) for t in (PROJECTS, NOTIFICATIONS)
+        }
+        forged_appeal = forged(sample(AppealReceived).model_copy(update={"appeal_id": "A-x"}))
         producer = AIOKafkaProducer(
             bootstrap_servers=private_kafka.bootstrap, acks="all", enable_idempotence=True
         )
@@ -70,8 +76,9 @@ async def test_a_random_workload_with_duplicates_is_counted_exactly(
                     headers=[("content-type", CONTENT_TYPE.encode())],
                 )
             await producer.send(PROJECTS, b"\x00not an event", key=b"P-bad")
-            await producer.send(PROJECTS, misplaced.to_json(), key=misplaced.key)
-            await producer.send(NOTIFICATIONS, misplaced.to_json(), key=misplaced.key)
+            for topic in (PROJECTS, NOTIFICATIONS):
+                await producer.send(topic, misplaced[topic].to_json(), key=appeal.key)
+            await producer.send(APPEALS, forged_appeal.to_json(), key=forged_appeal.key)
             await producer.flush()
         finally:
             await producer.stop()
@@ -79,6 +86,10 @@ async def test_a_random_workload_with_duplicates_is_counted_exactly(
         assert sorted(dict(r.headers)["dlq.reason"] for r in letters) == [b"bad_json", b"rejected"]
         letters = await read_topic(private_kafka.bootstrap, dlq(NOTIFICATIONS), expect=1)
         assert dict(letters[0].headers)["dlq.reason"] == b"rejected"
+        # a new appeal, but not from the appeals service: no counter may move (exact below)
+        letters = await read_topic(private_kafka.bootstrap, dlq(APPEALS), expect=1)
+        assert dict(letters[0].headers)["dlq.reason"] == b"foreign_source"
+        assert dict(letters[0].headers)["dlq.service"] == b"analytics"
 
         async with httpx.AsyncClient(base_url=analytics.url, timeout=5) as client:
 

@@ -1,10 +1,12 @@
 """Consumer helper: validate, apply idempotently in a transaction, then commit the offset.
 
-For each message: parse the envelope and payload (invalid: dead letter); open a
-transaction; skip the event if its sequence is not newer than the one recorded for its
-aggregate (a redelivery or replay); else run the handler and record the sequence;
-commit; and only then commit the Kafka offset. A crash anywhere before the offset commit
-means redelivery, which the sequence check makes harmless.
+For each message: parse the envelope and payload, in either CloudEvents content mode,
+and on a domain topic check that its source is the topic's owner (invalid or foreign:
+dead letter); open a transaction; skip the event if its sequence is not newer than the
+one recorded for its aggregate (a redelivery or replay); else run the handler and record
+the sequence; commit; and only then commit the Kafka offset. A crash anywhere before the
+offset commit means redelivery, which the sequence check makes harmless. An intake event
+without a sequence has no such check: its handler deduplicates on (source, id).
 
 With a `batch_handler`, a whole fetch (up to 500 messages, from every partition it
 reached) is applied the same way in one transaction (one look-up of the sequences, one
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
@@ -37,7 +39,7 @@ from minsheng.db import Conn
 from minsheng.deadletter import count_dead_letter, dead_letter
 from minsheng.events import InvalidEvent, ParsedEvent, Registry
 from minsheng.resilience import run_forever
-from minsheng.topics import dlq
+from minsheng.topics import dlq, owner_of
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,8 @@ class EventConsumer:
     bootstrap: str
     max_attempts: int = 3
     retry_delay: float = 0.5
+    # the names this deployment gives domain topics -> theirs in minsheng.topics (tests)
+    aliases: Mapping[str, str] = field(default_factory=dict)
     assigned: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _consumer: AIOKafkaConsumer | None = field(default=None, init=False)
     _producer: AIOKafkaProducer | None = field(default=None, init=False)
@@ -148,7 +152,7 @@ class EventConsumer:
     async def process(self, message: ConsumerRecord[bytes, bytes]) -> Outcome:
         """Applies one message; returns only once its effect is durable."""
         try:
-            event = self.registry.parse(message.value)
+            event = self.parse(message)
         except InvalidEvent as error:
             return await self._dead_letter(message, error)
         failures = 0
@@ -173,12 +177,17 @@ class EventConsumer:
         self._count(message.topic, event, outcome)
         return outcome
 
+    def parse(self, message: ConsumerRecord[bytes, bytes]) -> ParsedEvent:
+        """The record as an event, checked against the owner of the topic it came from."""
+        owner = owner_of(message.topic, self.aliases)
+        return self.registry.parse(message.value, message.headers or (), owner=owner)
+
     async def process_batch(self, messages: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
         """Applies a fetch's messages in one transaction; returns once durable."""
         parsed: list[tuple[ConsumerRecord[bytes, bytes], ParsedEvent]] = []
         for message in messages:
             try:
-                parsed.append((message, self.registry.parse(message.value)))
+                parsed.append((message, self.parse(message)))
             except InvalidEvent as error:
                 await self._dead_letter(message, error)
         if not parsed:
@@ -239,6 +248,9 @@ class EventConsumer:
         fresh = []
         for event in events:
             envelope = event.envelope
+            if envelope.sequence is None:  # an intake event: (source, id) deduplicates it
+                fresh.append(event)
+                continue
             key = (envelope.source, envelope.subject)
             last = held.get(key)
             if last is not None and envelope.sequence <= last:

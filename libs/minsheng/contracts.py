@@ -34,6 +34,7 @@ from minsheng.events import (
     EventTypes,
     InvalidEvent,
 )
+from minsheng.events.binding import CONTENT_TYPE_HEADER, DATA_TYPE, PREFIX
 from minsheng.events.envelope import SCHEMA_BASE
 
 CONTRACTS_DIR = Path(__file__).resolve().parents[2] / "contracts"
@@ -43,6 +44,7 @@ ASYNCAPI_FILE = "asyncapi.yaml"
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 KAFKA_BINDING_VERSION = "0.5.0"
 DEAD_LETTER = "DeadLetter"
+BINARY = "Binary"  # suffix of a message in binary content mode
 
 Json = dict[str, Any]
 Action = Literal["send", "receive"]
@@ -57,6 +59,7 @@ class Topic:
     events: EventTypes
     description: str
     actions: tuple[Action, ...]
+    binary: bool = False  # also takes binary content mode (outside systems publish here)
 
 
 TOPICS = (
@@ -83,6 +86,7 @@ TOPICS = (
         "Appeals and call-back results from other systems (e.g. a hotline vendor), read by "
         "the appeals service. Key: the source's own id.",
         ("receive",),
+        binary=True,
     ),
     Topic(
         "intakeProjects",
@@ -91,6 +95,7 @@ TOPICS = (
         "Milestones and resident ratings from other systems (e.g. a bureau's project "
         "system), read by the projects service. Key: the project id.",
         ("receive",),
+        binary=True,
     ),
     Topic(
         "notifications",
@@ -161,6 +166,35 @@ def _message(model: type[EventData]) -> Json:
     }
 
 
+def _binary_message(model: type[EventData]) -> Json:
+    """The same event in binary content mode: attributes in `ce_` headers, data alone."""
+    schema = CloudEvent.model_json_schema()
+    headers: Json = {
+        f"{PREFIX}{name}": {
+            "type": "string",
+            "description": field.get("description", f"The CloudEvents `{name}` attribute."),
+        }
+        for name, field in schema["properties"].items()
+        if name not in ("data", "datacontenttype")
+    }
+    headers[f"{PREFIX}specversion"]["const"] = "1.0"
+    headers[f"{PREFIX}type"]["const"] = model.event_type()
+    headers[f"{PREFIX}id"]["minLength"] = 1
+    headers[f"{PREFIX}time"]["format"] = "date-time"
+    headers[f"{PREFIX}sequence"]["pattern"] = "^[1-9][0-9]*$"
+    headers[CONTENT_TYPE_HEADER] = {"type": "string", "const": DATA_TYPE}
+    required = [f"{PREFIX}{n}" for n in schema["required"] if n != "data"]
+    message = _message(model)
+    return {
+        **message,
+        "name": f"{model.event_type()}.binary",
+        "title": f"{model.event_name} (binary mode)",
+        "contentType": DATA_TYPE,
+        "headers": {"type": "object", "properties": headers, "required": sorted(required)},
+        "payload": {"$ref": f"./{schema_file(model)}#/$defs/{model.__name__}"},
+    }
+
+
 def _dead_letter_message() -> Json:
     headers = {
         "dlq.reason": "Why it was rejected.",
@@ -207,6 +241,8 @@ def asyncapi_document() -> Json:
     operations: Json = {}
     for topic in TOPICS:
         names = [m.event_name for m in topic.events]
+        if topic.binary:
+            names += [m.event_name + BINARY for m in topic.events]
         channels[topic.channel] = {
             "address": topic.address,
             "description": topic.description,
@@ -227,6 +263,8 @@ def asyncapi_document() -> Json:
             "send", dlq, [DEAD_LETTER], f"Dead-letters rejected messages of {topic.address}."
         )
     messages = {m.event_name: _message(m) for m in ALL_EVENTS}
+    binary = {m for topic in TOPICS if topic.binary for m in topic.events}
+    messages.update({m.event_name + BINARY: _binary_message(m) for m in binary})
     messages[DEAD_LETTER] = _dead_letter_message()
     return {
         "asyncapi": "3.0.0",
@@ -234,10 +272,19 @@ def asyncapi_document() -> Json:
             "title": "Minsheng events",
             "version": "1.0.0",
             "description": "The Kafka topics of the Minsheng livelihood platform. Events are "
-            "CloudEvents 1.0 in structured JSON mode (one JSON object per Kafka value, "
-            "header `content-type: application/cloudevents+json`); the Kafka key is the "
-            "event's `subject`; `sequence` counts 1, 2, 3, ... per subject. Each message "
-            "links the JSON Schema of its full CloudEvent.",
+            "CloudEvents 1.0 under the Kafka protocol binding. On every topic, structured "
+            "JSON mode: one JSON object per Kafka value, header `content-type: "
+            "application/cloudevents+json`. On the intake topics also binary mode: the "
+            "attributes in `ce_` headers (`ce_specversion`, `ce_id`, `ce_source`, `ce_type`, "
+            "`ce_subject`, `ce_time`, extensions such as `ce_sequence`), header "
+            "`content-type: application/json`, and the value the data alone (the messages "
+            "named `...Binary`). The Kafka key is the event's `subject`. `id` is any "
+            "non-empty string, unique per `source`: (source, id) names an event, and the "
+            "intake applies each once. `sequence` counts 1, 2, 3, ... per subject; it is "
+            "required on the domain topics, whose consumers take only events whose `source` "
+            "is the topic's owner (else dead letter `foreign_source`), and optional on the "
+            "intake topics. Each message links the JSON Schema of its full CloudEvent "
+            "(binary mode: of its data).",
         },
         "defaultContentType": CONTENT_TYPE,
         "servers": {

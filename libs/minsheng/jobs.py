@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from minsheng.consumer import BatchHandler, EventConsumer, Handler
 from minsheng.db import Conn
@@ -43,7 +43,7 @@ async def first_sighting(conn: Conn, table: str, event: ParsedEvent) -> bool:
         f"""INSERT INTO {table} (source, event_id) VALUES ($1, $2)
             ON CONFLICT DO NOTHING RETURNING true""",
         event.envelope.source,
-        str(event.envelope.id),
+        event.envelope.id,
     )
     return bool(first)
 
@@ -55,10 +55,12 @@ def consumer_job(
     registry: Registry,
     handler: Handler | None = None,
     batch_handler: BatchHandler | None = None,
+    aliases: Mapping[str, str] | None = None,
 ) -> Job:
     """The job consuming `topic` (or several) through the shared `EventConsumer`
     (sequence checks, transactions, dead letters with the reason); give `handler`, or
-    `batch_handler` to apply each fetch in one transaction."""
+    `batch_handler` to apply each fetch in one transaction; `aliases` maps configured
+    names of domain topics to theirs in `minsheng.topics`, whose owners they check."""
     topics = [topic] if isinstance(topic, str) else list(topic)
 
     async def intake_consumer(runtime: Runtime) -> None:
@@ -71,6 +73,7 @@ def consumer_job(
             batch_handler=batch_handler,
             pool=runtime.db(),
             bootstrap=runtime.settings.kafka_bootstrap,
+            aliases=aliases or {},
         ).run()
 
     return intake_consumer

@@ -1,8 +1,10 @@
-"""Topic definitions from `deploy/kafka/topics/*.yaml`, created idempotently."""
+"""Topic definitions from `deploy/kafka/topics/*.yaml`, created idempotently, and who
+owns each domain topic: the one CloudEvents `source` its consumers take events from."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,20 @@ PROJECTS = "minsheng.projects.v1"
 INTAKE_APPEALS = "minsheng.intake.appeals.v1"
 INTAKE_PROJECTS = "minsheng.intake.projects.v1"
 NOTIFICATIONS = "minsheng.notifications.v1"
+
+# domain topic -> the source of the one service that writes it; the intake topics have
+# no owner (other systems publish there under their own sources)
+OWNERS = {
+    APPEALS: "minsheng/appeals",
+    PROJECTS: "minsheng/projects",
+    NOTIFICATIONS: "minsheng/notifications",
+}
+
+
+def owner_of(topic: str, aliases: Mapping[str, str] | None = None) -> str | None:
+    """The source that owns `topic`, or None for a topic anyone may write (intake).
+    `aliases` maps the names a deployment gives domain topics to the names above."""
+    return OWNERS.get((aliases or {}).get(topic, topic))
 
 
 def dlq(topic: str) -> str:

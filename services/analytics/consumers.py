@@ -23,6 +23,7 @@ from minsheng import metrics
 from minsheng.deadletter import count_dead_letter, dead_letter
 from minsheng.events import CATALOGUE, InvalidEvent, ParsedEvent
 from minsheng.resilience import until_done
+from minsheng.topics import owner_of
 
 log = logging.getLogger(__name__)
 SERVICE = "analytics"
@@ -129,7 +130,7 @@ async def handle_batch(events: Sequence[Any], counting: Counting) -> None:
     for event in events:
         message = event.message
         try:
-            parsed = CATALOGUE.parse(event.value)
+            parsed = parse(message.topic, event.value, message.headers)
             subject = parsed.envelope.subject
             held = store.get(subject)
             new_state = counting.apply(held, parsed)
@@ -139,7 +140,7 @@ async def handle_batch(events: Sequence[Any], counting: Counting) -> None:
         if new_state is None:
             duplicates[message.topic] += 1
             continue
-        if parsed.envelope.sequence > (held["sequence"] if held else 0) + 1:
+        if new_state["sequence"] > (held["sequence"] if held else 0) + 1:
             metrics.SEQUENCE_GAPS.labels(SERVICE, message.topic).inc()
         new_state["partition"] = message.partition  # the aggregate's, for rebuilds
         store[subject] = changed[subject] = new_state
@@ -155,6 +156,12 @@ async def handle_batch(events: Sequence[Any], counting: Counting) -> None:
     await until_done(  # the batch holds until it is durable: its states are in the store
         lambda: counting.changelog.write(topic, changed, applied), what=f"changelog {topic}"
     )
+
+
+def parse(topic: str, value: bytes | None, headers: Any = None) -> ParsedEvent:
+    """A record of a domain topic as an event, if its source is the topic's owner (else
+    `foreign_source`): the workers and the rebuild take and reject the same events."""
+    return CATALOGUE.parse(value, _headers(headers), owner=owner_of(topic))
 
 
 def _count_batch(

@@ -76,6 +76,8 @@ def admit(
 def advance(state: State | None, event: ParsedEvent) -> State | None:
     """A copy of `state` at the event's sequence, or None when the event is not newer."""
     sequence = event.envelope.sequence
+    if sequence is None:  # parsing requires one on a domain topic
+        raise InvalidEvent("bad_envelope", "sequence: required on a domain topic")
     if state is not None and sequence <= state["sequence"]:
         return None
     new: State = dict(state or {})

@@ -29,23 +29,23 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import TextIO, TypeAlias
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from analytics import offsets
 from analytics.aggregate import share
 from analytics.app import AnalyticsSettings, changelog_topic
 from analytics.changelog import ChangelogWriter
-from analytics.consumers import Apply
+from analytics.consumers import Apply, parse
 from analytics.counting import Figures, State
 from analytics.kpis import aggregates, report
 from analytics.main import TABLES
-from minsheng.events import CATALOGUE, InvalidEvent
+from minsheng.events import InvalidEvent
 
-# topic, partition, offset, key, value
-Records = Callable[[str, int, int, bytes | None, bytes | None], None]
+Record: TypeAlias = ConsumerRecord[bytes, bytes]
+Records = Callable[[Record], None]
 
 
 @dataclass
@@ -110,7 +110,7 @@ async def read_until_end(
             for tp, records in batches.items():
                 for record in records:
                     if record.offset < left[tp]:
-                        on_record(tp.topic, tp.partition, record.offset, record.key, record.value)
+                        on_record(record)
                         count += 1
                 if progress is not None:
                     progress.advance(len(records))
@@ -149,17 +149,16 @@ class Replay:
     rejected: int = 0
     last: dict[str, dict[int, int]] = field(default_factory=dict)  # topic -> partition -> offset
 
-    def apply(
-        self, topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None
-    ) -> None:
-        self.last.setdefault(topic, {})[partition] = offset
+    def apply(self, record: Record) -> None:
+        topic, partition = record.topic, record.partition
+        self.last.setdefault(topic, {})[partition] = record.offset
         table = self.states.setdefault(topic, {})
         try:
-            parsed = CATALOGUE.parse(value)
+            parsed = parse(topic, record.value, record.headers)
             held = table.get(parsed.envelope.subject)
             new = self.folds[topic](held, parsed)
         except InvalidEvent:
-            self.rejected += 1  # the workers dead-lettered it too
+            self.rejected += 1  # the workers dead-lettered it too (foreign sources too)
             return
         if new is not None:
             new["partition"] = partition
@@ -170,9 +169,8 @@ def changelog_states() -> tuple[dict[str, dict[str, State]], Records]:
     """The tables as a worker recovers them: last value per key, a tombstone deletes."""
     tables: dict[str, dict[str, State]] = {}
 
-    def on_record(
-        topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None
-    ) -> None:
+    def on_record(record: Record) -> None:
+        topic, key, value = record.topic, record.key, record.value
         if key is None or offsets.is_marker(json.loads(key)):
             return
         table = tables.setdefault(topic, {})

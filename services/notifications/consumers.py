@@ -2,14 +2,15 @@
 
 Through the shared `EventConsumer` (sequence guard per aggregate, dead-letter topic,
 Kafka offsets committed only after the database transaction), a fetch at a time in one
-transaction: each event updates what is remembered of its appeal or project and inserts
+transaction: an event whose source is not its topic's owner goes to the dead letters
+(`foreign_source`); each event updates what is remembered of its appeal or project and inserts
 the deliveries its rules ask for. A delivery is unique per (event, recipient, channel), so a
 redelivered or replayed event, even to a new consumer group, sends nothing twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from minsheng.clock import Clock
 from minsheng.db import Conn
@@ -29,13 +30,15 @@ REGISTRY = Registry(dict.fromkeys(APPEAL_EVENTS + PROJECT_EVENTS))
 def domain_consumer(
     clock: Clock,
     *,
-    topics: Sequence[str],
+    topics: Mapping[str, str],
     group: str,
     rules: RuleSet,
     directory: Directory,
     quiet: QuietHours,
 ) -> Job:
-    """The Runtime job; `clock` is when deliveries are planned (quiet hours, days left)."""
+    """The Runtime job; `clock` is when deliveries are planned (quiet hours, days left).
+    `topics` maps each topic read to the domain topic it is (`minsheng.topics`), whose
+    owner's events alone it takes."""
 
     async def handle(conn: Conn, events: Sequence[ParsedEvent]) -> None:
         keys = [_subject_of(event) for event in events]
@@ -51,7 +54,9 @@ def domain_consumer(
         await subjects.save_subjects(conn, [s for key, s in current.items() if s != held[key]])
         await deliveries.insert_deliveries(conn, planned, now)
 
-    return consumer_job(topic=topics, group=group, registry=REGISTRY, batch_handler=handle)
+    return consumer_job(
+        topic=list(topics), group=group, registry=REGISTRY, batch_handler=handle, aliases=topics
+    )
 
 
 def _subject_of(event: ParsedEvent) -> tuple[Kind, str]:

@@ -29,6 +29,7 @@ from minsheng.events import (
     NotificationFailed,
     new_event,
 )
+from minsheng.topics import NOTIFICATIONS, OWNERS
 
 Verdict = Literal["delivered", "retry", "failed", "disabled"]
 Status = Literal["pending", "delivered", "failed"]
@@ -123,7 +124,7 @@ def retry_after(header: str | None, now: datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
-SOURCE = "minsheng/notifications"
+SOURCE = OWNERS[NOTIFICATIONS]
 
 
 def shown_as(recipient_kind: str, recipient: str) -> str:

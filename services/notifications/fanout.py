@@ -160,7 +160,7 @@ def plan(
 ) -> list[NewDelivery]:
     """The deliveries one event asks for, once per (recipient, channel)."""
     origin = Origin(
-        envelope.id,
+        uuid.UUID(envelope.id),  # a domain topic's event: its id was checked to be a UUID
         data.event_name,
         envelope.time,
         subject.kind,

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from minsheng.clock import Clock, clock_for, system_clock
 from minsheng.service import Job, Runtime, serve, service_app
+from minsheng.topics import APPEALS, PROJECTS
 from notifications import jobs
 from notifications.api import build_router
 from notifications.channels import Channel
@@ -119,7 +120,7 @@ def create_app(
         jobs=lambda app_clock: [
             domain_consumer(
                 app_clock,
-                topics=[config.appeals_topic, config.projects_topic],
+                topics={config.appeals_topic: APPEALS, config.projects_topic: PROJECTS},
                 group=config.consumer_group,
                 rules=loaded.rules,
                 directory=loaded.directory,

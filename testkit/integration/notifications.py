@@ -33,6 +33,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from minsheng.clock import CITY_TZ, Clock
 from minsheng.events import CloudEvent
+from minsheng.topics import OWNERS, PROJECTS, TopicSpec, dlq, ensure_topics
 from notifications.settings import DIRECTORY_FILE
 from testkit.integration.apps import notifications_client
 from testkit.integration.helpers import free_port
@@ -194,12 +195,15 @@ class World:
     settings: dict[str, Any]
 
     async def publish(self, *events: CloudEvent, topic: str | None = None) -> None:
-        await publish(
-            self.bootstrap,
-            topic or self.topics[0],
-            [e.to_json() for e in events],
-            keys=[e.key for e in events],
-        )
+        """Each event onto `topic`, else onto the topic its source owns (appeals, projects)."""
+        by_topic: dict[str, list[CloudEvent]] = defaultdict(list)
+        for event in events:
+            home = self.topics[1] if event.source == OWNERS[PROJECTS] else self.topics[0]
+            by_topic[topic or home].append(event)
+        for name, batch in by_topic.items():
+            await publish(
+                self.bootstrap, name, [e.to_json() for e in batch], keys=[e.key for e in batch]
+            )
 
 
 async def publish(
@@ -227,12 +231,17 @@ async def world(
     sink: Sink | None = None,
     **settings: Any,
 ) -> AsyncIterator[World]:
-    """Sink, mailbox and the app wired to them, consuming `topics` (appeals, projects)."""
+    """Sink, mailbox and the app wired to them, consuming `topics` (appeals, projects; a
+    projects topic of its own is made beside a lone appeals one: each has one owner)."""
+    if len(topics) == 1:
+        projects = f"{topics[0]}.projects"
+        await ensure_topics(bootstrap, [TopicSpec(t, 6, 1, {}) for t in (projects, dlq(projects))])
+        topics = [topics[0], projects]
     the_sink = sink or Sink(folder / "webhook-secrets.json")
     mailbox = Mailbox()
     config: dict[str, Any] = {
         "appeals_topic": topics[0],
-        "projects_topic": topics[1] if len(topics) > 1 else topics[0],
+        "projects_topic": topics[1],
         "consumer_group": group or f"notifications-{uuid.uuid4().hex[:8]}",
         "data_dir": folder,
         "directory_file": local_directory(folder, the_sink),

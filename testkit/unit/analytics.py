@@ -12,9 +12,9 @@ from analytics.appeal_counting import appeal_figures, apply_appeal, deadline_of
 from analytics.counting import LabelKey, State
 from analytics.notification_counting import apply_notification, notification_figures
 from analytics.project_counting import apply_project, planned_end_of, project_figures
-from minsheng.events import CATALOGUE, CloudEvent, EventData, ParsedEvent, new_event
+from minsheng.events import CATALOGUE, CloudEvent, EventData, ParsedEvent
 from minsheng.topics import APPEALS, NOTIFICATIONS, PROJECTS
-from testkit.unit.events import NOW, SOURCE, sample, subject_of
+from testkit.unit.events import NOW, domain_event, sample
 from testkit.unit.workload import topic_of
 
 E = TypeVar("E", bound=EventData)
@@ -28,7 +28,7 @@ def payload(model: type[E], **changes: Any) -> E:
 
 def parsed(data: EventData, sequence: int) -> ParsedEvent:
     """The payload as a consumer sees it: enveloped, serialised and parsed again."""
-    event = new_event(data, subject=subject_of(data), sequence=sequence, source=SOURCE, time=NOW)
+    event = domain_event(data, sequence=sequence, time=NOW)
     return CATALOGUE.parse(event.to_json())
 
 

@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from minsheng import events as ev
 from minsheng.events import CloudEvent, EventData, Milestone, new_event
+from minsheng.topics import APPEALS, NOTIFICATIONS, OWNERS, PROJECTS
 
 CITY = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2019, 10, 8, 9, 30, tzinfo=CITY)
 DEADLINE = NOW + timedelta(days=17)
 EVENT_ID = uuid.UUID("7d1c2a4e-5b6f-4a8b-9c0d-e1f2a3b4c5d6")
 SOURCE = "gov/12345-hotline"
+FORGER = "gov/not-the-owner"
 E = TypeVar("E", bound=EventData)
 
 APPEAL: dict[str, Any] = {
@@ -144,6 +147,40 @@ def subject_of(data: EventData) -> str:
     return next(str(getattr(data, f)) for f in AGGREGATE_FIELDS if hasattr(data, f))
 
 
+def home_topic(fields: Mapping[str, Any]) -> str:
+    """The domain topic a payload (its fields) belongs on."""
+    if "notification_id" in fields:
+        return NOTIFICATIONS
+    if "project_id" in fields or fields.get("subject_type") == "project":
+        return PROJECTS
+    return APPEALS
+
+
+def domain_event(
+    data: EventData,
+    *,
+    subject: str | None = None,
+    sequence: int = 1,
+    time: datetime | None = None,
+    event_id: uuid.UUID | None = None,
+) -> CloudEvent:
+    """`new_event` as the service that owns the payload's domain topic writes it: under its
+    source, the one a consumer of that topic takes (others are dead-lettered)."""
+    return new_event(
+        data,
+        subject=subject or subject_of(data),
+        sequence=sequence,
+        source=OWNERS[home_topic(data.model_dump())],
+        time=time,
+        event_id=event_id,
+    )
+
+
+def forged(data: EventData, source: str = FORGER) -> CloudEvent:
+    """A domain-topic event as another would forge it: right in all but its source."""
+    return domain_event(data).model_copy(update={"source": source})
+
+
 def sample_event(model: type[EventData]) -> CloudEvent:
     data = sample(model)
     return new_event(
@@ -187,4 +224,4 @@ def sample_appeal_event(subject: str, sequence: int, district: str = "洮北区"
         channel="hotline",
         received_at=datetime.now(UTC),
     )
-    return new_event(data, subject=subject, sequence=sequence, source="minsheng/tests")
+    return domain_event(data, subject=subject, sequence=sequence)

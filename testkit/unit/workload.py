@@ -17,12 +17,12 @@ from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
 from minsheng import events as ev
-from minsheng.events import CloudEvent, EventData, new_event
+from minsheng.events import CloudEvent, EventData
 from minsheng.events.appeals import Channel, EscalationLevel
 from minsheng.events.projects import FlagKind, Level, MilestoneStatus, ProjectCategory
 from minsheng.events.satisfaction import Rating, SubjectType
-from minsheng.topics import APPEALS, NOTIFICATIONS, PROJECTS
 from testkit.unit.counters import METRICS, Samples
+from testkit.unit.events import domain_event, home_topic
 
 DISTRICTS = ("洮北区", "大安市", "洮南市")
 CATEGORIES = ("complaint", "consultation", "help")
@@ -44,7 +44,6 @@ def unit_label(unit: str) -> str:
 
 CITY = ZoneInfo("Asia/Shanghai")
 NOTIFY_CHANNELS = ("sms", "email", "webhook")
-SOURCE = "minsheng/tests"
 
 
 @dataclass
@@ -112,22 +111,13 @@ def workload(
     stories += [_project_story(rnd, w, f"P{seed}-{i}") for i in range(projects)]
     stories += [_notification_story(rnd, w, f"N{seed}-{i}") for i in range(notifications)]
     for subject, data, sequence in _interleave(rnd, stories):
-        w.events.append(
-            new_event(data, subject=subject, sequence=sequence, source=SOURCE, time=now)
-        )
+        w.events.append(domain_event(data, subject=subject, sequence=sequence, time=now))
     return w
-
-
-def is_project(event: CloudEvent) -> bool:
-    """Whether the event goes to the projects topic (else to the appeals topic)."""
-    return "project_id" in event.data or event.data.get("subject_type") == "project"
 
 
 def topic_of(event: CloudEvent) -> str:
     """The domain topic the event belongs on."""
-    if "notification_id" in event.data:
-        return NOTIFICATIONS
-    return PROJECTS if is_project(event) else APPEALS
+    return home_topic(event.data)
 
 
 def with_redeliveries(rnd: random.Random, events: list[CloudEvent], p: float) -> list[CloudEvent]:

@@ -1,16 +1,18 @@
-"""CloudEvents 1.0 envelope (structured JSON mode) shared by every Minsheng event.
+"""CloudEvents 1.0 envelope shared by every Minsheng event, whichever content mode.
 
 The envelope is kept separate from the payload models so that a consumer can reject a
-message for a bad envelope before it knows the event type, and say which it was.
+message for a bad envelope before it knows the event type, and say which it was. Its
+attributes have the specification's types (an `id` is any non-empty string, a `time` an
+RFC 3339 timestamp), so events of systems we did not write are taken as they are.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from minsheng.inputs import Instant, Text
 
@@ -41,14 +43,23 @@ class CloudEvent(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     specversion: Literal["1.0"]
-    id: uuid.UUID
+    id: Text = Field(
+        min_length=1,
+        description="Unique per source: (source, id) names the event. Ours are UUIDs.",
+    )
     source: Text = Field(min_length=1, examples=["minsheng/appeals", "gov/12345-hotline"])
     type: str = Field(pattern=r"^minsheng\.[A-Za-z]+\.v[0-9]+$")
     time: Instant
     subject: Text = Field(min_length=1, description="The aggregate id; also the Kafka key.")
     datacontenttype: Literal["application/json"] = "application/json"
     dataschema: Text | None = None
-    sequence: int = Field(ge=1, description="Per-aggregate sequence number: 1, 2, 3, ...")
+    # absent rather than null in the published schema (a null is taken as absent)
+    sequence: Annotated[int | None, WithJsonSchema({"type": "integer", "minimum": 1})] = Field(
+        default=None,
+        ge=1,
+        description="Per-aggregate sequence number: 1, 2, 3, ... Required on the domain "
+        "topics; optional on the intake topics, where (source, id) alone deduplicates.",
+    )
     traceparent: str | None = Field(
         default=None, pattern=r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"
     )
@@ -69,13 +80,13 @@ def new_event(
     sequence: int,
     source: str,
     time: datetime | None = None,
-    event_id: uuid.UUID | None = None,
+    event_id: uuid.UUID | str | None = None,
     traceparent: str | None = None,
 ) -> CloudEvent:
     """Wrap a payload in an envelope; `time` defaults to now (UTC, timezone-aware)."""
     return CloudEvent(
         specversion="1.0",
-        id=event_id or uuid.uuid4(),
+        id=str(event_id or uuid.uuid4()),
         source=source,
         type=data.event_type(),
         time=time or datetime.now(UTC),

@@ -158,7 +158,7 @@ async def test_the_same_subject_from_two_sources_is_two_aggregates(
         lambda: pool.fetchval("SELECT count(*) FROM applied"), lambda n: n == 2, what="both"
     )
     rows = await pool.fetch("SELECT source FROM applied_sequences ORDER BY source")
-    assert [r["source"] for r in rows] == ["gov/12345-hotline", "minsheng/tests"]
+    assert [r["source"] for r in rows] == ["gov/12345-hotline", "minsheng/appeals"]
 
 
 async def test_a_handler_that_keeps_failing_dead_letters_the_message_and_moves_on(

@@ -15,9 +15,9 @@ from analytics.aggregate import Aggregate
 from analytics.appeal_counting import appeal_figures, apply_appeal, deadline_of
 from analytics.consumers import Counting, handle_batch
 from analytics.counting import State
-from minsheng.events import AppealReceived, new_event
+from minsheng.events import AppealReceived
 from testkit.unit.analytics import payload
-from testkit.unit.events import NOW, SOURCE
+from testkit.unit.events import NOW, domain_event
 
 TOPIC = "minsheng.appeals.v1"
 
@@ -77,7 +77,7 @@ class DeadLetters:
 
 def received(appeal_id: str, partition: int, offset: int, **message: Any) -> Event:
     data = payload(AppealReceived, appeal_id=appeal_id)
-    event = new_event(data, subject=appeal_id, sequence=1, source=SOURCE, time=NOW)
+    event = domain_event(data, subject=appeal_id, time=NOW)
     return Event(Message(partition, offset, **message), event.to_json())
 
 

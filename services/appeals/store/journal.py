@@ -21,9 +21,9 @@ from minsheng.aggregate import Sequenced
 from minsheng.db import Conn
 from minsheng.events import APPEAL_EVENTS, CloudEvent, new_event
 from minsheng.history import Histories
-from minsheng.topics import APPEALS
+from minsheng.topics import APPEALS, OWNERS
 
-SOURCE = "minsheng/appeals"
+SOURCE = OWNERS[APPEALS]
 
 
 async def record(conn: Conn, state: AppealState, emitted: list[Sequenced], now: datetime) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from minsheng.topics import NOTIFICATIONS, dlq
 from testkit.integration.apps import app_pool
 from testkit.integration.helpers import eventually, read_topic
 from testkit.integration.notifications import PHONE, RunningClock, World, publish, world
+from testkit.unit.events import FORGER
 from testkit.unit.notifications import CONTACT, DISPATCHED, EXTENDED, RECEIVED, RESOLVED, envelope
 
 pytestmark = pytest.mark.integration
@@ -136,6 +138,22 @@ async def test_a_poison_event_goes_to_the_dead_letters_and_the_consumer_goes_on(
         dead = await read_topic(kafka.bootstrap, dlq(fresh_topic), expect=2)
         assert sorted(dict(r.headers)["dlq.reason"] for r in dead) == [b"bad_envelope", b"bad_json"]
         assert all(dict(r.headers)["dlq.service"] == b"notifications" for r in dead)
+
+
+async def test_a_forged_source_on_the_appeals_topic_is_dead_lettered_and_sends_nothing(
+    tmp_path: Path, kafka: KafkaBroker, postgres: PostgresServer, fresh_topic: str
+) -> None:
+    """The appeals topic is the appeals service's: the same events under another source
+    (before the real ones, on their partition) are set aside, and only the real ones send."""
+    real = [now_event(RECEIVED, 1), now_event(DISPATCHED, 2)]
+    fakes = [e.model_copy(update={"source": FORGER, "id": str(uuid.uuid4())}) for e in real]
+    async with world(tmp_path, postgres.url, kafka.bootstrap, [fresh_topic]) as w:
+        await w.publish(*fakes, *real, topic=fresh_topic)  # fresh_topic is the appeals topic
+        dead = await read_topic(kafka.bootstrap, dlq(fresh_topic), expect=2)
+        assert [dict(r.headers)["dlq.reason"] for r in dead] == [b"foreign_source"] * 2
+        assert FORGER.encode() in dict(dead[0].headers)["dlq.detail"]
+        assert len(await finished(w, 4)) == 4  # the real events' deliveries, not twice
+        assert {d["event_id"] for d in await deliveries(w)} <= {e.id for e in real}
 
 
 async def test_an_sms_reaches_the_citizen_and_no_number_stays_behind(

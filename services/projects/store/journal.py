@@ -15,12 +15,12 @@ from minsheng import outbox
 from minsheng.aggregate import Sequenced
 from minsheng.db import Conn
 from minsheng.events import PROJECT_EVENTS, EventData, new_event
-from minsheng.topics import PROJECTS
+from minsheng.topics import OWNERS, PROJECTS
 from projects import store, timing
 from projects.lifecycle import ProjectState, allowed_actions, replay
 from projects.store.timers import TIMERS
 
-SOURCE = "minsheng/projects"
+SOURCE = OWNERS[PROJECTS]
 _MODELS: dict[str, type[EventData]] = {model.event_type(): model for model in PROJECT_EVENTS}
 
 
