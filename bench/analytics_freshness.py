@@ -45,7 +45,7 @@ from bench.ceilings import kafka_ceiling
 from bench.figures import Poll, ms, open_loop, summarize, visibility_latencies
 from bench.harness import Cli
 from minsheng.events import AppealReceived, new_event
-from minsheng.topics import APPEALS
+from minsheng.topics import APPEALS, OWNERS
 from testkit.e2e.analytics import Workers
 from testkit.integration.helpers import eventually
 
@@ -82,7 +82,7 @@ def appeal(i: int, run: str) -> tuple[bytes, bytes]:
         channel="hotline",
         received_at=now,
     )
-    event = new_event(data, subject=data.appeal_id, sequence=1, source="bench", time=now)
+    event = new_event(data, subject=data.appeal_id, sequence=1, source=OWNERS[APPEALS], time=now)
     return event.key, event.to_json()
 
 

@@ -56,7 +56,7 @@ from bench.skeleton_latency import summarize as summarize_ms
 from minsheng.events import AppealDispatched, AppealReceived, CloudEvent, new_event
 from minsheng.platform.sinks.files import Tail
 from minsheng.platform.sinks.signatures import sign
-from minsheng.topics import APPEALS
+from minsheng.topics import APPEALS, OWNERS
 from notifications.settings import RULES_FILE as RULES
 from testkit.e2e.notifying import NotifyingStack
 from testkit.integration.helpers import eventually
@@ -87,8 +87,8 @@ def appeal_events(appeal_id: str) -> tuple[CloudEvent, CloudEvent]:
         **common, unit=UNIT, deadline=now + timedelta(days=3), dispatched_by="router"
     )
     return (
-        new_event(received, subject=appeal_id, sequence=1, source="bench", time=now),
-        new_event(dispatched, subject=appeal_id, sequence=2, source="bench", time=now),
+        new_event(received, subject=appeal_id, sequence=1, source=OWNERS[APPEALS], time=now),
+        new_event(dispatched, subject=appeal_id, sequence=2, source=OWNERS[APPEALS], time=now),
     )
 
 
