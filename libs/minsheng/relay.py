@@ -27,7 +27,7 @@ from minsheng.db import Conn
 from minsheng.events import CONTENT_TYPE
 from minsheng.outbox import CHANNEL
 from minsheng.partition_batches import send_records
-from minsheng.resilience import run_forever
+from minsheng.resilience import run_forever, woken
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +87,7 @@ class OutboxRelay:
                 if now - self._last_report >= self.poll_interval:  # not on every commit
                     self._last_report = now
                     await self._report_backlog(conn)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                await woken(self._wake, self.poll_interval)
         finally:
             with contextlib.suppress(Exception):
                 await asyncio.shield(conn.close())

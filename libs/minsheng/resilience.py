@@ -43,6 +43,19 @@ async def run_forever(
         await asyncio.sleep(delay)
 
 
+async def woken(event: asyncio.Event, seconds: float) -> bool:
+    """Waits until `event` is set or `seconds` pass; True if it was set. Loops that sleep
+    until woken use this, not `asyncio.wait_for`: on Python 3.11 `wait_for` swallows a
+    cancellation that arrives as the event is set, and the loop then outlives its
+    service's shutdown (it went on retrying against a closed pool)."""
+    try:
+        async with asyncio.timeout(seconds):
+            await event.wait()
+    except TimeoutError:
+        return False
+    return True
+
+
 async def until_done(
     attempt: Callable[[], Awaitable[T]], *, what: str, delay: float = 0.5, most: float = 10.0
 ) -> T:

@@ -29,7 +29,7 @@ import asyncpg
 from minsheng import outbox
 from minsheng.clock import Clock
 from minsheng.jobs import periodic
-from minsheng.resilience import run_forever
+from minsheng.resilience import run_forever, woken
 from minsheng.service import Job, Runtime
 from minsheng.topics import NOTIFICATIONS
 from notifications import alerting, metrics, pager
@@ -62,7 +62,7 @@ class Worker:
     async def _work(self, runtime: Runtime) -> None:
         """Keeps up to `batch` attempts in flight: a slow endpoint holds only its own
         deliveries back, and finished attempts make room for the next due ones."""
-        woken = asyncio.Event()
+        wake = asyncio.Event()
         in_flight: dict[asyncio.Task[None], Due] = {}
         recorder = Recorder(runtime.db())
         recording = asyncio.create_task(recorder.run())
@@ -70,15 +70,15 @@ class Worker:
 
         def finished(task: asyncio.Task[None]) -> None:
             in_flight.pop(task, None)
-            woken.set()
+            wake.set()
             if not task.cancelled() and task.exception() is not None:
                 log.error("delivery attempt failed", exc_info=task.exception())
 
         listener = await asyncpg.connect(runtime.dsn)
         try:
-            await listener.add_listener(deliveries.WAKE, lambda *_: woken.set())
+            await listener.add_listener(deliveries.WAKE, lambda *_: wake.set())
             while True:
-                woken.clear()
+                wake.clear()
                 room = self.batch - len(in_flight)
                 claimed = await self.claim(runtime.db(), room) if room >= lump else []
                 for due in claimed:
@@ -86,13 +86,14 @@ class Worker:
                     in_flight[task] = due
                     task.add_done_callback(finished)
                 if not claimed:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(woken.wait(), self.interval)
+                    await woken(wake, self.interval)
         finally:
-            await asyncio.shield(self._release(runtime, in_flight))
-            recording.cancel()
-            with contextlib.suppress(Exception):
-                await asyncio.shield(listener.close())
+            try:
+                await asyncio.shield(self._release(runtime, in_flight))
+            finally:  # even when a second cancellation cuts the release short
+                recording.cancel()
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(listener.close())
 
     async def _release(self, runtime: Runtime, in_flight: dict[asyncio.Task[None], Due]) -> None:
         """Stopping: the attempts under way are abandoned and their deliveries made due
@@ -170,7 +171,8 @@ class Worker:
             return Answer(400, error=f"channel {due.channel} is not configured")
         message = Outgoing(due.id, due.recipient, due.address, due.title, due.body, due.payload)
         try:
-            return await asyncio.wait_for(channel.send(message), self.attempt_timeout)
+            async with asyncio.timeout(self.attempt_timeout):  # not wait_for: see `woken`
+                return await channel.send(message)
         except TimeoutError:
             return Answer.silence(f"no answer within {self.attempt_timeout:.0f}s")
 
