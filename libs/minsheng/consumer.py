@@ -272,16 +272,8 @@ class EventConsumer:
         self, message: ConsumerRecord[bytes, bytes], error: InvalidEvent
     ) -> Outcome:
         assert self._producer is not None, "dead letters need the running consumer's producer"
-        letter = dead_letter(
-            error,
-            service=self.service,
-            topic=message.topic,
-            partition=message.partition,
-            offset=message.offset,
-            key=message.key,
-            value=message.value,
-            original=list(message.headers or ()),
-        )
+        original = list(message.headers or ())
+        letter = dead_letter(error, service=self.service, record=message, original=original)
         await self._producer.send_and_wait(
             dlq(message.topic), letter.value, key=letter.key, headers=letter.headers
         )

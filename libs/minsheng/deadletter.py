@@ -15,12 +15,39 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from minsheng import metrics
 from minsheng.events import InvalidEvent
 from minsheng.masking import mask_bytes, mask_personal, mask_text_bytes
 
 Headers = list[tuple[str, bytes]]
+
+
+class Received(Protocol):
+    """A message as a consumer read it: aiokafka's ConsumerRecord and Faust's Message."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
+
+
+@dataclass(frozen=True)
+class Read:
+    """A `Received` put together by a consumer whose message type has no such fields."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
 
 
 @dataclass(frozen=True)
@@ -33,47 +60,26 @@ class DeadLetter:
 
 
 def dead_letter(
-    error: InvalidEvent,
-    *,
-    service: str,
-    topic: str,
-    partition: int,
-    offset: int,
-    key: bytes | None,
-    value: bytes | None,
-    original: Sequence[tuple[str, bytes]] = (),
+    error: InvalidEvent, *, service: str, record: Received, original: Sequence[tuple[str, bytes]]
 ) -> DeadLetter:
-    """The dead letter of the message at `topic[partition]@offset`, masked."""
+    """The dead letter of `record` (its `original` headers as a list), masked."""
     return DeadLetter(
-        None if key is None else mask_text_bytes(key),
-        None if value is None else mask_bytes(value),
-        dead_letter_headers(
-            error,
-            service=service,
-            topic=topic,
-            partition=partition,
-            offset=offset,
-            original=original,
-        ),
+        None if record.key is None else mask_text_bytes(record.key),
+        None if record.value is None else mask_bytes(record.value),
+        dead_letter_headers(error, service=service, record=record, original=original),
     )
 
 
 def dead_letter_headers(
-    error: InvalidEvent,
-    *,
-    service: str,
-    topic: str,
-    partition: int,
-    offset: int,
-    original: Sequence[tuple[str, bytes]] = (),
+    error: InvalidEvent, *, service: str, record: Received, original: Sequence[tuple[str, bytes]]
 ) -> Headers:
     own = {
         "dlq.reason": error.reason,
         "dlq.detail": mask_personal(error.detail[:2000]),
         "dlq.service": service,
-        "dlq.topic": topic,
-        "dlq.partition": str(partition),
-        "dlq.offset": str(offset),
+        "dlq.topic": record.topic,
+        "dlq.partition": str(record.partition),
+        "dlq.offset": str(record.offset),
         "dlq.time": datetime.now(UTC).isoformat(),
     }
     kept = [(k, mask_text_bytes(v) if v else v) for k, v in original if not k.startswith("dlq.")]

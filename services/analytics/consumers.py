@@ -20,7 +20,7 @@ from analytics.app import MarkerConsumer
 from analytics.changelog import ChangelogWriter
 from analytics.counting import State
 from minsheng import metrics
-from minsheng.deadletter import count_dead_letter, dead_letter
+from minsheng.deadletter import Read, count_dead_letter, dead_letter
 from minsheng.events import CATALOGUE, InvalidEvent, ParsedEvent
 from minsheng.resilience import until_done
 from minsheng.topics import owner_of
@@ -220,16 +220,8 @@ async def _dead_letter(event: Any, dead_letters: Any, error: InvalidEvent) -> An
     """Sends the message to the dead-letter topic (again while Kafka is away); returns the
     delivery to await."""
     message = event.message
-    letter = dead_letter(
-        error,
-        service=SERVICE,
-        topic=message.topic,
-        partition=message.partition,
-        offset=message.offset,
-        key=event.key,
-        value=event.value,
-        original=_headers(message.headers),
-    )
+    record = Read(message.topic, message.partition, message.offset, event.key, event.value)
+    letter = dead_letter(error, service=SERVICE, record=record, original=_headers(message.headers))
 
     async def deliver() -> None:
         await (await dead_letters.send(key=letter.key, value=letter.value, headers=letter.headers))

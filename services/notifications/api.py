@@ -8,9 +8,9 @@ deliveries, which stops the escalation.
 """
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import asyncpg
 from fastapi import APIRouter, Depends, Query
@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from minsheng import auth
 from minsheng.clock import Now
+from minsheng.db import Conn
 from minsheng.inputs import Instant, Text
 from minsheng.openapi import problems
 from minsheng.problems import Problem
@@ -123,6 +124,9 @@ class AlertsTaken(BaseModel):
     deliveries: list[str]
 
 
+T = TypeVar("T")
+
+
 def no_delivery(delivery_id: str) -> Problem:
     """The 404 of every route that names a delivery it cannot find (or may not show)."""
     return Problem(404, "Not Found", f"no delivery {delivery_id}")
@@ -130,6 +134,27 @@ def no_delivery(delivery_id: str) -> Problem:
 
 def build_router(pool: Pool, g: Guards, directory: Directory, *, ack_timeout: float) -> APIRouter:
     router = APIRouter(prefix="/v1")
+
+    async def changed(change: Callable[[Conn], Awaitable[T | None]], delivery_id: str) -> T:
+        """`change` of one delivery in a transaction; its 404 when it finds none."""
+        async with pool().acquire() as conn, conn.transaction():
+            found = await change(conn)
+        if found is None:
+            raise no_delivery(delivery_id)
+        return found
+
+    def delivery_action(
+        action: str, answer: type[BaseModel], tag: str
+    ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
+        """`POST /v1/deliveries/{id}/<action>`: 404 without the delivery, 409 when the
+        delivery is not in a state the action applies to."""
+        return router.post(
+            f"/deliveries/{{delivery_id}}/{action}",
+            response_model=answer,
+            tags=[tag],
+            responses=problems(409),
+        )
+
     system = require_roles(g.any_key, "system")
     Operator = Annotated[auth.Principal, Depends(g.operator)]
 
@@ -179,17 +204,9 @@ def build_router(pool: Pool, g: Guards, directory: Directory, *, ack_timeout: fl
         found["attempts"] = found.pop("attempt_log")
         return found
 
-    @router.post(
-        "/deliveries/{delivery_id}/retry",
-        response_model=Retried,
-        tags=["deliveries"],
-        responses=problems(409),
-    )
+    @delivery_action("retry", Retried, "deliveries")
     async def retry(delivery_id: Text, _: Operator, at: Now) -> dict[str, Any]:
-        async with pool().acquire() as conn, conn.transaction():
-            before = await deliveries.retry(conn, delivery_id, at)
-        if before is None:
-            raise no_delivery(delivery_id)
+        before = await changed(lambda conn: deliveries.retry(conn, delivery_id, at), delivery_id)
         if before != "failed":
             raise Problem(
                 409,
@@ -198,17 +215,11 @@ def build_router(pool: Pool, g: Guards, directory: Directory, *, ack_timeout: fl
             )
         return {"id": delivery_id, "status": "pending"}
 
-    @router.post(
-        "/deliveries/{delivery_id}/ack",
-        response_model=Acked,
-        tags=["alerts"],
-        responses=problems(409),
-    )
+    @delivery_action("ack", Acked, "alerts")
     async def ack(delivery_id: Text, who: Operator, at: Now) -> dict[str, Any]:
-        async with pool().acquire() as conn, conn.transaction():
-            page = await pages.acknowledge(conn, delivery_id, who.name, at)
-        if page is None:
-            raise no_delivery(delivery_id)
+        page = await changed(
+            lambda conn: pages.acknowledge(conn, delivery_id, who.name, at), delivery_id
+        )
         if page["page_id"] is None:
             raise Problem(409, "Not a page", f"delivery {delivery_id} is not a page")
         return page

@@ -18,7 +18,7 @@ from notifications import jobs
 from notifications.api import build_router
 from notifications.channels import Channel
 from notifications.channels.contacts import AppealsContacts
-from notifications.channels.email import EmailChannel, SmtpConfig
+from notifications.channels.email import EmailChannel
 from notifications.channels.sms import HttpGateway, SmsChannel
 from notifications.channels.webhook import SecretsError, WebhookChannel, load_secrets
 from notifications.consumers import domain_consumer
@@ -61,20 +61,11 @@ def channels(
         timeout=aiohttp.ClientTimeout(total=config.attempt_timeout),
         connector=aiohttp.TCPConnector(limit=config.worker_batch),
     )
-    smtp = SmtpConfig(
-        host=config.smtp_host,
-        port=config.smtp_port,
-        sender=config.smtp_sender,
-        starttls=config.smtp_starttls,
-        username=config.smtp_username,
-        password=config.smtp_password,
-        timeout=config.attempt_timeout,
-    )
     contacts = AppealsContacts(client, config.appeals_url, config.contact_key())
     gateway = HttpGateway(client, config.sms_gateway_url, config.sms_gateway_token, system_clock)
     return client, {
         "webhook": WebhookChannel(client, secrets, system_clock),
-        "email": EmailChannel(smtp),
+        "email": EmailChannel(config),
         "sms": SmsChannel(contacts, gateway),
     }
 

@@ -4,23 +4,15 @@ from __future__ import annotations
 
 import json
 
-from minsheng.deadletter import dead_letter
+from minsheng.deadletter import Read, dead_letter
 from minsheng.events import InvalidEvent
 
 ERROR = InvalidEvent("schema_violation", "data.channel: Input should be 'hotline' (13912345678)")
 
 
 def letter(value: bytes | None, key: bytes | None = b"HL-1", **headers: bytes) -> dict[str, object]:
-    found = dead_letter(
-        ERROR,
-        service="appeals",
-        topic="minsheng.intake.appeals.v1",
-        partition=2,
-        offset=41,
-        key=key,
-        value=value,
-        original=list(headers.items()),
-    )
+    record = Read("minsheng.intake.appeals.v1", 2, 41, key, value)
+    found = dead_letter(ERROR, service="appeals", record=record, original=list(headers.items()))
     return {"key": found.key, "value": found.value, "headers": dict(found.headers)}
 
 

@@ -5,7 +5,6 @@ In development the server is the local catcher (127.0.0.1:2525, no TLS, no auth)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -13,26 +12,16 @@ import aiosmtplib
 
 from notifications.channels import Outgoing
 from notifications.delivery import Answer
-
-
-@dataclass(frozen=True)
-class SmtpConfig:
-    host: str
-    port: int
-    sender: str
-    starttls: bool = False
-    username: str | None = None
-    password: str | None = None
-    timeout: float = 10.0
+from notifications.settings import NotificationsSettings
 
 
 class EmailChannel:
-    def __init__(self, config: SmtpConfig) -> None:
-        self.config = config
+    def __init__(self, config: NotificationsSettings) -> None:
+        self.config = config  # its smtp_* settings and the attempt timeout
 
     def compose(self, message: Outgoing) -> EmailMessage:
         mail = EmailMessage()
-        mail["From"] = self.config.sender
+        mail["From"] = self.config.smtp_sender
         mail["To"] = message.address
         mail["Subject"] = message.title
         # stable across retries, like the webhook-id: a mailbox can drop the duplicate
@@ -46,12 +35,12 @@ class EmailChannel:
         try:
             await aiosmtplib.send(
                 self.compose(message),
-                hostname=c.host,
-                port=c.port,
-                start_tls=c.starttls,
-                username=c.username,
-                password=c.password,
-                timeout=c.timeout,
+                hostname=c.smtp_host,
+                port=c.smtp_port,
+                start_tls=c.smtp_starttls,
+                username=c.smtp_username,
+                password=c.smtp_password,
+                timeout=c.attempt_timeout,
             )
         except aiosmtplib.SMTPResponseException as exc:
             return Answer(exc.code, protocol="smtp", error=f"{exc.code} {exc.message}"[:500])
