@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
 import sys
 import time
 import uuid
@@ -51,10 +50,10 @@ from bench.appeals_intake import ticking
 from bench.cpu import tree_cpu
 from bench.harness import running_stack
 from bench.http_load import Connection, HttpError, build_post
+from bench.sink_receipts import RECIPIENT, UNIT, Deliveries
 from bench.skeleton_latency import kafka_version, ms, open_loop, parse_bench_args, run_cli
 from bench.skeleton_latency import summarize as summarize_ms
 from minsheng.events import AppealDispatched, AppealReceived, CloudEvent, new_event
-from minsheng.platform.sinks.files import Tail
 from minsheng.platform.sinks.signatures import sign
 from minsheng.topics import APPEALS, OWNERS
 from notifications.settings import RULES_FILE as RULES
@@ -62,9 +61,7 @@ from testkit.e2e.notifying import NotifyingStack
 from testkit.integration.helpers import eventually
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "notifications_delivery.json"
-UNIT, RECIPIENT = "明仁街道办事处", "unit-mingren"  # in the directory, with a webhook
 TARGET_RATIO, TARGET_P99_MS = 0.30, 500.0
-APPEAL_ID = re.compile(r"NB-[0-9a-f]{6}-[a-z]+-[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -90,57 +87,6 @@ def appeal_events(appeal_id: str) -> tuple[CloudEvent, CloudEvent]:
         new_event(received, subject=appeal_id, sequence=1, source=OWNERS[APPEALS], time=now),
         new_event(dispatched, subject=appeal_id, sequence=2, source=OWNERS[APPEALS], time=now),
     )
-
-
-class Deliveries:
-    """The sink's accepted webhooks to RECIPIENT, by appeal: first receipt time each."""
-
-    def __init__(self, tail: Tail) -> None:
-        self.tail = tail
-        self.received: dict[str, float] = {}
-        self.webhook_ids: dict[str, set[str]] = {}
-        self.bodies: list[Any] = []
-        self._counted_to = 0  # bytes of the file counted by `lines`
-        self._lines = 0
-
-    def lines(self) -> int:
-        """The lines in the sink's file so far, counted without parsing them: polling this
-        costs next to nothing, so the benchmark takes no CPU from what it measures."""
-        path = self.tail.path
-        if not path.exists():
-            return 0
-        with path.open("rb") as source:
-            source.seek(self._counted_to)
-            chunk = source.read()
-        end = chunk.rfind(b"\n") + 1
-        self._counted_to += end
-        self._lines += chunk.count(b"\n", 0, end)
-        return self._lines
-
-    def read(self) -> int:
-        for line in self.tail.new():
-            if line["recipient"] != RECIPIENT or line["status"] != 200:
-                continue
-            found = APPEAL_ID.search(json.dumps(line["body"], ensure_ascii=False))
-            if found is None:
-                continue
-            appeal = found.group(0)
-            self.received.setdefault(appeal, float(line["received_at"]))
-            self.webhook_ids.setdefault(appeal, set()).add(str(line["webhook-id"]))
-            if len(self.bodies) < 1:
-                self.bodies.append(line["body"])
-        return len(self.received)
-
-    async def wait_for(self, appeals: Sequence[str], timeout: float) -> None:
-        wanted = set(appeals)
-
-        async def probe() -> int:
-            self.read()
-            return len(wanted - self.received.keys())
-
-        await eventually(
-            probe, lambda missing: missing == 0, timeout=timeout, what="every webhook received"
-        )
 
 
 class Dispatcher:
