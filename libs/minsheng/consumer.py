@@ -38,6 +38,7 @@ from minsheng import metrics
 from minsheng.db import Conn
 from minsheng.deadletter import count_dead_letter, dead_letter
 from minsheng.events import InvalidEvent, ParsedEvent, Registry
+from minsheng.kafka import KafkaAccess
 from minsheng.resilience import run_forever
 from minsheng.topics import dlq, owner_of
 
@@ -65,7 +66,7 @@ class EventConsumer:
     handler: Handler | None = None
     batch_handler: BatchHandler | None = None  # applies a partition's fetch at once
     pool: asyncpg.Pool
-    bootstrap: str
+    kafka: KafkaAccess
     max_attempts: int = 3
     retry_delay: float = 0.5
     # the names this deployment gives domain topics -> theirs in minsheng.topics (tests)
@@ -92,17 +93,14 @@ class EventConsumer:
         )
 
     async def _run_clients(self) -> None:
-        consumer = AIOKafkaConsumer(
+        consumer = self.kafka.consumer(
             *self.topics,
-            bootstrap_servers=self.bootstrap,
             group_id=self.group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             client_id=f"{self.service}-{self.group_id}",
         )
-        producer = AIOKafkaProducer(
-            bootstrap_servers=self.bootstrap, enable_idempotence=True, acks="all"
-        )
+        producer = self.kafka.producer(enable_idempotence=True, acks="all")
         self._consumer, self._producer = consumer, producer
         try:
             await producer.start()

@@ -72,7 +72,7 @@ def consumer_job(
             handler=handler,
             batch_handler=batch_handler,
             pool=runtime.db(),
-            bootstrap=runtime.settings.kafka_bootstrap,
+            kafka=runtime.settings.kafka,
             aliases=aliases or {},
         ).run()
 

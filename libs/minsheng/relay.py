@@ -25,6 +25,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from minsheng import metrics
 from minsheng.db import Conn
 from minsheng.events import CONTENT_TYPE
+from minsheng.kafka import KafkaAccess
 from minsheng.outbox import CHANNEL
 from minsheng.partition_batches import send_records
 from minsheng.resilience import run_forever, woken
@@ -46,7 +47,7 @@ class OutboxRelay:
     dsn: str
     _: KW_ONLY
     service: str
-    bootstrap: str
+    kafka: KafkaAccess
     poll_interval: float = 1.0
     batch_size: int = 500
     retention_hours: float = 168.0
@@ -97,8 +98,7 @@ class OutboxRelay:
 
     async def _producer_started(self) -> AIOKafkaProducer:
         if self._producer is None:
-            producer = AIOKafkaProducer(
-                bootstrap_servers=self.bootstrap,
+            producer = self.kafka.producer(
                 enable_idempotence=True,
                 acks="all",
                 linger_ms=2,

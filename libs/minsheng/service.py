@@ -70,7 +70,7 @@ class Runtime:
         self.relay = OutboxRelay(
             self.dsn,
             service=self.service,
-            bootstrap=self.settings.kafka_bootstrap,
+            kafka=self.settings.kafka,
             poll_interval=self.settings.outbox_poll_interval,
             batch_size=self.settings.outbox_batch_size,
         )
@@ -132,7 +132,7 @@ def create_service_app(
         app,
         service=runtime.service,
         pool=runtime.current_pool,
-        bootstrap=runtime.settings.kafka_bootstrap,
+        kafka=runtime.settings.kafka,
     )
     for router in routers:
         app.include_router(router)

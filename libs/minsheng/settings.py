@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import Literal, Self
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from minsheng.kafka import KafkaAccess
 
 
 class Settings(BaseSettings):
@@ -16,6 +18,12 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MINSHENG_", extra="ignore")
 
     kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_username: str = Field(
+        default="",
+        description="The Kafka principal (SASL/SCRAM-SHA-512) this process connects as; "
+        "`make up` gives each service its own.",
+    )
+    kafka_password: SecretStr = Field(default=SecretStr(""), description="Its password.")
     database_url: str = Field(
         default="postgresql://postgres@127.0.0.1:55432/postgres",
         description="The server; each service uses (and creates) a database named after itself.",
@@ -56,6 +64,13 @@ class Settings(BaseSettings):
         if self.environment == "production" and self.demo_clock_file is not None:
             raise ValueError("MINSHENG_DEMO_CLOCK_FILE is for demo platforms, not production")
         return self
+
+    @property
+    def kafka(self) -> KafkaAccess:
+        """How every Kafka client of this process connects (`minsheng.kafka`)."""
+        return KafkaAccess(
+            self.kafka_bootstrap, self.kafka_username, self.kafka_password.get_secret_value()
+        )
 
     def database_for(self, service: str) -> str:
         """The server URL with the service's own database name (the own-database rule)."""

@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import NewTopic
+
+from minsheng.kafka import KafkaAccess
 
 log = logging.getLogger(__name__)
 
@@ -76,10 +78,10 @@ def load_specs(folder: Path = TOPICS_DIR) -> list[TopicSpec]:
     return specs
 
 
-async def ensure_topics(bootstrap: str, specs: list[TopicSpec] | None = None) -> list[str]:
+async def ensure_topics(kafka: KafkaAccess, specs: list[TopicSpec] | None = None) -> list[str]:
     """Creates the topics that are missing; returns the names it created."""
     specs = load_specs() if specs is None else specs
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = kafka.admin()
     await admin.start()
     try:
         existing = set(await admin.list_topics())

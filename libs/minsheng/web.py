@@ -9,7 +9,6 @@ from functools import partial
 from typing import Any, TypeVar
 
 import asyncpg
-from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -17,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from minsheng import auth
+from minsheng.kafka import KafkaAccess
 from minsheng.openapi import document_problems, guarded
 from minsheng.problems import Problem, handler_for, install_problem_handlers
 
@@ -28,8 +28,8 @@ HTTP_DURATION = Histogram(
 )
 
 
-async def kafka_answers(bootstrap: str, timeout_ms: int = 2000) -> bool:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=timeout_ms)
+async def kafka_answers(kafka: KafkaAccess, timeout_ms: int = 2000) -> bool:
+    admin = kafka.admin(request_timeout_ms=timeout_ms)
     try:
         await asyncio.wait_for(admin.start(), timeout_ms / 1000)
         cluster = await admin.describe_cluster()
@@ -144,7 +144,7 @@ def install_platform_routes(
     *,
     service: str,
     pool: Callable[[], asyncpg.Pool | None],
-    bootstrap: str,
+    kafka: KafkaAccess,
     extra_checks: dict[str, Callable[[], Awaitable[bool]]] | None = None,
 ) -> None:
     """Adds /healthz, /readyz, /metrics, problem+json errors (documented in the OpenAPI
@@ -170,7 +170,7 @@ def install_platform_routes(
 
     checks: dict[str, Callable[[], Awaitable[bool]]] = {
         "database": database,
-        "kafka": partial(kafka_answers, bootstrap),
+        "kafka": partial(kafka_answers, kafka),
     }
     checks.update(extra_checks or {})
 

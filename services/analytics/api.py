@@ -127,7 +127,7 @@ def install_views(
         return not app.rebalancing
 
     checks: dict[str, Callable[[], Awaitable[bool]]] = {
-        "kafka": partial(kafka_answers, settings.kafka_bootstrap),
+        "kafka": partial(kafka_answers, settings.kafka),
         "partitions_assigned": partitions_assigned,
         "not_rebalancing": not_rebalancing,
     }

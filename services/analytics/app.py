@@ -84,7 +84,7 @@ def create_app(settings: AnalyticsSettings) -> faust.App:
     datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.analytics_app_id,
-        broker=f"kafka://{settings.kafka_bootstrap}",
+        **settings.kafka.faust(),
         store="memory://",
         datadir=str(datadir),
         canonical_url=settings.advertised_url,
@@ -123,7 +123,7 @@ async def prepare_topics(settings: AnalyticsSettings, tables: Iterable[str]) -> 
     ]
     what = f"changelog topics on {settings.kafka_bootstrap}"
     await asyncio.wait_for(
-        until_done(lambda: ensure_topics(settings.kafka_bootstrap, specs), what=what),
+        until_done(lambda: ensure_topics(settings.kafka, specs), what=what),
         PREPARE_TIMEOUT,
     )
 

@@ -22,23 +22,22 @@ from aiokafka import AIOKafkaProducer
 
 from analytics import offsets
 from analytics.counting import State
+from minsheng.kafka import KafkaAccess
 from minsheng.partition_batches import send_records
 
 
 class ChangelogWriter:
     """One idempotent producer (acks=all) shared by the tables of a worker."""
 
-    def __init__(self, bootstrap: str) -> None:
-        self.bootstrap = bootstrap
+    def __init__(self, kafka: KafkaAccess) -> None:
+        self.kafka = kafka
         self._producer: AIOKafkaProducer | None = None
         self._starting = asyncio.Lock()
 
     async def _started(self) -> AIOKafkaProducer:
         async with self._starting:
             if self._producer is None:
-                producer = AIOKafkaProducer(
-                    bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True
-                )
+                producer = self.kafka.producer(acks="all", enable_idempotence=True)
                 await producer.start()
                 self._producer = producer
             return self._producer

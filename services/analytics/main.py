@@ -55,7 +55,7 @@ def now() -> datetime:
 def build(settings: AnalyticsSettings, clock: Clock = now) -> faust.App:
     """The worker's app; `clock` decides what is overdue and which day is "today"."""
     app = create_app(settings)
-    changelog = ChangelogWriter(settings.kafka_bootstrap)
+    changelog = ChangelogWriter(settings.kafka)
 
     @app.on_partitions_revoked.connect
     async def settle(sender: Any, /, *args: Any, **kwargs: Any) -> None:

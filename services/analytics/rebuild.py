@@ -31,8 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TextIO, TypeAlias
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import ConsumerRecord, TopicPartition
 
 from analytics import offsets
 from analytics.aggregate import share
@@ -43,6 +42,7 @@ from analytics.counting import Figures, State
 from analytics.kpis import aggregates, report
 from analytics.main import TABLES
 from minsheng.events import InvalidEvent
+from minsheng.kafka import KafkaAccess
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 Records = Callable[[Record], None]
@@ -82,17 +82,16 @@ class Progress:
 
 
 async def read_until_end(
-    bootstrap: str, topics: Sequence[str], on_record: Records, progress: Progress | None = None
+    kafka: KafkaAccess, topics: Sequence[str], on_record: Records, progress: Progress | None = None
 ) -> int:
     """Reads every partition of `topics` from its first offset to the end offset taken
     when this starts; returns how many records that was (raises if fewer were read)."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
+    consumer = kafka.consumer(
         enable_auto_commit=False,
         auto_offset_reset="earliest",  # also for the reset that assign() starts on its own
         max_partition_fetch_bytes=4 << 20,
     )
-    partitions = await _partitions(bootstrap, topics)
+    partitions = await _partitions(kafka, topics)
     if not partitions:
         return 0
     await consumer.start()
@@ -124,9 +123,9 @@ async def read_until_end(
         await consumer.stop()
 
 
-async def _partitions(bootstrap: str, topics: Sequence[str]) -> list[TopicPartition]:
+async def _partitions(kafka: KafkaAccess, topics: Sequence[str]) -> list[TopicPartition]:
     """Every partition of those of `topics` that exist."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = kafka.admin()
     await admin.start()
     try:
         described = await admin.describe_topics(list(topics))
@@ -223,13 +222,13 @@ async def rebuild(
     replay = Replay({topic: fold for _, topic, _, fold, _ in TABLES})
     progress = Progress(0) if show_progress else None
     started = time.monotonic()
-    events = await read_until_end(settings.kafka_bootstrap, topics, replay.apply, progress)
+    events = await read_until_end(settings.kafka, topics, replay.apply, progress)
     if progress is not None:
         progress.finish()
     seconds = time.monotonic() - started
     changelogs = [changelog_topic(settings, table) for _, _, table, _, _ in TABLES]
     held, on_record = changelog_states()
-    await read_until_end(settings.kafka_bootstrap, changelogs, on_record)
+    await read_until_end(settings.kafka, changelogs, on_record)
     now = datetime.now(UTC)
     after = figures_of(replay.states, topics, now)
     equal, text = compare(figures_of(held, changelogs, now), after, now)
@@ -244,7 +243,7 @@ async def rebuild(
     written = await _write(settings, replay, held, dict(zip(topics, changelogs, strict=True)))
     print(written, file=out)
     held, on_record = changelog_states()
-    await read_until_end(settings.kafka_bootstrap, changelogs, on_record)
+    await read_until_end(settings.kafka, changelogs, on_record)
     equal, text = compare(figures_of(held, changelogs, now), after, now)
     print("the changelogs now:", text, sep="\n", file=out)
     return 0 if equal else 1
@@ -252,7 +251,7 @@ async def rebuild(
 
 async def _group_members(settings: AnalyticsSettings) -> int:
     """How many members the workers' consumer group has now."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = settings.kafka.admin()
     await admin.start()
     try:
         responses = await admin.describe_consumer_groups([settings.analytics_app_id])
@@ -268,7 +267,7 @@ async def _write(
     changelogs: dict[str, str],
 ) -> str:
     """The rebuilt states, tombstones for the others and markers, to every changelog."""
-    writer = ChangelogWriter(settings.kafka_bootstrap)
+    writer = ChangelogWriter(settings.kafka)
     states = tombstones = 0
     try:
         for topic, changelog in changelogs.items():

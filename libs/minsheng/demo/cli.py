@@ -32,6 +32,7 @@ from minsheng.demo.driver import (
     platform_ready,
 )
 from minsheng.platform.cli import DEV_KEY_FILE
+from minsheng.platform.kafka import DEV_OUTSIDE, local_access
 from minsheng.settings import Settings
 from minsheng.workdays import is_working_day
 
@@ -84,7 +85,7 @@ async def run(args: argparse.Namespace, settings: Settings, console: Console) ->
         town = City(client, urls, keys, seed=args.seed, peak_rate=args.rate, behaviour=behaviour)
         await town.claim_projects(start, args.days, args.projects)
         town.plan_surge(start)
-        await bad_outside_event(settings.kafka_bootstrap)
+        await bad_outside_event(local_access(settings, DEV_OUTSIDE))
         try:
             await _simulate(town, anchor, start, end, console, args.progress)
         finally:

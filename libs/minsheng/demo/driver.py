@@ -22,9 +22,9 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaProducer
 
 from minsheng.demo import city
+from minsheng.kafka import KafkaAccess
 from minsheng.topics import INTAKE_APPEALS
 
 Key = str
@@ -64,10 +64,11 @@ async def create_key(service: str, role: str, env: dict[str, str] | None = None)
     return out.decode().strip()
 
 
-async def bad_outside_event(bootstrap: str) -> None:
+async def bad_outside_event(kafka: KafkaAccess) -> None:
     """What a bureau's broken system might send: not a CloudEvent at all. The appeals intake
-    dead-letters it and goes on, and the dead-letter panels and alert have something to show."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    dead-letters it and goes on, and the dead-letter panels and alert have something to show.
+    Sent as an outside system: the intake topics are all such a principal may write."""
+    producer = kafka.producer(acks="all")
     await producer.start()
     try:
         await producer.send_and_wait(INTAKE_APPEALS, b'{"not": "a cloudevent"}', key=b"demo")

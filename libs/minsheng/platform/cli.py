@@ -2,7 +2,11 @@
 
 minsheng-platform up       Kafka, PostgreSQL and the services in the foreground (a service
                            that dies is restarted with backoff; Ctrl-C stops them all)
-minsheng-platform topics   create the topics of deploy/kafka/topics (idempotent)
+minsheng-platform topics   create the topics of deploy/kafka/topics and the services' ACLs
+                           (idempotent; connects as MINSHENG_KAFKA_USERNAME, the super user)
+minsheng-platform outside-system NAME
+                           a Kafka principal for an outside system, which may write the
+                           intake topics only; prints its password, once
 """
 
 from __future__ import annotations
@@ -18,10 +22,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from minsheng import principals
 from minsheng.auth import new_key
 from minsheng.clock import DEMO_CLOCK_NAME
 from minsheng.platform import notifying
-from minsheng.platform.kafka import KafkaBroker
+from minsheng.platform.kafka import KafkaBroker, KafkaWithoutCredentials, local_access
 from minsheng.platform.monitoring import Monitoring
 from minsheng.platform.postgres import PostgresServer
 from minsheng.platform.services import ServiceProcess
@@ -51,8 +56,12 @@ async def up(settings: Settings) -> int:
     kafka = KafkaBroker(data / "kafka")
     postgres = PostgresServer(data / "postgres")
     key = dev_key(data)
+    try:  # each service connects as its own principal
+        kafka_env = {name: kafka.access(name).env() for name, _ in SERVICES}
+    except KafkaWithoutCredentials as exc:
+        print(f"start-up failed: {exc}", file=sys.stderr)
+        return 1
     env = {
-        "MINSHENG_KAFKA_BOOTSTRAP": kafka.bootstrap,
         "MINSHENG_DATABASE_URL": postgres.url,
         "MINSHENG_DEV_API_KEY": key,
         "MINSHENG_LOG_FORMAT": os.environ.get("MINSHENG_LOG_FORMAT", "text"),
@@ -65,7 +74,8 @@ async def up(settings: Settings) -> int:
     env["MINSHENG_DEV_SYSTEM_KEY"] = system_key
     extra = {"notifications": notifying.notifications_env(sinks, _url(8001), system_key)}
     services = [
-        ServiceProcess(name, port, {**env, **extra.get(name, {})}) for name, port in SERVICES
+        ServiceProcess(name, port, {**env, **kafka_env[name], **extra.get(name, {})})
+        for name, port in SERVICES
     ]
     monitoring = Monitoring(data, postgres.url, credentials=data / notifying.SYSTEM_KEY_FILE)
     stop = asyncio.Event()
@@ -78,7 +88,7 @@ async def up(settings: Settings) -> int:
         print(f"starting Kafka ({kafka.bootstrap}) and PostgreSQL ({postgres.url}) in {data}")
         await asyncio.gather(kafka.start(), postgres.start())
         running += [kafka, postgres]
-        created = await ensure_topics(kafka.bootstrap)
+        created = await ensure_topics(kafka.access())
         print(f"topics ready ({len(created)} created)")
         await sinks.start()
         running.append(sinks)
@@ -89,7 +99,10 @@ async def up(settings: Settings) -> int:
         await monitoring.start()
         took = time.monotonic() - started
         where = notifying.banner_lines(sinks, system_key)
-        _banner(services, key, postgres.url, kafka.bootstrap, took, where)
+        kafka_line = (
+            f"{kafka.bootstrap}   SASL/SCRAM-SHA-512, passwords in {kafka.credentials_file}"
+        )
+        _banner(services, key, postgres.url, kafka_line, took, where)
         print("\n".join(monitoring.banner()), flush=True)
         # a child that dies is restarted with backoff; only Ctrl-C stops the platform
         keepers = [asyncio.create_task(keep_running(s)) for s in [sinks, *services]]
@@ -149,9 +162,31 @@ def _url(port: int) -> str:
     return f"http://127.0.0.1:{port}"
 
 
-async def topics(settings: Settings) -> int:
-    created = await ensure_topics(settings.kafka_bootstrap)
-    print(f"topics ready; created: {', '.join(created) or 'none'}")
+async def topics(settings: Settings, _: str | None = None) -> int:
+    created = await ensure_topics(settings.kafka)
+    await principals.grant_services(settings.kafka)
+    print(f"topics ready; created: {', '.join(created) or 'none'}; ACLs of the services set")
+    return 0
+
+
+async def outside_system(settings: Settings, name: str | None) -> int:
+    if not name:
+        print("usage: minsheng-platform outside-system NAME", file=sys.stderr)
+        return 2
+    try:
+        admin = local_access(settings, principals.ADMIN)
+    except KafkaWithoutCredentials as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    access = await principals.add_outside_system(admin, name)
+    print(
+        f"Kafka principal {name!r} created; it may write "
+        f"{' and '.join(principals.INTAKE)} only. Its password is shown this once:\n\n"
+        f"  bootstrap  {admin.bootstrap}\n"
+        f"  protocol   SASL_PLAINTEXT, mechanism SCRAM-SHA-512\n"
+        f"  username   {access.username}\n"
+        f"  password   {access.password}\n"
+    )
     return 0
 
 
@@ -161,9 +196,12 @@ def main(argv: list[str] | None = None) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("command", choices=["up", "topics"])
+    parser.add_argument("command", choices=["up", "topics", "outside-system"])
+    parser.add_argument("name", nargs="?", help="outside-system: the principal's name")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings()
-    runner = {"up": up, "topics": topics}[args.command]
-    sys.exit(asyncio.run(runner(settings)))
+    if args.command == "up":
+        sys.exit(asyncio.run(up(settings)))
+    runner = topics if args.command == "topics" else outside_system
+    sys.exit(asyncio.run(runner(settings, args.name)))
