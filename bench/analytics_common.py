@@ -29,7 +29,7 @@ async def private_broker(keep: bool) -> AsyncIterator[tuple[KafkaBroker, Path]]:
         )
         try:
             await broker.start()
-            await ensure_topics(broker.bootstrap)
+            await ensure_topics(broker.access())
             print(f"Kafka {kafka_version()} on {broker.bootstrap}", flush=True)
             yield broker, folder
         finally:

@@ -38,13 +38,13 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
-from aiokafka import AIOKafkaProducer
 
 from bench.analytics_common import environment, private_broker
 from bench.ceilings import kafka_ceiling
 from bench.figures import Poll, ms, open_loop, summarize, visibility_latencies
 from bench.harness import Cli
 from minsheng.events import AppealReceived, new_event
+from minsheng.kafka import KafkaAccess
 from minsheng.topics import APPEALS, OWNERS
 from testkit.e2e.analytics import Workers
 from testkit.integration.helpers import eventually
@@ -104,10 +104,8 @@ class MetricsPoller:
             await asyncio.sleep(max(0.0, sent + self.interval - time.perf_counter()))  # pacing
 
 
-async def measure_analytics(bootstrap: str, url: str, config: BenchConfig) -> dict[str, Any]:
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=0
-    )
+async def measure_analytics(kafka: KafkaAccess, url: str, config: BenchConfig) -> dict[str, Any]:
+    producer = kafka.producer(acks="all", enable_idempotence=True, linger_ms=0)
     await producer.start()
     acks: dict[int, float] = {}
 
@@ -159,16 +157,16 @@ async def run_benchmark(config: BenchConfig) -> dict[str, Any]:
     async with private_broker(config.keep) as (broker, folder):
         print(f"raw ceiling: {config.events} messages at {config.rate:g}/s", flush=True)
         raw = await kafka_ceiling(
-            broker.bootstrap,
+            broker.access(),
             messages=config.events,
             rate=config.rate,
             warmup=config.warmup,
             drain_timeout=config.drain_timeout,
         )
-        worker = await Workers(broker.bootstrap, folder).start()
+        worker = await Workers(broker.access(), folder).start()
         try:
             print(f"analytics: {config.events} events at {config.rate:g}/s", flush=True)
-            analytics = await measure_analytics(broker.bootstrap, worker.url, config)
+            analytics = await measure_analytics(broker.access(), worker.url, config)
         finally:
             await worker.stop()
     raw_ms, ours = raw["latency_ms"], analytics["visible_after_ack_ms"]

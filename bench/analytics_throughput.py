@@ -42,13 +42,14 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import TopicPartition
 
 from analytics.app import PARTITIONS
 from bench.analytics_common import environment, private_broker
 from bench.cpu import tree_cpu
 from bench.harness import Cli
 from minsheng.events import CATALOGUE
+from minsheng.kafka import KafkaAccess
 from minsheng.platform.process import ManagedProcess
 from minsheng.topics import APPEALS, NOTIFICATIONS, PROJECTS
 from testkit.e2e.analytics import Workers, plumbing
@@ -79,10 +80,8 @@ def messages(config: BenchConfig) -> list[Message]:
     return [(topic_of(e), e.key, e.to_json()) for e in w.events]
 
 
-async def preload(bootstrap: str, batch: list[Message]) -> float:
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", linger_ms=20, max_batch_size=1 << 20
-    )
+async def preload(kafka: KafkaAccess, batch: list[Message]) -> float:
+    producer = kafka.producer(acks="all", linger_ms=20, max_batch_size=1 << 20)
     await producer.start()
     started = time.perf_counter()
     try:
@@ -94,9 +93,9 @@ async def preload(bootstrap: str, batch: list[Message]) -> float:
     return time.perf_counter() - started
 
 
-async def measure_raw(bootstrap: str, total: int) -> dict[str, Any]:
+async def measure_raw(kafka: KafkaAccess, total: int) -> dict[str, Any]:
     """Records/s of one consumer reading the three topics from the first offset."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = kafka.consumer(enable_auto_commit=False)
     await consumer.start()
     try:
         consumer.assign([TopicPartition(t, p) for t in TOPICS for p in range(PARTITIONS)])
@@ -131,10 +130,10 @@ def measure_parse(batch: list[Message]) -> dict[str, Any]:
 
 
 async def measure_analytics(
-    bootstrap: str, folder: Path, total: int, config: BenchConfig
+    kafka: KafkaAccess, folder: Path, total: int, config: BenchConfig
 ) -> dict[str, Any]:
     """One worker from the first offset; the rate from /metrics reads (see the docstring)."""
-    worker = Workers(bootstrap, folder).new()
+    worker = Workers(kafka, folder).new()
 
     async def done() -> int:
         counts = await plumbing(worker.url)
@@ -144,7 +143,7 @@ async def measure_analytics(
 
 
 async def measure_ceiling(
-    bootstrap: str, folder: Path, total: int, config: BenchConfig
+    kafka: KafkaAccess, folder: Path, total: int, config: BenchConfig
 ) -> dict[str, Any]:
     """Faust's own ceiling (bench/faust_ceiling.py), on the same topics, as a process."""
     port = free_port()
@@ -152,7 +151,7 @@ async def measure_ceiling(
         "faust-ceiling",
         [sys.executable, str(CEILING_SCRIPT)],
         env={
-            "MINSHENG_KAFKA_BOOTSTRAP": bootstrap,
+            **kafka.env(),
             "MINSHENG_HTTP_PORT": str(port),
             "MINSHENG_ANALYTICS_APP_ID": "bench-faust-ceiling",
             "MINSHENG_DATA_DIR": str(folder / "ceiling"),
@@ -219,14 +218,14 @@ async def run_benchmark(config: BenchConfig) -> dict[str, Any]:
     batch = messages(config)
     print(f"{len(batch)} events generated", flush=True)
     async with private_broker(config.keep) as (broker, folder):
-        loaded = await preload(broker.bootstrap, batch)
+        loaded = await preload(broker.access(), batch)
         print(f"pre-loaded in {loaded:.1f} s; raw consume ...", flush=True)
-        raw = await measure_raw(broker.bootstrap, len(batch))
+        raw = await measure_raw(broker.access(), len(batch))
         parse = measure_parse(batch)
         print("Faust's ceiling: agents that only count, from the first offset ...", flush=True)
-        ceiling = await measure_ceiling(broker.bootstrap, folder, len(batch), config)
+        ceiling = await measure_ceiling(broker.access(), folder, len(batch), config)
         print("analytics worker from the first offset ...", flush=True)
-        analytics = await measure_analytics(broker.bootstrap, folder, len(batch), config)
+        analytics = await measure_analytics(broker.access(), folder, len(batch), config)
     rate = analytics["rate"] or 0.0
     return {
         "benchmark": "analytics_throughput",

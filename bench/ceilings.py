@@ -13,9 +13,10 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import TopicPartition
 
 from bench.figures import ms, open_loop, per_second, progress, summarize, ticking
+from minsheng.kafka import KafkaAccess
 from minsheng.topics import APPEALS, TopicSpec, ensure_topics, load_specs
 from testkit.e2e.stack import random_appeals
 from testkit.integration.helpers import eventually
@@ -42,19 +43,15 @@ RAW_INSERT = (
 
 
 async def kafka_ceiling(
-    bootstrap: str, *, messages: int, rate: float, warmup: int, drain_timeout: float
+    kafka: KafkaAccess, *, messages: int, rate: float, warmup: int, drain_timeout: float
 ) -> dict[str, Any]:
     """aiokafka produce (acks=all) -> consume on a scratch topic: `messages` small messages
     on the open-loop schedule at `rate`, after `warmup` left out."""
     partitions = next(s.partitions for s in load_specs() if s.name == APPEALS)
     topic = f"bench.raw.{uuid.uuid4().hex[:8]}"
-    await ensure_topics(bootstrap, [TopicSpec(topic, partitions, 1, {})])
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=0
-    )
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
-    )
+    await ensure_topics(kafka, [TopicSpec(topic, partitions, 1, {})])
+    producer = kafka.producer(acks="all", enable_idempotence=True, linger_ms=0)
+    consumer = kafka.consumer(enable_auto_commit=False, auto_offset_reset="earliest")
     sent: dict[str, float] = {}
     received: dict[str, float] = {}
 

@@ -44,7 +44,6 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import yaml
-from aiokafka import AIOKafkaProducer
 
 from bench.appeals_intake import ticking
 from bench.cpu import tree_cpu
@@ -54,6 +53,7 @@ from bench.sink_receipts import RECIPIENT, UNIT, Deliveries
 from bench.skeleton_latency import kafka_version, ms, open_loop, parse_bench_args, run_cli
 from bench.skeleton_latency import summarize as summarize_ms
 from minsheng.events import AppealDispatched, AppealReceived, CloudEvent, new_event
+from minsheng.kafka import KafkaAccess
 from minsheng.platform.sinks.signatures import sign
 from minsheng.topics import APPEALS, OWNERS
 from notifications.settings import RULES_FILE as RULES
@@ -92,10 +92,8 @@ def appeal_events(appeal_id: str) -> tuple[CloudEvent, CloudEvent]:
 class Dispatcher:
     """Writes appeals' events to the appeals topic, as the appeals relay would."""
 
-    def __init__(self, bootstrap: str, run: str) -> None:
-        self.producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=0
-        )
+    def __init__(self, kafka: KafkaAccess, run: str) -> None:
+        self.producer = kafka.producer(acks="all", enable_idempotence=True, linger_ms=0)
         self.run = run
 
     def ids(self, phase: str, n: int) -> list[str]:
@@ -275,7 +273,7 @@ async def run_benchmark(config: BenchConfig) -> dict[str, Any]:
             f"{stack.notifications.url}; sinks {stack.sinks.url}",
             flush=True,
         )
-        dispatcher = Dispatcher(stack.kafka.bootstrap, uuid.uuid4().hex[:6])
+        dispatcher = Dispatcher(stack.kafka.access(), uuid.uuid4().hex[:6])
         await dispatcher.producer.start()
         try:
             seen = Deliveries(stack.sinks.tail("webhooks.jsonl"))

@@ -252,7 +252,7 @@ async def run_benchmark(config: BenchConfig) -> dict[str, Any]:
         )
         print(f"raw ceiling: {config.appeals} messages at {config.rate:g}/s", flush=True)
         raw = await kafka_ceiling(
-            stack.kafka.bootstrap,
+            stack.kafka.access(),
             messages=config.appeals,
             rate=config.rate,
             warmup=config.warmup,

@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
 from analytics.app import PARTITIONS
@@ -48,7 +47,7 @@ async def test_a_random_workload_with_duplicates_is_counted_exactly(
     private_kafka: KafkaBroker, tmp_path: Path
 ) -> None:
     env = {
-        "MINSHENG_KAFKA_BOOTSTRAP": private_kafka.bootstrap,
+        **private_kafka.access("analytics").env(),
         "MINSHENG_DATA_DIR": str(tmp_path / "data"),
     }
     analytics = ServiceProcess("analytics", free_port(), env, log_file=tmp_path / "analytics.log")
@@ -63,9 +62,7 @@ async def test_a_random_workload_with_duplicates_is_counted_exactly(
             t: appeal.model_copy(update={"source": OWNERS[t]}) for t in (PROJECTS, NOTIFICATIONS)
         }
         forged_appeal = forged(sample(AppealReceived).model_copy(update={"appeal_id": "A-x"}))
-        producer = AIOKafkaProducer(
-            bootstrap_servers=private_kafka.bootstrap, acks="all", enable_idempotence=True
-        )
+        producer = private_kafka.access().producer(acks="all", enable_idempotence=True)
         await producer.start()
         try:
             for event in deliveries:
@@ -82,12 +79,12 @@ async def test_a_random_workload_with_duplicates_is_counted_exactly(
             await producer.flush()
         finally:
             await producer.stop()
-        letters = await read_topic(private_kafka.bootstrap, dlq(PROJECTS), expect=2)
+        letters = await read_topic(private_kafka.access(), dlq(PROJECTS), expect=2)
         assert sorted(dict(r.headers)["dlq.reason"] for r in letters) == [b"bad_json", b"rejected"]
-        letters = await read_topic(private_kafka.bootstrap, dlq(NOTIFICATIONS), expect=1)
+        letters = await read_topic(private_kafka.access(), dlq(NOTIFICATIONS), expect=1)
         assert dict(letters[0].headers)["dlq.reason"] == b"rejected"
         # a new appeal, but not from the appeals service: no counter may move (exact below)
-        letters = await read_topic(private_kafka.bootstrap, dlq(APPEALS), expect=1)
+        letters = await read_topic(private_kafka.access(), dlq(APPEALS), expect=1)
         assert dict(letters[0].headers)["dlq.reason"] == b"foreign_source"
         assert dict(letters[0].headers)["dlq.service"] == b"analytics"
 
@@ -128,7 +125,7 @@ async def test_a_random_workload_with_duplicates_is_counted_exactly(
 
             # one more appeal, due in a few seconds: overdue later, with no further event
             due = datetime.now(UTC) + DUE_IN
-            await publish(private_kafka.bootstrap, [due_soon(due)])
+            await publish(private_kafka.access(), [due_soon(due)])
             counted = await eventually(
                 counters,
                 lambda c: c["city"]["received"] == len(w.appeals) + 1,

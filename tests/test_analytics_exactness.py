@@ -25,11 +25,11 @@ async def test_the_whole_log_delivered_again_counts_nothing_twice(
     copying the topics again would send it, reaching a worker that was restarted."""
     w = workload(seed=21, appeals=120, projects=40, now=datetime.now(UTC), notifications=30)
     deliveries = with_redeliveries(random.Random(3), w.events, p=0.2)
-    workers = Workers(private_kafka.bootstrap, tmp_path)
+    workers = Workers(private_kafka.access(), tmp_path)
     await counted(workers, w, deliveries)
     worker = await workers.start()
     try:
-        await publish(private_kafka.bootstrap, deliveries)
+        await publish(private_kafka.access(), deliveries)
         # every delivery is read again, and each is found not newer than its state
         await eventually(
             lambda: plumbing(worker.url),
@@ -48,7 +48,7 @@ async def test_kill_9_mid_stream_and_a_restart_count_every_event_once(
 ) -> None:
     w = workload(seed=22, appeals=300, projects=80, now=datetime.now(UTC), notifications=40)
     deliveries = with_redeliveries(random.Random(4), w.events, p=0.1)
-    workers = Workers(private_kafka.bootstrap, tmp_path)
+    workers = Workers(private_kafka.access(), tmp_path)
     worker = await workers.start()
     try:
         load = await load_under_way(workers, worker.url, deliveries, per_second=1000, part=4)
@@ -67,7 +67,7 @@ async def test_two_workers_share_the_partitions_through_rebalances_mid_load(
 ) -> None:
     w = workload(seed=23, appeals=400, projects=100, now=datetime.now(UTC), notifications=40)
     deliveries = with_redeliveries(random.Random(5), w.events, p=0.1)
-    workers = Workers(private_kafka.bootstrap, tmp_path)
+    workers = Workers(private_kafka.access(), tmp_path)
     first = await workers.start()
     second = None
     try:

@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 
 from analytics.app import PARTITIONS
 from minsheng.events import AppealReceived
+from minsheng.kafka import KafkaAccess
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.services import BIN
 from minsheng.topics import APPEALS
@@ -27,13 +27,13 @@ from testkit.unit.workload import topic_of, with_redeliveries, workload
 pytestmark = pytest.mark.e2e
 
 
-async def rebuild(bootstrap: str, *args: str) -> tuple[int, str, str]:
+async def rebuild(kafka: KafkaAccess, *args: str) -> tuple[int, str, str]:
     """Runs the console script as an operator would; (exit status, stdout, stderr)."""
     process = await asyncio.create_subprocess_exec(
         str(BIN / "minsheng-analytics"),
         "rebuild",
         *args,
-        env={**os.environ, "MINSHENG_KAFKA_BOOTSTRAP": bootstrap},
+        env={**os.environ, **kafka.env()},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -50,10 +50,10 @@ async def test_the_rebuild_equals_the_workers_and_says_so_when_it_does_not(
     deliveries = with_redeliveries(random.Random(6), w.events, p=0.2)
     # a new appeal on the appeals topic, but not from the appeals service: the workers
     # dead-letter it (their figures stay exact) and the rebuild does not count it either
-    await publish(private_kafka.bootstrap, [forged(sample(AppealReceived))])
-    await counted(Workers(private_kafka.bootstrap, tmp_path), w, deliveries)
+    await publish(private_kafka.access(), [forged(sample(AppealReceived))])
+    await counted(Workers(private_kafka.access(), tmp_path), w, deliveries)
 
-    status, out, err = await rebuild(private_kafka.bootstrap)
+    status, out, err = await rebuild(private_kafka.access())
     assert status == 0, out + err
     read = len(deliveries) + 1
     assert f"rebuilt from {read:,} events in" in out
@@ -64,8 +64,8 @@ async def test_the_rebuild_equals_the_workers_and_says_so_when_it_does_not(
     assert "ETA" in err
 
     more = workload(seed=32, appeals=5, projects=0, now=now)  # the stopped worker missed it
-    await publish(private_kafka.bootstrap, more.events)
-    status, out, _ = await rebuild(private_kafka.bootstrap)
+    await publish(private_kafka.access(), more.events)
+    status, out, _ = await rebuild(private_kafka.access())
     assert status == 1
     assert "DIFFERS" in out
     assert "figures differ" in out
@@ -78,22 +78,22 @@ async def test_rebuild_write_repairs_the_workers_state(
     written back by `--write` (refused while a worker runs), and a worker started
     afterwards counts exactly."""
     w = workload(seed=33, appeals=60, projects=20, now=datetime.now(UTC), notifications=10)
-    workers = Workers(private_kafka.bootstrap, tmp_path)
+    workers = Workers(private_kafka.access(), tmp_path)
     await counted(workers, w, w.events)
     changelog = "minsheng-analytics-appeal-state-changelog"
     victim = next(e for e in w.events if topic_of(e) == APPEALS)
-    await tombstone(private_kafka.bootstrap, changelog, victim.key)
+    await tombstone(private_kafka.access(), changelog, victim.key)
 
-    status, out, _ = await rebuild(private_kafka.bootstrap, "--no-progress")
+    status, out, _ = await rebuild(private_kafka.access(), "--no-progress")
     assert status == 1, out
     worker = await workers.start()
     try:
-        status, out, _ = await rebuild(private_kafka.bootstrap, "--write")
+        status, out, _ = await rebuild(private_kafka.access(), "--write")
         assert status == 2, out
         assert "stop them first" in out
     finally:
         await worker.stop()
-    status, out, _ = await rebuild(private_kafka.bootstrap, "--write", "--no-progress")
+    status, out, _ = await rebuild(private_kafka.access(), "--write", "--no-progress")
     assert status == 0, out
     assert "offset markers" in out
     assert out.rstrip().endswith("(every metric sample and KPI input)")
@@ -104,12 +104,12 @@ async def test_rebuild_write_repairs_the_workers_state(
         await worker.stop()
 
 
-async def tombstone(bootstrap: str, topic: str, key: bytes) -> None:
+async def tombstone(kafka: KafkaAccess, topic: str, key: bytes) -> None:
     """Deletes an aggregate's state from a table's changelog: on the partition of its
     events, as the default partitioner put them."""
     partitions = list(range(PARTITIONS))
     partition = DefaultPartitioner()(key, partitions, partitions)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = kafka.producer(acks="all")
     await producer.start()
     try:
         changelog_key = json.dumps(key.decode()).encode()

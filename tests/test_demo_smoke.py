@@ -12,6 +12,7 @@ import asyncpg
 import pytest
 
 from minsheng.clock import DEMO_CLOCK_NAME
+from minsheng.platform.kafka import DEV_OUTSIDE
 from minsheng.platform.postgres import PostgresServer
 from minsheng.platform.services import BIN
 from minsheng.settings import Settings
@@ -41,7 +42,8 @@ async def test_a_simulated_day_in_seconds_moves_appeals_and_projects(stack: Stac
         *("--days", "1", "--speed", "7200", "--rate", "20", "--projects", "3"),
         *("--no-progress", "--appeals-url", stack.appeals.url),
         *("--projects-url", projects.url, "--analytics-url", stack.analytics.url),
-        env={**os.environ, **stack.env},
+        # the bad outside event goes out as an outside system, as a bureau's would
+        env={**os.environ, **stack.env, **stack.kafka.access(DEV_OUTSIDE).env()},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
@@ -68,7 +70,7 @@ async def test_a_simulated_day_in_seconds_moves_appeals_and_projects(stack: Stac
         "SELECT count(*) AS n FROM projects",
     )
     assert claimed["n"] == 3
-    letters = await read_topic(stack.kafka.bootstrap, dlq(INTAKE_APPEALS), expect=1)
+    letters = await read_topic(stack.kafka.access(), dlq(INTAKE_APPEALS), expect=1)
     assert letters[0].value == b'{"not": "a cloudevent"}'  # the bureau's bad event, kept
     await eventually(
         stack.counters,

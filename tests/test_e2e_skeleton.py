@@ -94,7 +94,7 @@ async def test_a_poison_event_on_the_appeals_topic_is_dead_lettered_and_counting
 
     before = sum((await stack.received_metric()).values())
     await stack.produce_raw(APPEALS, b"\x00not an event", key=b"X1")
-    letters = await read_topic(stack.kafka.bootstrap, dlq(APPEALS), expect=1)
+    letters = await read_topic(stack.kafka.access(), dlq(APPEALS), expect=1)
     headers = dict(letters[0].headers)
     assert headers["dlq.reason"] == b"bad_json"
     assert headers["dlq.service"] == b"analytics"

@@ -27,7 +27,7 @@ from testkit.integration.fuzzing import fuzz, fuzz_client
 async def test_any_input_is_answered_as_the_openapi_document_says(
     kafka: KafkaBroker, postgres: PostgresServer, service_client: Callable[..., Any]
 ) -> None:
-    async with service_client(postgres.url, kafka.bootstrap) as client:
+    async with service_client(postgres.url, kafka.access()) as client:
         run = await fuzz_client(client)
     assert run.code == 0, run.output
 
@@ -36,7 +36,7 @@ async def test_any_input_is_answered_as_the_openapi_document_says(
 async def test_an_analytics_worker_answers_as_its_document_says(
     private_kafka: KafkaBroker, tmp_path: Path
 ) -> None:
-    worker = await Workers(private_kafka.bootstrap, tmp_path).start()
+    worker = await Workers(private_kafka.access(), tmp_path).start()
     try:
         run = await fuzz(worker.url)
     finally:

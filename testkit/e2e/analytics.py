@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
 from minsheng.events import CONTENT_TYPE, CloudEvent
+from minsheng.kafka import KafkaAccess
 from minsheng.platform.services import ServiceProcess
 from testkit.integration.helpers import eventually, free_port
 from testkit.unit.counters import Samples, expected_counters, metric_samples
@@ -25,15 +25,15 @@ PLUMBING = ("minsheng_events_processed_total", "minsheng_events_duplicate_total"
 class Workers:
     """Starts analytics workers of one app (one consumer group) on a broker."""
 
-    def __init__(self, bootstrap: str, folder: Path) -> None:
-        self.bootstrap, self.folder = bootstrap, folder
+    def __init__(self, kafka: KafkaAccess, folder: Path) -> None:
+        self.kafka, self.folder = kafka, folder
         self.started = 0
 
     def new(self) -> ServiceProcess:
         self.started += 1
         port = free_port()
         env = {
-            "MINSHENG_KAFKA_BOOTSTRAP": self.bootstrap,
+            **self.kafka.env(),
             "MINSHENG_DATA_DIR": str(self.folder / "data"),
             "MINSHENG_ANALYTICS_ADVERTISED_URL": f"http://127.0.0.1:{port}",
         }
@@ -47,10 +47,10 @@ class Workers:
 
 
 async def publish(
-    bootstrap: str, events: Iterable[CloudEvent], *, per_second: float | None = None
+    kafka: KafkaAccess, events: Iterable[CloudEvent], *, per_second: float | None = None
 ) -> None:
     """Each event to its domain topic, keyed by its subject, optionally paced."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    producer = kafka.producer(acks="all", enable_idempotence=True)
     await producer.start()
     try:
         loop = asyncio.get_running_loop()
@@ -148,7 +148,7 @@ async def counted(workers: Workers, w: Workload, deliveries: Sequence[CloudEvent
     and it stops (cleanly): the state the next step starts from."""
     worker = await workers.start()
     try:
-        await publish(workers.bootstrap, deliveries)
+        await publish(workers.kafka, deliveries)
         await exact(w, [worker.url])
     finally:
         await worker.stop()
@@ -159,7 +159,7 @@ async def load_under_way(
 ) -> asyncio.Task[None]:
     """Starts publishing the deliveries at `per_second`; returns once the worker at `url`
     has applied more than 1/`part` of them (the load still running)."""
-    load = asyncio.create_task(publish(workers.bootstrap, deliveries, per_second=per_second))
+    load = asyncio.create_task(publish(workers.kafka, deliveries, per_second=per_second))
     await eventually(
         lambda: plumbing(url),
         lambda p: p["minsheng_events_processed_total"] > len(deliveries) // part,

@@ -19,7 +19,6 @@ from types import TracebackType
 from typing import Any, Self
 
 import httpx
-from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
 from minsheng.platform.kafka import KafkaBroker
@@ -56,7 +55,6 @@ class Stack:
             log_file=folder / "kafka.log",
         )
         self.env = {
-            "MINSHENG_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
             "MINSHENG_DATABASE_URL": database_url,
             "MINSHENG_DATABASE_SUFFIX": f"_{uuid.uuid4().hex[:8]}",
             "MINSHENG_DEV_API_KEY": api_key,
@@ -70,7 +68,8 @@ class Stack:
 
     def service(self, name: str) -> ServiceProcess:
         """A new, unstarted process of one service (also for restarts after a kill)."""
-        return ServiceProcess(name, free_port(), self.env, log_file=self.folder / f"{name}.log")
+        env = {**self.env, **self.kafka.access(name).env()}  # its own principal
+        return ServiceProcess(name, free_port(), env, log_file=self.folder / f"{name}.log")
 
     @property
     def services(self) -> list[ServiceProcess]:
@@ -84,7 +83,7 @@ class Stack:
         """Broker, topics, then the services; on failure stops what it started."""
         try:
             await self.kafka.start()
-            await ensure_topics(self.kafka.bootstrap)
+            await ensure_topics(self.kafka.access())
             await asyncio.gather(*(s.start() for s in self.services))
         except BaseException:
             await self.stop()
@@ -130,7 +129,7 @@ class Stack:
 
     async def produce_raw(self, topic: str, value: bytes, key: bytes) -> None:
         """One message as it is, acknowledged: poison for a consumer, say."""
-        producer = AIOKafkaProducer(bootstrap_servers=self.kafka.bootstrap, acks="all")
+        producer = self.kafka.access().producer(acks="all")
         await producer.start()
         try:
             await producer.send_and_wait(topic, value, key=key)

@@ -20,6 +20,7 @@ from appeals.main import AppealsSettings
 from appeals.main import create_app as create_appeals_app
 from minsheng import auth
 from minsheng.clock import Clock, system_clock
+from minsheng.kafka import KafkaAccess
 from minsheng.settings import Settings
 from notifications.main import create_app as create_notifications_app
 from notifications.settings import NotificationsSettings
@@ -38,7 +39,7 @@ async def service_client(
     settings_type: Callable[..., S],
     create_app: Callable[[S, Clock], FastAPI],
     server_url: str,
-    bootstrap: str,
+    kafka: KafkaAccess,
     /,
     database_suffix: str | None = None,
     clock: Clock = system_clock,
@@ -53,7 +54,7 @@ async def service_client(
     config = settings_type(
         database_url=server_url,
         database_suffix=database_suffix or f"_{uuid.uuid4().hex[:10]}",
-        kafka_bootstrap=bootstrap,
+        **kafka.settings(),
         dev_api_key=DEV_KEY,
         outbox_poll_interval=0.2,
         **settings,
@@ -101,7 +102,7 @@ async def grant(
 
 
 # The real app of each service (migrations, relay, jobs) and a client to it:
-# `appeals_client(server_url, bootstrap, database_suffix=None, clock=..., **settings)`.
+# `appeals_client(server_url, kafka, database_suffix=None, clock=..., **settings)`.
 appeals_client = partial(service_client, "appeals", AppealsSettings, create_appeals_app)
 projects_client = partial(service_client, "projects", ProjectsSettings, create_projects_app)
 notifications_client = partial(

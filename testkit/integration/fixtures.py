@@ -26,7 +26,7 @@ async def start_kafka(folder: Path) -> KafkaBroker:
         folder, port=free_port(), controller_port=free_port(), log_file=folder.parent / "kafka.log"
     )
     await broker.start()
-    await ensure_topics(broker.bootstrap)
+    await ensure_topics(broker.access())
     return broker
 
 
@@ -75,5 +75,5 @@ async def fresh_topic(kafka: KafkaBroker) -> str:
     """A topic of its own (with its .dlq) so a test reads only what it wrote."""
     name = f"test.{uuid.uuid4().hex[:10]}"
     spec = TopicSpec(name, 6, 1, {})
-    await ensure_topics(kafka.bootstrap, [spec, TopicSpec(dlq(name), 6, 1, {})])
+    await ensure_topics(kafka.access(), [spec, TopicSpec(dlq(name), 6, 1, {})])
     return name

@@ -12,9 +12,10 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import ConsumerRecord
 
 from minsheng import auth
+from minsheng.kafka import KafkaAccess
 
 T = TypeVar("T")
 
@@ -50,7 +51,7 @@ Records = list[ConsumerRecord[bytes, bytes]]
 
 
 async def read_topic(
-    bootstrap: str,
+    kafka: KafkaAccess,
     topic: str,
     *,
     expect: int = 0,
@@ -59,9 +60,8 @@ async def read_topic(
 ) -> Records:
     """Reads a topic from the start until `expect` records arrived, or `until` holds."""
     done = until or (lambda records: len(records) >= expect)
-    consumer = AIOKafkaConsumer(
+    consumer = kafka.consumer(
         topic,
-        bootstrap_servers=bootstrap,
         group_id=f"test-{uuid.uuid4().hex}",
         auto_offset_reset="earliest",
         enable_auto_commit=False,

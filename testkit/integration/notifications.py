@@ -28,11 +28,11 @@ from typing import Any
 
 import httpx
 from aiohttp import web
-from aiokafka import AIOKafkaProducer
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from minsheng.clock import CITY_TZ, Clock
 from minsheng.events import CloudEvent
+from minsheng.kafka import KafkaAccess
 from minsheng.topics import OWNERS, PROJECTS, TopicSpec, dlq, ensure_topics
 from notifications.settings import DIRECTORY_FILE
 from testkit.integration.apps import notifications_client
@@ -191,7 +191,7 @@ class World:
     sink: Sink
     mailbox: Mailbox
     topics: Sequence[str]
-    bootstrap: str
+    kafka: KafkaAccess
     settings: dict[str, Any]
 
     async def publish(self, *events: CloudEvent, topic: str | None = None) -> None:
@@ -202,14 +202,14 @@ class World:
             by_topic[topic or home].append(event)
         for name, batch in by_topic.items():
             await publish(
-                self.bootstrap, name, [e.to_json() for e in batch], keys=[e.key for e in batch]
+                self.kafka, name, [e.to_json() for e in batch], keys=[e.key for e in batch]
             )
 
 
 async def publish(
-    bootstrap: str, topic: str, values: Sequence[bytes], keys: Sequence[bytes] | None = None
+    kafka: KafkaAccess, topic: str, values: Sequence[bytes], keys: Sequence[bytes] | None = None
 ) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = kafka.producer(acks="all")
     await producer.start()
     try:
         for i, value in enumerate(values):
@@ -222,7 +222,7 @@ async def publish(
 async def world(
     folder: Path,
     server_url: str,
-    bootstrap: str,
+    kafka: KafkaAccess,
     topics: Sequence[str],
     *,
     clock: Clock | None = None,
@@ -235,7 +235,7 @@ async def world(
     projects topic of its own is made beside a lone appeals one: each has one owner)."""
     if len(topics) == 1:
         projects = f"{topics[0]}.projects"
-        await ensure_topics(bootstrap, [TopicSpec(t, 6, 1, {}) for t in (projects, dlq(projects))])
+        await ensure_topics(kafka, [TopicSpec(t, 6, 1, {}) for t in (projects, dlq(projects))])
         topics = [topics[0], projects]
     the_sink = sink or Sink(folder / "webhook-secrets.json")
     mailbox = Mailbox()
@@ -260,10 +260,10 @@ async def world(
         mailbox.running(),
         notifications_client(
             server_url,
-            bootstrap,
+            kafka,
             database_suffix=database_suffix,
             clock=clock or RunningClock(DAYTIME),
             **config,
         ) as client,
     ):
-        yield World(client, the_sink, mailbox, topics, bootstrap, config)
+        yield World(client, the_sink, mailbox, topics, kafka, config)

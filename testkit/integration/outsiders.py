@@ -13,6 +13,7 @@ from cloudevents.core.v1.event import CloudEvent
 from confluent_kafka import Producer
 
 from minsheng.events import EventData
+from minsheng.kafka import KafkaAccess
 
 Mode = Literal["structured", "binary"]
 
@@ -28,11 +29,11 @@ def sdk_event(data: EventData, **attributes: Any) -> CloudEvent:
 
 
 async def publish(
-    bootstrap: str, topic: str, *events: tuple[Mode, CloudEvent], key: bytes | None = None
+    access: KafkaAccess, topic: str, *events: tuple[Mode, CloudEvent], key: bytes | None = None
 ) -> None:
     """Each event in its content mode, in order, acknowledged; keyed by its subject, or
     all by `key` (one partition: a later event is applied after the earlier ones)."""
-    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all"})
+    producer = Producer({**access.librdkafka(), "acks": "all"})
     for mode, event in events:
         layout = kafka.to_binary if mode == "binary" else kafka.to_structured
         message = layout(event, JSONFormat(), key_mapper=lambda e: key or e.get_subject())

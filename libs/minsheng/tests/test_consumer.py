@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Sequence
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from minsheng import metrics
 from minsheng.consumer import EventConsumer, Handler
@@ -66,7 +65,7 @@ def consumer_of(
         handler=None if batched else handler,
         batch_handler=each if batched else None,
         pool=pool,
-        bootstrap=kafka.bootstrap,
+        kafka=kafka.access(),
         retry_delay=retry_delay,
     )
 
@@ -85,7 +84,7 @@ async def running_consumer(
 
 
 async def produce(kafka: KafkaBroker, topic: str, messages: list[tuple[bytes, bytes]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all")
+    producer = kafka.access().producer(acks="all")
     await producer.start()
     try:
         for key, value in messages:
@@ -120,7 +119,7 @@ async def test_poison_messages_go_to_the_dlq_with_reason_and_the_next_is_applied
     await eventually(
         lambda: pool.fetchval("SELECT count(*) FROM applied"), lambda n: n == 1, what="good applied"
     )
-    letters = await read_topic(kafka.bootstrap, dlq(fresh_topic), expect=4)
+    letters = await read_topic(kafka.access(), dlq(fresh_topic), expect=4)
     reasons = [dict(r.headers)["dlq.reason"].decode() for r in letters]
     assert reasons == ["bad_json", "unknown_type", "schema_violation", "bad_envelope"]
     assert [r.value for r in letters] == poison, "the dead letter keeps the original bytes"
@@ -179,7 +178,7 @@ async def test_a_handler_that_keeps_failing_dead_letters_the_message_and_moves_o
         await eventually(
             lambda: pool.fetchval("SELECT count(*) FROM applied"), lambda n: n == 1, what="applied"
         )
-        letters = await read_topic(kafka.bootstrap, dlq(fresh_topic), expect=1)
+        letters = await read_topic(kafka.access(), dlq(fresh_topic), expect=1)
         assert dict(letters[0].headers)["dlq.reason"] == b"handler_error"
     finally:
         task.cancel()
@@ -248,7 +247,7 @@ async def test_a_batch_handler_gets_a_fetch_at_once_without_its_duplicates(
         registry=CATALOGUE,
         batch_handler=batch,
         pool=pool,
-        bootstrap=kafka.bootstrap,
+        kafka=kafka.access(),
     )
     task = asyncio.create_task(consumer.run())
     try:

@@ -6,13 +6,19 @@ import httpx
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 
+from minsheng.kafka import KafkaAccess
 from minsheng.problems import Problem
 from minsheng.web import add_direct_routes, direct, install_platform_routes
 
 
 def app_with_routes() -> FastAPI:
     app = FastAPI()
-    install_platform_routes(app, service="test", pool=lambda: None, bootstrap="127.0.0.1:1")
+    install_platform_routes(
+        app,
+        service="test",
+        pool=lambda: None,
+        kafka=KafkaAccess("127.0.0.1:1", "nobody", "nothing"),
+    )
     router = APIRouter(prefix="/v1")
 
     @router.post("/things")

@@ -46,7 +46,7 @@ async def pending(pool: asyncpg.Pool) -> int:
 def relay_for(
     database: str, kafka: KafkaBroker, cls: type[OutboxRelay] = OutboxRelay
 ) -> OutboxRelay:
-    return cls(database, service="test", bootstrap=kafka.bootstrap, poll_interval=0.2, batch_size=7)
+    return cls(database, service="test", kafka=kafka.access(), poll_interval=0.2, batch_size=7)
 
 
 async def test_append_refuses_to_run_outside_a_transaction(database: str) -> None:
@@ -76,7 +76,7 @@ async def test_relay_publishes_in_order_and_reports_backlog(
     relay = relay_for(database, kafka)
     task = asyncio.create_task(relay.run())
     try:
-        records = await read_topic(kafka.bootstrap, fresh_topic, expect=20)
+        records = await read_topic(kafka.access(), fresh_topic, expect=20)
         assert [sequence_of(r.value) for r in records] == list(range(1, 21))
         assert {r.key for r in records} == {b"A1"}
         assert dict(records[0].headers)["content-type"] == b"application/cloudevents+json"
@@ -107,7 +107,7 @@ async def test_relay_killed_between_publish_and_mark_delivers_at_least_once_appl
     assert await pending(pool) == 5, "nothing may be marked when the relay died before marking"
 
     task = asyncio.create_task(relay_for(database, kafka).run())
-    records = await read_topic(kafka.bootstrap, fresh_topic, expect=10)
+    records = await read_topic(kafka.access(), fresh_topic, expect=10)
     assert sorted(sequence_of(r.value) for r in records) == sorted([*range(1, 6), *range(1, 6)]), (
         "every event published twice: at least once"
     )
@@ -124,7 +124,7 @@ async def test_relay_killed_between_publish_and_mark_delivers_at_least_once_appl
         registry=CATALOGUE,
         handler=record,
         pool=pool,
-        bootstrap=kafka.bootstrap,
+        kafka=kafka.access(),
     )
     consumer_task = asyncio.create_task(consumer.run())
     try:
@@ -144,9 +144,8 @@ async def test_relay_killed_between_publish_and_mark_delivers_at_least_once_appl
 
 
 async def _committed(kafka: KafkaBroker, topic: str, group: str) -> int:
-    from aiokafka.admin import AIOKafkaAdminClient
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap)
+    admin = kafka.access().admin()
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(group)
@@ -182,7 +181,7 @@ async def test_two_relays_at_once_keep_per_aggregate_order(
         )
         # a relay cancelled mid-batch republishes: wait for every event, not for 200 records
         records = await read_topic(
-            kafka.bootstrap, fresh_topic, until=lambda rs: len(distinct(rs)) == 200, timeout=60
+            kafka.access(), fresh_topic, until=lambda rs: len(distinct(rs)) == 200, timeout=60
         )
     finally:
         for task in relays:

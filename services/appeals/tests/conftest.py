@@ -14,5 +14,5 @@ from testkit.integration.apps import appeals_client
 
 @pytest.fixture
 async def client(kafka: KafkaBroker, postgres: PostgresServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with appeals_client(postgres.url, kafka.bootstrap) as c:
+    async with appeals_client(postgres.url, kafka.access()) as c:
         yield c

@@ -176,7 +176,7 @@ async def test_kafka_down_the_api_keeps_answering_and_every_event_arrives_later(
     from minsheng.topics import APPEALS
     from testkit.integration.helpers import read_topic
 
-    async with appeals_client(postgres.url, private_kafka.bootstrap) as client:
+    async with appeals_client(postgres.url, private_kafka.access()) as client:
         await private_kafka.stop()
         ready = await client.get("/readyz")
         assert ready.status_code == 503
@@ -187,7 +187,7 @@ async def test_kafka_down_the_api_keeps_answering_and_every_event_arrives_later(
         assert len(await outbox_rows(client)) == 40  # received and dispatched each
 
         await private_kafka.start()
-        records = await read_topic(private_kafka.bootstrap, APPEALS, expect=40, timeout=90)
+        records = await read_topic(private_kafka.access(), APPEALS, expect=40, timeout=90)
         assert {json.loads(r.value)["subject"] for r in records} == ids
 
         async def unpublished() -> int:

@@ -89,7 +89,7 @@ async def test_the_dev_system_key_given_at_start_reads_numbers(
     kafka: KafkaBroker, postgres: PostgresServer
 ) -> None:
     key = "test-system-key"
-    async with appeals_client(postgres.url, kafka.bootstrap, dev_system_key=key) as client:
+    async with appeals_client(postgres.url, kafka.access(), dev_system_key=key) as client:
         ref = await contact_ref(client)
         response = await client.get(
             f"/v1/contacts/{ref}", headers={"Authorization": f"Bearer {key}"}

@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from minsheng import metrics
 from minsheng.events import AppealReceived, CloudEvent, SatisfactionRecorded, new_event
@@ -36,7 +35,7 @@ async def client(
     """The app with its intake consumer on a topic (and group) of this test's own."""
     monkeypatch.setenv("MINSHENG_INTAKE_TOPIC", fresh_topic)
     monkeypatch.setenv("MINSHENG_INTAKE_GROUP", f"appeals-intake-{fresh_topic}")
-    async with appeals_client(postgres.url, kafka.bootstrap) as c:
+    async with appeals_client(postgres.url, kafka.access()) as c:
         yield c
 
 
@@ -72,7 +71,7 @@ def rated(subject: str, sequence: int = 2) -> CloudEvent:
 
 async def produce(kafka: KafkaBroker, topic: str, *messages: CloudEvent | bytes) -> None:
     """In order, under one key (one partition), so a later message waits for the earlier."""
-    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all")
+    producer = kafka.access().producer(acks="all")
     await producer.start()
     try:
         for message in messages:
@@ -128,7 +127,7 @@ async def test_an_external_appeal_becomes_ours_with_canonical_events(
         ours = (json.loads(r.value) for r in records if r.key == appeal_id.encode())
         return [e for e in ours if e["id"] in mine]
 
-    records = await read_topic(kafka.bootstrap, APPEALS, until=lambda rs: len(canonical(rs)) >= 2)
+    records = await read_topic(kafka.access(), APPEALS, until=lambda rs: len(canonical(rs)) >= 2)
     events = canonical(records)
     assert [(e["type"], e["sequence"], e["source"]) for e in events] == [
         ("minsheng.AppealReceived.v1", 1, "minsheng/appeals"),
@@ -165,7 +164,7 @@ async def test_poison_and_unknown_districts_are_dead_lettered_and_intake_moves_o
     await produce(kafka, fresh_topic, *poison, received("HL-6"))
 
     await ours(client, "HL-6")
-    letters = await read_topic(kafka.bootstrap, dlq(fresh_topic), expect=3)
+    letters = await read_topic(kafka.access(), dlq(fresh_topic), expect=3)
     headers = [dict(r.headers) for r in letters]
     assert [h["dlq.reason"] for h in headers] == [b"bad_json", b"schema_violation", b"rejected"]
     assert "unknown district" in headers[2]["dlq.detail"].decode()
@@ -195,7 +194,7 @@ async def test_a_poison_event_with_a_full_number_is_dead_lettered_without_it(
     await produce(kafka, fresh_topic, *poison, received("HL-11"))
 
     await ours(client, "HL-11")
-    letters = await read_topic(kafka.bootstrap, dlq(fresh_topic), expect=3)
+    letters = await read_topic(kafka.access(), dlq(fresh_topic), expect=3)
     reasons = [dict(r.headers)["dlq.reason"] for r in letters]
     assert reasons == [b"bad_json", b"schema_violation", b"rejected"]
     for letter in letters:
@@ -250,7 +249,7 @@ async def test_a_call_back_for_an_unknown_appeal_is_rejected(
 ) -> None:
     await produce(kafka, fresh_topic, rated("HL-404", sequence=1), received("HL-8"))
     await ours(client, "HL-8")
-    letters = await read_topic(kafka.bootstrap, dlq(fresh_topic), expect=1)
+    letters = await read_topic(kafka.access(), dlq(fresh_topic), expect=1)
     reason = dict(letters[0].headers)
     assert reason["dlq.reason"] == b"rejected"
     assert b"unknown appeal HL-404" in reason["dlq.detail"]

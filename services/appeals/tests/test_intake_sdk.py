@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from minsheng import metrics
+from minsheng import metrics, principals
 from minsheng.events import AppealReceived
+from minsheng.kafka import KafkaAccess
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.postgres import PostgresServer
 from minsheng.topics import dlq
@@ -30,8 +31,19 @@ async def client(
 ) -> AsyncIterator[httpx.AsyncClient]:
     monkeypatch.setenv("MINSHENG_INTAKE_TOPIC", fresh_topic)
     monkeypatch.setenv("MINSHENG_INTAKE_GROUP", f"appeals-intake-{fresh_topic}")
-    async with appeals_client(postgres.url, kafka.bootstrap) as c:
+    async with appeals_client(postgres.url, kafka.access()) as c:
         yield c
+
+
+@pytest.fixture
+async def hotline(kafka: KafkaBroker, fresh_topic: str) -> KafkaAccess:
+    """The hotline's own principal, made as `minsheng-platform outside-system` makes one
+    (it may write the intake topics only), and allowed this test's stand-in for one."""
+    access = await principals.add_outside_system(kafka.access(), f"hotline-{fresh_topic}")
+    await principals.grant(
+        kafka.access(), access.username, principals.Grants(writes=(fresh_topic,))
+    )
+    return access
 
 
 def appeal(subject: str) -> AppealReceived:
@@ -59,11 +71,11 @@ async def taken(client: httpx.AsyncClient, subject: str) -> str:
 
 
 async def test_both_modes_with_ids_of_their_own_and_no_sequence(
-    client: httpx.AsyncClient, kafka: KafkaBroker, fresh_topic: str
+    client: httpx.AsyncClient, kafka: KafkaBroker, fresh_topic: str, hotline: KafkaAccess
 ) -> None:
     structured = sdk_event(appeal("SDK-1"), id="hl-2019-000001", source=HOTLINE, subject="SDK-1")
     binary = sdk_event(appeal("SDK-2"), id="hl-2019-000002", source=HOTLINE, subject="SDK-2")
-    await publish(kafka.bootstrap, fresh_topic, ("structured", structured), ("binary", binary))
+    await publish(hotline, fresh_topic, ("structured", structured), ("binary", binary))
 
     for subject, event_id in (("SDK-1", "hl-2019-000001"), ("SDK-2", "hl-2019-000002")):
         appeal_id = await taken(client, subject)
@@ -79,12 +91,12 @@ async def test_both_modes_with_ids_of_their_own_and_no_sequence(
 
 
 async def test_the_same_source_and_id_in_either_mode_applies_once(
-    client: httpx.AsyncClient, kafka: KafkaBroker, fresh_topic: str
+    client: httpx.AsyncClient, kafka: KafkaBroker, fresh_topic: str, hotline: KafkaAccess
 ) -> None:
     event = sdk_event(appeal("SDK-3"), id="hl-2019-000003", source=HOTLINE, subject="SDK-3")
     last = sdk_event(appeal("SDK-4"), id="hl-2019-000004", source=HOTLINE, subject="SDK-4")
     await publish(
-        kafka.bootstrap,
+        hotline,
         fresh_topic,
         ("binary", event),
         ("structured", event),
@@ -101,18 +113,18 @@ async def test_the_same_source_and_id_in_either_mode_applies_once(
 
 
 async def test_a_bad_binary_event_is_dead_lettered_with_the_header_to_fix(
-    client: httpx.AsyncClient, kafka: KafkaBroker, fresh_topic: str
+    client: httpx.AsyncClient, kafka: KafkaBroker, fresh_topic: str, hotline: KafkaAccess
 ) -> None:
     no_subject = sdk_event(appeal("SDK-5"), id="hl-2019-000005", source=HOTLINE, subject=None)
     await publish(
-        kafka.bootstrap,
+        hotline,
         fresh_topic,
         ("binary", no_subject),
         ("binary", sdk_event(appeal("SDK-6"), source=HOTLINE, subject="SDK-6")),
         key=b"hotline",
     )
     await taken(client, "SDK-6")
-    letters = await read_topic(kafka.bootstrap, dlq(fresh_topic), expect=1)
+    letters = await read_topic(kafka.access(), dlq(fresh_topic), expect=1)
     headers = dict(letters[0].headers)
     assert headers["dlq.reason"] == b"bad_envelope"
     assert b"ce_subject: Field required" in headers["dlq.detail"]

@@ -89,7 +89,7 @@ async def test_the_scripted_lifecycle_yields_exactly_the_expected_events(
         return [json.loads(r.value) for r in records if r.key == appeal.encode()]
 
     records = await read_topic(
-        kafka.bootstrap, APPEALS, until=lambda rs: len(mine(rs)) >= len(EXPECTED), timeout=60
+        kafka.access(), APPEALS, until=lambda rs: len(mine(rs)) >= len(EXPECTED), timeout=60
     )
     events = mine(records)
     assert [e["type"] for e in events] == [f"minsheng.{name}.v1" for name in EXPECTED]

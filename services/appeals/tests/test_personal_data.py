@@ -62,7 +62,7 @@ async def test_numbers_in_an_appeals_free_text_never_reach_kafka_in_full(
     def mine(records: Records) -> list[bytes]:
         return [r.value for r in records if r.key == appeal.encode()]
 
-    records = await read_topic(kafka.bootstrap, APPEALS, until=lambda rs: len(mine(rs)) >= 9)
+    records = await read_topic(kafka.access(), APPEALS, until=lambda rs: len(mine(rs)) >= 9)
     raw = mine(records)
     events = [json.loads(value) for value in raw]
     assert [e["type"].split(".")[1] for e in events][-4:] == [

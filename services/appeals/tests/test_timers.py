@@ -40,7 +40,7 @@ def instance(
     """One instance of the service on the database named by `suffix`, on `clock`."""
     return appeals_client(
         postgres.url,
-        kafka.bootstrap,
+        kafka.access(),
         database_suffix=suffix,
         clock=clock,
         timer_interval=0.02,

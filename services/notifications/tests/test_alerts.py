@@ -56,7 +56,7 @@ async def test_a_critical_alert_pages_once_escalates_until_acked_and_resolves(
     async with world(
         tmp_path,
         postgres.url,
-        kafka.bootstrap,
+        kafka.access(),
         [fresh_topic],
         clock=clock,
         ack_timeout=60.0,
@@ -106,7 +106,7 @@ async def test_a_critical_alert_pages_once_escalates_until_acked_and_resolves(
 async def test_a_warning_goes_to_the_supervisors_and_only_system_keys_may_post(
     tmp_path: Path, kafka: KafkaBroker, postgres: PostgresServer, fresh_topic: str
 ) -> None:
-    async with world(tmp_path, postgres.url, kafka.bootstrap, [fresh_topic]) as w:
+    async with world(tmp_path, postgres.url, kafka.access(), [fresh_topic]) as w:
         warning = notification("firing", "warning", fingerprint="beef")
         anonymous = await w.client.post(
             "/v1/alertmanager", json=warning, headers={"Authorization": ""}

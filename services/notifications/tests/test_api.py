@@ -38,7 +38,7 @@ async def one(w: World, delivery_id: str) -> dict[str, Any]:
 async def test_listing_filtering_and_paging(
     tmp_path: Path, kafka: KafkaBroker, postgres: PostgresServer, fresh_topic: str
 ) -> None:
-    async with world(tmp_path, postgres.url, kafka.bootstrap, [fresh_topic]) as w:
+    async with world(tmp_path, postgres.url, kafka.access(), [fresh_topic]) as w:
         await w.publish(event(RECEIVED, 1), event(DISPATCHED, 2), event(ESCALATED["overdue"], 3))
         everything = await eventually(
             lambda: listed(w), lambda items: len(items) == 8, what="8 deliveries"
@@ -92,7 +92,7 @@ async def test_listing_filtering_and_paging(
 async def test_a_failed_delivery_retried_by_an_operator_is_delivered(
     tmp_path: Path, kafka: KafkaBroker, postgres: PostgresServer, fresh_topic: str
 ) -> None:
-    async with world(tmp_path, postgres.url, kafka.bootstrap, [fresh_topic]) as w:
+    async with world(tmp_path, postgres.url, kafka.access(), [fresh_topic]) as w:
         w.sink.script["/hooks/unit-housing"] = [400]
         await w.publish(event(RECEIVED, 1), event(DISPATCHED, 2))
         (hook,) = await eventually(
@@ -110,7 +110,7 @@ async def test_a_failed_delivery_retried_by_an_operator_is_delivered(
         assert again.status_code == 409
         key = hook["id"].encode()
         records = await read_topic(
-            kafka.bootstrap,
+            kafka.access(),
             NOTIFICATIONS,
             until=lambda rs: sum(r.key == key for r in rs) >= 2,
         )
@@ -122,7 +122,7 @@ async def test_a_failed_delivery_retried_by_an_operator_is_delivered(
 async def test_an_endpoint_that_answers_410_is_disabled(
     tmp_path: Path, kafka: KafkaBroker, postgres: PostgresServer, fresh_topic: str
 ) -> None:
-    async with world(tmp_path, postgres.url, kafka.bootstrap, [fresh_topic]) as w:
+    async with world(tmp_path, postgres.url, kafka.access(), [fresh_topic]) as w:
         w.sink.script["/hooks/unit-housing"] = [410]
         await w.publish(event(RECEIVED, 1), event(DISPATCHED, 2))
         await eventually(

@@ -53,7 +53,7 @@ def now_event(data: Any, sequence: int) -> Any:
 async def test_a_webhook_answered_500_500_200_is_one_delivery_of_three_attempts(
     tmp_path: Path, kafka: KafkaBroker, postgres: PostgresServer, fresh_topic: str
 ) -> None:
-    async with world(tmp_path, postgres.url, kafka.bootstrap, [fresh_topic]) as w:
+    async with world(tmp_path, postgres.url, kafka.access(), [fresh_topic]) as w:
         w.sink.script[HOUSING] = [500, 500, 200]
         await w.publish(now_event(RECEIVED, 1), now_event(DISPATCHED, 2))
         done = await finished(w, 4)  # lead and co-handling unit, webhook and e-mail each
@@ -71,7 +71,7 @@ async def test_a_webhook_answered_500_500_200_is_one_delivery_of_three_attempts(
         assert calls[0].body["event"]["subject"] == RECEIVED.appeal_id
 
         records = await read_topic(
-            kafka.bootstrap,
+            kafka.access(),
             NOTIFICATIONS,
             until=lambda rs: any(hook["id"].encode() == r.key for r in rs),
         )
@@ -91,7 +91,7 @@ async def test_the_whole_topic_delivered_again_sends_nothing_twice(
     tmp_path: Path, kafka: KafkaBroker, postgres: PostgresServer, fresh_topic: str
 ) -> None:
     events = [now_event(RECEIVED, 1), now_event(DISPATCHED, 2), now_event(EXTENDED, 3)]
-    async with world(tmp_path, postgres.url, kafka.bootstrap, [fresh_topic]) as w:
+    async with world(tmp_path, postgres.url, kafka.access(), [fresh_topic]) as w:
         w.sink.phones[CONTACT] = PHONE
         await w.publish(*events)
         first = await finished(w, 5)
@@ -107,7 +107,7 @@ async def test_the_whole_topic_delivered_again_sends_nothing_twice(
         sink = w.sink
     # the same database, a new consumer group: the whole topic again, from the start
     async with world(
-        tmp_path, postgres.url, kafka.bootstrap, [fresh_topic], database_suffix=suffix, sink=sink
+        tmp_path, postgres.url, kafka.access(), [fresh_topic], database_suffix=suffix, sink=sink
     ) as again:
         pool = app_pool(again.client)
         group = again.settings["consumer_group"]
@@ -131,11 +131,11 @@ async def test_the_whole_topic_delivered_again_sends_nothing_twice(
 async def test_a_poison_event_goes_to_the_dead_letters_and_the_consumer_goes_on(
     tmp_path: Path, kafka: KafkaBroker, postgres: PostgresServer, fresh_topic: str
 ) -> None:
-    async with world(tmp_path, postgres.url, kafka.bootstrap, [fresh_topic]) as w:
-        await publish(kafka.bootstrap, fresh_topic, [b"{not json", b'{"specversion": "1.0"}'])
+    async with world(tmp_path, postgres.url, kafka.access(), [fresh_topic]) as w:
+        await publish(kafka.access(), fresh_topic, [b"{not json", b'{"specversion": "1.0"}'])
         await w.publish(now_event(RECEIVED, 1), now_event(DISPATCHED, 2))
         await finished(w, 4)
-        dead = await read_topic(kafka.bootstrap, dlq(fresh_topic), expect=2)
+        dead = await read_topic(kafka.access(), dlq(fresh_topic), expect=2)
         assert sorted(dict(r.headers)["dlq.reason"] for r in dead) == [b"bad_envelope", b"bad_json"]
         assert all(dict(r.headers)["dlq.service"] == b"notifications" for r in dead)
 
@@ -147,9 +147,9 @@ async def test_a_forged_source_on_the_appeals_topic_is_dead_lettered_and_sends_n
     (before the real ones, on their partition) are set aside, and only the real ones send."""
     real = [now_event(RECEIVED, 1), now_event(DISPATCHED, 2)]
     fakes = [e.model_copy(update={"source": FORGER, "id": str(uuid.uuid4())}) for e in real]
-    async with world(tmp_path, postgres.url, kafka.bootstrap, [fresh_topic]) as w:
+    async with world(tmp_path, postgres.url, kafka.access(), [fresh_topic]) as w:
         await w.publish(*fakes, *real, topic=fresh_topic)  # fresh_topic is the appeals topic
-        dead = await read_topic(kafka.bootstrap, dlq(fresh_topic), expect=2)
+        dead = await read_topic(kafka.access(), dlq(fresh_topic), expect=2)
         assert [dict(r.headers)["dlq.reason"] for r in dead] == [b"foreign_source"] * 2
         assert FORGER.encode() in dict(dead[0].headers)["dlq.detail"]
         assert len(await finished(w, 4)) == 4  # the real events' deliveries, not twice
@@ -164,7 +164,7 @@ async def test_an_sms_reaches_the_citizen_and_no_number_stays_behind(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    async with world(tmp_path, postgres.url, kafka.bootstrap, [fresh_topic]) as w:
+    async with world(tmp_path, postgres.url, kafka.access(), [fresh_topic]) as w:
         w.sink.phones[CONTACT] = PHONE
         await w.publish(now_event(RECEIVED, 1), now_event(DISPATCHED, 2), now_event(EXTENDED, 3))
         done = await finished(w, 5)
@@ -187,7 +187,7 @@ async def test_an_sms_reaches_the_citizen_and_no_number_stays_behind(
             )
             assert PHONE not in dump, table["tablename"]
         records = await read_topic(
-            kafka.bootstrap,
+            kafka.access(),
             NOTIFICATIONS,
             until=lambda rs: any(r.key == sms["id"].encode() for r in rs),
         )
@@ -200,7 +200,7 @@ async def test_quiet_hours_hold_the_citizens_sms_until_morning(
     tmp_path: Path, kafka: KafkaBroker, postgres: PostgresServer, fresh_topic: str
 ) -> None:
     clock = RunningClock(datetime(2026, 12, 3, 22, 30, tzinfo=CITY_TZ))
-    async with world(tmp_path, postgres.url, kafka.bootstrap, [fresh_topic], clock=clock) as w:
+    async with world(tmp_path, postgres.url, kafka.access(), [fresh_topic], clock=clock) as w:
         w.sink.phones[CONTACT] = PHONE
         await w.publish(now_event(RECEIVED, 1), now_event(DISPATCHED, 2), now_event(RESOLVED, 3))
         await eventually(
@@ -234,7 +234,7 @@ async def test_a_retry_to_a_citizen_that_falls_in_quiet_hours_waits_for_morning(
     async with world(
         tmp_path,
         postgres.url,
-        kafka.bootstrap,
+        kafka.access(),
         [fresh_topic],
         clock=clock,
         retry_base=3600.0,

@@ -43,7 +43,7 @@ pytestmark = pytest.mark.integration
 async def test_starts_and_answers_health(
     tmp_path: Path, kafka: KafkaBroker, postgres: PostgresServer
 ) -> None:
-    async with notifications_client(postgres.url, kafka.bootstrap, data_dir=tmp_path) as client:
+    async with notifications_client(postgres.url, kafka.access(), data_dir=tmp_path) as client:
         assert (await client.get("/healthz")).json() == {
             "status": "ok",
             "service": "notifications",
@@ -172,7 +172,7 @@ async def _restarted(
 ) -> Sink:
     """Runs `first` on one instance, then starts another on its database, group and sink
     and waits until it delivered the housing bureau's webhook; returns the sink."""
-    async with world(tmp_path, postgres.url, kafka.bootstrap, [topic], **settings) as w:
+    async with world(tmp_path, postgres.url, kafka.access(), [topic], **settings) as w:
         await first(w)
         suffix = w.client.app.state.runtime.settings.database_suffix  # type: ignore[attr-defined]
         group, sink = w.settings["consumer_group"], w.sink
@@ -180,7 +180,7 @@ async def _restarted(
     async with world(
         tmp_path,
         postgres.url,
-        kafka.bootstrap,
+        kafka.access(),
         [topic],
         database_suffix=suffix,
         group=group,

@@ -24,5 +24,5 @@ def clock() -> FakeClock:
 async def client(
     kafka: KafkaBroker, postgres: PostgresServer, clock: FakeClock
 ) -> AsyncIterator[httpx.AsyncClient]:
-    async with projects_client(postgres.url, kafka.bootstrap, clock=clock) as c:
+    async with projects_client(postgres.url, kafka.access(), clock=clock) as c:
         yield c

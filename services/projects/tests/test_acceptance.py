@@ -37,7 +37,7 @@ async def test_loading_2019_through_the_api_gives_the_published_ledger(
     kafka: KafkaBroker, postgres: PostgresServer
 ) -> None:
     clock = FakeClock(datetime(2019, 10, 10, 18, 0, tzinfo=CITY_TZ))
-    async with projects_client(postgres.url, kafka.bootstrap, clock=clock) as client:
+    async with projects_client(postgres.url, kafka.access(), clock=clock) as client:
         loaded = await load_2019.load(client)
         log.warning("2019 load: %d requests in %.1fs", loaded.requests, loaded.seconds)
         assert (loaded.claimed, loaded.completed) == (474, 386)

@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from minsheng import metrics
 from minsheng.clock import CITY_TZ
@@ -37,7 +36,7 @@ async def client(
     """The app with its intake consumer on a topic (and group) of this test's own."""
     async with projects_client(
         postgres.url,
-        kafka.bootstrap,
+        kafka.access(),
         clock=clock,
         intake_topic=fresh_topic,
         intake_group=f"projects-intake-{fresh_topic}",
@@ -81,7 +80,7 @@ def rated(project: str, sequence: int, rating: str = "satisfied") -> CloudEvent:
 
 async def produce(kafka: KafkaBroker, topic: str, *messages: CloudEvent | bytes) -> None:
     """In order, under one key (one partition), so a later message waits for the earlier."""
-    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all")
+    producer = kafka.access().producer(acks="all")
     await producer.start()
     try:
         for message in messages:
@@ -151,7 +150,7 @@ async def test_poison_and_rejected_events_are_dead_lettered_and_intake_moves_on(
     await produce(kafka, fresh_topic, *poison, reached(project, sequence=7))
     await settled(client, project, 2)
 
-    letters = await read_topic(kafka.bootstrap, dlq(fresh_topic), expect=6)
+    letters = await read_topic(kafka.access(), dlq(fresh_topic), expect=6)
     headers = [dict(r.headers) for r in letters]
     assert [h["dlq.reason"] for h in headers] == [b"bad_json", b"schema_violation"] + [
         b"rejected"

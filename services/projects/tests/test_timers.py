@@ -36,7 +36,7 @@ def instance(
     postgres: PostgresServer, kafka: KafkaBroker, clock: FakeClock, suffix: str
 ) -> AbstractAsyncContextManager[httpx.AsyncClient]:
     return projects_client(
-        postgres.url, kafka.bootstrap, database_suffix=suffix, clock=clock, timer_interval=0.02
+        postgres.url, kafka.access(), database_suffix=suffix, clock=clock, timer_interval=0.02
     )
 
 

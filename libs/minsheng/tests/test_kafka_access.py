@@ -1,0 +1,60 @@
+"""Every Kafka client is built by `minsheng.kafka.KafkaAccess`, which has credentials."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from minsheng.kafka import MissingCredentials
+from minsheng.settings import Settings
+
+REPO = Path(__file__).resolve().parents[3]
+CLIENTS = {"AIOKafkaProducer", "AIOKafkaConsumer", "AIOKafkaAdminClient", "Producer", "Consumer"}
+# where a client is built by hand: the one place, and the test of anonymous clients
+ALLOWED = {"libs/minsheng/kafka.py", "tests/test_broker_auth.py"}
+# librdkafka clients are built from KafkaAccess.librdkafka() (outside systems' view)
+LIBRDKAFKA_ALLOWED = {"testkit/integration/outsiders.py"}
+
+
+def clients_built(source: str) -> set[str]:
+    """The Kafka client classes a module calls (by their bare or attribute name)."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call):
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name in CLIENTS:
+                found.add(name)
+    return found
+
+
+def test_no_kafka_client_is_built_outside_the_one_place() -> None:
+    found = {}
+    for folder in ("libs", "services", "testkit", "tests", "bench"):
+        for path in (REPO / folder).rglob("*.py"):
+            where = path.relative_to(REPO).as_posix()
+            built = clients_built(path.read_text(encoding="utf-8"))
+            if where in LIBRDKAFKA_ALLOWED:
+                built -= {"Producer", "Consumer"}
+            if built and where not in ALLOWED:
+                found[where] = built
+    assert found == {}
+
+
+def test_the_check_finds_a_client_built_by_hand() -> None:
+    assert clients_built("p = aiokafka.AIOKafkaProducer(bootstrap_servers='x')") == {
+        "AIOKafkaProducer"
+    }
+    assert clients_built("c = kafka.consumer('t')") == set()
+
+
+def test_no_access_without_credentials_and_none_shown() -> None:
+    with pytest.raises(MissingCredentials, match="MINSHENG_KAFKA_USERNAME"):
+        _ = Settings().kafka
+    access = Settings(kafka_username="appeals", kafka_password="s3cret").kafka
+    assert "s3cret" not in repr(access)
+    assert access.options()["sasl_mechanism"] == "SCRAM-SHA-512"
+    assert access.options()["security_protocol"] == "SASL_PLAINTEXT"
+    assert Settings(**access.settings()).kafka == access
+    assert access.librdkafka()["sasl.password"] == "s3cret"
