@@ -20,6 +20,7 @@ import pytest
 import yaml
 from jsonschema.validators import validator_for
 
+from minsheng import principals
 from minsheng.platform.sinks.main import SinkSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -221,3 +222,37 @@ def test_grafana_reads_the_mounted_dashboards(services: dict[str, dict[str, Any]
     assert mounts["./deploy/grafana/dashboards"] == providers[0]["options"]["path"]
     sources = load_yaml(provisioning / "datasources" / "prometheus.yml")["datasources"]
     assert [s["url"] for s in sources] == ["http://prometheus:9090"]
+
+
+def test_kafka_authenticates_and_authorises_every_client(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
+    """As under `make up`: SASL/SCRAM-SHA-512 only, the StandardAuthorizer denying what
+    no ACL allows, and each service connecting as its own principal with the password
+    the broker was formatted with."""
+    kafka = services["kafka"]
+    env = kafka["environment"]
+    listeners = dict(entry.split("://") for entry in env["KAFKA_LISTENERS"].split(","))
+    assert listeners == {"SASL_PLAINTEXT": ":9092", "CONTROLLER": "localhost:9093"}
+    assert env["KAFKA_ADVERTISED_LISTENERS"] == "SASL_PLAINTEXT://kafka:9092"
+    assert env["KAFKA_INTER_BROKER_LISTENER_NAME"] == "SASL_PLAINTEXT"
+    assert env["KAFKA_SASL_ENABLED_MECHANISMS"] == "SCRAM-SHA-512"
+    assert env["KAFKA_AUTHORIZER_CLASS_NAME"].endswith("authorizer.StandardAuthorizer")
+    assert env["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
+    assert set(env["KAFKA_SUPER_USERS"].split(";")) == {"User:admin", "User:ANONYMOUS"}
+    assert "9093" not in " ".join(kafka.get("ports", ()))
+    # formatted with these users by the start script, the image's start after it
+    assert kafka["entrypoint"] == ["/bin/bash", "/opt/minsheng/compose-start.sh"]
+    assert "./deploy/kafka/compose-start.sh:/opt/minsheng/compose-start.sh:ro" in kafka["volumes"]
+    scram = dict(pair.split(":", 1) for pair in env["MINSHENG_KAFKA_SCRAM_USERS"].split())
+    assert set(scram) == {principals.ADMIN, *principals.SERVICES}
+    clients = {**{name: name for name in principals.SERVICES}, "topics": principals.ADMIN}
+    for name, user in clients.items():
+        service_env = services[name]["environment"]
+        assert service_env["MINSHENG_KAFKA_USERNAME"] == user, name
+        assert service_env["MINSHENG_KAFKA_PASSWORD"] == scram[user], name
+    # the broker's own login and the healthcheck's client are the super user's
+    configs = compose["configs"]
+    for config in ("kafka-jaas", "kafka-admin-client"):
+        assert f'username="admin" password="{scram["admin"]}"' in configs[config]["content"]
+    assert "--command-config /run/secrets/kafka-admin.properties" in kafka["healthcheck"]["test"][1]
