@@ -17,10 +17,11 @@ import asyncio
 import contextlib
 import hashlib
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka.protocol.admin import CreateAclsRequest
+from aiokafka.protocol.admin import CreateAclsRequest, DescribeAclsRequest
 from aiokafka.protocol.api import Request, RequestStruct, Response
 from aiokafka.protocol.types import (
     CompactArray,
@@ -47,7 +48,8 @@ ADMIN = "admin"
 INTAKE = (INTAKE_APPEALS, INTAKE_PROJECTS)  # what an outside system may write
 ITERATIONS = 8192  # SCRAM iterations (Kafka's minimum is 4096)
 
-# Kafka's enumerations, as the CreateAcls request carries them
+# Kafka's enumerations, as the ACL requests carry them
+ANY = 1
 TOPIC, GROUP = 2, 3
 LITERAL, PREFIXED = 3, 4
 ALL, READ, WRITE, DESCRIBE = 2, 3, 4, 8
@@ -105,7 +107,10 @@ def acl_bindings(user: str, grants: Grants) -> list[tuple[int, str, int, int]]:
 
 
 async def grant(admin: KafkaAccess, user: str, grants: Grants) -> None:
-    """Creates the ACLs of `user` (creating one that exists changes nothing)."""
+    """Creates the ACLs of `user` (creating one that exists changes nothing), and returns
+    once the broker applies them: the controller has them first, the broker a moment
+    later, and a client told "not authorised" meanwhile would give up."""
+    wanted = set(acl_bindings(user, grants))
     client = admin.admin()
     await client.start()
     try:
@@ -114,14 +119,38 @@ async def grant(admin: KafkaAccess, user: str, grants: Grants) -> None:
                 client._send_request(
                     CreateAclsRequest(kind, name, pattern, f"User:{user}", "*", op, ALLOW)
                 )
-                for kind, name, pattern, op in acl_bindings(user, grants)
+                for kind, name, pattern, op in wanted
             )
         )
+        failed = [r for response in responses for r in response.creation_responses if r[0]]
+        if failed:
+            raise RuntimeError(f"creating the ACLs of {user} failed: {failed}")
+
+        async def applied() -> bool:
+            filter_ = DescribeAclsRequest(ANY, None, ANY, f"User:{user}", None, ANY, ANY)
+            response = await client._send_request(filter_)
+            seen = {(r[0], r[1], r[2], acl[2]) for r in response.resources for acl in r[3]}
+            return wanted <= seen
+
+        await poll(applied, what=f"the ACLs of {user}")
     finally:
         await client.close()
-    failed = [r for response in responses for r in response.creation_responses if r[0] != 0]
-    if failed:
-        raise RuntimeError(f"creating the ACLs of {user} failed: {failed}")
+
+
+async def poll(check: Callable[[], Awaitable[bool]], what: str, timeout: float = 30.0) -> None:
+    """Until `check()` is true (an exception counts as false until the deadline)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        try:
+            if await check():
+                return
+        except Exception:
+            if loop.time() > deadline:
+                raise
+        if loop.time() > deadline:
+            raise TimeoutError(f"{what}: not applied within {timeout:.0f}s")
+        await asyncio.sleep(0.1)  # polling the broker, with a deadline
 
 
 async def grant_services(admin: KafkaAccess) -> None:
@@ -217,20 +246,17 @@ async def add_outside_system(admin: KafkaAccess, name: str) -> KafkaAccess:
     return access
 
 
-async def until_accepted(access: KafkaAccess, timeout: float = 30.0) -> None:
+async def until_accepted(access: KafkaAccess) -> None:
     """Until the broker accepts `access`'s credentials: the controller has them when
     AlterUserScramCredentials returns, the broker a moment later."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
+
+    async def accepted() -> bool:
         client = access.admin(request_timeout_ms=3000)
         try:
             await client.start()
-            return
-        except Exception:
-            if loop.time() > deadline:
-                raise
+            return True
         finally:
             with contextlib.suppress(Exception):
                 await client.close()
-        await asyncio.sleep(0.2)  # polling the broker, with a deadline
+
+    await poll(accepted, what=f"the credentials of {access.username}")

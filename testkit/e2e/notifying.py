@@ -69,7 +69,7 @@ class NotifyingStack(Stack):
         if name != "notifications":
             return super().service(name)
         env = {
-            **self.env,
+            **self.env_for(name),
             **notifications_env(self.sinks, self.appeals.url, SYSTEM_KEY),
             **self.notifications_settings,
         }

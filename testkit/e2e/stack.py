@@ -68,8 +68,13 @@ class Stack:
 
     def service(self, name: str) -> ServiceProcess:
         """A new, unstarted process of one service (also for restarts after a kill)."""
-        env = {**self.env, **self.kafka.access(name).env()}  # its own principal
-        return ServiceProcess(name, free_port(), env, log_file=self.folder / f"{name}.log")
+        return ServiceProcess(
+            name, free_port(), self.env_for(name), log_file=self.folder / f"{name}.log"
+        )
+
+    def env_for(self, name: str) -> dict[str, str]:
+        """The settings of a service's process: each connects as its own principal."""
+        return {**self.env, **self.kafka.access(name).env()}
 
     @property
     def services(self) -> list[ServiceProcess]:

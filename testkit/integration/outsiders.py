@@ -10,7 +10,7 @@ from typing import Any, Literal
 from cloudevents.core.bindings import kafka
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
-from confluent_kafka import Producer
+from confluent_kafka import KafkaError, Producer
 
 from minsheng.events import EventData
 from minsheng.kafka import KafkaAccess
@@ -34,11 +34,17 @@ async def publish(
     """Each event in its content mode, in order, acknowledged; keyed by its subject, or
     all by `key` (one partition: a later event is applied after the earlier ones)."""
     producer = Producer({**access.librdkafka(), "acks": "all"})
+    errors: list[KafkaError] = []
     for mode, event in events:
         layout = kafka.to_binary if mode == "binary" else kafka.to_structured
         message = layout(event, JSONFormat(), key_mapper=lambda e: key or e.get_subject())
         producer.produce(
-            topic, value=message.value, key=message.key, headers=list(message.headers.items())
+            topic,
+            value=message.value,
+            key=message.key,
+            headers=list(message.headers.items()),
+            on_delivery=lambda error, _: errors.extend([error] if error else []),
         )
     left = await asyncio.to_thread(producer.flush, 30)
     assert left == 0, f"{left} events not acknowledged"
+    assert errors == [], errors
