@@ -292,11 +292,22 @@ def asyncapi_document() -> Json:
                 "host": "localhost:9092",
                 "protocol": "kafka",
                 "description": "The development broker (`make up`).",
+                "security": [{"$ref": "#/components/securitySchemes/scram"}],
             }
         },
         "channels": channels,
         "operations": operations,
-        "components": {"messages": messages},
+        "components": {
+            "messages": messages,
+            "securitySchemes": {
+                "scram": {
+                    "type": "scramSha512",
+                    "description": "SASL/SCRAM-SHA-512 over SASL_PLAINTEXT; every client "
+                    "authenticates. An outside system's principal (`minsheng-platform "
+                    "outside-system NAME`) may write the intake topics only.",
+                }
+            },
+        },
     }
 
 
