@@ -3,6 +3,8 @@ that take the same batches from the same topics and do nothing with them but cou
 
     MINSHENG_KAFKA_BOOTSTRAP=... MINSHENG_HTTP_PORT=... python bench/faust_ceiling.py
 
+(and MINSHENG_KAFKA_USERNAME and MINSHENG_KAFKA_PASSWORD, as every Kafka client).
+
 `GET /count` answers how many events its agents have taken. analytics_throughput.py runs
 it beside the analytics worker, so the cost of our own work per event shows apart from
 the cost of Faust's per-message path, which no analytics worker can go below.
