@@ -95,7 +95,7 @@ def new_password() -> str:
     return secrets.token_urlsafe(24)
 
 
-def acl_bindings(user: str, grants: Grants) -> list[tuple[int, str, int, int]]:
+def acl_bindings(grants: Grants) -> list[tuple[int, str, int, int]]:
     """(resource type, name, pattern type, operation) of each ACL `grants` needs."""
     bindings = [(TOPIC, t, LITERAL, WRITE) for t in grants.writes]
     bindings += [(TOPIC, t, LITERAL, op) for t in grants.reads for op in (READ, DESCRIBE)]
@@ -110,7 +110,7 @@ async def grant(admin: KafkaAccess, user: str, grants: Grants) -> None:
     """Creates the ACLs of `user` (creating one that exists changes nothing), and returns
     once the broker applies them: the controller has them first, the broker a moment
     later, and a client told "not authorised" meanwhile would give up."""
-    wanted = set(acl_bindings(user, grants))
+    wanted = set(acl_bindings(grants))
     client = admin.admin()
     await client.start()
     try:

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from minsheng import principals
 from minsheng.kafka import MissingCredentials
 from minsheng.settings import Settings
+from minsheng.topics import INTAKE_APPEALS, INTAKE_PROJECTS, OWNERS, dlq
 
 REPO = Path(__file__).resolve().parents[3]
 CLIENTS = {"AIOKafkaProducer", "AIOKafkaConsumer", "AIOKafkaAdminClient", "Producer", "Consumer"}
@@ -58,3 +60,20 @@ def test_no_access_without_credentials_and_none_shown() -> None:
     assert access.options()["security_protocol"] == "SASL_PLAINTEXT"
     assert Settings(**access.settings()).kafka == access
     assert access.librdkafka()["sasl.password"] == "s3cret"
+
+
+def test_each_domain_topic_is_written_by_its_owner_alone() -> None:
+    """The ACLs and the consumers' source check agree: the one principal that may write
+    a domain topic is the service whose source owns it; outside systems write intake."""
+    for topic, source in OWNERS.items():
+        writers = {user for user, grants in principals.SERVICES.items() if topic in grants.writes}
+        assert writers == {source.removeprefix("minsheng/")}, topic
+    assert set(principals.OUTSIDE.writes) == {INTAKE_APPEALS, INTAKE_PROJECTS}
+    assert not principals.OUTSIDE.reads
+    assert principals.OUTSIDE.prefix is None
+    for user, grants in principals.SERVICES.items():
+        # dead letters only of what it reads, and every group under its own prefix
+        assert {t for t in grants.writes if t.endswith(".dlq")} == {dlq(t) for t in grants.reads}
+        assert (principals.GROUP, grants.prefix, principals.PREFIXED, principals.ALL) in set(
+            principals.acl_bindings(grants)
+        ), user
