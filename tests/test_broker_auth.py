@@ -116,6 +116,8 @@ async def test_an_outside_system_writes_the_intake_topics_and_nothing_else(
 async def test_an_outside_system_may_not_take_a_services_name(kafka: KafkaBroker) -> None:
     with pytest.raises(ValueError, match="principal of the platform"):
         await principals.add_outside_system(kafka.access(), "appeals")
+    with pytest.raises(ValueError, match="letters, digits"):
+        await principals.add_outside_system(kafka.access(), "gov bureau,=x")
 
 
 @pytest.mark.parametrize("service", sorted(principals.SERVICES))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ from minsheng.topics import (
 
 ADMIN = "admin"
 INTAKE = (INTAKE_APPEALS, INTAKE_PROJECTS)  # what an outside system may write
+NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")  # an outside system's principal
 ITERATIONS = 8192  # SCRAM iterations (Kafka's minimum is 4096)
 
 # Kafka's enumerations, as the ACL requests carry them
@@ -238,6 +240,8 @@ async def add_outside_system(admin: KafkaAccess, name: str) -> KafkaAccess:
     password exists nowhere else: the broker keeps a salted hash)."""
     if name == ADMIN or name in SERVICES:
         raise ValueError(f"{name!r} is a principal of the platform itself")
+    if not NAME.fullmatch(name):
+        raise ValueError(f"{name!r}: use letters, digits, '.', '_' and '-' (up to 64)")
     password = new_password()
     await set_passwords(admin, {name: password})
     await grant(admin, name, OUTSIDE)

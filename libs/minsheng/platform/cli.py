@@ -178,7 +178,11 @@ async def outside_system(settings: Settings, name: str | None) -> int:
     except KafkaWithoutCredentials as exc:
         print(exc, file=sys.stderr)
         return 2
-    access = await principals.add_outside_system(admin, name)
+    try:
+        access = await principals.add_outside_system(admin, name)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     print(
         f"Kafka principal {name!r} created; it may write "
         f"{' and '.join(principals.INTAKE)} only. Its password is shown this once:\n\n"
