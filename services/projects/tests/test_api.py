@@ -56,7 +56,7 @@ async def test_a_claim_is_stored_with_its_event_through_the_outbox(
 
     mine = str(rows[0]["event_id"])
     records = await read_topic(
-        client.app.state.runtime.settings.kafka_bootstrap,  # type: ignore[attr-defined]
+        client.app.state.runtime.settings.kafka,  # type: ignore[attr-defined]
         PROJECTS,
         until=lambda rs: any(mine.encode() in r.value for r in rs),
     )
