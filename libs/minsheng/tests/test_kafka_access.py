@@ -9,6 +9,7 @@ import pytest
 
 from minsheng import principals
 from minsheng.kafka import MissingCredentials
+from minsheng.platform.kafka import DEV_OUTSIDE, KafkaBroker, KafkaWithoutCredentials
 from minsheng.settings import Settings
 from minsheng.topics import INTAKE_APPEALS, INTAKE_PROJECTS, OWNERS, dlq
 
@@ -77,3 +78,18 @@ def test_each_domain_topic_is_written_by_its_owner_alone() -> None:
         assert (principals.GROUP, grants.prefix, principals.PREFIXED, principals.ALL) in set(
             principals.acl_bindings(grants)
         ), user
+
+
+def test_credentials_are_made_once_private_and_refused_for_old_data(tmp_path: Path) -> None:
+    broker = KafkaBroker(tmp_path / "kafka")
+    first = broker.credentials()
+    assert set(first) == {principals.ADMIN, *principals.SERVICES, DEV_OUTSIDE}
+    assert len(set(first.values())) == len(first)  # a password each
+    assert broker.credentials_file.stat().st_mode & 0o777 == 0o600
+    assert KafkaBroker(tmp_path / "kafka").credentials() == first  # kept, not remade
+    assert broker.access("appeals").password == first["appeals"]
+    old = KafkaBroker(tmp_path / "old")
+    (old.data_dir / "logs").mkdir(parents=True)
+    (old.data_dir / "logs" / "meta.properties").write_text("version=1\n")
+    with pytest.raises(KafkaWithoutCredentials, match="make clean"):
+        old.credentials()
