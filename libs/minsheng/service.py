@@ -132,7 +132,7 @@ def create_service_app(
         app,
         service=runtime.service,
         pool=runtime.current_pool,
-        kafka=runtime.settings.kafka,
+        kafka=lambda: runtime.settings.kafka,
     )
     for router in routers:
         app.include_router(router)

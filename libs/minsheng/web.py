@@ -5,7 +5,6 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from functools import partial
 from typing import Any, TypeVar
 
 import asyncpg
@@ -144,11 +143,12 @@ def install_platform_routes(
     *,
     service: str,
     pool: Callable[[], asyncpg.Pool | None],
-    kafka: KafkaAccess,
+    kafka: Callable[[], KafkaAccess],
     extra_checks: dict[str, Callable[[], Awaitable[bool]]] | None = None,
 ) -> None:
     """Adds /healthz, /readyz, /metrics, problem+json errors (documented in the OpenAPI
-    document too) and the request histogram."""
+    document too) and the request histogram. `kafka` is asked for at each readiness
+    check, so an app is built (for its OpenAPI document, say) without credentials."""
     install_problem_handlers(app)
     document_problems(app)
 
@@ -170,7 +170,7 @@ def install_platform_routes(
 
     checks: dict[str, Callable[[], Awaitable[bool]]] = {
         "database": database,
-        "kafka": partial(kafka_answers, kafka),
+        "kafka": lambda: kafka_answers(kafka()),
     }
     checks.update(extra_checks or {})
 

@@ -17,7 +17,7 @@ def app_with_routes() -> FastAPI:
         app,
         service="test",
         pool=lambda: None,
-        kafka=KafkaAccess("127.0.0.1:1", "nobody", "nothing"),
+        kafka=lambda: KafkaAccess("127.0.0.1:1", "nobody", "nothing"),
     )
     router = APIRouter(prefix="/v1")
 
