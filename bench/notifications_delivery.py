@@ -54,7 +54,9 @@ from bench.sink_receipts import RECIPIENT, UNIT, Deliveries
 from bench.skeleton_latency import kafka_version, ms, open_loop, parse_bench_args, run_cli
 from bench.skeleton_latency import summarize as summarize_ms
 from minsheng.events import AppealDispatched, AppealReceived, CloudEvent, new_event
+from minsheng.partition_batches import send_keyed
 from minsheng.platform.sinks.signatures import sign
+from minsheng.relay import BATCH_BYTES
 from minsheng.topics import APPEALS, OWNERS
 from notifications.settings import RULES_FILE as RULES
 from testkit.e2e.notifying import NotifyingStack
@@ -94,7 +96,11 @@ class Dispatcher:
 
     def __init__(self, bootstrap: str, run: str) -> None:
         self.producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=0
+            bootstrap_servers=bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=0,
+            max_batch_size=BATCH_BYTES,
         )
         self.run = run
 
@@ -109,8 +115,8 @@ class Dispatcher:
         await self.write_records([(e.key, e.to_json()) for e in events])
 
     async def write_records(self, records: Sequence[tuple[bytes, bytes]]) -> None:
-        pending = [await self.producer.send(APPEALS, value, key=key) for key, value in records]
-        await asyncio.gather(*pending)
+        # in batches per partition: the load generator should not compete for the CPUs
+        await send_keyed(self.producer, APPEALS, records)
 
     @staticmethod
     def records(appeals: Sequence[str]) -> list[tuple[bytes, bytes]]:

@@ -78,5 +78,5 @@ def evolve(held: Subject, data: EventData) -> Subject:
             return replace(
                 held, unit=data.unit, secretary_name=data.secretary_name, title=data.title
             )
-    unit = getattr(data, "unit", None)
+    unit = data.get("unit")
     return replace(held, unit=unit) if isinstance(unit, str) else held

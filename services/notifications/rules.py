@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -82,6 +83,7 @@ FACT_FIELD = {
 }
 
 
+@cache  # per event type and fact, asked for every event consumed
 def carries(model: type[EventData], fact: str) -> bool:
     if fact == "unit":
         return issubclass(model, AppealEvent | ProjectEvent)
@@ -143,10 +145,10 @@ class RuleSet:
 
 def facts(data: EventData, unit: str | None) -> dict[str, str | None]:
     """What the conditions test, from the payload and the remembered `unit`."""
-    found: dict[str, str | None] = {"unit": getattr(data, "unit", None) or unit}
+    found: dict[str, str | None] = {"unit": data.get("unit") or unit}
     for fact, field in FACT_FIELD.items():
         if carries(type(data), fact):
-            found[fact] = getattr(data, field, None)
+            found[fact] = data.get(field)
     return found
 
 
