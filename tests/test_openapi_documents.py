@@ -111,6 +111,10 @@ def test_every_body_may_be_too_large_and_the_open311_post_rate_limited(
     for service, doc in docs.items():
         for path, method, operation in operations(doc):
             if "requestBody" in operation:
-                assert PROBLEM_JSON in operation["responses"]["413"]["content"], (service, path)
+                assert PROBLEM_JSON in operation["responses"]["413"]["content"], (
+                    service,
+                    method,
+                    path,
+                )
     post = docs["appeals"]["paths"]["/open311/v2/requests.json"]["post"]
     assert PROBLEM_JSON in post["responses"]["429"]["content"]
