@@ -6,6 +6,7 @@ error answers a problem naming an error id, never a traceback or SQL."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -13,10 +14,9 @@ import pytest
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.postgres import PostgresServer
 from minsheng.problems import PROBLEM_JSON
+from testkit.e2e.analytics import Workers
 from testkit.integration.appeals import APPEAL
 from testkit.integration.apps import DEV_KEY, app_pool, appeals_client, grant, projects_client
-
-pytestmark = pytest.mark.integration
 
 LIMIT = 4096
 ALLOWED = "https://civic.example"
@@ -39,12 +39,13 @@ async def appeals(kafka: KafkaBroker, postgres: PostgresServer) -> AsyncIterator
 
 def assert_problem(response: httpx.Response, status: int) -> dict[str, object]:
     assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM_JSON
+    assert response.headers["content-type"].split(";")[0] == PROBLEM_JSON
     body: dict[str, object] = response.json()
     assert body["status"] == status
     return body
 
 
+@pytest.mark.integration
 async def test_a_body_over_the_limit_is_a_413_problem_whether_declared_or_streamed(
     appeals: httpx.AsyncClient, kafka: KafkaBroker, postgres: PostgresServer
 ) -> None:
@@ -71,6 +72,7 @@ async def test_a_body_over_the_limit_is_a_413_problem_whether_declared_or_stream
         assert str(LIMIT) in str(body["detail"])
 
 
+@pytest.mark.integration
 async def test_the_open311_post_is_limited_per_key_with_retry_after(
     appeals: httpx.AsyncClient,
 ) -> None:
@@ -92,6 +94,7 @@ async def test_the_open311_post_is_limited_per_key_with_retry_after(
     assert await app_pool(appeals).fetchval("SELECT count(*) FROM appeals") == 3
 
 
+@pytest.mark.integration
 async def test_cors_admits_the_named_origins_only(appeals: httpx.AsyncClient) -> None:
     def preflight(origin: str) -> dict[str, str]:
         return {
@@ -119,6 +122,7 @@ async def test_cors_admits_the_named_origins_only(appeals: httpx.AsyncClient) ->
     assert "access-control-allow-origin" not in foreign.headers
 
 
+@pytest.mark.integration
 async def test_an_unexpected_error_shows_no_traceback_nor_sql(
     appeals: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -143,3 +147,27 @@ async def test_an_unexpected_error_shows_no_traceback_nor_sql(
         for leak in ("Traceback", "SELECT", "appeals_away", "relation", "asyncpg", ".py"):
             assert leak not in text, (leak, text)
         assert str(body["error_id"]) in caplog.text, "the log has it under the same id"
+
+
+@pytest.mark.e2e
+async def test_an_analytics_worker_keeps_the_same_cors_policy(
+    private_kafka: KafkaBroker, tmp_path: Path
+) -> None:
+    workers = Workers(private_kafka.bootstrap, tmp_path, {"MINSHENG_CORS_ORIGINS": ALLOWED})
+    worker = await workers.start()
+    try:
+        async with httpx.AsyncClient(base_url=worker.url, timeout=10) as http:
+            asked = {"Access-Control-Request-Method": "GET"}
+            allowed = await http.options("/v1/counters", headers={"Origin": ALLOWED, **asked})
+            assert allowed.status_code == 204, allowed.text
+            assert allowed.headers["access-control-allow-origin"] == ALLOWED
+            evil = {"Origin": "https://evil.example", **asked}
+            refused = await http.options("/v1/counters", headers=evil)
+            assert_problem(refused, 403)
+            assert "access-control-allow-origin" not in refused.headers
+            page = await http.get("/openapi.json", headers={"Origin": ALLOWED})
+            assert page.headers["access-control-allow-origin"] == ALLOWED
+            foreign = await http.get("/openapi.json", headers={"Origin": "https://evil.example"})
+            assert "access-control-allow-origin" not in foreign.headers
+    finally:
+        await worker.stop()

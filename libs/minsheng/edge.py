@@ -47,6 +47,11 @@ class Cors:
             "Access-Control-Max-Age": str(self.max_age),
         }
 
+    @staticmethod
+    def refusal(origin: str, method: str) -> str:
+        """The detail of a refused preflight's 403 problem."""
+        return f"origin {origin} may not {method} here (see the CORS policy)"
+
     def response(self, origin: str | None) -> dict[str, str]:
         """The headers to add to an actual answer to a request from `origin`."""
         if origin is None or not self.allows(origin):

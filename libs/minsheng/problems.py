@@ -114,16 +114,18 @@ async def on_validation(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    """Any other exception: logged in full under an error id; the answer names the id."""
+def unexpected(method: str, path: str, exc: BaseException) -> dict[str, Any]:
+    """The problem of an error nobody foresaw, logged in full under an error id that the
+    answer names (analytics' aiohttp views answer it too)."""
     error_id = uuid.uuid4().hex
-    log.error(
-        "unexpected error %s on %s %s", error_id, request.method, request.url.path, exc_info=exc
-    )
+    log.error("unexpected error %s on %s %s", error_id, method, path, exc_info=exc)
     detail = f"an unexpected error; it is logged as {error_id}"
-    return problem_response(
-        500, "Internal Server Error", detail, request.url.path, error_id=error_id
-    )
+    return problem_body(500, "Internal Server Error", detail, path, error_id=error_id)
+
+
+async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    body = unexpected(request.method, request.url.path, exc)
+    return JSONResponse(body, status_code=500, media_type=PROBLEM_JSON)
 
 
 HANDLERS: dict[type[Exception], Callable[[Request, Exception], Awaitable[JSONResponse]]] = {

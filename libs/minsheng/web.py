@@ -170,7 +170,7 @@ class CorsPolicy:
             )
             answer: Response
             if allowed is None:
-                detail = f"origin {origin} may not {asked} here (see the CORS policy)"
+                detail = Cors.refusal(origin, asked)
                 answer = problem_response(403, "Forbidden", detail, scope["path"])
             else:
                 answer = Response(status_code=204, headers=allowed)
