@@ -1,8 +1,10 @@
 """The worker's web views on Faust's web server: the city's counters, a worker's share of
 them (read by its peers), metrics, health, readiness and the OpenAPI document.
 
-Health, readiness and the problem+json error shape are the ones every service answers
-(`minsheng.web`, `minsheng.problems`); only the framework differs (aiohttp, not FastAPI).
+Health, readiness, the problem+json error shape and the CORS policy are the ones every
+service answers (`minsheng.web`, `minsheng.problems`, `minsheng.edge`); only the framework
+differs (aiohttp, not FastAPI). The views read no request body (aiohttp's own limit,
+1 MiB, stands).
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ from analytics.counting import Figures
 from analytics.kpis import report
 from analytics.openapi import DOCUMENT
 from analytics.peers import SHARE_PATH, Incomplete, encode, fetch_shares, merge
+from minsheng.edge import Cors
 from minsheng.inputs import parse_instant
-from minsheng.problems import PROBLEM_JSON, http_title, problem_body
+from minsheng.problems import PROBLEM_JSON, http_title, problem_body, unexpected
 from minsheng.web import health, kafka_answers, readiness
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4"  # aiohttp adds the charset itself
@@ -52,9 +55,33 @@ def problem(
     return web.json(body, status=status, headers=headers, content_type=PROBLEM_JSON)
 
 
-@aiohttp_web.middleware
-async def problems(request: aiohttp_web.Request, handler: Any) -> aiohttp_web.StreamResponse:
-    """The web server's own errors (no such route, wrong method) as problem+json too."""
+def edge(cors: Cors) -> Any:
+    """The aiohttp middleware of the public edge, as `minsheng.web` gives the other
+    services: the CORS policy (preflights answered here), and every error as problem+json,
+    the web server's own (no such route, wrong method) and unexpected ones (a 500 naming
+    an error id, never a traceback)."""
+
+    @aiohttp_web.middleware
+    async def middleware(request: aiohttp_web.Request, handler: Any) -> aiohttp_web.StreamResponse:
+        origin = request.headers.get("Origin")
+        asked = request.headers.get("Access-Control-Request-Method")
+        if request.method == "OPTIONS" and origin is not None and asked is not None:
+            allowed = cors.preflight(
+                origin, asked, request.headers.get("Access-Control-Request-Headers", "")
+            )
+            if allowed is None:
+                detail = Cors.refusal(origin, asked)
+                body = problem_body(403, "Forbidden", detail, request.path)
+                return aiohttp_web.json_response(body, status=403, content_type=PROBLEM_JSON)
+            return aiohttp_web.Response(status=204, headers=allowed)
+        response = await answer(request, handler)
+        response.headers.update(cors.response(origin))
+        return response
+
+    return middleware
+
+
+async def answer(request: aiohttp_web.Request, handler: Any) -> aiohttp_web.StreamResponse:
     try:
         response: aiohttp_web.StreamResponse = await handler(request)
     except aiohttp_web.HTTPException as error:
@@ -65,6 +92,9 @@ async def problems(request: aiohttp_web.Request, handler: Any) -> aiohttp_web.St
         return aiohttp_web.json_response(
             body, status=error.status, headers=kept, content_type=PROBLEM_JSON
         )
+    except Exception as error:
+        body = unexpected(request.method, request.path, error)
+        return aiohttp_web.json_response(body, status=500, content_type=PROBLEM_JSON)
     return response
 
 
@@ -78,7 +108,7 @@ def install_views(
     """Adds the views to the app's web server; `peers` fetches the other workers' shares."""
     server = app.web
     assert isinstance(server, AiohttpWeb), "Faust serves its views with aiohttp"
-    server.web_app.middlewares.append(problems)
+    server.web_app.middlewares.append(edge(Cors.of(settings.cors_origins)))
 
     def own_share(at: datetime) -> dict[str, Any]:
         partitions = {name: c.aggregate.partitions for name, c in countings.items()}
