@@ -29,7 +29,7 @@ from minsheng.events import (
     SatisfactionRecorded,
 )
 from minsheng.events.lists import ItemKind
-from minsheng.events.satisfaction import Rating
+from minsheng.events.satisfaction import Rating, SatisfactionChannel
 
 Status = Literal["posted", "matched", "completed", "withdrawn"]
 Action = Literal["match", "withdraw", "complete", "evaluate"]
@@ -187,7 +187,9 @@ def withdraw(state: ItemState, *, reason: str, now: datetime) -> Outcome:
     )
 
 
-def evaluate(state: ItemState, *, now: datetime, **rated: Any) -> Outcome:
+def evaluate(
+    state: ItemState, *, now: datetime, channel: SatisfactionChannel = "interview", **rated: Any
+) -> Outcome:
     """接受群众评议: one resident's rating of a completed item (rating, comment, channel,
     reason: as a project's evaluation, `lifecycle.evaluate`)."""
-    return FOLD.evaluate(state, allowed_actions(state), now, **rated)
+    return FOLD.evaluate(state, allowed_actions(state), now, channel=channel, **rated)
