@@ -115,6 +115,15 @@ async def check(stack: Stack) -> None:
     rated = samples["minsheng_satisfaction_responses_total"]
     assert sum(n for (_, subject, _), n in rated.items() if subject == "list_item") == f["ratings"]
     assert samples["minsheng_workday_visits_missed_total"] == Counter()
+    async with httpx.AsyncClient(timeout=5) as client:
+        text = (await client.get(f"{stack.analytics.url}/metrics")).text
+    dead = [
+        s
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == "minsheng_dead_letters_total" and s.value
+    ]
+    assert dead == [], "every list and work-day event has its place on the projects topic"
 
 
 async def restart_analytics(stack: Stack) -> None:

@@ -15,7 +15,7 @@ from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.postgres import PostgresServer
 from minsheng.reference import pairings
 from projects import jobs
-from testkit.integration.apps import app_pool, command, projects_client
+from testkit.integration.apps import app_pool, command, grant, projects_client
 from testkit.integration.helpers import eventually
 from testkit.unit.clock import FakeClock
 
@@ -138,3 +138,20 @@ async def test_a_month_without_a_visit_is_reported_once_and_a_visited_one_never(
             timeout=30,
             what="the events published",
         )
+
+
+async def test_a_unit_records_only_its_own_visits_and_an_unknown_pairing_is_404(
+    client: httpx.AsyncClient,
+) -> None:
+    first, second = list(pairings().values())[:2]
+    key = await grant(client, "unit", unit=first.unit, name="走访登记")
+    visit = {"visited_on": "2019-03-01", "cadres": 3}
+    mine = await command(client, f"/v1/workdays/pairings/{first.id}/visits", visit, key, 201)
+    assert mine["visits"] == 1
+    refused = await command(client, f"/v1/workdays/pairings/{second.id}/visits", visit, key, 403)
+    assert second.unit in refused["detail"]
+    await command(client, "/v1/workdays/pairings/GZR-9999/visits", visit, expect=404)
+    public = await client.post(
+        "/v1/lists/items", json=item("need", "x"), headers={"Authorization": ""}
+    )
+    assert public.status_code == 401  # only reading the lists is open to all
