@@ -102,6 +102,38 @@ FAMILIES = (
         ("district", "year", "level", "status"),
         gauge=True,
     ),
+    # The four lists (四项清单) and community work days (社区工作日), by district and month
+    Family(
+        "minsheng_list_items",
+        "Items of the four lists, by their standing status.",
+        ("district", "year", "kind", "status"),
+        gauge=True,
+    ),
+    Family(
+        "minsheng_workday_visits",
+        "Community work-day visits of units to their paired communities.",
+        ("district", "month"),
+    ),
+    Family(
+        "minsheng_workday_services",
+        "Services delivered on community work days, by kind.",
+        ("district", "month", "kind"),
+    ),
+    Family(
+        "minsheng_workday_appeals_solved",
+        "Appeals solved on the spot on community work days.",
+        ("district", "month"),
+    ),
+    Family(
+        "minsheng_workday_goods_value_yuan",
+        "Value of goods given on community work days, in yuan.",
+        ("district", "month"),
+    ),
+    Family(
+        "minsheng_workday_visits_missed",
+        "Months in which a paired unit recorded no visit (reported once each).",
+        ("district", "month"),
+    ),
     # Per handling unit (承办单位); `unit` is a unit of units.yaml, or `other`.
     Family(
         "minsheng_unit_appeals_open",

@@ -29,6 +29,7 @@ State = dict[str, Any]
 LabelKey = tuple[str, ...]
 Figure = tuple[str, LabelKey]  # a metric family name (no `_total`) or a KPI name, labels
 Figures = Counter[Figure]
+AGGREGATE_KIND = "aggregate"  # a state's kind, on a topic of several (`Shared`)
 OTHER_UNIT = "other"  # the `unit` label of a unit the reference data does not list
 
 
@@ -114,3 +115,39 @@ def unit_label(unit: str) -> str:
 def reject(event: ParsedEvent, why: str) -> InvalidEvent:
     """An event that parses but does not belong on the topic it came from."""
     return InvalidEvent("rejected", f"{event.envelope.type} {event.envelope.subject}: {why}")
+
+
+@dataclass(frozen=True)
+class Shared:
+    """Several kinds of aggregate on one topic, folded into one table: each event goes to
+    the `Folding` of its kind (by its model, or a rating's `subject_type`), and a state
+    remembers its kind, so its figures are its kind's (`figures`). A state without one
+    is of the first kind (states written before the topic had others). An event whose
+    subject holds a state of another kind is rejected."""
+
+    foldings: tuple[Folding, ...]
+    figures: Mapping[str, Callable[[State], Figures]]
+
+    def kind_of(self, state: State) -> str:
+        return str(state.get(AGGREGATE_KIND, self.foldings[0].kind))
+
+    def fold(self, state: State | None, event: ParsedEvent) -> State | None:
+        data = event.data
+        for folding in self.foldings:
+            if isinstance(data, SatisfactionRecorded):
+                mine = data.subject_type == folding.kind
+            else:
+                mine = isinstance(data, folding.model)
+            if mine:
+                break
+        else:
+            raise reject(event, "not an event of any aggregate of this topic")
+        if state is not None and self.kind_of(state) != folding.kind:
+            raise reject(event, f"its subject is a {self.kind_of(state)}, not a {folding.kind}")
+        new = folding(state, event)
+        if new is not None:
+            new[AGGREGATE_KIND] = folding.kind
+        return new
+
+    def figures_of(self, state: State) -> Figures:
+        return self.figures[self.kind_of(state)](state)

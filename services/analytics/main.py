@@ -26,7 +26,7 @@ from analytics.collector import FiguresCollector
 from analytics.consumers import Apply, Counting, count_agent, rebuilder, rewinder
 from analytics.lag import exporter as lag_exporter
 from analytics.notification_counting import apply_notification, notification_figures
-from analytics.project_counting import apply_project, planned_end_of, project_figures
+from analytics.projects_topic import apply_projects_topic, topic_deadlines, topic_figures
 from analytics.windows import expired_window
 from minsheng.clock import clock_for
 from minsheng.logs import logging_config
@@ -35,7 +35,7 @@ from minsheng.topics import APPEALS, NOTIFICATIONS, PROJECTS
 TABLES: tuple[tuple[str, str, str, Apply, FiguresOf], ...] = (
     # name, topic, table, fold, figures
     ("appeals", APPEALS, "appeal-state", apply_appeal, appeal_figures),
-    ("projects", PROJECTS, "project-state", apply_project, project_figures),
+    ("projects", PROJECTS, "project-state", apply_projects_topic, topic_figures),
     (
         "notifications",
         NOTIFICATIONS,
@@ -45,7 +45,7 @@ TABLES: tuple[tuple[str, str, str, Apply, FiguresOf], ...] = (
     ),
 )
 
-DEADLINES = {"appeals": deadline_of, "projects": planned_end_of}  # gauges moved by the clock
+DEADLINES = {"appeals": deadline_of, "projects": topic_deadlines}  # gauges moved by the clock
 
 
 def now() -> datetime:

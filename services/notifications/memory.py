@@ -42,14 +42,15 @@ class Subject:
 
 
 def subject_of(data: EventData) -> tuple[Kind, str] | None:
-    """The appeal or project an event is about."""
+    """The appeal or project an event is about; None for the other aggregates of the
+    projects topic (list items, work-day pairings), which the rules do not address."""
     if isinstance(data, AppealEvent):
         return "appeal", data.appeal_id
     if isinstance(data, ProjectEvent):
         return "project", data.project_id
-    if isinstance(data, SatisfactionRecorded):
+    if isinstance(data, SatisfactionRecorded) and data.subject_type != "list_item":
         return data.subject_type, data.subject_id
-    return None
+    return None  # the four lists and work days: nothing to notify yet
 
 
 def evolve(held: Subject, data: EventData) -> Subject:

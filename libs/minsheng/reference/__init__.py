@@ -126,3 +126,38 @@ def routing_table() -> RoutingTable:
         for r in doc["rules"]
     )
     return RoutingTable(version=int(doc["version"]), default=str(doc["default"]), rules=rules)
+
+
+@dataclass(frozen=True)
+class Community:
+    """A community of the work days and the four lists (workdays.yaml)."""
+
+    name: str
+    district: str
+    street: str | None = None
+
+
+@dataclass(frozen=True)
+class Pairing:
+    """社区工作日: a city unit paired with a community, to visit it once a month."""
+
+    id: str
+    unit: str
+    community: Community
+
+
+@cache
+def communities() -> dict[str, Community]:
+    """The communities of workdays.yaml by name: those of places.yaml and the rest of the
+    city's, for the work-day pairings and the four lists."""
+    return {c["name"]: Community(**c) for c in _load("workdays.yaml")["communities"]}
+
+
+@cache
+def pairings() -> dict[str, Pairing]:
+    """The work-day pairings by id, each with its community."""
+    known = communities()
+    return {
+        p["id"]: Pairing(p["id"], p["unit"], known[p["community"]])
+        for p in _load("workdays.yaml")["pairings"]
+    }
