@@ -18,3 +18,13 @@ class FakeClock:
     def advance(self, **delta: float) -> datetime:
         self.now += timedelta(**delta)
         return self.now
+
+
+@dataclass
+class Ticks:
+    """A monotonic clock (seconds) a test moves by hand."""
+
+    now: float = 0.0
+
+    def __call__(self) -> float:
+        return self.now

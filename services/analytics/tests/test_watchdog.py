@@ -5,14 +5,7 @@ recovery starts the watch again."""
 from __future__ import annotations
 
 from analytics.watchdog import Watchdog
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from testkit.unit.clock import Ticks as Clock
 
 
 def test_a_recovery_without_progress_for_the_stall_period_is_reported() -> None:
