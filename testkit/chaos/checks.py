@@ -117,10 +117,12 @@ def check_events(
             f.fail(f"{len(missing)} of the {len(ids)} created by POST {path} have no events")
 
 
-async def check_appeals_exist(f: Findings, platform: Platform, ids: Sequence[str]) -> None:
-    stored = {r["id"] for r in await platform.fetch("appeals", "SELECT id FROM appeals")}
-    if missing := [i for i in ids if i not in stored]:
-        f.fail(f"{len(missing)} appeals answered 201 but are not in the database")
+async def check_stored(f: Findings, platform: Platform, created: dict[str, list[str]]) -> None:
+    """Every appeal and project that was answered 201 is in its service's database."""
+    for service, path in (("appeals", "/v1/appeals"), ("projects", "/v1/projects")):
+        stored = {str(r["id"]) for r in await platform.fetch(service, f"SELECT id FROM {service}")}
+        if missing := [i for i in created[path] if i not in stored]:
+            f.fail(f"{len(missing)} {service} answered 201 but are not in the database")
 
 
 async def received_by_sql(platform: Platform) -> Counter[tuple[str, str, str]]:

@@ -82,6 +82,7 @@ class Outcome:
     findings: Findings
     windows: list[Window]
     requests: list[Request] = field(default_factory=list)
+    created: dict[str, list[str]] = field(default_factory=dict)  # POST path -> ids
 
 
 class Load:
@@ -210,7 +211,7 @@ async def run(options: Options) -> Outcome:
             during = [r for r in requests if w.holds(r.at)]
             if any(r.failed for r in during) or not any(r.accepted for r in during):
                 findings.fail(f"the APIs did not answer throughout the {w.fault.name}")
-        return Outcome(table, findings, windows, requests)
+        return Outcome(table, findings, windows, requests, load.recorder.created)
     finally:
         await platform.stop()
 
@@ -255,7 +256,7 @@ async def quiesce_and_check(platform: Platform, load: Load, options: Options) ->
     rows = await checks.outbox(platform)
     copies = await checks.topic_copies(platform.stack.kafka.bootstrap)
     checks.check_events(f, rows, copies, load.recorder.created)
-    await checks.check_appeals_exist(f, platform, load.recorder.created["/v1/appeals"])
+    await checks.check_stored(f, platform, load.recorder.created)
     await eventually(
         lambda: _deliveries_due(platform),
         lambda n: n == 0,
