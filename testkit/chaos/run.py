@@ -22,10 +22,11 @@ from typing import Any
 
 import httpx
 
-from minsheng.clock import Anchor, write_anchor
+from minsheng.clock import Anchor, read_anchor, write_anchor
 from minsheng.demo import city
 from minsheng.demo.cli import TICK, start_of_demo
 from minsheng.demo.driver import City, Keys, Urls, create_key
+from minsheng.platform.services import ServiceProcess
 from testkit.chaos import checks
 from testkit.chaos.platform import Platform
 from testkit.chaos.report import Fault, Findings, Request, Row, Window, attribute, plan, rows
@@ -148,7 +149,7 @@ async def inject(platform: Platform, fault: Fault, window: Window, loop_time: An
         pid = service.process.pid
         service.kill()
         await eventually(
-            lambda: _value(service.process.proc is None or service.process.proc.pid != pid),
+            lambda: _restarted(service, pid),
             bool,
             timeout=60,
             interval=0.1,
@@ -161,8 +162,10 @@ async def inject(platform: Platform, fault: Fault, window: Window, loop_time: An
     window.ended = loop_time()
 
 
-async def _value(value: bool) -> bool:
-    return value
+async def _restarted(service: ServiceProcess, pid: int) -> bool:
+    """The supervisor started a new process (not yet ready, maybe)."""
+    proc = service.process.proc
+    return proc is not None and proc.pid != pid
 
 
 async def run(options: Options) -> Outcome:
@@ -197,13 +200,9 @@ async def run(options: Options) -> Outcome:
         finally:
             await load.end()
         options.log("load stopped; waiting for quiescence and checking")
-        findings = await quiesce_and_check(platform, load, options)
+        findings, created = await quiesce_and_check(platform, load, options)
         requests = load.recorder.requests
         table = rows(windows, requests)
-        created = {
-            **{r.event_id: r.created_at for r in await checks.outbox(platform)},
-            **await checks.check_deliveries(Findings(), platform),
-        }
         in_loop = {k: v.timestamp() - wall_offset for k, v in created.items()}
         attribute(table, windows, in_loop, findings)
         broker = [w for w in windows if w.fault.kind == "broker"]
@@ -220,9 +219,12 @@ async def _calm(seconds: float) -> None:
     await asyncio.sleep(seconds)  # load running without a fault: the length of a phase
 
 
-async def quiesce_and_check(platform: Platform, load: Load, options: Options) -> Findings:
+async def quiesce_and_check(
+    platform: Platform, load: Load, options: Options
+) -> tuple[Findings, dict[str, datetime]]:
     """Waits until nothing is left to publish and analytics equals the truth, then checks
-    every invariant once more and records what it found."""
+    every invariant once more. Returns what it found, and when each event and delivery
+    was written (to charge a loss or a duplicate to the fault it happened under)."""
     f = Findings()
     await eventually(
         platform.backlog, lambda n: n == 0, timeout=options.quiesce_timeout, what="outboxes empty"
@@ -231,18 +233,17 @@ async def quiesce_and_check(platform: Platform, load: Load, options: Options) ->
 
     async def compared() -> tuple[bool, str]:
         rows = await checks.outbox(platform)
-        now = datetime.now(UTC)  # the clock file runs at normal speed again
-        anchor_now = _platform_now(platform, now)
-        expected, metrics = checks.truth(rows, anchor_now)
+        expected, metrics = checks.truth(rows, _platform_now(platform, datetime.now(UTC)))
         seen, samples = await checks.analytics_views(url)
         sql = await checks.received_by_sql(platform)
-        received = platform.stack
-        got = await received.received_metric()
+        got = await platform.stack.received_metric()
         problems = []
         if seen != expected:
             problems.append(f"/v1/counters differ: {_diff(seen or {}, expected)}")
         if samples != metrics:
-            problems.append("/metrics differ from the truth")
+            names = set(samples) | set(metrics)
+            differ = sorted(n for n in names if samples.get(n) != metrics.get(n))
+            problems.append(f"/metrics differ from the truth: {differ}")
         if +got != +sql:
             problems.append(f"received_total differs from SQL: {got - sql} / {sql - got}")
         return not problems, "; ".join(problems)
@@ -263,19 +264,12 @@ async def quiesce_and_check(platform: Platform, load: Load, options: Options) ->
         timeout=options.quiesce_timeout,
         what="no delivery due",
     )
-    deliveries = Findings()
-    await checks.check_deliveries(deliveries, platform)
-    f.problems += deliveries.problems
-    f.lost_deliveries, f.duplicate_deliveries = (
-        deliveries.lost_deliveries,
-        deliveries.duplicate_deliveries,
-    )
-    return f
+    written = await checks.check_deliveries(f, platform)
+    return f, {**{r.event_id: r.created_at for r in rows}, **written}
 
 
 def _platform_now(platform: Platform, now: datetime) -> datetime:
-    from minsheng.clock import read_anchor
-
+    """The platform's time (the load's clock file, now at normal speed)."""
     anchor = read_anchor(platform.clock_file)
     return anchor.at(now.timestamp()) if anchor else now
 
