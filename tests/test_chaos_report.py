@@ -1,8 +1,15 @@
 """The fault suite's bookkeeping: the faults in turn, what happened in each window, and
-which fault a lost or duplicated event is charged to."""
+which fault a lost or duplicated event is charged to; and the checks on the outboxes, the
+topics and the sinks' receipts, on histories made up here."""
 
 from __future__ import annotations
 
+import json
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+from testkit.chaos.checks import OutboxRow, check_events, receipts
 from testkit.chaos.report import Fault, Findings, Request, Window, attribute, plan, render, rows
 
 
@@ -60,3 +67,39 @@ def test_losses_and_duplicates_are_charged_to_the_window_they_were_written_in() 
 
 def test_a_clean_run_says_every_invariant_held() -> None:
     assert render([], Findings()).endswith("every invariant held")
+
+
+def _row(event_id: str, aggregate: str, published: bool = True) -> OutboxRow:
+    at = datetime(2026, 1, 5, tzinfo=UTC)
+    return OutboxRow("minsheng.appeals.v1", 0, 1, b"{}", [], event_id, aggregate, at, published)
+
+
+def test_the_event_checks_find_losses_leftovers_strays_and_201s_without_events() -> None:
+    rows = [_row("e1", "A1"), _row("e2", "A1", published=False), _row("e3", "A2")]
+    copies = Counter({"e1": 1, "e3": 2, "e9": 1})  # e2 never published, e9 from nowhere
+    f = Findings()
+    check_events(f, rows, copies, {"/v1/appeals": ["A1", "A2", "A3"], "/v1/projects": []})
+    assert f.lost_events == {"e2"}
+    assert f.copies == {"e1": 1, "e2": 0, "e3": 2}
+    assert f.problems == [
+        "1 outbox rows left unpublished",
+        "1 events never reached their topic",
+        "1 events on the topics that no outbox wrote",
+        "1 of the 3 created by POST /v1/appeals have no events",
+    ]
+
+
+def test_a_clean_history_passes_the_event_checks() -> None:
+    f = Findings()
+    check_events(f, [_row("e1", "A1")], Counter({"e1": 1}), {"/v1/appeals": ["A1"]})
+    assert f.problems == []
+
+
+def test_receipts_count_accepted_deliveries_over_every_channel(tmp_path: Path) -> None:
+    hooks = [{"webhook-id": "d1", "status": 200}, {"webhook-id": "d1", "status": 500}]
+    hooks.append({"webhook-id": "d1", "status": 200})  # the same delivery accepted twice
+    (tmp_path / "webhooks.jsonl").write_text("".join(json.dumps(h) + "\n" for h in hooks))
+    (tmp_path / "sms.jsonl").write_text(json.dumps({"reference": "d2", "status": 200}) + "\n")
+    (tmp_path / "mail").mkdir()
+    (tmp_path / "mail" / "1.eml").write_bytes(b"X-Minsheng-Delivery: d3\nSubject: x\n\nbody\n")
+    assert receipts(tmp_path) == Counter({"d1": 2, "d2": 1, "d3": 1})
