@@ -30,6 +30,12 @@ class AnalyticsSettings(Settings):
         description="Where peers reach this worker's web server; by default "
         "http://<http_host, or the host name if that is 0.0.0.0>:<http_port>.",
     )
+    analytics_recovery_stall_seconds: float = Field(
+        default=180.0,
+        ge=0,
+        description="A table recovery (start, rebalance) that reads nothing new for this "
+        "long makes the worker exit with status 75, to be started again; 0: never.",
+    )
 
     @property
     def advertised_url(self) -> str:

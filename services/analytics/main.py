@@ -27,6 +27,7 @@ from analytics.consumers import Apply, Counting, count_agent, rebuilder, rewinde
 from analytics.lag import exporter as lag_exporter
 from analytics.notification_counting import apply_notification, notification_figures
 from analytics.projects_topic import apply_projects_topic, topic_deadlines, topic_figures
+from analytics.watchdog import install as install_watchdog
 from analytics.windows import expired_window
 from minsheng.clock import clock_for
 from minsheng.logs import logging_config
@@ -83,6 +84,7 @@ def build(settings: AnalyticsSettings, clock: Clock = now) -> faust.App:
         countings["appeals"].aggregate.drop(expired_window(clock()))
 
     app.timer(interval=600.0)(expire_windows)
+    install_watchdog(app, settings.analytics_recovery_stall_seconds)
     lag_exporter(app, {topic: countings[name].gate for name, topic, *_ in TABLES}, "analytics")
 
     peers = httpx.AsyncClient(timeout=3.0)

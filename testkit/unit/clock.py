@@ -25,7 +25,7 @@ class Ticks:
     """A monotonic clock in seconds that moves only when told (`now`), for rules taking
     `time.monotonic`."""
 
-    now: float = 100.0
+    now: float = 0.0
 
     def __call__(self) -> float:
         return self.now

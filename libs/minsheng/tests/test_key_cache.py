@@ -9,7 +9,7 @@ WANG = Principal("王五", "unit", "市住建局")
 
 
 def test_a_found_key_is_trusted_until_its_time_to_live_runs_out() -> None:
-    ticks = Ticks()
+    ticks = Ticks(100.0)
     cache = KeyCache(5.0, clock=ticks)
     assert cache.get("k") is None
     cache.put("k", WANG)
