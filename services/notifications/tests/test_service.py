@@ -116,17 +116,23 @@ async def test_two_workers_never_claim_the_same_delivery(database: str) -> None:
         await pool.close()
 
 
+async def _dispatch_planned(pool: asyncpg.Pool, now: datetime) -> list[Any]:
+    """The deliveries of a dispatch, inserted: due at `now`."""
+    data = SAMPLES["AppealDispatched"]
+    planned = plan(
+        envelope(data), data, remembered(data), default_rules(), directory(),
+        now=now, quiet=QuietHours(),
+    )  # fmt: skip
+    async with pool.acquire() as conn, conn.transaction():
+        await deliveries.insert_deliveries(conn, planned, now)
+    return planned
+
+
 async def test_a_lease_runs_out_on_the_database_clock(database: str) -> None:
     pool = await open_database(database, SERVICE, MIGRATIONS)
     try:
         now = datetime.now(UTC)
-        data = SAMPLES["AppealDispatched"]
-        planned = plan(
-            envelope(data), data, remembered(data), default_rules(), directory(),
-            now=now, quiet=QuietHours(),
-        )  # fmt: skip
-        async with pool.acquire() as conn, conn.transaction():
-            await deliveries.insert_deliveries(conn, planned, now)
+        planned = await _dispatch_planned(pool, now)
         first = await deliveries.claim_due(pool, now, 100, 0.2)
         assert len(first) == len(planned) > 0
         again = await eventually(
@@ -143,13 +149,7 @@ async def test_an_attempt_recorded_twice_is_recorded_once(database: str) -> None
     pool = await open_database(database, SERVICE, MIGRATIONS)
     try:
         now = datetime.now(UTC)
-        data = SAMPLES["AppealDispatched"]
-        planned = plan(
-            envelope(data), data, remembered(data), default_rules(), directory(),
-            now=now, quiet=QuietHours(),
-        )  # fmt: skip
-        async with pool.acquire() as conn, conn.transaction():
-            await deliveries.insert_deliveries(conn, planned, now)
+        await _dispatch_planned(pool, now)
         claimed = await deliveries.claim_due(pool, now, 100, 60.0)
         assert len(claimed) >= 2
         one, other = claimed[0], claimed[1]
