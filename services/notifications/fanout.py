@@ -197,6 +197,7 @@ def template_context(data: EventData, subject: Subject) -> dict[str, Any]:
         "unit": getattr(data, "unit", None) or subject.unit,
         "project_title": subject.title or subject.id,
         "secretary_name": subject.secretary_name,
+        "grid": subject.grid.rsplit("/", 1)[-1] if subject.grid else None,
     }
 
 
@@ -213,6 +214,9 @@ def _targets(
             if subject.contact_ref and subject.phone_masked:  # no phone, no SMS
                 sms = {"sms": subject.contact_ref}
                 yield Target(subject.phone_masked, "citizen", "", sms)
+        elif kind == "grid_chiefs":
+            chiefs = directory.grid_chiefs(subject.grid, rule.grid_chiefs) if subject.grid else ()
+            yield from (Target.of("grid_chief", chief) for chief in chiefs)
         elif kind == "secretary":
             district, level = getattr(data, "district", ""), getattr(data, "level", "")
             yield Target.of("secretary", directory.secretary(district, level))
