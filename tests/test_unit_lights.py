@@ -114,9 +114,10 @@ async def test_lights_of_a_month_on_the_api_and_the_metric(
 
             earlier = (await client.get("/v1/units/lights?month=2019-10")).json()
             assert earlier["lights"]["green"] == len(units())  # nothing counted then
-            bad = await client.get("/v1/units/lights?month=2019-13")
-            assert bad.status_code == 400
-            assert bad.headers["content-type"].startswith("application/problem+json")
+            for month in ("2019-13", "", "2019-1"):
+                bad = await client.get("/v1/units/lights", params={"month": month})
+                assert bad.status_code == 400, month
+                assert bad.headers["content-type"].startswith("application/problem+json")
     finally:
         await analytics.stop()
 

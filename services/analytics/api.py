@@ -155,7 +155,7 @@ def install_views(
     @app.page(LIGHTS_PATH)
     async def lights_view(web: Any, request: Any) -> Any:
         at = clock()
-        month = request.query.get("month") or local_month(at)
+        month = request.query.get("month", local_month(at))
         if not MONTH.match(month):
             detail = f"month: {month!r} is not a month as YYYY-MM"
             return problem(web, request, 400, "Invalid request", detail)
