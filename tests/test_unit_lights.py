@@ -85,9 +85,12 @@ async def test_lights_of_a_month_on_the_api_and_the_metric(
                 body: dict[str, Any] = (await client.get("/v1/units/lights")).json()
                 return body
 
-            body = await eventually(
-                lights, lambda b: b["lights"]["red"] == 1, timeout=60, what="the red unit"
-            )
+            def rated(body: dict[str, Any]) -> bool:
+                """Every event applied: both units' resolutions rated (the last events)."""
+                rows = {row["unit"]: row for row in body["by_unit"]}
+                return all(rows[u]["satisfaction_responses"] == 1 for u in (GOOD, POOR))
+
+            body = await eventually(lights, rated, timeout=60, what="every event counted")
             assert body["month"] == local_month(now)
             assert body["lights"] == {"green": len(units()) - 1, "yellow": 0, "red": 1}
             rows = {row["unit"]: row for row in body["by_unit"]}
