@@ -27,12 +27,12 @@ from analytics.appeal_counting import (
     UNIT_MONTH_OVERDUE,
 )
 from analytics.counting import Figures
+from analytics.kpis import SATISFIED, rate
 from minsheng.reference import units
 
 Light = Literal["green", "yellow", "red"]
 LIGHTS: tuple[Light, ...] = get_args(Light)
 THRESHOLDS_FILE = Path(__file__).parent / "lights.yaml"
-SATISFIED = ("satisfied", "basically_satisfied")
 RATINGS = (*SATISFIED, "dissatisfied")
 Rate = float | None
 
@@ -113,10 +113,6 @@ def load_thresholds(path: Path) -> Thresholds:
     except OSError as exc:
         raise ThresholdsError(f"{path}: {exc}") from exc
     return parse_thresholds(text, str(path))
-
-
-def rate(numerator: int, denominator: int) -> Rate:
-    return numerator / denominator if denominator else None
 
 
 @dataclass(frozen=True)
