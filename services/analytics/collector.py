@@ -10,13 +10,14 @@ deploy/prometheus/recording/analytics.yml).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from analytics.counting import Figures, LabelKey
+from analytics.lights import LIGHTS, Thresholds, UnitMonth, light
 
 
 @dataclass(frozen=True)
@@ -172,3 +173,23 @@ class FiguresCollector(Collector):
             for labels, value in sorted(by_name[family.name]):
                 metric.add_metric(list(labels), value)
             yield metric
+
+
+class LightsCollector(Collector):
+    """`minsheng_unit_light{unit,light}`: 1 for each unit's light this month, 0 for the
+    other two, so `sum by (light)` counts the units of each light."""
+
+    def __init__(self, months: Iterable[UnitMonth], thresholds: Thresholds) -> None:
+        self.months, self.thresholds = list(months), thresholds
+
+    def collect(self) -> Iterator[Metric]:
+        metric = GaugeMetricFamily(
+            "minsheng_unit_light",
+            "The unit's traffic light this month (绿灯率): 1 for its light, 0 for the others.",
+            labels=("unit", "light"),
+        )
+        for month in sorted(self.months, key=lambda m: m.unit):
+            shown = light(*month.rates(), self.thresholds)
+            for colour in LIGHTS:
+                metric.add_metric([month.unit, colour], 1 if colour == shown else 0)
+        yield metric

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from minsheng.events import EventData, InvalidEvent, ParsedEvent, SatisfactionRecorded
@@ -37,15 +38,16 @@ OTHER_UNIT = "other"  # the `unit` label of a unit the reference data does not l
 class Folding:
     """How one kind of aggregate's events fold into its state: which events are its own
     (`admit`), the labels every one of them carries into the state, and `evolve`, what
-    each event changes beyond that (on a new state, in place). Called, it is the table's
-    fold: the new state, or None when the event is not newer than what is held; it raises
-    InvalidEvent("rejected") for an event that has no place on the topic."""
+    each event changes beyond that (on a new state, in place), given the event's time
+    (the envelope's `time`, for payloads that carry no instant of their own). Called, it
+    is the table's fold: the new state, or None when the event is not newer than what is
+    held; it raises InvalidEvent("rejected") for an event that has no place on the topic."""
 
     kind: str
     model: type[EventData]
     key: str
     labels: tuple[str, ...]
-    evolve: Callable[[State, EventData], None]
+    evolve: Callable[[State, EventData, datetime], None]
 
     def __call__(self, state: State | None, event: ParsedEvent) -> State | None:
         new = admit(state, event, self.kind, self.model, self.key)
@@ -54,7 +56,7 @@ class Folding:
         data = event.data
         if isinstance(data, self.model):
             new.update({label: getattr(data, label) for label in self.labels})
-        self.evolve(new, data)
+        self.evolve(new, data, event.envelope.time)
         return new
 
 

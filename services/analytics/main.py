@@ -25,6 +25,7 @@ from analytics.changelog import ChangelogWriter
 from analytics.collector import FiguresCollector
 from analytics.consumers import Apply, Counting, count_agent, rebuilder, rewinder
 from analytics.lag import exporter as lag_exporter
+from analytics.lights import ThresholdsError, load_thresholds
 from analytics.notification_counting import apply_notification, notification_figures
 from analytics.projects_topic import apply_projects_topic, topic_deadlines, topic_figures
 from analytics.watchdog import install as install_watchdog
@@ -54,7 +55,9 @@ def now() -> datetime:
 
 
 def build(settings: AnalyticsSettings, clock: Clock = now) -> faust.App:
-    """The worker's app; `clock` decides what is overdue and which day is "today"."""
+    """The worker's app; `clock` decides what is overdue and which day is "today".
+    Raises ThresholdsError for a bad traffic-lights file, before anything starts."""
+    thresholds = load_thresholds(settings.analytics_lights_file)
     app = create_app(settings)
     changelog = ChangelogWriter(settings.kafka_bootstrap)
 
@@ -88,7 +91,7 @@ def build(settings: AnalyticsSettings, clock: Clock = now) -> faust.App:
     lag_exporter(app, {topic: countings[name].gate for name, topic, *_ in TABLES}, "analytics")
 
     peers = httpx.AsyncClient(timeout=3.0)
-    install_views(app, settings, clock, countings, peers)
+    install_views(app, settings, clock, countings, peers, thresholds)
 
     async def close(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         """Faust is stopping: every batch's changelog write was awaited, so just close."""
@@ -106,6 +109,10 @@ def run() -> None:
 
         sys.exit(main(sys.argv[2:]))
     settings = AnalyticsSettings()
+    try:
+        load_thresholds(settings.analytics_lights_file)
+    except ThresholdsError as error:
+        sys.exit(f"minsheng-analytics: {error}")
     asyncio.run(prepare_topics(settings, [table for _, _, table, _, _ in TABLES]))
     app = build(settings, clock_for(settings.demo_clock_file))
     worker = faust.Worker(

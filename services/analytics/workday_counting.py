@@ -9,6 +9,8 @@ tally is (`counting.py`). A list item is a gauge by its standing status.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from analytics.counting import Figures, Folding, State, record, tallied
 from minsheng import events as ev
 from minsheng.events import EventData
@@ -24,7 +26,7 @@ SATISFACTION = "minsheng_satisfaction_responses"
 ITEM_STATUSES = ("posted", "matched", "completed", "withdrawn")  # as the events leave it
 
 
-def _evolve_pairing(new: State, data: EventData) -> None:
+def _evolve_pairing(new: State, data: EventData, at: datetime) -> None:
     match data:
         case ev.WorkDayVisitRecorded():
             visit = {
@@ -39,7 +41,7 @@ def _evolve_pairing(new: State, data: EventData) -> None:
             record(new, "missed", data.district, data.month)
 
 
-def _evolve_item(new: State, data: EventData) -> None:
+def _evolve_item(new: State, data: EventData, at: datetime) -> None:
     match data:
         case ev.ListItemPosted():
             new["status"] = "posted"

@@ -200,6 +200,7 @@ def template_context(data: EventData, subject: Subject) -> dict[str, Any]:
         "unit": data.get("unit") or subject.unit,
         "project_title": subject.title or subject.id,
         "secretary_name": subject.secretary_name,
+        "grid": subject.grid.rsplit("/", 1)[-1] if subject.grid else None,
     }
 
 
@@ -216,6 +217,9 @@ def _targets(
             if subject.contact_ref and subject.phone_masked:  # no phone, no SMS
                 sms = {"sms": subject.contact_ref}
                 yield Target(subject.phone_masked, "citizen", "", sms)
+        elif kind == "grid_chiefs":
+            chiefs = directory.grid_chiefs(subject.grid, rule.grid_chiefs) if subject.grid else ()
+            yield from (Target.of("grid_chief", chief) for chief in chiefs)
         elif kind == "secretary":
             district, level = data.get("district", ""), data.get("level", "")
             yield Target.of("secretary", directory.secretary(district, level))

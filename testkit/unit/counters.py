@@ -42,6 +42,7 @@ METRICS: dict[str, tuple[str, ...]] = {  # docs/contract.md's names and labels, 
     "minsheng_unit_appeals_overdue": ("unit",),
     "minsheng_unit_appeals_resolved_total": ("unit", "on_time"),
     "minsheng_unit_appeals_returned_total": ("unit",),
+    "minsheng_unit_light": ("unit", "light"),
 }
 Samples = dict[str, Counter[tuple[str, ...]]]
 # The workloads have no list items or work-day visits: GET /v1/counters shows them empty

@@ -34,6 +34,7 @@ IDS_AND_LABELS = {
     "district": "a division of the reference list",
     "street": "a street office of the reference list",
     "community": "a community of the reference list",
+    "grid": "a grid of the reference list (grids.yaml)",
     "unit": "a handling unit of the reference list",
     "assisting_units": "handling units of the reference list",
     "rule": "the name of a notification rule",

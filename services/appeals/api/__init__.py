@@ -45,6 +45,9 @@ class AppealIn(BaseModel):
     district: Text
     street: Text | None = None
     community: Text | None = None
+    grid: Text | None = Field(
+        default=None, description="The grid (网格) of the community, e.g. 百福社区第1网格."
+    )
     channel: Channel = "hotline"
     phone: str | None = Field(default=None, pattern=PHONE)
     contact_name: Text | None = Field(default=None, max_length=100)

@@ -223,7 +223,7 @@ def _command(fields: Mapping[str, str]) -> ReceiveAppeal:
     if place is None:
         raise Open311Error(
             400,
-            "address_string must name a district, street or community of Baicheng "
+            "address_string must name a district, street, community or grid of Baicheng "
             "(lat/long alone cannot be placed); districts: " + ", ".join(places().districts),
         )
     description = fields.get("description", "").strip()
@@ -232,7 +232,7 @@ def _command(fields: Mapping[str, str]) -> ReceiveAppeal:
     phone = fields.get("phone", "").strip() or None
     if phone is not None and not re.match(limits.PHONE, phone):
         raise Open311Error(400, f"phone {phone!r} is not a phone number")
-    district, street, community = place
+    district, street, community, grid = place
     return ReceiveAppeal(
         title=(description.splitlines() or [category.name])[0][:60],
         description=description,
@@ -240,23 +240,29 @@ def _command(fields: Mapping[str, str]) -> ReceiveAppeal:
         district=district,
         street=street,
         community=community,
+        grid=grid,
         channel="web",
         phone=phone,
         contact_name=_name(fields.get("first_name", ""), fields.get("last_name", "")),
     )
 
 
-Place = tuple[str, str | None, str | None]
+Place = tuple[str, str | None, str | None, str | None]
 
 
 def _place(address: str) -> Place | None:
-    """The most specific place of our reference data that the address names."""
+    """The most specific place of our reference data that the address names, down to
+    the grid (a grid's name holds its community's, so naming a grid names both)."""
     best: tuple[int, Place] | None = None
-    for district, streets in places().districts.items():
-        candidates: list[tuple[str, Place]] = [(district, (district, None, None))]
+    known = places()
+    for district, streets in known.districts.items():
+        candidates: list[tuple[str, Place]] = [(district, (district, None, None, None))]
         for street, communities in streets.items():
-            candidates.append((street, (district, street, None)))
-            candidates += [(c, (district, street, c)) for c in communities]
+            candidates.append((street, (district, street, None, None)))
+            for c in communities:
+                candidates.append((c, (district, street, c, None)))
+                grids = known.grids.get((district, street, c), ())
+                candidates += [(g, (district, street, c, g)) for g in grids]
         for name, place in candidates:
             rank = sum(part is not None for part in place)
             if name in address and (best is None or rank > best[0]):
@@ -313,7 +319,9 @@ def _request(row: dict[str, Any]) -> dict[str, Any]:
         "requested_datetime": _w3c(row["received_at"]),
         "updated_datetime": _w3c(row["updated_at"]),
         "expected_datetime": _w3c(row["deadline"]),
-        "address": "".join(p for p in (row["district"], row["street"], row["community"]) if p),
+        "address": "".join(
+            p for p in (row["district"], row["street"], row["community"], row["grid"]) if p
+        ),
     }
 
 

@@ -138,6 +138,22 @@ async def test_a_json_post_is_accepted_too(client: httpx.AsyncClient, clock: Fak
     assert shown["address"] == "洮南市光明街道"
 
 
+async def test_an_address_naming_a_grid_places_the_appeal_in_it(
+    client: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    address = "洮南市光明街道光华社区第12网格5号楼"
+    body = {"api_key": DEV_KEY, "service_code": "help", "address_string": address}
+    response = await client.post("/open311/v2/requests.json", json=body)
+    assert response.status_code == 201, response.text
+    [created] = response.json()
+    appeal = (await client.get(f"/v1/appeals/{created['service_request_id']}")).json()
+    assert (appeal["community"], appeal["grid"]) == ("光华社区", "光华社区第12网格")
+    [shown] = (
+        await client.get(f"/open311/v2/requests/{created['service_request_id']}.json")
+    ).json()
+    assert shown["address"] == "洮南市光明街道光华社区光华社区第12网格"
+
+
 @pytest.mark.parametrize(
     ("changes", "code", "description"),
     [
