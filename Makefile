@@ -11,7 +11,7 @@ JARS := .cache/kafka-libs/.complete
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: up demo test install tools lint typecheck unit fuzz contracts dashboards bench clean distclean help
+.PHONY: up demo test install tools lint typecheck unit fuzz chaos contracts dashboards bench clean distclean help
 .DEFAULT_GOAL := help
 
 help:
@@ -21,6 +21,7 @@ help:
 	@echo "make unit      only the fast unit tests"
 	@echo "make fuzz      schemathesis on every service's OpenAPI, longer (FUZZ_SECONDS=120 each)"
 	@echo "make bench     run the benchmarks in bench/"
+	@echo "make chaos     every fault in turn under load (kill -9, broker down 60 s, PostgreSQL restart)"
 	@echo "make contracts regenerate contracts/ (JSON Schemas, AsyncAPI) from the models"
 	@echo "make dashboards regenerate deploy/grafana/dashboards/ from libs/minsheng/dashboards"
 	@echo "make clean     remove local data (.data/); distclean also removes .venv and .cache"
@@ -80,6 +81,13 @@ test: install tools lint typecheck
 FUZZ_SECONDS ?= 120
 fuzz: install
 	MINSHENG_FUZZ_SECONDS=$(FUZZ_SECONDS) $(VENV)/bin/pytest -q -ra tests/test_fuzz.py
+
+# The fault suite, full: each service killed with -9, the broker stopped CHAOS_BROKER_OUTAGE
+# seconds, PostgreSQL restarted, under load; prints the per-fault table (testkit/chaos).
+CHAOS_BROKER_OUTAGE ?= 60
+CHAOS_ARGS ?=
+chaos: install
+	$(VENV)/bin/python -m testkit.chaos --broker-outage $(CHAOS_BROKER_OUTAGE) $(CHAOS_ARGS)
 
 contracts: $(VENV)/.synced
 	$(VENV)/bin/python -m minsheng.contracts

@@ -54,7 +54,9 @@ from bench.skeleton_latency import kafka_version, ms, open_loop, parse_bench_arg
 from bench.skeleton_latency import summarize as summarize_ms
 from minsheng.events import AppealDispatched, AppealReceived, CloudEvent, new_event
 from minsheng.kafka import KafkaAccess
+from minsheng.partition_batches import send_keyed
 from minsheng.platform.sinks.signatures import sign
+from minsheng.relay import BATCH_BYTES
 from minsheng.topics import APPEALS, OWNERS
 from notifications.settings import RULES_FILE as RULES
 from testkit.e2e.notifying import NotifyingStack
@@ -93,7 +95,9 @@ class Dispatcher:
     """Writes appeals' events to the appeals topic, as the appeals relay would."""
 
     def __init__(self, kafka: KafkaAccess, run: str) -> None:
-        self.producer = kafka.producer(acks="all", enable_idempotence=True, linger_ms=0)
+        self.producer = kafka.producer(
+            acks="all", enable_idempotence=True, linger_ms=0, max_batch_size=BATCH_BYTES
+        )
         self.run = run
 
     def ids(self, phase: str, n: int) -> list[str]:
@@ -107,8 +111,8 @@ class Dispatcher:
         await self.write_records([(e.key, e.to_json()) for e in events])
 
     async def write_records(self, records: Sequence[tuple[bytes, bytes]]) -> None:
-        pending = [await self.producer.send(APPEALS, value, key=key) for key, value in records]
-        await asyncio.gather(*pending)
+        # in batches per partition: the load generator should not compete for the CPUs
+        await send_keyed(self.producer, APPEALS, records)
 
     @staticmethod
     def records(appeals: Sequence[str]) -> list[tuple[bytes, bytes]]:

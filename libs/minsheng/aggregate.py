@@ -149,6 +149,16 @@ class Fold(Generic[S, First]):
             **rated,
         )
 
+    def evaluate(
+        self, state: S, allowed: Sequence[str], now: datetime, **rated: Any
+    ) -> tuple[S, list[Sequenced]]:
+        """The `evaluate` action of an aggregate residents rate (projects, list items):
+        `rated` as for `satisfaction`; a reason only with a dissatisfied rating."""
+        self.check(state, "evaluate", allowed)
+        if rated.get("reason") is not None and rated["rating"] != "dissatisfied":
+            raise CommandRejected("a reason is given only when the resident is dissatisfied")
+        return self.commit(state, [self.satisfaction(state, now, **rated)])
+
     def check(self, state: S, action: str, allowed: Sequence[str]) -> None:
         """Refuses an action the state does not allow (`allowed`: the state's actions)."""
         if action not in allowed:

@@ -33,6 +33,7 @@ from enum import Enum
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import IllegalStateError
+from prometheus_client import Counter, Histogram
 
 from minsheng import metrics
 from minsheng.db import Conn
@@ -76,6 +77,9 @@ class EventConsumer:
     _producer: AIOKafkaProducer | None = field(default=None, init=False)
     _lag: metrics.ConsumerLag = field(init=False)
     _lag_at: float = field(default=float("-inf"), init=False)  # loop time of the last measure
+    _applied_series: dict[tuple[str, str], tuple[Counter, Histogram]] = field(
+        default_factory=dict, init=False
+    )
 
     def __post_init__(self) -> None:
         self.topics = list(self.topics)
@@ -207,11 +211,22 @@ class EventConsumer:
         for (message, event), outcome in zip(parsed, outcomes, strict=True):
             self._count(message.topic, event, outcome)
 
+    def _series(self, topic: str, event_type: str) -> tuple[Counter, Histogram]:
+        """The labelled series of an event type, looked up once (`labels` locks and
+        hashes on every call, and this is asked per event)."""
+        key = (topic, event_type)
+        if key not in self._applied_series:
+            self._applied_series[key] = (
+                metrics.EVENTS_PROCESSED.labels(self.service, topic, event_type),
+                metrics.EVENT_AGE.labels(self.service, topic),
+            )
+        return self._applied_series[key]
+
     def _count(self, topic: str, event: ParsedEvent, outcome: Outcome) -> None:
         if outcome is Outcome.APPLIED:
-            metrics.EVENTS_PROCESSED.labels(self.service, topic, event.envelope.type).inc()
-            age = (datetime.now(UTC) - event.envelope.time).total_seconds()
-            metrics.EVENT_AGE.labels(self.service, topic).observe(max(age, 0.0))
+            processed, ages = self._series(topic, event.envelope.type)
+            processed.inc()
+            ages.observe(max((datetime.now(UTC) - event.envelope.time).total_seconds(), 0.0))
         elif outcome is Outcome.DUPLICATE:
             metrics.DUPLICATES.labels(self.service, topic).inc()
 

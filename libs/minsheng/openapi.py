@@ -3,8 +3,10 @@ answers as problem+json (RFC 9457), and which routes need an API key (Bearer).
 
 A route is documented with what the shared wiring can answer for it: 401 and 403 when a
 role guard stands before it, 404 when its path names a resource, 422 when it takes
-parameters or a body; a route adds what only it answers (`problems(409)`). Routes that
-answer errors in another format (Open311's) set `OWN_ERRORS` on their route class.
+parameters or a body, 413 when it takes a body (the body limit); a route adds what only
+it answers (`problems(409)`, `problems(429)`). Routes that answer errors in another
+format (Open311's) set `OWN_ERRORS` on their route class: only the edge's 413, answered
+before any route, is a problem there.
 """
 
 from __future__ import annotations
@@ -45,7 +47,9 @@ MEANINGS = {
     403: "The key's role (or unit) may not do this",
     404: "No such resource",
     409: "The resource's state refuses this",
+    413: "The request body is larger than the service takes (`MINSHENG_MAX_BODY_BYTES`)",
     422: "Invalid request: which fields, and what is wrong (`errors`)",
+    429: "Too many requests from this key; `Retry-After` says when to try again",
 }
 
 Guarded = TypeVar("Guarded", bound=Callable[..., Any])
@@ -80,14 +84,20 @@ def is_guarded(route: Any) -> bool:
     return any(getattr(call, GUARD, False) for call in calls)
 
 
+def takes_body(route: Any) -> bool:
+    return bool(route.dependant.body_params or "requestBody" in (route.openapi_extra or {}))
+
+
 def expected(route: Any) -> list[int]:
     """The problem statuses the shared wiring may answer on this route (an `APIRoute`
     or FastAPI's context of one included from a router)."""
     d = route.dependant
     takes = d.path_params or d.query_params or d.header_params or d.body_params
-    body = d.body_params or "requestBody" in (route.openapi_extra or {})
+    body = takes_body(route)
+    if getattr(getattr(route, "original_route", route), OWN_ERRORS, False):
+        return [413] if body else []  # the body limit answers before the route
     return [
-        *([400] if body else []),  # a body that is not JSON at all
+        *([400, 413] if body else []),  # a body that is not JSON at all, or too large
         *([401, 403] if is_guarded(route) else []),
         *([404] if d.path_params else []),
         *([422] if takes or body else []),
@@ -109,8 +119,6 @@ def _document(route: Any, operation: dict[str, Any]) -> None:
     generated = responses.get("422", {}).get("content", {}).get("application/json", {})
     if VALIDATION_ERROR in str(generated.get("schema")):  # FastAPI's, not what we answer
         del responses["422"]
-    if getattr(getattr(route, "original_route", route), OWN_ERRORS, False):
-        return
     for code, doc in problems(*expected(route)).items():
         given = responses.setdefault(str(code), {})
         for part, value in doc.items():  # a route's own description stays

@@ -12,6 +12,10 @@ import asyncio
 from collections.abc import Sequence
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner
+
+# Kafka's default (murmur2 of the key, as the Java client): one aggregate, one partition
+PARTITIONER = DefaultPartitioner()
 
 Record = tuple[bytes, bytes | None]  # key, value (None: a tombstone)
 Headers = list[tuple[str, bytes]]
@@ -37,3 +41,28 @@ async def send_records(
     if count:
         sent.append((count, await producer.send_batch(batch, topic, partition=partition)))
     return sent
+
+
+async def by_partition(
+    producer: AIOKafkaProducer, topic: str, keys: Sequence[bytes]
+) -> dict[int, list[int]]:
+    """The indexes of `keys`, in order, per partition of `topic` the partitioner gives."""
+    every = sorted(await producer.partitions_for(topic))
+    groups: dict[int, list[int]] = {}
+    for i, key in enumerate(keys):
+        groups.setdefault(PARTITIONER(key, every, every), []).append(i)
+    return groups
+
+
+async def send_keyed(producer: AIOKafkaProducer, topic: str, records: Sequence[Record]) -> None:
+    """All of `records`, in key order per partition, batched; returns once all are
+    acknowledged (a load generator's write, with none of `send`'s per-record cost)."""
+    groups = await by_partition(producer, topic, [key for key, _ in records])
+    sent = [
+        future
+        for partition, indexes in groups.items()
+        for _, future in await send_records(
+            producer, topic, partition, [records[i] for i in indexes]
+        )
+    ]
+    await asyncio.gather(*sent)

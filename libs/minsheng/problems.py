@@ -1,7 +1,14 @@
-"""RFC 9457 problem details for every error a service returns."""
+"""RFC 9457 problem details for every error a service returns.
+
+An error nobody foresaw is a 500 problem with an error id and nothing else: no
+traceback, no exception text (asyncpg's carry SQL and values), which go to the log under
+that id instead.
+"""
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -13,16 +20,25 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger(__name__)
 
 
 class Problem(Exception):
     """Raise from a route to answer with a problem document."""
 
-    def __init__(self, status: int, title: str, detail: str = "", **extra: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str = "",
+        headers: Mapping[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(detail or title)
         self.status = status
         self.title = title
         self.detail = detail
+        self.headers = dict(headers or {})
         self.extra = extra
 
 
@@ -55,12 +71,14 @@ def problem_response(
 
 async def on_problem(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, Problem)
-    return problem_response(exc.status, exc.title, exc.detail, request.url.path, **exc.extra)
+    path = request.url.path
+    return problem_response(exc.status, exc.title, exc.detail, path, exc.headers, **exc.extra)
 
 
 def http_title(status: int) -> str:
     """The title of a problem the web framework itself raised (no route, wrong method)."""
-    return {404: "Not Found", 405: "Method Not Allowed"}.get(status, "HTTP error")
+    titles = {404: "Not Found", 405: "Method Not Allowed", 413: "Content Too Large"}
+    return titles.get(status, "HTTP error")
 
 
 def allowed_methods(request: Request) -> str:
@@ -96,10 +114,25 @@ async def on_validation(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def unexpected(method: str, path: str, exc: BaseException) -> dict[str, Any]:
+    """The problem of an error nobody foresaw, logged in full under an error id that the
+    answer names (analytics' aiohttp views answer it too)."""
+    error_id = uuid.uuid4().hex
+    log.error("unexpected error %s on %s %s", error_id, method, path, exc_info=exc)
+    detail = f"an unexpected error; it is logged as {error_id}"
+    return problem_body(500, "Internal Server Error", detail, path, error_id=error_id)
+
+
+async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    body = unexpected(request.method, request.url.path, exc)
+    return JSONResponse(body, status_code=500, media_type=PROBLEM_JSON)
+
+
 HANDLERS: dict[type[Exception], Callable[[Request, Exception], Awaitable[JSONResponse]]] = {
     Problem: on_problem,
     StarletteHTTPException: on_http,
     RequestValidationError: on_validation,
+    Exception: on_unexpected,  # last: `handler_for` takes the most specific class
 }
 
 

@@ -20,22 +20,19 @@ from datetime import UTC, datetime
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
-from aiokafka.partitioner import DefaultPartitioner
 
 from minsheng import metrics
 from minsheng.db import Conn
 from minsheng.events import CONTENT_TYPE
 from minsheng.kafka import KafkaAccess
 from minsheng.outbox import CHANNEL
-from minsheng.partition_batches import send_records
+from minsheng.partition_batches import PARTITIONER, by_partition, send_records
 from minsheng.resilience import run_forever, woken
 
 log = logging.getLogger(__name__)
 
 LEADER_LOCK = 0x72656C61  # "rela"
 HEADERS = [("content-type", CONTENT_TYPE.encode())]
-# Kafka's default (murmur2 of the key, as the Java client): one aggregate, one partition
-PARTITIONER = DefaultPartitioner()
 # One drain's events for a partition fit one batch (aiokafka's 16 kB would split them, and
 # a partition's next batch waits until the one before it is sent); below the broker's
 # 1 MB message.max.bytes, which a batch must not exceed.
@@ -172,15 +169,14 @@ async def _publish(producer: AIOKafkaProducer, rows: Sequence[asyncpg.Record]) -
     """Sends the rows, batched per partition (`partition_batches`), and returns each row's
     outcome: its batch's metadata, or the exception that failed the batch. Rows keep their
     order within a partition, and so within an aggregate (the key)."""
-    partitions: dict[str, list[int]] = {}
-    groups: dict[tuple[str, int], list[int]] = {}  # (topic, partition) -> row indexes
+    by_topic: dict[str, list[int]] = {}
     for i, row in enumerate(rows):
-        topic = row["topic"]
-        if topic not in partitions:
-            partitions[topic] = sorted(await producer.partitions_for(topic))
-        every = partitions[topic]
-        partition = PARTITIONER(row["aggregate_id"].encode(), every, every)
-        groups.setdefault((topic, partition), []).append(i)
+        by_topic.setdefault(row["topic"], []).append(i)
+    groups: dict[tuple[str, int], list[int]] = {}  # (topic, partition) -> row indexes
+    for topic, members in by_topic.items():
+        keys = [rows[i]["aggregate_id"].encode() for i in members]
+        for partition, indexes in (await by_partition(producer, topic, keys)).items():
+            groups[(topic, partition)] = [members[i] for i in indexes]
     sent: list[tuple[list[int], asyncio.Future[object]]] = []
     for (topic, partition), indexes in groups.items():
         records = [(rows[i]["aggregate_id"].encode(), rows[i]["payload"].encode()) for i in indexes]

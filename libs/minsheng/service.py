@@ -21,6 +21,7 @@ from fastapi import APIRouter, FastAPI, Request
 from minsheng import auth
 from minsheng.clock import Clock
 from minsheng.db import open_database
+from minsheng.edge import Cors
 from minsheng.logs import logging_config
 from minsheng.relay import OutboxRelay
 from minsheng.settings import Settings
@@ -133,6 +134,8 @@ def create_service_app(
         service=runtime.service,
         pool=runtime.current_pool,
         kafka=lambda: runtime.settings.kafka,
+        max_body_bytes=runtime.settings.max_body_bytes,
+        cors=Cors.of(runtime.settings.cors_origins),
     )
     for router in routers:
         app.include_router(router)

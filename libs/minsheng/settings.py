@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, Self
+from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from minsheng.kafka import KafkaAccess
 
@@ -51,6 +51,16 @@ class Settings(BaseSettings):
     auth_cache_seconds: float = Field(
         default=5.0, ge=0, description="How long a checked API key is trusted (revocation delay)."
     )
+    max_body_bytes: int = Field(
+        default=1_048_576,
+        gt=0,
+        description="The largest request body taken; a larger one is a 413 problem.",
+    )
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="Comma-separated origins whose browser pages may call the API "
+        "(`*` for any); none by default, so only same-origin pages may.",
+    )
     environment: Literal["development", "production"] = Field(
         default="development", description="`production` refuses the demo-only settings."
     )
@@ -58,6 +68,13 @@ class Settings(BaseSettings):
         default=None,
         description="Demo platforms only: the compressed clock's anchor file (`minsheng-demo`).",
     )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
 
     @model_validator(mode="after")
     def _no_demo_clock_in_production(self) -> Self:

@@ -1,5 +1,6 @@
-"""The wiring every FastAPI service shares: health, readiness, metrics, auth, errors
-(health and readiness also serve analytics' Faust web views)."""
+"""The wiring every FastAPI service shares: health, readiness, metrics, auth, errors,
+and the public edge (a request body limit, the CORS policy); health, readiness and the
+CORS policy also serve analytics' Faust web views."""
 
 import asyncio
 import contextlib
@@ -12,12 +13,15 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from minsheng import auth
+from minsheng.edge import Cors
 from minsheng.kafka import KafkaAccess
 from minsheng.openapi import document_problems, guarded
-from minsheng.problems import Problem, handler_for, install_problem_handlers
+from minsheng.problems import Problem, handler_for, install_problem_handlers, problem_response
 
 HTTP_DURATION = Histogram(
     "minsheng_http_request_duration_seconds",
@@ -87,6 +91,106 @@ class RequestTiming:
             )
 
 
+class BodyTooLarge(HTTPException):
+    """A body past the limit, raised from `receive`: an HTTP exception, so FastAPI lets
+    it through its body parsing and the problem handlers answer it (413)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body is larger than {limit} bytes")
+
+
+class BodyLimit:
+    """ASGI middleware refusing a request body over `limit` bytes with a 413 problem: at
+    once when `Content-Length` says so, else when the streamed body passes it (a
+    chunked body has no length), so no route ever buffers more than `limit`."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        seen = [0]
+        started = [False]
+
+        async def counted() -> Message:
+            message = await receive()
+            seen[0] += len(message.get("body", b""))
+            if seen[0] > self.limit:
+                raise BodyTooLarge(self.limit)
+            return message
+
+        async def sending(message: Message) -> None:
+            started[0] = started[0] or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, sending)
+        except BodyTooLarge:  # raised where no handler stood (a route that streams)
+            if started[0]:
+                raise
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        detail = str(BodyTooLarge(self.limit).detail)
+        await problem_response(413, "Content Too Large", detail, scope["path"])(
+            scope, receive, send
+        )
+
+
+SAME_ORIGIN = Cors(frozenset())  # no origin named: only same-origin pages may call
+
+
+class CorsPolicy:
+    """ASGI middleware applying a `minsheng.edge.Cors` policy: it answers preflights
+    itself (204, or a 403 problem for an origin, method or header it does not allow) and
+    adds the CORS headers to the answers to allowed origins."""
+
+    def __init__(self, app: ASGIApp, cors: Cors) -> None:
+        self.app = app
+        self.cors = cors
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = Headers(scope=scope) if scope["type"] == "http" else None
+        origin = headers.get("origin") if headers is not None else None
+        if headers is None or origin is None:
+            await self.app(scope, receive, send)
+            return
+        asked = headers.get("access-control-request-method")
+        if scope["method"] == "OPTIONS" and asked is not None:
+            allowed = self.cors.preflight(
+                origin, asked, headers.get("access-control-request-headers", "")
+            )
+            answer: Response
+            if allowed is None:
+                detail = Cors.refusal(origin, asked)
+                answer = problem_response(403, "Forbidden", detail, scope["path"])
+            else:
+                answer = Response(status_code=204, headers=allowed)
+            await answer(scope, receive, send)
+            return
+        extra = self.cors.response(origin)
+        if not extra:
+            await self.app(scope, receive, send)
+            return
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [
+                    *message.get("headers", []),
+                    *((k.lower().encode(), v.encode()) for k, v in extra.items()),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, sending)
+
+
 Endpoint = TypeVar("Endpoint", bound=Callable[[Request], Awaitable[Response]])
 DIRECT = "minsheng_direct_route"  # the attribute `direct` sets on an endpoint
 
@@ -144,17 +248,22 @@ def install_platform_routes(
     service: str,
     pool: Callable[[], asyncpg.Pool | None],
     kafka: Callable[[], KafkaAccess],
+    max_body_bytes: int = 1_048_576,
+    cors: Cors = SAME_ORIGIN,
     extra_checks: dict[str, Callable[[], Awaitable[bool]]] | None = None,
 ) -> None:
     """Adds /healthz, /readyz, /metrics, problem+json errors (documented in the OpenAPI
-    document too) and the request histogram. `kafka` is asked for at each readiness
-    check, so an app is built (for its OpenAPI document, say) without credentials."""
+    document too), the body limit, the CORS policy and the request histogram. `kafka` is
+    asked for at each readiness check, so an app is built (for its OpenAPI document, say)
+    without credentials."""
     install_problem_handlers(app)
     document_problems(app)
 
     app.state.direct_routes = {}
-    # inside the timing: the last one added is outermost
+    # the last one added is outermost: timing, CORS, the body limit, the direct routes
     app.add_middleware(DirectRoutes, routes=app.state.direct_routes)
+    app.add_middleware(BodyLimit, limit=max_body_bytes)
+    app.add_middleware(CorsPolicy, cors=cors)
     app.add_middleware(RequestTiming, service=service)
 
     @app.get("/healthz", include_in_schema=False)

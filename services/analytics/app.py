@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from time import monotonic
 from typing import Any
 
@@ -14,6 +15,7 @@ from faust.transport.drivers import aiokafka as kafka_driver
 from faust.types import TP
 from pydantic import Field
 
+from analytics.lights import THRESHOLDS_FILE
 from minsheng.resilience import until_done
 from minsheng.settings import Settings
 from minsheng.topics import TopicSpec, dlq, ensure_topics
@@ -25,10 +27,20 @@ PREPARE_TIMEOUT = 120.0  # seconds to wait for the broker at start-up
 class AnalyticsSettings(Settings):
     http_port: int = 8004
     analytics_app_id: str = "minsheng-analytics"
+    analytics_lights_file: Path = Field(
+        default=THRESHOLDS_FILE,
+        description="The traffic lights' thresholds (versioned YAML), checked at start.",
+    )
     analytics_advertised_url: str | None = Field(
         default=None,
         description="Where peers reach this worker's web server; by default "
         "http://<http_host, or the host name if that is 0.0.0.0>:<http_port>.",
+    )
+    analytics_recovery_stall_seconds: float = Field(
+        default=180.0,
+        ge=0,
+        description="A table recovery (start, rebalance) that reads nothing new for this "
+        "long makes the worker exit with status 75, to be started again; 0: never.",
     )
 
     @property

@@ -3,8 +3,11 @@
 The state keeps only what the metrics and KPIs need: labels, whether the appeal is
 open, its current deadline (for the overdue gauges), the unit it is dispatched to now,
 the resolution that stands, whether that resolution was called back, and the tallies of
-the counters. Units are kept as the events name them and labelled (`unit_label`) only
-when figures are taken, so the states do not depend on the reference data.
+the counters. The per-unit monthly inputs of the traffic lights are a tally too
+(`unit_month`: unit, the city's month of the event's own time, what happened), so they
+are exact for the same reason. Units are kept as the events name them and labelled
+(`unit_label`) only when figures are taken, so the states do not depend on the
+reference data.
 """
 
 from __future__ import annotations
@@ -13,15 +16,21 @@ from datetime import datetime
 
 from analytics.aggregate import OVERDUE, UNIT_OVERDUE, Deadlines
 from analytics.counting import Figures, Folding, State, flag, record, tallied, unit_label
-from analytics.windows import RECEIVED_HOUR, hour_window
+from analytics.windows import RECEIVED_HOUR, hour_window, month_of
 from minsheng import events as ev
 from minsheng.events import EventData
 from minsheng.events.appeals import AppealEvent
 
 OPEN, RESOLVED, CLOSED = "open", "resolved", "closed"
+# A unit's monthly inputs: figures (unit, month, measure), and the overdue ones by the
+# month of their deadline (unit, month), kept in the deadline index.
+UNIT_MONTH_TALLY = "unit_month"
+UNIT_MONTH = "minsheng_unit_month"
+UNIT_MONTH_OVERDUE = "minsheng_unit_month_overdue"
+DISPATCHED, RETURNED, ON_TIME = "dispatched", "returned", "on_time"
 
 
-def _evolve(new: State, data: EventData) -> None:
+def _evolve(new: State, data: EventData, at: datetime) -> None:
     """What each appeal event changes in its new state, beyond the labels (`Folding`)."""
     match data:
         case ev.AppealReceived():
@@ -30,9 +39,11 @@ def _evolve(new: State, data: EventData) -> None:
             new["received_at"] = data.received_at.timestamp()
         case ev.AppealDispatched():
             new.update(status=OPEN, deadline=_epoch(data.deadline), unit=data.unit)
+            record(new, UNIT_MONTH_TALLY, data.unit, month_of(at.timestamp()), DISPATCHED)
         case ev.AppealReturned():
             record(new, "returned", data.district)
             record(new, "unit_returned", data.unit)
+            record(new, UNIT_MONTH_TALLY, data.unit, month_of(at.timestamp()), RETURNED)
             new["unit"] = None  # nobody's until the next dispatch
         case ev.AppealExtended():
             new["deadline"] = _epoch(data.new_deadline)
@@ -41,11 +52,19 @@ def _evolve(new: State, data: EventData) -> None:
         case ev.AppealResolved():
             record(new, "resolved", data.district, data.category, flag(data.on_time))
             record(new, "unit_resolved", data.unit, flag(data.on_time))
+            month = month_of(data.resolved_at.timestamp())
+            record(new, UNIT_MONTH_TALLY, data.unit, month, RESOLVED)
+            if data.on_time:
+                record(new, UNIT_MONTH_TALLY, data.unit, month, ON_TIME)
             new.update(status=RESOLVED, resolution=data.on_time, called_back=False)
+            new["resolved_by"] = data.unit  # whose work a later rating judges
         case ev.SatisfactionRecorded():
             record(new, "satisfaction", data.district, "appeal", data.rating)
             if new.get("resolution") is not None:
                 new["called_back"] = True
+            if new.get("resolved_by"):
+                month = month_of(data.recorded_at.timestamp())
+                record(new, UNIT_MONTH_TALLY, new["resolved_by"], month, data.rating)
         case ev.AppealReopened():
             # back to work; the next dispatch sets the new time limit
             new.update(status=OPEN, deadline=None, resolution=None, called_back=False, unit=None)
@@ -90,6 +109,8 @@ def appeal_figures(state: State) -> Figures:
     for tally, metric in UNIT_TALLIES.items():
         for unit, *labels in state.get(tally, ()):
             figures[metric, (unit_label(unit), *labels)] += 1
+    for unit, month, measure in state.get(UNIT_MONTH_TALLY, ()):
+        figures[UNIT_MONTH, (unit_label(unit), month, measure)] += 1
     if not is_received(state):
         return figures
     district = (state["district"],)
@@ -116,14 +137,21 @@ def appeal_figures(state: State) -> Figures:
 
 def deadline_of(state: State) -> Deadlines:
     """The overdue figures of an open appeal with a deadline (its district's, and its
-    unit's when dispatched), with that deadline: it is overdue once the clock passes the
-    deadline, with no event needed."""
+    unit's when dispatched, also by the month of the deadline), with that deadline: it
+    is overdue once the clock passes the deadline, with no event needed."""
     deadline = state.get("deadline")
     if deadline is None or not is_open(state):
         return ()
     district = ((OVERDUE, (state["district"],)), deadline)
     unit = state.get("unit")
-    return (district, ((UNIT_OVERDUE, (unit_label(unit),)), deadline)) if unit else (district,)
+    if not unit:
+        return (district,)
+    label = unit_label(unit)
+    return (
+        district,
+        ((UNIT_OVERDUE, (label,)), deadline),
+        ((UNIT_MONTH_OVERDUE, (label, month_of(deadline))), deadline),
+    )
 
 
 def _epoch(moment: datetime | None) -> float | None:

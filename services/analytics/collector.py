@@ -10,13 +10,14 @@ deploy/prometheus/recording/analytics.yml).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from analytics.counting import Figures, LabelKey
+from analytics.lights import LIGHTS, Thresholds, UnitMonth, light
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,38 @@ FAMILIES = (
         ("district", "year", "level", "status"),
         gauge=True,
     ),
+    # The four lists (四项清单) and community work days (社区工作日), by district and month
+    Family(
+        "minsheng_list_items",
+        "Items of the four lists, by their standing status.",
+        ("district", "year", "kind", "status"),
+        gauge=True,
+    ),
+    Family(
+        "minsheng_workday_visits",
+        "Community work-day visits of units to their paired communities.",
+        ("district", "month"),
+    ),
+    Family(
+        "minsheng_workday_services",
+        "Services delivered on community work days, by kind.",
+        ("district", "month", "kind"),
+    ),
+    Family(
+        "minsheng_workday_appeals_solved",
+        "Appeals solved on the spot on community work days.",
+        ("district", "month"),
+    ),
+    Family(
+        "minsheng_workday_goods_value_yuan",
+        "Value of goods given on community work days, in yuan.",
+        ("district", "month"),
+    ),
+    Family(
+        "minsheng_workday_visits_missed",
+        "Months in which a paired unit recorded no visit (reported once each).",
+        ("district", "month"),
+    ),
     # Per handling unit (承办单位); `unit` is a unit of units.yaml, or `other`.
     Family(
         "minsheng_unit_appeals_open",
@@ -140,3 +173,23 @@ class FiguresCollector(Collector):
             for labels, value in sorted(by_name[family.name]):
                 metric.add_metric(list(labels), value)
             yield metric
+
+
+class LightsCollector(Collector):
+    """`minsheng_unit_light{unit,light}`: 1 for each unit's light this month, 0 for the
+    other two, so `sum by (light)` counts the units of each light."""
+
+    def __init__(self, months: Iterable[UnitMonth], thresholds: Thresholds) -> None:
+        self.months, self.thresholds = list(months), thresholds
+
+    def collect(self) -> Iterator[Metric]:
+        metric = GaugeMetricFamily(
+            "minsheng_unit_light",
+            "The unit's traffic light this month (绿灯率): 1 for its light, 0 for the others.",
+            labels=("unit", "light"),
+        )
+        for month in sorted(self.months, key=lambda m: m.unit):
+            shown = light(*month.rates(), self.thresholds)
+            for colour in LIGHTS:
+                metric.add_metric([month.unit, colour], 1 if colour == shown else 0)
+        yield metric

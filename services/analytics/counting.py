@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from minsheng.events import EventData, InvalidEvent, ParsedEvent, SatisfactionRecorded
@@ -29,6 +30,7 @@ State = dict[str, Any]
 LabelKey = tuple[str, ...]
 Figure = tuple[str, LabelKey]  # a metric family name (no `_total`) or a KPI name, labels
 Figures = Counter[Figure]
+AGGREGATE_KIND = "aggregate"  # a state's kind, on a topic of several (`Shared`)
 OTHER_UNIT = "other"  # the `unit` label of a unit the reference data does not list
 
 
@@ -36,15 +38,16 @@ OTHER_UNIT = "other"  # the `unit` label of a unit the reference data does not l
 class Folding:
     """How one kind of aggregate's events fold into its state: which events are its own
     (`admit`), the labels every one of them carries into the state, and `evolve`, what
-    each event changes beyond that (on a new state, in place). Called, it is the table's
-    fold: the new state, or None when the event is not newer than what is held; it raises
-    InvalidEvent("rejected") for an event that has no place on the topic."""
+    each event changes beyond that (on a new state, in place), given the event's time
+    (the envelope's `time`, for payloads that carry no instant of their own). Called, it
+    is the table's fold: the new state, or None when the event is not newer than what is
+    held; it raises InvalidEvent("rejected") for an event that has no place on the topic."""
 
     kind: str
     model: type[EventData]
     key: str
     labels: tuple[str, ...]
-    evolve: Callable[[State, EventData], None]
+    evolve: Callable[[State, EventData, datetime], None]
 
     def __call__(self, state: State | None, event: ParsedEvent) -> State | None:
         new = admit(state, event, self.kind, self.model, self.key)
@@ -53,7 +56,7 @@ class Folding:
         data = event.data
         if isinstance(data, self.model):
             new.update({label: getattr(data, label) for label in self.labels})
-        self.evolve(new, data)
+        self.evolve(new, data, event.envelope.time)
         return new
 
 
@@ -114,3 +117,39 @@ def unit_label(unit: str) -> str:
 def reject(event: ParsedEvent, why: str) -> InvalidEvent:
     """An event that parses but does not belong on the topic it came from."""
     return InvalidEvent("rejected", f"{event.envelope.type} {event.envelope.subject}: {why}")
+
+
+@dataclass(frozen=True)
+class Shared:
+    """Several kinds of aggregate on one topic, folded into one table: each event goes to
+    the `Folding` of its kind (by its model, or a rating's `subject_type`), and a state
+    remembers its kind, so its figures are its kind's (`figures`). A state without one
+    is of the first kind (states written before the topic had others). An event whose
+    subject holds a state of another kind is rejected."""
+
+    foldings: tuple[Folding, ...]
+    figures: Mapping[str, Callable[[State], Figures]]
+
+    def kind_of(self, state: State) -> str:
+        return str(state.get(AGGREGATE_KIND, self.foldings[0].kind))
+
+    def fold(self, state: State | None, event: ParsedEvent) -> State | None:
+        data = event.data
+        for folding in self.foldings:
+            if isinstance(data, SatisfactionRecorded):
+                mine = data.subject_type == folding.kind
+            else:
+                mine = isinstance(data, folding.model)
+            if mine:
+                break
+        else:
+            raise reject(event, "not an event of any aggregate of this topic")
+        if state is not None and self.kind_of(state) != folding.kind:
+            raise reject(event, f"its subject is a {self.kind_of(state)}, not a {folding.kind}")
+        new = folding(state, event)
+        if new is not None:
+            new[AGGREGATE_KIND] = folding.kind
+        return new
+
+    def figures_of(self, state: State) -> Figures:
+        return self.figures[self.kind_of(state)](state)

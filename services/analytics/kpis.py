@@ -20,13 +20,30 @@ from analytics.aggregate import OVERDUE, Aggregate, share
 from analytics.appeal_counting import appeal_figures, deadline_of
 from analytics.counting import Figures, State
 from analytics.notification_counting import notification_figures
-from analytics.project_counting import planned_end_of, project_figures
+from analytics.projects_topic import topic_deadlines, topic_figures
 from analytics.windows import RECEIVED_HOUR, local_day
+from analytics.workday_counting import (
+    APPEALS_SOLVED,
+    GOODS,
+    ITEM_STATUSES,
+    LIST_ITEMS,
+    MISSED,
+    SERVICES,
+    VISITS,
+)
 
 SATISFIED = ("satisfied", "basically_satisfied")
 SATISFACTION = "minsheng_satisfaction_responses"
 UNIT_FIGURES = "minsheng_unit_"
 APPEAL_FIGURES = ("received", "open", "resolved", "resolved_on_time", "called_back")
+WORKDAY_FIGURES = {  # figure -> its name in GET /v1/counters
+    VISITS: "visits",
+    SERVICES: "services",
+    APPEALS_SOLVED: "appeals_solved",
+    GOODS: "goods_value_yuan",
+    MISSED: "missed",
+}
+SERVICES_BY_KIND = "services_by_kind."
 
 
 def rate(numerator: int, denominator: int) -> float | None:
@@ -39,7 +56,13 @@ class _Scope:
 
     def __init__(self) -> None:
         self.appeals: Counter[str] = Counter()
-        self.satisfaction: dict[str, Counter[str]] = {"appeal": Counter(), "project": Counter()}
+        self.satisfaction: dict[str, Counter[str]] = {
+            "appeal": Counter(),
+            "project": Counter(),
+            "list_item": Counter(),
+        }
+        self.lists: dict[tuple[str, str], Counter[str]] = {}  # (year, kind) -> by status
+        self.workdays: dict[str, Counter[str]] = {}  # month -> figure
         self.projects: dict[tuple[str, str], Counter[str]] = {}
         self.today: Counter[str] = Counter()  # by hour "00".."23"
 
@@ -56,6 +79,13 @@ class _Scope:
             self.projects.setdefault((labels[1], labels[2]), Counter())[name] += value
         elif name == RECEIVED_HOUR:
             self.today[labels[1][-2:]] += value
+        elif name == LIST_ITEMS:
+            self.lists.setdefault((labels[1], labels[2]), Counter())[labels[3]] += value
+        elif name in WORKDAY_FIGURES:
+            month = self.workdays.setdefault(labels[1], Counter())
+            month[WORKDAY_FIGURES[name]] += value
+            if name == SERVICES:
+                month[f"{SERVICES_BY_KIND}{labels[2]}"] += value
 
     def report(self, day: str) -> dict[str, Any]:
         a = self.appeals
@@ -77,6 +107,13 @@ class _Scope:
                 "satisfaction_rate": _satisfaction_rate(self.satisfaction["project"]),
                 "by_year": _by_year_and_level(self.projects),
             },
+            "lists": {
+                "items": sum(sum(c.values()) for c in self.lists.values()),
+                "satisfaction_responses": self.satisfaction["list_item"]["responses"],
+                "satisfaction_rate": _satisfaction_rate(self.satisfaction["list_item"]),
+                "by_year": _lists_by_year(self.lists),
+            },
+            "workdays": _workdays(self.workdays),
         }
 
 
@@ -122,7 +159,7 @@ def aggregates(
     """The three tables' aggregates over the given states."""
     tables = (
         (Aggregate(appeal_figures, deadline_of), appeals),
-        (Aggregate(project_figures, planned_end_of), projects),
+        (Aggregate(topic_figures, topic_deadlines), projects),
         (Aggregate(notification_figures), notifications),
     )
     for aggregate, states in tables:
@@ -160,3 +197,28 @@ def _by_year_and_level(
             "completion_rate": rate(c["completed"], c["claimed"]),
         }
     return out
+
+
+def _lists_by_year(lists: dict[tuple[str, str], Counter[str]]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for (year, kind), by_status in sorted(lists.items()):
+        counts = {status: by_status[status] for status in ITEM_STATUSES}
+        out.setdefault(year, {})[kind] = {"items": sum(by_status.values()), **counts}
+    return out
+
+
+def _workdays(months: dict[str, Counter[str]]) -> dict[str, Any]:
+    """The work-day figures, in all and by month, each month's services also by kind."""
+
+    def figures(c: Counter[str]) -> dict[str, Any]:
+        by_kind = {
+            k.removeprefix(SERVICES_BY_KIND): n
+            for k, n in sorted(c.items())
+            if k.startswith(SERVICES_BY_KIND)
+        }
+        return {**{name: c[name] for name in WORKDAY_FIGURES.values()}, "services_by_kind": by_kind}
+
+    return {
+        **figures(sum(months.values(), Counter[str]())),
+        "by_month": {month: figures(c) for month, c in sorted(months.items())},
+    }

@@ -25,8 +25,10 @@ from analytics.changelog import ChangelogWriter
 from analytics.collector import FiguresCollector
 from analytics.consumers import Apply, Counting, count_agent, rebuilder, rewinder
 from analytics.lag import exporter as lag_exporter
+from analytics.lights import ThresholdsError, load_thresholds
 from analytics.notification_counting import apply_notification, notification_figures
-from analytics.project_counting import apply_project, planned_end_of, project_figures
+from analytics.projects_topic import apply_projects_topic, topic_deadlines, topic_figures
+from analytics.watchdog import install as install_watchdog
 from analytics.windows import expired_window
 from minsheng.clock import clock_for
 from minsheng.logs import logging_config
@@ -35,7 +37,7 @@ from minsheng.topics import APPEALS, NOTIFICATIONS, PROJECTS
 TABLES: tuple[tuple[str, str, str, Apply, FiguresOf], ...] = (
     # name, topic, table, fold, figures
     ("appeals", APPEALS, "appeal-state", apply_appeal, appeal_figures),
-    ("projects", PROJECTS, "project-state", apply_project, project_figures),
+    ("projects", PROJECTS, "project-state", apply_projects_topic, topic_figures),
     (
         "notifications",
         NOTIFICATIONS,
@@ -45,7 +47,7 @@ TABLES: tuple[tuple[str, str, str, Apply, FiguresOf], ...] = (
     ),
 )
 
-DEADLINES = {"appeals": deadline_of, "projects": planned_end_of}  # gauges moved by the clock
+DEADLINES = {"appeals": deadline_of, "projects": topic_deadlines}  # gauges moved by the clock
 
 
 def now() -> datetime:
@@ -53,7 +55,9 @@ def now() -> datetime:
 
 
 def build(settings: AnalyticsSettings, clock: Clock = now) -> faust.App:
-    """The worker's app; `clock` decides what is overdue and which day is "today"."""
+    """The worker's app; `clock` decides what is overdue and which day is "today".
+    Raises ThresholdsError for a bad traffic-lights file, before anything starts."""
+    thresholds = load_thresholds(settings.analytics_lights_file)
     app = create_app(settings)
     changelog = ChangelogWriter(settings.kafka)
 
@@ -83,10 +87,11 @@ def build(settings: AnalyticsSettings, clock: Clock = now) -> faust.App:
         countings["appeals"].aggregate.drop(expired_window(clock()))
 
     app.timer(interval=600.0)(expire_windows)
+    install_watchdog(app, settings.analytics_recovery_stall_seconds)
     lag_exporter(app, {topic: countings[name].gate for name, topic, *_ in TABLES}, "analytics")
 
     peers = httpx.AsyncClient(timeout=3.0)
-    install_views(app, settings, clock, countings, peers)
+    install_views(app, settings, clock, countings, peers, thresholds)
 
     async def close(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         """Faust is stopping: every batch's changelog write was awaited, so just close."""
@@ -104,6 +109,10 @@ def run() -> None:
 
         sys.exit(main(sys.argv[2:]))
     settings = AnalyticsSettings()
+    try:
+        load_thresholds(settings.analytics_lights_file)
+    except ThresholdsError as error:
+        sys.exit(f"minsheng-analytics: {error}")
     asyncio.run(prepare_topics(settings, [table for _, _, table, _, _ in TABLES]))
     app = build(settings, clock_for(settings.demo_clock_file))
     worker = faust.Worker(

@@ -7,6 +7,8 @@ through), the newest one by sequence stands, so each notification counts once.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from analytics.counting import Figures, Folding, State
 from minsheng.events import EventData, NotificationDelivered
 from minsheng.events.notifications import NotificationEvent
@@ -14,7 +16,7 @@ from minsheng.events.notifications import NotificationEvent
 DELIVERED, FAILED = "delivered", "failed"
 
 
-def _evolve(new: State, data: EventData) -> None:
+def _evolve(new: State, data: EventData, at: datetime) -> None:
     """A delivery outcome's status; its channel and attempts are labels (`Folding`)."""
     assert isinstance(data, NotificationEvent)  # admit let nothing else through
     new["status"] = DELIVERED if isinstance(data, NotificationDelivered) else FAILED

@@ -12,6 +12,37 @@ from minsheng.problems import PROBLEM_JSON
 
 PROBLEM = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
 OBJECT: dict[str, Any] = {"type": "object", "additionalProperties": True}
+LIGHTS_PATH = "/v1/units/lights"
+RATE: dict[str, Any] = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
+COUNT: dict[str, Any] = {"type": "integer", "minimum": 0}
+LIGHT: dict[str, Any] = {"type": "string", "enum": ["green", "yellow", "red"]}
+UNIT_LIGHT: dict[str, Any] = {
+    "type": "object",
+    "required": ["unit", "light", "on_time_rate", "satisfaction_rate", "return_rate"],
+    "properties": {
+        "unit": {"type": "string"},
+        "light": LIGHT,
+        **{name: RATE for name in ("on_time_rate", "satisfaction_rate", "return_rate")},
+        **{
+            name: COUNT
+            for name in (
+                "resolved",
+                "resolved_on_time",
+                "overdue",
+                "satisfaction_responses",
+                "dispatched",
+                "returned",
+            )
+        },
+    },
+}
+
+
+REBALANCING: dict[str, Any] = {
+    "description": "The workers are rebalancing: retry shortly",
+    "headers": {"Retry-After": {"schema": {"type": "string"}}},
+    "content": PROBLEM,
+}
 
 
 def _ok(description: str, schema: dict[str, Any]) -> dict[str, Any]:
@@ -33,11 +64,44 @@ DOCUMENT: dict[str, Any] = {
                 "summary": "The city's and each district's KPIs, now",
                 "responses": {
                     "200": _ok("City, districts and notifications", OBJECT),
-                    "503": {
-                        "description": "The workers are rebalancing: retry shortly",
-                        "headers": {"Retry-After": {"schema": {"type": "string"}}},
-                        "content": PROBLEM,
-                    },
+                    "503": REBALANCING,
+                },
+            }
+        },
+        LIGHTS_PATH: {
+            "get": {
+                "operationId": "unit_lights",
+                "summary": "Each handling unit's traffic light (绿灯率) in a month",
+                "parameters": [
+                    {
+                        "name": "month",
+                        "in": "query",
+                        "required": False,
+                        "description": "The city's calendar month, YYYY-MM; this month if omitted.",
+                        "schema": {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$"},
+                    }
+                ],
+                "responses": {
+                    "200": _ok(
+                        "Every unit's light and the rates it came from",
+                        {
+                            "type": "object",
+                            "required": ["month", "as_of", "units", "lights", "by_unit"],
+                            "properties": {
+                                "month": {"type": "string"},
+                                "as_of": {"type": "string", "format": "date-time"},
+                                "thresholds_version": {"type": "integer"},
+                                "units": COUNT,
+                                "lights": {
+                                    "type": "object",
+                                    "properties": {c: COUNT for c in LIGHT["enum"]},
+                                },
+                                "by_unit": {"type": "array", "items": UNIT_LIGHT},
+                            },
+                        },
+                    ),
+                    "400": {"description": "`month` is not YYYY-MM", "content": PROBLEM},
+                    "503": REBALANCING,
                 },
             }
         },

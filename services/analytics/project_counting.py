@@ -21,7 +21,7 @@ ACTIVE, COMPLETED = "active", "completed"
 PAST_PLANNED_END = "minsheng_projects_past_planned_end"
 
 
-def _evolve(new: State, data: EventData) -> None:
+def _evolve(new: State, data: EventData, at: datetime) -> None:
     """What each project event changes in its new state, beyond the labels (`Folding`)."""
     match data:
         case ev.ProjectClaimed():

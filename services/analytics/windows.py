@@ -31,6 +31,16 @@ def _hour_window(hour: int) -> str:
     return datetime.fromtimestamp(hour * 3600, CITY).strftime("%Y-%m-%dT%H")
 
 
+def month_of(epoch: float) -> str:
+    """The city's calendar month of the instant `epoch`, e.g. "2019-10"."""
+    return hour_window(epoch)[:7]
+
+
+def local_month(now: datetime) -> str:
+    """The city's calendar month at `now`."""
+    return month_of(now.timestamp())
+
+
 def local_day(now: datetime) -> str:
     """The city's date at `now`, as the prefix of that day's hour windows."""
     return now.astimezone(CITY).strftime("%Y-%m-%d")

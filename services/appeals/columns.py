@@ -42,6 +42,7 @@ class AppealSummary(BaseModel):
     district: str
     street: str | None
     community: str | None
+    grid: str | None = None
     channel: str
     contact_ref: str
     received_at: datetime

@@ -84,7 +84,9 @@ async def _received(
     try:
         appeal_id = await receive(conn, cmd, at)
     except UnknownPlace as exc:
-        raise InvalidEvent("rejected", f"unknown district, street or community: {exc}") from exc
+        raise InvalidEvent(
+            "rejected", f"unknown district, street, community or grid: {exc}"
+        ) from exc
     await intake.remember(conn, source, subject, appeal_id)
     return appeal_id
 

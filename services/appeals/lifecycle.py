@@ -98,6 +98,7 @@ class AppealState:
     history: tuple[str, ...] = ("AppealReceived",)
     street: str | None = None  # the place, for routing a re-dispatch like the first one
     community: str | None = None
+    grid: str | None = None
 
 
 Outcome = tuple[AppealState, list[Sequenced]]
@@ -112,7 +113,7 @@ def _start(data: AppealReceived) -> AppealState:
     return AppealState(id=data.appeal_id, received_at=at, clock_start=at, last_at=at, **kept)
 
 
-_RECEIVED_KEPT = {"district", "category", "deadline", "street", "community"}
+_RECEIVED_KEPT = {"district", "category", "deadline", "street", "community", "grid"}
 
 
 def _changes(state: AppealState, data: EventData) -> dict[str, Any]:

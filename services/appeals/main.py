@@ -11,6 +11,7 @@ from appeals import consumers
 from appeals.api import routers
 from appeals.jobs import supervision_job
 from minsheng.clock import Clock, clock_for
+from minsheng.edge import TokenBucket
 from minsheng.service import Runtime, serve, service_app
 from minsheng.settings import Settings
 from minsheng.topics import INTAKE_APPEALS
@@ -23,6 +24,12 @@ class AppealsSettings(Settings):
     intake_topic: str = INTAKE_APPEALS  # other systems' appeals (tests: a fresh topic)
     intake_group: str = consumers.GROUP
     callback_after_days: int = Field(default=1, ge=0, description="Working days to the 回访 queue.")
+    open311_posts_per_minute: float = Field(
+        default=30.0, gt=0, description="Open311 POSTs one API key may make a minute, sustained."
+    )
+    open311_posts_burst: int = Field(
+        default=10, ge=1, description="Open311 POSTs one API key may make at once."
+    )
 
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -35,7 +42,14 @@ def create_app(settings: AppealsSettings | None = None, clock: Clock | None = No
         Runtime(SERVICE, config, MIGRATIONS),
         title="Minsheng appeals",
         clock=clock or clock_for(config.demo_clock_file),
-        routers=lambda db, g: routers(db, g, callback_after_days=config.callback_after_days),
+        routers=lambda db, g: routers(
+            db,
+            g,
+            callback_after_days=config.callback_after_days,
+            open311_posts=TokenBucket(
+                config.open311_posts_per_minute / 60, config.open311_posts_burst
+            ),
+        ),
         jobs=lambda app_clock: [
             supervision_job(app_clock, config.timer_interval),
             consumers.consumer(app_clock, topic=config.intake_topic, group=config.intake_group),

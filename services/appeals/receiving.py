@@ -23,7 +23,7 @@ ROUTER = "router"  # dispatched_by of an automatic dispatch by the routing rules
 
 
 class UnknownPlace(ValueError):
-    """The appeal names a district, street or community we do not know."""
+    """The appeal names a district, street, community or grid we do not know."""
 
 
 @dataclass(frozen=True)
@@ -31,12 +31,21 @@ class ReceiveAppeal:
     """What an appeal says, where it is, how it came; then who to call back."""
 
     # the fields an event of another system gives alike (it has no contact for us)
-    SHARED: ClassVar = {"category", "district", "street", "community", "title", "description"}
+    SHARED: ClassVar = {
+        "category",
+        "district",
+        "street",
+        "community",
+        "grid",
+        "title",
+        "description",
+    }
 
     category: str
     district: str
     street: str | None
     community: str | None
+    grid: str | None
     title: str
     description: str
     channel: Channel
@@ -64,8 +73,7 @@ def appeal_number(serial: int, received_at: datetime) -> str:
 
 
 def receive(cmd: ReceiveAppeal, *, serial: int, now: datetime) -> tuple[Appeal, AppealReceived]:
-    if not places().knows(cmd.district, cmd.street, cmd.community):
-        raise UnknownPlace(f"unknown place {cmd.district}/{cmd.street}/{cmd.community}")
+    check_place(cmd)
     appeal_id = appeal_number(serial, now)
     ref = contact_ref(appeal_id, cmd.phone)
     appeal = Appeal(appeal_id, "received", 1, cmd, ref, now)
@@ -77,12 +85,29 @@ def receive(cmd: ReceiveAppeal, *, serial: int, now: datetime) -> tuple[Appeal, 
         district=cmd.district,
         street=cmd.street,
         community=cmd.community,
+        grid=cmd.grid,
         channel=cmd.channel,
         contact_ref=ref,
         phone_masked=mask_phone(cmd.phone),
         received_at=now,
     )
     return appeal, event
+
+
+def check_place(cmd: ReceiveAppeal) -> None:
+    """Raises UnknownPlace unless the place is in the reference data, a grid only under
+    its community (the error lists that community's grids)."""
+    known = places()
+    if known.knows(cmd.district, cmd.street, cmd.community, cmd.grid):
+        return
+    where = "/".join(p for p in (cmd.district, cmd.street, cmd.community, cmd.grid) if p)
+    if cmd.grid and not cmd.community:
+        raise UnknownPlace(f"unknown place {where}: a grid is named with its street and community")
+    if cmd.grid and known.knows(cmd.district, cmd.street, cmd.community):
+        grids = known.grids.get((cmd.district, cmd.street or "", cmd.community or ""), ())
+        listed = ", ".join(grids) if grids else "none"
+        raise UnknownPlace(f"unknown grid {where}; the community's grids: {listed}")
+    raise UnknownPlace(f"unknown place {where}")
 
 
 def dispatched_on_receipt(received: AppealReceived, at: datetime) -> Outcome:

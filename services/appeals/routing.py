@@ -1,8 +1,8 @@
 """归口办理 as a pure function: which unit an appeal goes to, by category and place.
 
-The most specific place wins (community > street > district > the whole city); for the
-same place, a rule naming the category beats `*`; nothing matching means the table's
-default unit. `problems` checks a table against the other reference data, so a typo in
+The most specific place wins (grid > community > street > district > the whole city);
+for the same place, a rule naming the category beats `*`; nothing matching means the
+table's default unit. `problems` checks a table against the other reference data, so a typo in
 a YAML file fails a test instead of misrouting appeals.
 """
 
@@ -14,13 +14,15 @@ from minsheng.reference import Category, HandlingUnit, Places, RoutingRule, Rout
 ANY = "*"
 
 
-def _place_of(district: str, street: str | None, community: str | None) -> tuple[str, ...]:
-    """district[, street[, community]]: a community counts only under its street."""
+def _place_of(
+    district: str, street: str | None, community: str | None, grid: str | None
+) -> tuple[str, ...]:
+    """district[, street[, community[, grid]]]: each part counts only under the one above."""
     parts = [district]
-    if street:
-        parts.append(street)
-        if community:
-            parts.append(community)
+    for part in (street, community, grid):
+        if not part:
+            break
+        parts.append(part)
     return tuple(parts)
 
 
@@ -35,9 +37,10 @@ def route(
     district: str,
     street: str | None = None,
     community: str | None = None,
+    grid: str | None = None,
 ) -> str:
     """The lead unit for an appeal of `category` at the place."""
-    place = _place_of(district, street, community)
+    place = _place_of(district, street, community, grid)
     candidates = [rule for rule in table.rules if _matches(rule, category, place)]
     if not candidates:
         return table.default
@@ -53,6 +56,7 @@ def route_appeal(table: RoutingTable, appeal: AppealState) -> str:
         district=appeal.district,
         street=appeal.street,
         community=appeal.community,
+        grid=appeal.grid,
     )
 
 

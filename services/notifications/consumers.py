@@ -40,7 +40,9 @@ def domain_consumer(
     `topics` maps each topic read to the domain topic it is (`minsheng.topics`), whose
     owner's events alone it takes."""
 
-    async def handle(conn: Conn, events: Sequence[ParsedEvent]) -> None:
+    async def handle(conn: Conn, batch: Sequence[ParsedEvent]) -> None:
+        # list items and work-day pairings share the projects topic; no rule addresses them
+        events = [e for e in batch if subject_of(e.data) is not None]
         keys = [_subject_of(event) for event in events]
         held = await subjects.subjects(conn, keys)
         current = dict(held)
@@ -61,6 +63,6 @@ def domain_consumer(
 
 def _subject_of(event: ParsedEvent) -> tuple[Kind, str]:
     found = subject_of(event.data)
-    if found is None:  # the registry admits only appeal and project events
+    if found is None:  # passed over by `handle`
         raise InvalidEvent("rejected", f"{event.data.event_name} has no subject")
     return found

@@ -10,8 +10,9 @@ always has an answer. A directory that fails a check refuses to start the servic
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime, time
 from pathlib import Path
 from typing import Literal
@@ -20,7 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from minsheng.clock import CITY_TZ, require_aware
-from minsheng.reference import places, units
+from minsheng.reference import GridChain, grid_chains, places, units
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -101,9 +102,11 @@ class DirectoryFile(_Model):
 
 @dataclass(frozen=True)
 class Directory:
-    """The loaded directory, with the look-ups the rules and the pager need."""
+    """The loaded directory, with the look-ups the rules and the pager need; the grids'
+    chiefs come from the reference data of the grids (`minsheng.reference.grid_chains`)."""
 
     doc: DirectoryFile
+    grids: dict[str, GridChain] = field(default_factory=dict)  # by district/street/...
 
     def unit(self, name: str) -> Contact | None:
         return next((u for u in self.doc.units if u.unit == name), None)
@@ -118,6 +121,14 @@ class Directory:
         if level == "city":
             return self.doc.secretaries.city
         return self.doc.secretaries.districts.get(district, self.doc.secretaries.city)
+
+    def grid_chiefs(self, grid: str, levels: Iterable[str]) -> tuple[Contact, ...]:
+        """The chiefs of the grid (a path district/street/community/grid) at `levels`,
+        top of the chain first; none for a grid the reference data does not list."""
+        chain = self.grids.get(grid)
+        if chain is None:
+            return ()
+        return tuple(Contact(id=c.id, name=c.name, email=c.email) for c in chain.at(tuple(levels)))
 
     def person(self, person_id: str) -> Contact:
         return next(p for p in self.doc.oncall.people if p.id == person_id)
@@ -161,7 +172,7 @@ def load_directory(path: Path) -> Directory:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise DirectoryError(f"{path}: {where}: {first['msg']}") from exc
-    directory = Directory(doc)
+    directory = Directory(doc, {"/".join(path): chain for path, chain in grid_chains().items()})
     problems = check(directory)
     if problems:
         raise DirectoryError(f"{path}: " + "; ".join(problems))
@@ -185,8 +196,9 @@ def check(directory: Directory) -> list[str]:
         for d in doc.secretaries.districts
         if d not in districts
     ]
-    ids = [c.id for c in directory.contacts()]
-    problems += [f"id {i} used twice" for i in sorted({i for i in ids if ids.count(i) > 1})]
+    chiefs = (chief.id for chain in directory.grids.values() for chief in chain.chiefs)
+    ids = Counter([*(c.id for c in directory.contacts()), *chiefs])
+    problems += [f"id {i} used twice" for i in sorted(i for i, n in ids.items() if n > 1)]
     problems += [
         f"{c.id}: neither webhook nor email"
         for c in directory.contacts()

@@ -159,6 +159,9 @@ def plan(
     quiet: QuietHours,
 ) -> list[NewDelivery]:
     """The deliveries one event asks for, once per (recipient, channel)."""
+    matched = rules.matching(data.event_name, facts(data, subject.unit))
+    if not matched:  # most events ask for nothing: spend nothing on them
+        return []
     origin = Origin(
         uuid.UUID(envelope.id),  # a domain topic's event: its id was checked to be a UUID
         data.event_name,
@@ -169,7 +172,7 @@ def plan(
     )
     context = template_context(data, subject)
     planned: dict[tuple[str, str], NewDelivery] = {}
-    for rule in rules.matching(data.event_name, facts(data, subject.unit)):
+    for rule in matched:
         for target in _targets(rule, data, subject, directory):
             for channel in rule.channels:
                 key = (target.recipient, channel)
@@ -189,14 +192,15 @@ def plan(
 
 
 def template_context(data: EventData, subject: Subject) -> dict[str, Any]:
-    deadline = getattr(data, "new_deadline", None) or getattr(data, "deadline", None)
+    deadline = data.get("new_deadline") or data.get("deadline")
     return {
         "data": data,
         "appeal_number": subject.id if subject.kind == "appeal" else None,
         "deadline": deadline or subject.deadline,
-        "unit": getattr(data, "unit", None) or subject.unit,
+        "unit": data.get("unit") or subject.unit,
         "project_title": subject.title or subject.id,
         "secretary_name": subject.secretary_name,
+        "grid": subject.grid.rsplit("/", 1)[-1] if subject.grid else None,
     }
 
 
@@ -205,16 +209,19 @@ def _targets(
 ) -> Iterator[Target]:
     for kind in rule.recipients:
         if kind == "unit":
-            yield from _units([getattr(data, "unit", None) or subject.unit], directory)
+            yield from _units([data.get("unit") or subject.unit], directory)
         elif kind == "assisting_units":
-            assisting = getattr(data, "assisting_units", None) or subject.assisting_units
+            assisting = data.get("assisting_units") or subject.assisting_units
             yield from _units(assisting, directory)
         elif kind == "citizen":
             if subject.contact_ref and subject.phone_masked:  # no phone, no SMS
                 sms = {"sms": subject.contact_ref}
                 yield Target(subject.phone_masked, "citizen", "", sms)
+        elif kind == "grid_chiefs":
+            chiefs = directory.grid_chiefs(subject.grid, rule.grid_chiefs) if subject.grid else ()
+            yield from (Target.of("grid_chief", chief) for chief in chiefs)
         elif kind == "secretary":
-            district, level = getattr(data, "district", ""), getattr(data, "level", "")
+            district, level = data.get("district", ""), data.get("level", "")
             yield Target.of("secretary", directory.secretary(district, level))
         else:
             yield Target.of(kind, directory.office(kind))

@@ -109,9 +109,8 @@ class Worker:
 
     async def claim(self, pool: asyncpg.Pool, room: int) -> list[Due]:
         """Takes up to `room` due deliveries, each leased for one attempt."""
-        now = self.clock()
-        lease = now + timedelta(seconds=self.attempt_timeout * 2 + 5)
-        return await deliveries.claim_due(pool, now, room, lease)
+        lease = self.attempt_timeout * 2 + 5  # seconds of real time, whatever the clock
+        return await deliveries.claim_due(pool, self.clock(), room, lease)
 
     async def attempt(self, pool: asyncpg.Pool, due: Due, recorder: Recorder) -> None:
         held = send_after(self.quiet, due.recipient_kind, self.clock())
@@ -217,9 +216,15 @@ class Recorder:
     async def _write(
         self, batch: list[tuple[Due, AttemptRecord, Finished | None, asyncio.Future[None]]]
     ) -> None:
-        outcomes = [(outcome, record.at) for _, record, outcome, _ in batch if outcome]
         async with self.pool.acquire() as conn, conn.transaction():
-            await deliveries.record_attempts(conn, [(due, record) for due, record, *_ in batch])
+            recorded = await deliveries.record_attempts(
+                conn, [(due, record) for due, record, *_ in batch]
+            )
+            outcomes = [
+                (outcome, record.at)
+                for due, record, outcome, _ in batch
+                if outcome and due.id in recorded
+            ]
             await outbox.append_many(
                 conn, NOTIFICATIONS, [outcome_event(o, at) for o, at in outcomes]
             )

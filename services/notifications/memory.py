@@ -2,9 +2,10 @@
 do not repeat but rules need, folded event by event.
 
 AppealReopened names no unit, AppealExtended no contact, ProjectMilestone no title or
-secretary; so the lead and co-handling units, the current deadline, the citizen's
-opaque `contact_ref` and masked phone, and a project's title and secretary are kept
-from the events that carried them. Never a phone number: events carry none.
+secretary, no event after AppealReceived the place; so the lead and co-handling units,
+the current deadline, the citizen's opaque `contact_ref` and masked phone, the appeal's
+grid (its path district/street/community/grid, for its chiefs), and a project's title
+and secretary are kept from the events that carried them. Never a phone number: events carry none.
 """
 
 from __future__ import annotations
@@ -39,17 +40,26 @@ class Subject:
     phone_masked: str | None = None
     secretary_name: str | None = None
     title: str | None = None
+    grid: str | None = None  # district/street/community/grid, when the appeal names one
 
 
 def subject_of(data: EventData) -> tuple[Kind, str] | None:
-    """The appeal or project an event is about."""
+    """The appeal or project an event is about; None for the other aggregates of the
+    projects topic (list items, work-day pairings), which the rules do not address."""
     if isinstance(data, AppealEvent):
         return "appeal", data.appeal_id
     if isinstance(data, ProjectEvent):
         return "project", data.project_id
-    if isinstance(data, SatisfactionRecorded):
+    if isinstance(data, SatisfactionRecorded) and data.subject_type != "list_item":
         return data.subject_type, data.subject_id
-    return None
+    return None  # the four lists and work days: nothing to notify yet
+
+
+def grid_path(data: AppealReceived) -> str | None:
+    """The appeal's grid as one path, or None when it names no grid."""
+    if not (data.grid and data.street and data.community):
+        return None
+    return "/".join((data.district, data.street, data.community, data.grid))
 
 
 def evolve(held: Subject, data: EventData) -> Subject:
@@ -62,6 +72,7 @@ def evolve(held: Subject, data: EventData) -> Subject:
                 phone_masked=data.phone_masked,
                 deadline=data.deadline or held.deadline,
                 title=data.title,
+                grid=grid_path(data),
             )
         case AppealDispatched():
             return replace(
@@ -78,5 +89,5 @@ def evolve(held: Subject, data: EventData) -> Subject:
             return replace(
                 held, unit=data.unit, secretary_name=data.secretary_name, title=data.title
             )
-    unit = getattr(data, "unit", None)
+    unit = data.get("unit")
     return replace(held, unit=unit) if isinstance(unit, str) else held

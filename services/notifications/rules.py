@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -34,17 +35,20 @@ RecipientKind = Literal[
     "organisation_department",
     "citizen",
     "secretary",
+    "grid_chiefs",
 ]
+# The five chiefs of a grid's chain (街长、路(巷)长、网格长、楼栋长、单元长), top first.
+ChiefLevel = Literal["street", "lane", "grid", "building", "unit"]
 ChannelName = Literal["webhook", "email", "sms"]
 CHANNELS: tuple[str, ...] = get_args(ChannelName)
-# Citizens are reached by SMS only (their number stays with appeals); everyone else by
-# the addresses of the directory.
+# Citizens are reached by SMS only (their number stays with appeals), grid chiefs by
+# e-mail (the grids' reference data gives them no webhook); everyone else by the
+# addresses of the directory.
 REACHABLE_BY: dict[str, frozenset[str]] = {
-    kind: frozenset({"sms"}) if kind == "citizen" else frozenset({"webhook", "email"})
-    for kind in get_args(RecipientKind)
-}
+    kind: frozenset({"webhook", "email"}) for kind in get_args(RecipientKind)
+} | {"citizen": frozenset({"sms"}), "grid_chiefs": frozenset({"email"})}
 MODELS: dict[str, type[EventData]] = {m.event_name: m for m in APPEAL_EVENTS + PROJECT_EVENTS}
-APPEAL_ONLY = {"citizen", "assisting_units", "dispatch_centre"}
+APPEAL_ONLY = {"citizen", "assisting_units", "dispatch_centre", "grid_chiefs"}
 PROJECT_ONLY = {"secretary"}
 
 
@@ -82,6 +86,7 @@ FACT_FIELD = {
 }
 
 
+@cache  # per event type and fact, asked for every event consumed
 def carries(model: type[EventData], fact: str) -> bool:
     if fact == "unit":
         return issubclass(model, AppealEvent | ProjectEvent)
@@ -98,6 +103,9 @@ class Rule(BaseModel):
     event: str
     when: Conditions = Conditions()
     recipients: tuple[RecipientKind, ...] = Field(min_length=1)
+    grid_chiefs: tuple[ChiefLevel, ...] = Field(
+        default=(), description="Which chiefs of the appeal's grid `grid_chiefs` reaches."
+    )
     channels: tuple[ChannelName, ...] = Field(min_length=1)
     template: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
 
@@ -117,6 +125,12 @@ class Rule(BaseModel):
                 raise ValueError(
                     f"channels: {kind} is reached only by {', '.join(sorted(REACHABLE_BY[kind]))}"
                 )
+        chiefs = "grid_chiefs" in self.recipients
+        if chiefs and not self.grid_chiefs:
+            levels = ", ".join(get_args(ChiefLevel))
+            raise ValueError(f"grid_chiefs: name the chiefs to reach, of {levels}")
+        if self.grid_chiefs and not chiefs:
+            raise ValueError("grid_chiefs: given, but grid_chiefs is not a recipient")
         return self
 
     def matches(self, event_name: str, facts: dict[str, str | None]) -> bool:
@@ -143,10 +157,10 @@ class RuleSet:
 
 def facts(data: EventData, unit: str | None) -> dict[str, str | None]:
     """What the conditions test, from the payload and the remembered `unit`."""
-    found: dict[str, str | None] = {"unit": getattr(data, "unit", None) or unit}
+    found: dict[str, str | None] = {"unit": data.get("unit") or unit}
     for fact, field in FACT_FIELD.items():
         if carries(type(data), fact):
-            found[fact] = getattr(data, field, None)
+            found[fact] = data.get(field)
     return found
 
 

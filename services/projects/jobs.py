@@ -15,10 +15,13 @@ from datetime import datetime
 import asyncpg
 
 from minsheng.clock import Clock
-from minsheng.service import Job
+from minsheng.jobs import periodic
+from minsheng.reference import pairings
+from minsheng.service import Job, Runtime
 from minsheng.timers import fire_due, timer_job
-from projects import timing
+from projects import timing, visits
 from projects.store import journal
+from projects.store import visits as pairing_store
 from projects.store.timers import TIMERS
 
 
@@ -30,3 +33,26 @@ def accountability_job(clock: Clock, interval: float) -> Job:
 async def tick(pool: asyncpg.Pool, now: datetime) -> int:
     """Handles every timer due at `now`, one transaction each; returns how many fired."""
     return await fire_due(pool, now, TIMERS, journal, timing.fire_row)
+
+
+def workday_job(clock: Clock, interval: float) -> Job:
+    """社区工作日: first makes the reference data's pairings known (each watched from the
+    month after), then every `interval` seconds reports the months that ended without a
+    visit: WorkDayVisitMissed, once each (`visits.fire`)."""
+    known = False
+
+    async def step(runtime: Runtime) -> int:
+        nonlocal known
+        added = 0
+        if not known:
+            async with runtime.db().acquire() as conn:
+                added = await pairing_store.know(conn, pairings().values(), clock())
+            known = True
+        return added + await workday_tick(runtime.db(), clock())
+
+    return periodic("workday-timers", interval, step)
+
+
+async def workday_tick(pool: asyncpg.Pool, now: datetime) -> int:
+    """Reports every month that ended without a visit by `now`; returns how many."""
+    return await fire_due(pool, now, pairing_store.TIMERS, pairing_store, visits.fire_row)

@@ -352,13 +352,15 @@ def evaluate(
     reason: DissatisfactionReason | None = None,
 ) -> Outcome:
     """满意度: one resident's rating of a completed project; any number may rate it."""
-    _check(state, "evaluate")
-    if reason is not None and rating != "dissatisfied":
-        raise CommandRejected("a reason is given only when the resident is dissatisfied")
-    event = FOLD.satisfaction(
-        state, now, rating=rating, comment=comment, channel=channel, reason=reason
+    return FOLD.evaluate(
+        state,
+        allowed_actions(state),
+        now,
+        rating=rating,
+        comment=comment,
+        channel=channel,
+        reason=reason,
     )
-    return FOLD.commit(state, [event])
 
 
 def flag(state: ProjectState, *, kind: FlagKind, reason: str, now: datetime) -> Outcome:

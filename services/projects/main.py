@@ -12,7 +12,7 @@ from minsheng.settings import Settings
 from minsheng.topics import INTAKE_PROJECTS
 from projects import consumers
 from projects.api import routers
-from projects.jobs import accountability_job
+from projects.jobs import accountability_job, workday_job
 
 SERVICE = "projects"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -36,6 +36,7 @@ def create_app(settings: ProjectsSettings | None = None, clock: Clock | None = N
         routers=routers(runtime.db, g),
         jobs=lambda app_clock: [
             accountability_job(app_clock, config.timer_interval),
+            workday_job(app_clock, config.timer_interval),
             consumers.consumer(app_clock, topic=config.intake_topic, group=config.intake_group),
         ],
     )

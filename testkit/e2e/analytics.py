@@ -25,8 +25,9 @@ PLUMBING = ("minsheng_events_processed_total", "minsheng_events_duplicate_total"
 class Workers:
     """Starts analytics workers of one app (one consumer group) on a broker."""
 
-    def __init__(self, kafka: KafkaAccess, folder: Path) -> None:
+    def __init__(self, kafka: KafkaAccess, folder: Path, env: dict[str, str] | None = None) -> None:
         self.kafka, self.folder = kafka, folder
+        self.env = env or {}  # more settings of every worker
         self.started = 0
 
     def new(self) -> ServiceProcess:
@@ -36,6 +37,7 @@ class Workers:
             **self.kafka.env(),
             "MINSHENG_DATA_DIR": str(self.folder / "data"),
             "MINSHENG_ANALYTICS_ADVERTISED_URL": f"http://127.0.0.1:{port}",
+            **self.env,
         }
         log = self.folder / f"analytics-{self.started}.log"
         return ServiceProcess("analytics", port, env, log_file=log)

@@ -49,7 +49,10 @@ class NotifyingStack(Stack):
         notifications: dict[str, str] | None = None,
         api_key: str = DEFAULT_KEY,
         outbox_poll_interval: float = 0.5,
+        env: dict[str, str] | None = None,
+        also: tuple[str, ...] = (),
     ) -> None:
+        """`env` and `also` as for `Stack`; `notifications` adds to that service's env."""
         self.sinks = DevSinks(
             port=free_port(),
             smtp_port=free_port(),
@@ -59,10 +62,16 @@ class NotifyingStack(Stack):
         self.notifications_settings = notifications or {}
         self.with_analytics = analytics
         super().__init__(
-            folder, database_url, api_key=api_key, outbox_poll_interval=outbox_poll_interval
+            folder,
+            database_url,
+            api_key=api_key,
+            outbox_poll_interval=outbox_poll_interval,
+            env=env,
+            also=also,
         )
         self.env["MINSHENG_DEV_SYSTEM_KEY"] = SYSTEM_KEY
         self.appeals = self.service("appeals")  # again, with the system key
+        self.others = {name: self.service(name) for name in also}
         self.notifications = self.service("notifications")
 
     def service(self, name: str) -> ServiceProcess:
@@ -78,7 +87,7 @@ class NotifyingStack(Stack):
     @property
     def services(self) -> list[ServiceProcess]:
         extra = [self.analytics] if self.with_analytics else []
-        return [self.appeals, self.notifications, *extra]
+        return [self.appeals, self.notifications, *extra, *self.others.values()]
 
     async def start(self) -> None:
         await self.sinks.start()

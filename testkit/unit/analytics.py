@@ -7,11 +7,11 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from analytics.aggregate import OVERDUE, Aggregate, no_deadline
+from analytics.aggregate import OVERDUE, Aggregate, DeadlineOf, FiguresOf, no_deadline
 from analytics.appeal_counting import appeal_figures, apply_appeal, deadline_of
 from analytics.counting import LabelKey, State
 from analytics.notification_counting import apply_notification, notification_figures
-from analytics.project_counting import apply_project, planned_end_of, project_figures
+from analytics.projects_topic import apply_projects_topic, topic_deadlines, topic_figures
 from minsheng.events import CATALOGUE, CloudEvent, EventData, ParsedEvent
 from minsheng.topics import APPEALS, NOTIFICATIONS, PROJECTS
 from testkit.unit.events import NOW, domain_event, sample
@@ -46,7 +46,8 @@ def samples(states: Iterable[State], family: str) -> Counter[LabelKey]:
     """The samples of one metric family (no `_total`) that the states add up to."""
     total: Counter[LabelKey] = Counter()
     for state in states:
-        figures = project_figures(state) if "year" in state else appeal_figures(state)
+        projects_topic = "aggregate" in state or "year" in state
+        figures = topic_figures(state) if projects_topic else appeal_figures(state)
         total.update({labels: v for (name, labels), v in figures.items() if name == family})
     return total
 
@@ -60,9 +61,9 @@ def overdue(states: Iterable[State], now: datetime) -> Counter[LabelKey]:
     )
 
 
-FOLDS = {
+FOLDS: dict[str, tuple[Apply, FiguresOf, DeadlineOf]] = {
     APPEALS: (apply_appeal, appeal_figures, deadline_of),
-    PROJECTS: (apply_project, project_figures, planned_end_of),
+    PROJECTS: (apply_projects_topic, topic_figures, topic_deadlines),
     NOTIFICATIONS: (apply_notification, notification_figures, no_deadline),
 }
 

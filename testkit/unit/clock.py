@@ -18,3 +18,14 @@ class FakeClock:
     def advance(self, **delta: float) -> datetime:
         self.now += timedelta(**delta)
         return self.now
+
+
+@dataclass
+class Ticks:
+    """A monotonic clock in seconds that moves only when told (`now`), for rules taking
+    `time.monotonic`."""
+
+    now: float = 0.0
+
+    def __call__(self) -> float:
+        return self.now

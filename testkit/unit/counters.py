@@ -27,6 +27,12 @@ METRICS: dict[str, tuple[str, ...]] = {  # docs/contract.md's names and labels, 
     "minsheng_projects_active": ("district", "level"),
     "minsheng_project_milestones_total": ("district", "status"),
     "minsheng_projects_flagged_total": ("district", "kind"),
+    "minsheng_list_items": ("district", "year", "kind", "status"),
+    "minsheng_workday_visits_total": ("district", "month"),
+    "minsheng_workday_services_total": ("district", "month", "kind"),
+    "minsheng_workday_appeals_solved_total": ("district", "month"),
+    "minsheng_workday_goods_value_yuan_total": ("district", "month"),
+    "minsheng_workday_visits_missed_total": ("district", "month"),
     # the KPIs' inputs, and the per-unit figures
     "minsheng_appeals_resolved_standing": ("district", "on_time"),
     "minsheng_appeals_called_back": ("district",),
@@ -36,8 +42,20 @@ METRICS: dict[str, tuple[str, ...]] = {  # docs/contract.md's names and labels, 
     "minsheng_unit_appeals_overdue": ("unit",),
     "minsheng_unit_appeals_resolved_total": ("unit", "on_time"),
     "minsheng_unit_appeals_returned_total": ("unit",),
+    "minsheng_unit_light": ("unit", "light"),
 }
 Samples = dict[str, Counter[tuple[str, ...]]]
+# The workloads have no list items or work-day visits: GET /v1/counters shows them empty
+_NO_WORKDAYS = {"visits": 0, "services": 0, "appeals_solved": 0, "goods_value_yuan": 0, "missed": 0}
+NO_LISTS_OR_WORKDAYS: dict[str, Any] = {
+    "lists": {
+        "items": 0,
+        "satisfaction_responses": 0,
+        "satisfaction_rate": None,
+        "by_year": {},
+    },
+    "workdays": {**_NO_WORKDAYS, "services_by_kind": {}, "by_month": {}},
+}
 
 
 def metric_samples(families: Iterable[Metric]) -> Samples:
@@ -139,4 +157,5 @@ def _figures(w: Workload, district: str | None) -> dict[str, Any]:
             "satisfaction_rate": project_rate,
             "by_year": by_year,
         },
+        **NO_LISTS_OR_WORKDAYS,
     }

@@ -44,6 +44,20 @@ NOTIFICATION: dict[str, Any] = {
     "subject_event_id": EVENT_ID,
     "attempts": 3,
 }
+LIST_ITEM: dict[str, Any] = {
+    "list_item_id": "QD-2019-000001",
+    "district": "洮南市",
+    "community": "光华社区",
+    "year": 2019,
+    "kind": "need",
+}
+PAIRING: dict[str, Any] = {
+    "pairing_id": "GZR-0001",
+    "unit": "市交通运输局",
+    "district": "洮南市",
+    "community": "光华社区",
+    "month": "2019-03",
+}
 PLACE: dict[str, Any] = {"street": "长庆街道", "community": "百福社区"}
 UNIT = "市交通运输局"
 
@@ -127,13 +141,49 @@ def _payloads() -> list[EventData]:
             **PROJECT, method="on_site", inspector="inspection-team-3", result="passed"
         ),
         ev.ProjectFlagged(**PROJECT, kind="notice", reason="项目未按期推进"),
+        ev.ListItemPosted(
+            **LIST_ITEM,
+            street="光明街道",
+            source="appeal",
+            appeal_id=APPEAL["appeal_id"],
+            title="老旧小区缺少健身器材",
+            description="居民座谈提出，希望在小区广场安装健身器材。",
+        ),
+        ev.ListItemMatched(
+            **LIST_ITEM,
+            matched_item_id="QD-2019-000002",
+            claimed_by="市住建局",
+            due=date(2019, 9, 30),
+        ),
+        ev.ListItemCompleted(
+            **LIST_ITEM, completed_on=date(2019, 9, 20), on_time=True, note="已安装十件器材"
+        ),
+        ev.ListItemWithdrawn(**LIST_ITEM, reason="已由社区自筹解决"),
+        ev.WorkDayVisitRecorded(
+            **PAIRING,
+            visited_on=date(2019, 3, 15),
+            cadres=21,
+            services={"party_lesson": 1, "help_pairing": 5},
+            appeals_solved=2,
+            appeal_ids=(APPEAL["appeal_id"],),
+            goods_value_yuan=3600,
+            note="走访困难户并送去米面油",
+        ),
+        ev.WorkDayVisitMissed(**PAIRING),
         ev.NotificationDelivered(**NOTIFICATION),
         ev.NotificationFailed(**NOTIFICATION, error="sms gateway timeout"),
     ]
 
 
 SAMPLES: dict[type[EventData], EventData] = {type(p): p for p in _payloads()}
-AGGREGATE_FIELDS = ("appeal_id", "project_id", "subject_id", "notification_id")
+AGGREGATE_FIELDS = (
+    "list_item_id",
+    "pairing_id",
+    "appeal_id",
+    "project_id",
+    "subject_id",
+    "notification_id",
+)
 
 
 def sample(model: type[E]) -> E:
@@ -151,7 +201,10 @@ def home_topic(fields: Mapping[str, Any]) -> str:
     """The domain topic a payload (its fields) belongs on."""
     if "notification_id" in fields:
         return NOTIFICATIONS
-    if "project_id" in fields or fields.get("subject_type") == "project":
+    if {"project_id", "list_item_id", "pairing_id"} & set(fields) or fields.get("subject_type") in (
+        "project",
+        "list_item",
+    ):
         return PROJECTS
     return APPEALS
 

@@ -32,6 +32,11 @@ RECEIVED = ev.AppealReceived(
     phone_masked=PHONE_MASKED,
     received_at=T0,
 )
+# The same appeal, placed in a grid: its chiefs (网格长 ...) are reachable.
+GRID_PATH = ("洮北区", "长庆街道", "百福社区", "百福社区第2网格")
+IN_GRID = RECEIVED.model_copy(
+    update={"street": GRID_PATH[1], "community": GRID_PATH[2], "grid": GRID_PATH[3]}
+)
 DISPATCHED = ev.AppealDispatched(
     appeal_id=APPEAL,
     district="洮北区",
@@ -135,12 +140,13 @@ def envelope(data: EventData, sequence: int = 1, time: datetime = T0) -> CloudEv
     return new_event(data, subject=found[1], sequence=sequence, source=source, time=time)
 
 
-def remembered(data: EventData) -> Subject:
-    """What the consumer holds of the sample's subject when `data` arrives (after it)."""
+def remembered(data: EventData, received: EventData = RECEIVED) -> Subject:
+    """What the consumer holds of the sample's subject when `data` arrives (after it),
+    the appeal received as `received` (IN_GRID: in a grid)."""
     found = subject_of(data)
     assert found is not None
     held = Subject(*found)
-    for earlier in (*APPEAL_HISTORY, CLAIMED, data):
+    for earlier in (received, *APPEAL_HISTORY[1:], CLAIMED, data):
         if subject_of(earlier) == found:
             held = evolve(held, earlier)
     return held

@@ -13,14 +13,18 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any, get_args
 from zoneinfo import ZoneInfo
+
+import yaml
 
 from minsheng import events as ev
 from minsheng.events import CloudEvent, EventData
 from minsheng.events.appeals import Channel, EscalationLevel
 from minsheng.events.projects import FlagKind, Level, MilestoneStatus, ProjectCategory
 from minsheng.events.satisfaction import Rating, SubjectType
+from minsheng.reference import units
 from testkit.unit.counters import METRICS, Samples
 from testkit.unit.events import domain_event, home_topic
 
@@ -44,6 +48,7 @@ def unit_label(unit: str) -> str:
 
 CITY = ZoneInfo("Asia/Shanghai")
 NOTIFY_CHANNELS = ("sms", "email", "webhook")
+LIGHTS_FILE = Path(__file__).resolve().parents[2] / "services" / "analytics" / "lights.yaml"
 
 
 @dataclass
@@ -79,9 +84,34 @@ class Workload:
     notifications: list[tuple[str, str, int]] = field(
         default_factory=list
     )  # channel, outcome, attempts
+    # this month's traffic-light inputs of each unit of units.yaml (every event is `now`)
+    unit_month: dict[str, Counter[str]] = field(
+        default_factory=lambda: {unit: Counter() for unit in units()}
+    )
 
     def count(self, metric: str, *labels: object) -> None:
         self.metrics[metric][tuple(str(label) for label in labels)] += 1
+
+    def unit_did(self, unit: str | None, what: str) -> None:
+        """One of this month's light inputs of `unit` (nothing for a unit not listed)."""
+        if unit in self.unit_month:
+            self.unit_month[unit][what] += 1
+
+    def judge_units(self) -> None:
+        """`minsheng_unit_light` of every unit, by the rule of docs/domain.md, worked out
+        here from the thresholds file alone."""
+        bounds = yaml.safe_load(LIGHTS_FILE.read_text(encoding="utf-8"))
+        for unit, c in self.unit_month.items():
+            rates = (
+                _ratio(c["on_time"], c["resolved"] + c["overdue"]),
+                _ratio(c["satisfied"], c["rated"]),
+                _ratio(c["returned"], c["dispatched"]),
+            )
+            light = next(
+                (colour for colour in ("green", "yellow") if _meets(rates, bounds[colour])),
+                "red",
+            )
+            self.count("minsheng_unit_light", unit, light)
 
     def rate(
         self, rnd: random.Random, subject_type: SubjectType, subject_id: str, district: str
@@ -100,6 +130,25 @@ class Workload:
         )
 
 
+def _month(moment: datetime) -> tuple[int, int]:
+    """The city's calendar month of the instant."""
+    local = moment.astimezone(CITY)
+    return local.year, local.month
+
+
+def _ratio(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def _meets(rates: tuple[float | None, ...], bound: dict[str, float]) -> bool:
+    on_time, satisfaction, returns = rates
+    return (
+        (on_time is None or on_time >= bound["on_time"])
+        and (satisfaction is None or satisfaction >= bound["satisfaction"])
+        and (returns is None or returns <= bound["return_rate"])
+    )
+
+
 def workload(
     seed: int, appeals: int, projects: int, now: datetime, notifications: int = 0
 ) -> Workload:
@@ -112,6 +161,7 @@ def workload(
     stories += [_notification_story(rnd, w, f"N{seed}-{i}") for i in range(notifications)]
     for subject, data, sequence in _interleave(rnd, stories):
         w.events.append(domain_event(data, subject=subject, sequence=sequence, time=now))
+    w.judge_units()
     return w
 
 
@@ -175,9 +225,11 @@ def _appeal_story(rnd: random.Random, w: Workload, appeal_id: str) -> tuple[str,
             events.append(
                 ev.AppealDispatched(**keys, unit=unit, deadline=deadline, dispatched_by="router")
             )
+            w.unit_did(unit, "dispatched")
             if rnd.random() >= 0.3:
                 break
             events.append(ev.AppealReturned(**keys, unit=unit, reason="不属本单位"))
+            w.unit_did(unit, "returned")
             w.count("minsheng_appeals_returned_total", district)
             w.count("minsheng_unit_appeals_returned_total", unit_label(unit))
         if rnd.random() < 0.7:
@@ -214,10 +266,16 @@ def _appeal_story(rnd: random.Random, w: Workload, appeal_id: str) -> tuple[str,
         )
         w.count("minsheng_appeals_resolved_total", district, category, str(on_time).lower())
         w.count("minsheng_unit_appeals_resolved_total", unit_label(unit), str(on_time).lower())
+        w.unit_did(unit, "resolved")
+        if on_time:
+            w.unit_did(unit, "on_time")
         outcome.open, outcome.resolved_on_time, outcome.called_back = False, on_time, False
         if rnd.random() < 0.7:
             callback = w.rate(rnd, "appeal", appeal_id, district)
             events.append(callback)
+            w.unit_did(unit, "rated")  # the rating judges the unit that resolved
+            if callback.rating != "dissatisfied":
+                w.unit_did(unit, "satisfied")
             outcome.called_back = True
             if callback.rating == "dissatisfied" and rnd.random() < 0.6:
                 events.append(ev.AppealReopened(**keys, reason="不满意", by="callback"))
@@ -236,6 +294,8 @@ def _appeal_story(rnd: random.Random, w: Workload, appeal_id: str) -> tuple[str,
             w.count("minsheng_appeals_overdue", district)
             if unit is not None:
                 w.count("minsheng_unit_appeals_overdue", unit_label(unit))
+            if deadline is not None and _month(deadline) == _month(w.now):
+                w.unit_did(unit, "overdue")  # late work counts in its deadline's month
     elif outcome.resolved_on_time is not None:
         w.count(
             "minsheng_appeals_resolved_standing", district, str(outcome.resolved_on_time).lower()

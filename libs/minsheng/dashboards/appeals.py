@@ -1,5 +1,6 @@
 """Appeals operations, for the dispatch and supervision staff: what is open and late, by
-district and by handling unit (承办单位), escalations, returns and today's intake."""
+district and by handling unit (承办单位), the units' traffic lights this month,
+escalations, returns and today's intake."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from grafana_foundation_sdk.builders.dashboard import Dashboard
 
 from minsheng.dashboards import promql as q
 from minsheng.dashboards.panels import Look, Section, Shown, board, intake_per_hour, per_hour
-from minsheng.dashboards.units import APPEALS, RATIO
+from minsheng.dashboards.units import APPEALS, RATIO, UNITS
 
 ESCALATED = "minsheng_appeals_escalated_total"
 # Per-unit figures carry no district: a unit's name says where it is.
@@ -15,6 +16,10 @@ UNIT_OPEN = "minsheng_unit_appeals_open"
 UNIT_OVERDUE = "minsheng_unit_appeals_overdue"
 UNIT_RESOLVED = "minsheng_unit_appeals_resolved_total"
 UNIT_RETURNED = "minsheng_unit_appeals_returned_total"
+# One worker exports the lights, computed from the city's figures: no sum over workers.
+UNIT_LIGHT = "minsheng_unit_light"
+LIGHT = {colour: f'light="{colour}"' for colour in ("green", "yellow", "red")}
+GREEN, YELLOW, RED = LIGHT.values()
 ON_TIME = 'on_time="true"'
 BY_DISTRICT = "{{district}}"
 BY_UNIT = "{{unit}}"
@@ -23,6 +28,11 @@ BY_UNIT = "{{unit}}"
 def by_unit(metric: str, *matchers: str) -> str:
     selector = f"{metric}{{{', '.join(matchers)}}}" if matchers else metric
     return f"sum by (unit) ({selector})"
+
+
+def units_lit(light: str) -> str:
+    """How many units have `light` this month (each unit's gauge is 1 for its light)."""
+    return f"sum({UNIT_LIGHT}{{{LIGHT[light]}}})"
 
 
 def unit_on_time_rate() -> str:
@@ -117,6 +127,47 @@ SECTIONS = (
                 "Today's intake per hour",
                 "Appeals received in each hour of today (Asia/Shanghai), by district.",
                 Look("trend", 24, bars=True, stacked=True, since="now/d", interval="1h"),
+            ),
+        ),
+    ),
+    Section(
+        "Traffic lights this month (绿灯率); every district",
+        Look("figure", 6),
+        (
+            Shown(
+                "Green rate (绿灯率)",
+                q.ratio(units_lit("green"), f"count({UNIT_LIGHT}{{{GREEN}}})"),
+                RATIO,
+                "Share of the handling units on green this month, from their on-time, "
+                "satisfaction and return rates against the thresholds of lights.yaml.",
+            ),
+            Shown(
+                "Green units",
+                units_lit("green"),
+                UNITS,
+                "Units meeting every green threshold this month (a unit with nothing "
+                "to judge is green).",
+            ),
+            Shown(
+                "Yellow units",
+                units_lit("yellow"),
+                UNITS,
+                "Units short of a green threshold but meeting every yellow one.",
+            ),
+            Shown(
+                "Red units",
+                units_lit("red"),
+                UNITS,
+                "Units short of a yellow threshold this month: on-time or satisfaction "
+                "too low, or returns too many.",
+            ),
+            Shown(
+                "Units by light",
+                f"sort_desc({by_unit(UNIT_LIGHT, RED)} * 2 + {by_unit(UNIT_LIGHT, YELLOW)})",
+                "none",
+                "Each unit's light as a number, worst first: 2 red, 1 yellow, 0 green.",
+                BY_UNIT,
+                look=Look("ranking", 24, height=12),
             ),
         ),
     ),

@@ -3,6 +3,7 @@ so that a reader knows what is counted."""
 
 APPEALS = "suffix: appeals"
 PROJECTS = "suffix: projects"
+UNITS = "suffix: units"
 EVENTS = "suffix: events"
 MESSAGES = "suffix: messages"
 RATIO = "percentunit"

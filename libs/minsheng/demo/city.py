@@ -128,7 +128,11 @@ def new_appeal(rng: random.Random, moment: datetime, serial: int) -> dict[str, A
         street = rng.choice(sorted(streets))
         body["street"] = street
         if streets[street] and rng.random() < 0.5:
-            body["community"] = rng.choice(streets[street])
+            community = rng.choice(streets[street])
+            body["community"] = community
+            grids = places().grids.get((district, street, community), ())
+            if grids and rng.random() < 0.5:  # the grid's chiefs hear of it
+                body["grid"] = rng.choice(grids)
     return body
 
 

@@ -14,6 +14,12 @@ from minsheng.events.appeals import AppealReopened as AppealReopened
 from minsheng.events.appeals import AppealResolved as AppealResolved
 from minsheng.events.appeals import AppealReturned as AppealReturned
 from minsheng.events.envelope import CONTENT_TYPE, CloudEvent, EventData, new_event
+from minsheng.events.lists import ListItemCompleted as ListItemCompleted
+from minsheng.events.lists import ListItemMatched as ListItemMatched
+from minsheng.events.lists import ListItemPosted as ListItemPosted
+from minsheng.events.lists import ListItemWithdrawn as ListItemWithdrawn
+from minsheng.events.lists import WorkDayVisitMissed as WorkDayVisitMissed
+from minsheng.events.lists import WorkDayVisitRecorded as WorkDayVisitRecorded
 from minsheng.events.notifications import NotificationDelivered, NotificationFailed
 from minsheng.events.projects import Milestone as Milestone
 from minsheng.events.projects import ProjectClaimed as ProjectClaimed
@@ -26,6 +32,10 @@ from minsheng.events.registry import InvalidEvent, ParsedEvent, Registry
 from minsheng.events.satisfaction import SatisfactionRecorded
 
 EventTypes = tuple[type[EventData], ...]
+
+# The four lists and community work days: aggregates of the projects topic of their own
+LIST_EVENTS: EventTypes = (ListItemPosted, ListItemMatched, ListItemCompleted, ListItemWithdrawn)
+WORKDAY_EVENTS: EventTypes = (WorkDayVisitRecorded, WorkDayVisitMissed)
 
 APPEAL_EVENTS: EventTypes = (
     AppealReceived,
@@ -47,6 +57,8 @@ PROJECT_EVENTS: EventTypes = (
     ProjectVerified,
     ProjectFlagged,
     SatisfactionRecorded,
+    *LIST_EVENTS,
+    *WORKDAY_EVENTS,
 )
 NOTIFICATION_EVENTS: EventTypes = (NotificationDelivered, NotificationFailed)
 INTAKE_APPEAL_EVENTS: EventTypes = (AppealReceived, SatisfactionRecorded)
@@ -61,8 +73,10 @@ __all__ = [
     "CONTENT_TYPE",
     "INTAKE_APPEAL_EVENTS",
     "INTAKE_PROJECT_EVENTS",
+    "LIST_EVENTS",
     "NOTIFICATION_EVENTS",
     "PROJECT_EVENTS",
+    "WORKDAY_EVENTS",
     "AppealAccepted",
     "AppealClosed",
     "AppealDispatched",
@@ -76,6 +90,10 @@ __all__ = [
     "EventData",
     "EventTypes",
     "InvalidEvent",
+    "ListItemCompleted",
+    "ListItemMatched",
+    "ListItemPosted",
+    "ListItemWithdrawn",
     "Milestone",
     "NotificationDelivered",
     "NotificationFailed",
@@ -88,5 +106,7 @@ __all__ = [
     "ProjectVerified",
     "Registry",
     "SatisfactionRecorded",
+    "WorkDayVisitMissed",
+    "WorkDayVisitRecorded",
     "new_event",
 ]

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from minsheng.events.envelope import EventData
-from minsheng.events.fields import Community, District, Street, Unit
+from minsheng.events.fields import Community, District, Grid, Street, Unit
 from minsheng.events.masked import MaskedDescription, MaskedNote, MaskedReason, MaskedText, Title
 from minsheng.inputs import Instant, Text
 
@@ -41,6 +41,7 @@ class AppealReceived(AppealEvent):
     description: MaskedDescription = ""
     street: Street = None
     community: Community = None
+    grid: Grid = None
     channel: Channel = Field(description="How the citizen reached us.")
     contact_ref: Text | None = Field(default=None, description="Opaque reference to the contact.")
     phone_masked: str | None = Field(

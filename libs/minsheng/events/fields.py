@@ -1,5 +1,5 @@
 """Field types shared by the appeal, project and satisfaction payloads: the place
-vocabulary (district › street › community, unit), free-text limits and the ledger year.
+vocabulary (district › street › community › grid, unit), free-text limits and the ledger year.
 
 Every entry point that takes these (our HTTP routes, the Open311 facade, intake from
 other systems) checks them against the same limits, from here."""
@@ -17,6 +17,9 @@ District = Annotated[
 ]
 Street = Annotated[Text | None, Field(description="Street office (街道), e.g. 长庆街道.")]
 Community = Annotated[Text | None, Field(description="Community (社区), e.g. 百福社区.")]
+Grid = Annotated[
+    Text | None, Field(description="Grid (网格) of the community, e.g. 百福社区第1网格.")
+]
 Unit = Annotated[
     Text, Field(min_length=1, description="Handling unit (承办单位), e.g. 市交通运输局.")
 ]

@@ -1,4 +1,5 @@
-"""The one satisfaction payload (回访/评价) shared by appeals and secretary projects.
+"""The one satisfaction payload (回访/评价) shared by appeals, secretary projects and the
+items of the four lists.
 
 One type for both subjects keeps the satisfaction rate a single metric; the service that
 owns the subject emits it on its own topic, and other systems send it to intake.
@@ -15,7 +16,7 @@ from minsheng.events.fields import District
 from minsheng.events.masked import MaskedNote
 from minsheng.inputs import Instant, Text
 
-SubjectType = Literal["appeal", "project"]
+SubjectType = Literal["appeal", "project", "list_item"]
 Rating = Literal["satisfied", "basically_satisfied", "dissatisfied"]
 SatisfactionChannel = Literal["callback", "app", "web", "sms", "interview", "system"]
 DissatisfactionReason = Literal["handling", "other"]
@@ -27,7 +28,9 @@ class SatisfactionRecorded(EventData):
     event_name = "SatisfactionRecorded"
 
     subject_type: SubjectType
-    subject_id: Text = Field(min_length=1, description="The appeal or project id; the subject.")
+    subject_id: Text = Field(
+        min_length=1, description="The appeal, project or list item id; the subject."
+    )
     rating: Rating = Field(description="满意 / 基本满意 / 不满意.")
     comment: MaskedNote = ""
     channel: SatisfactionChannel = Field(

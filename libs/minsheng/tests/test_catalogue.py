@@ -46,6 +46,12 @@ DESIGN_PROJECTS = [
     "ProjectVerified",
     "ProjectFlagged",
     "SatisfactionRecorded",
+    "ListItemPosted",
+    "ListItemMatched",
+    "ListItemCompleted",
+    "ListItemWithdrawn",
+    "WorkDayVisitRecorded",
+    "WorkDayVisitMissed",
 ]
 DESIGN_NOTIFICATIONS = ["NotificationDelivered", "NotificationFailed"]
 DESIGN_INTAKE_APPEALS = ["AppealReceived", "SatisfactionRecorded"]

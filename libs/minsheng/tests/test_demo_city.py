@@ -37,10 +37,12 @@ def test_seasons_change_what_people_call_about() -> None:
 
 def test_every_body_names_known_places_and_categories() -> None:
     rng = random.Random(1)
-    for i in range(300):
-        body = city.new_appeal(rng, TUESDAY_10, i)
+    bodies = [city.new_appeal(rng, TUESDAY_10, i) for i in range(300)]
+    for body in bodies:
         assert body["category"] in categories()
-        assert places().knows(body["district"], body.get("street"), body.get("community"))
+        place = (body.get("street"), body.get("community"), body.get("grid"))
+        assert places().knows(body["district"], *place)
+    assert any("grid" in body for body in bodies)  # some in a grid, for its chiefs
 
 
 def test_handling_is_in_time_order_and_mostly_on_time() -> None:

@@ -48,6 +48,15 @@ def test_envelope_names_type_schema_and_key(model: type[EventData]) -> None:
     assert "traceparent" not in json.loads(event.to_json())
 
 
+@ALL
+def test_get_reads_a_field_the_type_has_and_defaults_otherwise(model: type[EventData]) -> None:
+    data = sample(model)
+    for name in model.model_fields:
+        assert data.get(name) == getattr(data, name)
+    assert data.get("no_such_field") is None
+    assert data.get("no_such_field", "x") == "x"
+
+
 def test_new_event_defaults_to_an_aware_now() -> None:
     event = new_event(sample(AppealReceived), subject="a", sequence=1, source="minsheng/tests")
     assert event.time.utcoffset() is not None

@@ -34,15 +34,21 @@ IDS_AND_LABELS = {
     "district": "a division of the reference list",
     "street": "a street office of the reference list",
     "community": "a community of the reference list",
+    "grid": "a grid of the reference list (grids.yaml)",
     "unit": "a handling unit of the reference list",
     "assisting_units": "handling units of the reference list",
     "rule": "the name of a notification rule",
+    "list_item_id": "the list item id, QD-…; the subject",
+    "matched_item_id": "the counterpart list item's id",
+    "pairing_id": "the work-day pairing id of the reference list; the subject",
+    "appeal_ids": "appeal numbers, BC…",
 }
 # Text whose pattern refuses a number outright
 REFUSED = {
     "phone_masked": "only 138****5678",
     "recipient": "a masked phone or kind:ref with no run of 11 digits",
     "channel": "a channel name, [a-z_]",
+    "month": "a month, YYYY-MM",
 }
 
 

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 from minsheng.auth import KeyCache, Principal, bearer_key
+from testkit.unit.clock import Ticks
 
 WANG = Principal("王五", "unit", "市住建局")
 
 
-class Ticks:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_a_found_key_is_trusted_until_its_time_to_live_runs_out() -> None:
-    ticks = Ticks()
+    ticks = Ticks(100.0)
     cache = KeyCache(5.0, clock=ticks)
     assert cache.get("k") is None
     cache.put("k", WANG)

@@ -25,6 +25,7 @@ from minsheng import auth
 from minsheng.batching import Batcher
 from minsheng.clock import clock_of
 from minsheng.commands import read
+from minsheng.edge import TokenBucket
 from minsheng.events.appeals import Channel
 from minsheng.events.fields import PHONE, Description
 from minsheng.inputs import NO_NUL, Text
@@ -44,6 +45,9 @@ class AppealIn(BaseModel):
     district: Text
     street: Text | None = None
     community: Text | None = None
+    grid: Text | None = Field(
+        default=None, description="The grid (网格) of the community, e.g. 百福社区第1网格."
+    )
     channel: Channel = "hotline"
     phone: str | None = Field(default=None, pattern=PHONE)
     contact_name: Text | None = Field(default=None, max_length=100)
@@ -63,14 +67,16 @@ class AppealIn(BaseModel):
         return value
 
 
-def routers(pool: Any, g: Guards, *, callback_after_days: int) -> list[APIRouter]:
+def routers(
+    pool: Any, g: Guards, *, callback_after_days: int, open311_posts: TokenBucket
+) -> list[APIRouter]:
     """Every route of the service; `pool` returns the live pool, `g` holds the
     role-checking dependencies, resolved appeals join the call-back queue after
-    `callback_after_days` working days."""
+    `callback_after_days` working days, `open311_posts` limits each key's Open311 POSTs."""
     return [
         build_router(pool, g),
         build_command_router(pool, g),
-        build_open311_router(pool, g.identify),
+        build_open311_router(pool, g.identify, open311_posts),
         build_query_router(pool, g, callback_after_days),
         build_contacts_router(pool, g),
     ]

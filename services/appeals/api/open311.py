@@ -8,9 +8,15 @@ service request is an appeal (`service_request_id` = appeal id), received throug
 our districts, streets or communities; `lat`/`long` alone cannot be placed (400).
 
 As the specification says, `POST requests.json` carries the API key in the body
-(`api_key`, form-encoded or JSON); the GET routes take it as the `api_key` query
-parameter or the usual `Authorization: Bearer` header, because requests show what
-citizens wrote. Every error is the Open311 array `[{"code": 400, "description": "..."}]`.
+(`api_key`, form-encoded or JSON), and each key may post at most a configured rate (a
+token bucket; past it a 429 problem with `Retry-After`). `GET requests.json` takes the
+key as the `api_key` query parameter or the usual `Authorization: Bearer` header,
+because it lists what citizens wrote. `GET requests/{id}.json` needs no key: a citizen
+looks up an appeal by its number, and without a key the answer has only the public
+fields (status, dates, service, responsible unit, public notes, the district, street or
+community), never the citizen's own text, phone or name; a key of a reading role gets
+the description too. Every error is the Open311 array
+`[{"code": 400, "description": "..."}]`, but for the edge's 413 and 429 problems.
 """
 
 from __future__ import annotations
@@ -33,8 +39,11 @@ from appeals.store import open311 as requests
 from appeals.store.receipts import receive
 from minsheng import auth
 from minsheng.clock import CITY_TZ, clock_of
+from minsheng.edge import TokenBucket, retry_after
 from minsheng.events import fields as limits
 from minsheng.inputs import Text, check_text, parse_instant
+from minsheng.openapi import problems
+from minsheng.problems import Problem
 from minsheng.reference import Category, categories, places
 
 PREFIX = "/open311/v2"
@@ -74,8 +83,9 @@ class Open311Route(APIRoute):
         return guarded
 
 
-def build_open311_router(pool: Any, identify: auth.Identify) -> APIRouter:
-    """`pool` returns the live pool; `identify` is the service's key check."""
+def build_open311_router(pool: Any, identify: auth.Identify, posts: TokenBucket) -> APIRouter:
+    """`pool` returns the live pool; `identify` is the service's key check; `posts`
+    limits each key's `POST requests.json`."""
     router = APIRouter(prefix=PREFIX, route_class=Open311Route, tags=["open311"])
 
     @router.get("/services.json")
@@ -90,11 +100,24 @@ def build_open311_router(pool: Any, identify: auth.Identify) -> APIRouter:
         return {"service_code": code, "attributes": []}  # metadata is false for every service
 
     @router.post(
-        "/requests.json", status_code=201, responses=errors(400, 403), openapi_extra=POST_DOC
+        "/requests.json",
+        status_code=201,
+        responses={**errors(400, 403), **problems(429)},
+        openapi_extra=POST_DOC,
     )
     async def create_request(request: Request) -> list[dict[str, Any]]:
         fields = await _body(request)
-        await _authorise(identify, fields.get("api_key"), SUBMITTERS)
+        key = fields.get("api_key")
+        await _authorise(identify, key, SUBMITTERS)
+        assert key is not None  # `_authorise` refuses none
+        if wait := posts.take(auth.hash_key(key)):
+            raise Problem(
+                429,
+                "Too Many Requests",
+                f"this api_key may post {posts.burst} requests at once, then "
+                f"{posts.rate * 60:g} a minute",
+                headers={"Retry-After": retry_after(wait)},
+            )
         db = pool()
         cmd = _command(fields)
         async with db.acquire() as conn, conn.transaction():
@@ -126,10 +149,13 @@ def build_open311_router(pool: Any, identify: auth.Identify) -> APIRouter:
         "/requests/{request_id}.json", responses=errors(400, 403, 404), openapi_extra=KEY_DOC
     )
     async def get_request(request_id: Text, request: Request) -> list[dict[str, Any]]:
-        await _authorise(identify, _key(request), READERS)
+        key = _key(request)
+        if key:  # a key given must be good; none is the public lookup
+            await _authorise(identify, key, READERS)
         db = pool()
         async with db.acquire() as conn:
-            found = [_request(row) for row in await requests.requests_by_id(conn, [request_id])]
+            rows = await requests.requests_by_id(conn, [request_id])
+        found = [_request(row) if key else _public(row) for row in rows]
         if not found:
             raise Open311Error(404, f"service_request_id {request_id} not found")
         return found
@@ -197,7 +223,7 @@ def _command(fields: Mapping[str, str]) -> ReceiveAppeal:
     if place is None:
         raise Open311Error(
             400,
-            "address_string must name a district, street or community of Baicheng "
+            "address_string must name a district, street, community or grid of Baicheng "
             "(lat/long alone cannot be placed); districts: " + ", ".join(places().districts),
         )
     description = fields.get("description", "").strip()
@@ -206,7 +232,7 @@ def _command(fields: Mapping[str, str]) -> ReceiveAppeal:
     phone = fields.get("phone", "").strip() or None
     if phone is not None and not re.match(limits.PHONE, phone):
         raise Open311Error(400, f"phone {phone!r} is not a phone number")
-    district, street, community = place
+    district, street, community, grid = place
     return ReceiveAppeal(
         title=(description.splitlines() or [category.name])[0][:60],
         description=description,
@@ -214,23 +240,29 @@ def _command(fields: Mapping[str, str]) -> ReceiveAppeal:
         district=district,
         street=street,
         community=community,
+        grid=grid,
         channel="web",
         phone=phone,
         contact_name=_name(fields.get("first_name", ""), fields.get("last_name", "")),
     )
 
 
-Place = tuple[str, str | None, str | None]
+Place = tuple[str, str | None, str | None, str | None]
 
 
 def _place(address: str) -> Place | None:
-    """The most specific place of our reference data that the address names."""
+    """The most specific place of our reference data that the address names, down to
+    the grid (a grid's name holds its community's, so naming a grid names both)."""
     best: tuple[int, Place] | None = None
-    for district, streets in places().districts.items():
-        candidates: list[tuple[str, Place]] = [(district, (district, None, None))]
+    known = places()
+    for district, streets in known.districts.items():
+        candidates: list[tuple[str, Place]] = [(district, (district, None, None, None))]
         for street, communities in streets.items():
-            candidates.append((street, (district, street, None)))
-            candidates += [(c, (district, street, c)) for c in communities]
+            candidates.append((street, (district, street, None, None)))
+            for c in communities:
+                candidates.append((c, (district, street, c, None)))
+                grids = known.grids.get((district, street, c), ())
+                candidates += [(g, (district, street, c, g)) for g in grids]
         for name, place in candidates:
             rank = sum(part is not None for part in place)
             if name in address and (best is None or rank > best[0]):
@@ -287,14 +319,24 @@ def _request(row: dict[str, Any]) -> dict[str, Any]:
         "requested_datetime": _w3c(row["received_at"]),
         "updated_datetime": _w3c(row["updated_at"]),
         "expected_datetime": _w3c(row["deadline"]),
-        "address": "".join(p for p in (row["district"], row["street"], row["community"]) if p),
+        "address": "".join(
+            p for p in (row["district"], row["street"], row["community"], row["grid"]) if p
+        ),
     }
+
+
+PRIVATE = ("description",)  # what only a key of a reading role sees
+
+
+def _public(row: dict[str, Any]) -> dict[str, Any]:
+    """A request as anyone may see it: what the citizen wrote is left out."""
+    return {name: value for name, value in _request(row).items() if name not in PRIVATE}
 
 
 def _notes(row: dict[str, Any]) -> str:
     status = row["status"]
     if status == "resolved" or (status == "closed" and row["outcome"] == "resolved"):
-        return str(row["resolution"] or status)
+        return str(row["resolution"] or status)  # from the event: masked
     if status == "closed":
         return f"closed as {row['outcome']}"
     return f"{status}; handled by {row['unit']}" if row["unit"] else status

@@ -33,7 +33,7 @@ FIELDS: dict[str, Any] = {
         "service_code": {**TEXT, "description": "A category code (services.json)."},
         "address_string": {
             **TEXT,
-            "description": "Names a district, street or community of Baicheng.",
+            "description": "Names a district, street, community or grid of Baicheng.",
         },
         "description": {**TEXT, "maxLength": DESCRIPTION_LIMIT},
         "phone": {"type": "string", "pattern": PHONE},

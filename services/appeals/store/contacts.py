@@ -2,40 +2,53 @@
 
 from __future__ import annotations
 
+from dataclasses import astuple, dataclass, fields
 from datetime import datetime
 
+from appeals.contacting import Holder
 from minsheng.db import Conn
 
 
-async def phone_of(conn: Conn, contact_ref: str) -> str | None:
-    """The full phone number behind `contact_ref`, or None (unknown, or no phone given)."""
-    phone: str | None = await conn.fetchval(
-        "SELECT phone FROM appeals WHERE contact_ref = $1 AND phone IS NOT NULL LIMIT 1",
+@dataclass(frozen=True)
+class Contact:
+    holder: Holder
+    phone: str | None  # None: the appeal was received without one
+
+
+async def contact_of(conn: Conn, contact_ref: str, appeal_id: str | None) -> Contact | None:
+    """The appeal `appeal_id` if it has this contact, else (no id) the latest appeal that
+    has it, with the full phone number; None when there is none."""
+    row = await conn.fetchrow(
+        """SELECT id, status, unit, phone FROM appeals
+           WHERE contact_ref = $1 AND ($2::text IS NULL OR id = $2)
+           ORDER BY received_at DESC, id DESC LIMIT 1""",
         contact_ref,
+        appeal_id,
     )
-    return phone
+    if row is None:
+        return None
+    return Contact(Holder(row["id"], row["status"], row["unit"]), row["phone"])
 
 
-async def record_lookup(
-    conn: Conn,
-    *,
-    contact_ref: str,
-    key_name: str,
-    role: str,
-    purpose: str | None,
-    allowed: bool,
-    found: bool,
-    at: datetime,
-) -> None:
+@dataclass(frozen=True)
+class Lookup:
+    """One read of a contact, allowed or refused: who, for which appeal, when, why."""
+
+    contact_ref: str
+    appeal_id: str | None  # the appeal read for, or the one asked for when refused
+    key_name: str
+    role: str
+    unit: str | None
+    purpose: str
+    allowed: bool
+    found: bool
+    at: datetime
+
+
+async def record_lookup(conn: Conn, lookup: Lookup) -> None:
+    """The lookup as a row of `contact_lookups` (the audit trail; no number in it)."""
+    columns = ", ".join(f.name for f in fields(Lookup))
+    values = ", ".join(f"${i}" for i in range(1, len(fields(Lookup)) + 1))
     await conn.execute(
-        """INSERT INTO contact_lookups
-               (contact_ref, key_name, role, purpose, allowed, found, at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
-        contact_ref,
-        key_name,
-        role,
-        purpose,
-        allowed,
-        found,
-        at,
+        f"INSERT INTO contact_lookups ({columns}) VALUES ({values})", *astuple(lookup)
     )

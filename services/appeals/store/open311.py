@@ -38,7 +38,7 @@ async def requests_between(
 async def _requests(conn: Conn, where: str, *args: Any) -> list[dict[str, Any]]:
     rows = await conn.fetch(
         f"""SELECT a.id, a.status, a.category, a.description, a.unit, a.received_at,
-                   a.updated_at, a.deadline, a.district, a.street, a.community, a.outcome,
+                   a.updated_at, a.deadline, a.district, a.street, a.community, a.grid, a.outcome,
                    (SELECT e.data ->> 'resolution' FROM appeal_events e
                     WHERE e.appeal_id = a.id AND e.type = 'minsheng.AppealResolved.v1'
                     ORDER BY e.sequence DESC LIMIT 1) AS resolution

@@ -98,6 +98,22 @@ async def test_an_unknown_street_is_a_422_listing_the_valid_places(
     assert "明仁街道" in response.json()["valid"]["洮北区"]
 
 
+async def test_an_appeal_may_name_its_grid_and_an_unknown_grid_is_a_422(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post("/v1/appeals", json={**APPEAL, "grid": "明仁社区第2网格"})
+    assert response.status_code == 201, response.text
+    fetched = (await client.get(f"/v1/appeals/{response.json()['id']}")).json()
+    assert (fetched["community"], fetched["grid"]) == ("明仁社区", "明仁社区第2网格")
+    [received, _] = await outbox_rows(client)
+    event = CATALOGUE.parse(received["payload"])  # type: ignore[arg-type]
+    assert isinstance(event.data, AppealReceived)
+    assert event.data.grid == "明仁社区第2网格"
+    unknown = await client.post("/v1/appeals", json={**APPEAL, "grid": "明仁社区第9网格"})
+    assert unknown.status_code == 422
+    assert "明仁社区第3网格" in unknown.json()["detail"]
+
+
 async def test_missing_or_unknown_keys_are_401_problems(client: httpx.AsyncClient) -> None:
     anonymous = await client.post("/v1/appeals", json=APPEAL, headers={"Authorization": ""})
     assert anonymous.status_code == 401

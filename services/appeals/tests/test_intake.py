@@ -254,3 +254,17 @@ async def test_a_call_back_for_an_unknown_appeal_is_rejected(
     assert reason["dlq.reason"] == b"rejected"
     assert b"unknown appeal HL-404" in reason["dlq.detail"]
     assert await appeal_count(client) == 1
+
+
+async def test_an_external_appeal_may_name_its_grid_and_an_unknown_grid_is_dead_lettered(
+    client: httpx.AsyncClient, kafka: KafkaBroker, fresh_topic: str
+) -> None:
+    stray = received("HL-g2", grid="明仁社区第9网格")
+    await produce(kafka, fresh_topic, received("HL-g1", grid="明仁社区第1网格"), stray)
+    appeal = (await client.get(f"/v1/appeals/{await ours(client, 'HL-g1')}")).json()
+    assert (appeal["community"], appeal["grid"]) == ("明仁社区", "明仁社区第1网格")
+    assert appeal["history"][0]["data"]["grid"] == "明仁社区第1网格"
+    [letter] = await read_topic(kafka.access(), dlq(fresh_topic), expect=1)
+    detail = dict(letter.headers)["dlq.detail"].decode()
+    assert "unknown grid" in detail
+    assert "明仁社区第3网格" in detail  # the grids it could have been

@@ -138,6 +138,22 @@ async def test_a_json_post_is_accepted_too(client: httpx.AsyncClient, clock: Fak
     assert shown["address"] == "洮南市光明街道"
 
 
+async def test_an_address_naming_a_grid_places_the_appeal_in_it(
+    client: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    address = "洮南市光明街道光华社区第12网格5号楼"
+    body = {"api_key": DEV_KEY, "service_code": "help", "address_string": address}
+    response = await client.post("/open311/v2/requests.json", json=body)
+    assert response.status_code == 201, response.text
+    [created] = response.json()
+    appeal = (await client.get(f"/v1/appeals/{created['service_request_id']}")).json()
+    assert (appeal["community"], appeal["grid"]) == ("光华社区", "光华社区第12网格")
+    [shown] = (
+        await client.get(f"/open311/v2/requests/{created['service_request_id']}.json")
+    ).json()
+    assert shown["address"] == "洮南市光明街道光华社区光华社区第12网格"
+
+
 @pytest.mark.parametrize(
     ("changes", "code", "description"),
     [
@@ -232,3 +248,58 @@ async def test_every_entry_point_takes_the_same_longest_description(
     assert refused.status_code == 422
     assert refused.headers["content-type"] == "application/problem+json"
     assert "description" in refused.json()["detail"]
+
+
+PUBLIC = {
+    "service_request_id",
+    "status",
+    "status_notes",
+    "service_name",
+    "service_code",
+    "agency_responsible",
+    "service_notice",
+    "requested_datetime",
+    "updated_datetime",
+    "expected_datetime",
+    "address",
+}
+
+
+async def test_a_citizen_looks_an_appeal_up_by_its_number_without_a_key(
+    client: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    """GeoReport's GET requests need no key: status, dates, unit and notes, and nothing
+    of what the citizen gave (phone, name, the description with its house number)."""
+    mine = "13912345678"
+    form = spec_form(description=f"3号楼2单元下水道堵塞，请回电 {mine}")
+    [created] = await post_form(client, form)
+    request_id = created["service_request_id"]
+    path = f"/open311/v2/requests/{request_id}.json"
+
+    anonymous = await client.get(path, headers={"Authorization": ""})
+    assert anonymous.status_code == 200, anonymous.text
+    [shown] = anonymous.json()
+    assert set(shown) == PUBLIC
+    assert shown["status"] == "open"
+    assert shown["agency_responsible"] == STREET_OFFICE
+    assert shown["address"] == "洮北区明仁街道明仁社区"  # the community, not the house
+    assert shown["requested_datetime"] == T0.isoformat()
+    for private in (mine, "13812345678", "张", "3号楼", "zhangsan"):
+        assert private not in anonymous.text, private
+
+    office = await grant(client, "unit", STREET_OFFICE)
+    await client.post(f"/v1/appeals/{request_id}/accept", headers=office)
+    resolved = await client.post(
+        f"/v1/appeals/{request_id}/resolve",
+        json={"resolution": f"已疏通，回访电话 {mine}"},
+        headers=office,
+    )
+    assert resolved.status_code == 200, resolved.text
+    [closed] = (await client.get(path, headers={"Authorization": ""})).json()
+    assert closed["status"] == "closed"
+    assert closed["status_notes"] == "已疏通，回访电话 139****5678"  # public notes, masked
+
+    with_key = (await client.get(path)).json()[0]  # a reading role sees the text too
+    assert "下水道堵塞" in with_key["description"]
+    bad_key = await client.get(path, headers={"Authorization": "Bearer nonsense"})
+    assert bad_key.status_code == 403

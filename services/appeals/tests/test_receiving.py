@@ -19,6 +19,7 @@ def command(**change: str | None) -> receiving.ReceiveAppeal:
         "district": "洮北区",
         "street": "明仁街道",
         "community": "兴业社区",
+        "grid": None,
         "channel": "hotline",
         "phone": "138-1234-5678",
         "contact_name": "王女士",
@@ -62,3 +63,24 @@ def test_phone_numbers_typed_into_the_text_are_masked_in_the_event() -> None:
     assert event.title == "请回电138****5678"
     assert event.description == "或拨 139****4321 找王女士"
     assert appeal.command == cmd, "the appeal keeps the text as typed"
+
+
+def test_a_grid_of_its_community_is_kept_in_the_event() -> None:
+    cmd = command(street="明仁街道", community="明仁社区", grid="明仁社区第3网格")
+    appeal, event = receiving.receive(cmd, serial=1, now=NOW)
+    assert event.grid == "明仁社区第3网格"
+    assert appeal.command.grid == "明仁社区第3网格"
+
+
+@pytest.mark.parametrize(
+    ("community", "grid", "says"),
+    [
+        ("明仁社区", "明仁社区第4网格", "the community's grids: 明仁社区第1网格"),  # no such grid
+        ("兴业社区", "明仁社区第1网格", "the community's grids: none"),  # another's grid
+        (None, "明仁社区第1网格", "named with its street and community"),
+    ],
+)
+def test_a_grid_only_under_its_community(community: str | None, grid: str, says: str) -> None:
+    cmd = command(street="明仁街道", community=community, grid=grid)
+    with pytest.raises(receiving.UnknownPlace, match=says):
+        receiving.receive(cmd, serial=1, now=NOW)

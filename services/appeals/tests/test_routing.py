@@ -23,8 +23,10 @@ TABLE = RoutingTable(
         RoutingRule("complaint", ("洮北区",), "区住建"),
         RoutingRule("*", ("洮北区", "明仁街道"), "明仁街道办事处"),
         RoutingRule("help", ("洮北区", "明仁街道", "明仁社区"), "明仁社区居委会"),
+        RoutingRule("*", ("洮北区", "明仁街道", "明仁社区", "明仁社区第2网格"), "第2网格"),
     ),
 )
+GRID = "明仁社区第2网格"
 
 
 @pytest.mark.parametrize(
@@ -38,13 +40,25 @@ TABLE = RoutingTable(
         ("help", ("洮北区", "明仁街道", "明仁社区"), "明仁社区居委会"),
         ("complaint", ("洮北区", "明仁街道", "明仁社区"), "明仁街道办事处"),
         ("help", ("洮北区", None, "明仁社区"), "区政府"),  # no community without its street
+        ("help", ("洮北区", "明仁街道", "明仁社区", GRID), "第2网格"),  # the grid wins
+        ("complaint", ("洮北区", "明仁街道", "明仁社区", GRID), "第2网格"),  # over any category
+        ("help", ("洮北区", "明仁街道", "明仁社区", "明仁社区第1网格"), "明仁社区居委会"),
+        (
+            "complaint",
+            ("洮北区", "明仁街道", None, GRID),
+            "明仁街道办事处",
+        ),  # not without its community
+        ("complaint", ("镇赉县", None, None, GRID), "住建局"),
     ],
 )
 def test_the_most_specific_rule_wins(
-    category: str, place: tuple[str, str | None, str | None], unit: str
+    category: str, place: tuple[str | None, ...], unit: str
 ) -> None:
-    district, street, community = place
-    found = route(TABLE, category=category, district=district, street=street, community=community)
+    district, street, community, grid = (*place, None)[:4]
+    assert district is not None
+    found = route(
+        TABLE, category=category, district=district, street=street, community=community, grid=grid
+    )
     assert found == unit
 
 
@@ -90,3 +104,16 @@ def test_the_shipped_rules_route_baicheng(
 
 def test_every_place_unit_lies_in_a_known_district() -> None:
     assert {u.district for u in units().values() if u.district} <= set(places().districts)
+
+
+def test_a_rule_may_name_a_grid_of_the_reference_data_and_no_other() -> None:
+    community = ("洮南市", "光明街道", "光华社区")
+    known = RoutingRule("*", (*community, "光华社区第243网格"), "光明街道办事处")
+    unknown = RoutingRule("*", (*community, "光华社区第244网格"), "光明街道办事处")
+    table = RoutingTable(version=1, default="市便民服务热线中心", rules=(known, unknown))
+    assert problems(table, units(), places(), categories()) == [
+        "* @ 洮南市/光明街道/光华社区/光华社区第244网格: unknown place"
+    ]
+    at = {"district": "洮南市", "street": "光明街道", "community": "光华社区"}
+    assert route(table, category="help", **at, grid="光华社区第243网格") == "光明街道办事处"
+    assert route(table, category="help", **at, grid="光华社区第1网格") == "市便民服务热线中心"

@@ -90,17 +90,21 @@ DUE_COLUMNS = """id, event_id, event_time, rule, recipient, recipient_kind, chan
     subject_kind, title, body, payload, attempts, budget_start, outcome_sequence"""
 
 
-async def claim_due(pool: asyncpg.Pool, now: datetime, limit: int, lease: datetime) -> list[Due]:
-    """Takes up to `limit` due deliveries for one attempt each, leasing them until `lease`
-    (SKIP LOCKED: two workers never take the same row; a worker that dies leaves its
-    rows due again when the lease runs out)."""
+async def claim_due(pool: asyncpg.Pool, now: datetime, limit: int, lease: float) -> list[Due]:
+    """Takes up to `limit` deliveries due by `now` (the platform's clock) for one attempt
+    each, leasing them for `lease` seconds of the database's clock (SKIP LOCKED: two
+    workers never take the same row; a worker that dies leaves its rows to be taken
+    again when the lease runs out)."""
     async with pool.acquire() as conn:
         rows = await conn.fetch(
             f"""WITH due AS (
                     SELECT id FROM deliveries
                     WHERE status = 'pending' AND next_attempt_at <= $1
+                        AND (leased_until IS NULL OR leased_until < clock_timestamp())
                     ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-                UPDATE deliveries d SET next_attempt_at = $3 FROM due WHERE d.id = due.id
+                UPDATE deliveries d
+                SET leased_until = clock_timestamp() + make_interval(secs => $3)
+                FROM due WHERE d.id = due.id
                 RETURNING {", ".join(f"d.{c.strip()}" for c in DUE_COLUMNS.split(","))},
                     EXISTS (SELECT FROM disabled_endpoints e
                             WHERE e.channel = d.channel AND e.address = d.address) AS disabled""",
@@ -118,9 +122,10 @@ async def next_due(pool: asyncpg.Pool) -> datetime | None:
 
 
 async def release(pool: asyncpg.Pool, abandoned: list[Due], now: datetime) -> None:
-    """Ends the leases of attempts abandoned unrecorded (the attempt count tells)."""
+    """Ends the leases of attempts abandoned unrecorded (the attempt count tells), so
+    they are due again at once."""
     await pool.executemany(
-        """UPDATE deliveries SET next_attempt_at = $3
+        """UPDATE deliveries SET leased_until = NULL, next_attempt_at = least(next_attempt_at, $3)
            WHERE id = $1 AND attempts = $2 AND status = 'pending'""",
         [(due.id, due.attempts, now) for due in abandoned],
     )
@@ -129,7 +134,8 @@ async def release(pool: asyncpg.Pool, abandoned: list[Due], now: datetime) -> No
 async def postpone(pool: asyncpg.Pool, delivery_id: str, until: datetime) -> None:
     """Holds a claimed delivery back, unattempted, until `until` (quiet hours)."""
     await pool.execute(
-        "UPDATE deliveries SET next_attempt_at = $2, deferred_until = $2 WHERE id = $1",
+        """UPDATE deliveries SET next_attempt_at = $2, deferred_until = $2, leased_until = NULL
+           WHERE id = $1""",
         delivery_id,
         until,
     )
@@ -147,31 +153,22 @@ class AttemptRecord:
     next_attempt_at: datetime | None
 
 
-async def record_attempts(conn: Conn, done: list[tuple[Due, AttemptRecord]]) -> None:
+async def record_attempts(conn: Conn, done: list[tuple[Due, AttemptRecord]]) -> set[str]:
     """The attempts and their deliveries' new states, a batch at a time (the caller's
-    transaction also appends the outcome events of those finished)."""
-    await conn.execute(
-        """INSERT INTO attempts (delivery_id, number, at, result, response_code, error,
-               duration_ms)
-           SELECT * FROM unnest($1::text[], $2::int[], $3::timestamptz[], $4::text[],
-               $5::int[], $6::text[], $7::int[])""",
-        *columns(
-            [
-                (d.id, a.number, a.at, a.result, a.response_code, a.error, a.duration_ms)
-                for d, a in done
-            ],
-            7,
-        ),
-    )
-    await conn.execute(
+    transaction also appends the outcome events of those finished); returns the ids
+    recorded. An attempt whose number was recorded already (a second worker's, after a
+    lease ran out) is left out, not let fail the batch."""
+    done = list({d.id: (d, a) for d, a in reversed(done)}.values())  # the first per delivery
+    updated = await conn.fetch(
         """UPDATE deliveries d SET status = u.status, attempts = u.attempts,
                next_attempt_at = u.next_attempt_at, last_error = u.error,
-               finished_at = u.finished_at, deferred_until = NULL,
+               finished_at = u.finished_at, deferred_until = NULL, leased_until = NULL,
                outcome_sequence = d.outcome_sequence + u.finished
            FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::text[],
                $6::timestamptz[], $7::int[])
                AS u(id, status, attempts, next_attempt_at, error, finished_at, finished)
-           WHERE d.id = u.id""",
+           WHERE d.id = u.id AND d.attempts = u.attempts - 1
+           RETURNING d.id""",
         *columns(
             [
                 (
@@ -188,6 +185,21 @@ async def record_attempts(conn: Conn, done: list[tuple[Due, AttemptRecord]]) -> 
             7,
         ),
     )
+    recorded = {row["id"] for row in updated}
+    done = [(d, a) for d, a in done if d.id in recorded]
+    await conn.execute(
+        """INSERT INTO attempts (delivery_id, number, at, result, response_code, error,
+               duration_ms)
+           SELECT * FROM unnest($1::text[], $2::int[], $3::timestamptz[], $4::text[],
+               $5::int[], $6::text[], $7::int[])""",
+        *columns(
+            [
+                (d.id, a.number, a.at, a.result, a.response_code, a.error, a.duration_ms)
+                for d, a in done
+            ],
+            7,
+        ),
+    )
     gone = [
         (d.channel, d.address, a.at, a.error or "410 Gone")
         for d, a in done
@@ -199,6 +211,7 @@ async def record_attempts(conn: Conn, done: list[tuple[Due, AttemptRecord]]) -> 
                VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING""",
             gone,
         )
+    return recorded
 
 
 async def retry(conn: Conn, delivery_id: str, now: datetime) -> str | None:

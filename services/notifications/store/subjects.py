@@ -9,7 +9,7 @@ from minsheng.db import Conn, columns
 from notifications.memory import Kind, Subject
 
 SUBJECT_COLUMNS = """kind, id, unit, assisting_units, deadline, contact_ref, phone_masked,
-    secretary_name, title"""
+    secretary_name, title, grid"""
 
 
 async def subjects(conn: Conn, keys: Iterable[tuple[Kind, str]]) -> dict[tuple[Kind, str], Subject]:
@@ -42,6 +42,7 @@ async def save_subjects(conn: Conn, changed: Iterable[Subject]) -> None:
             s.phone_masked,
             s.secretary_name,
             s.title,
+            s.grid,
         )
         for s in changed
     ]
@@ -51,14 +52,14 @@ async def save_subjects(conn: Conn, changed: Iterable[Subject]) -> None:
         f"""INSERT INTO subjects ({SUBJECT_COLUMNS})
             SELECT kind, id, unit,
                 ARRAY(SELECT jsonb_array_elements_text(assisting_units::jsonb)), deadline,
-                contact_ref, phone_masked, secretary_name, title
+                contact_ref, phone_masked, secretary_name, title, grid
             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
-                $6::text[], $7::text[], $8::text[], $9::text[])
+                $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
                 AS s({SUBJECT_COLUMNS})
             ON CONFLICT (kind, id) DO UPDATE SET unit = EXCLUDED.unit,
                 assisting_units = EXCLUDED.assisting_units, deadline = EXCLUDED.deadline,
                 contact_ref = EXCLUDED.contact_ref, phone_masked = EXCLUDED.phone_masked,
                 secretary_name = EXCLUDED.secretary_name, title = EXCLUDED.title,
-                updated_at = now()""",
-        *columns(rows, 9),
+                grid = EXCLUDED.grid, updated_at = now()""",
+        *columns(rows, 10),
     )

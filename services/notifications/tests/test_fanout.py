@@ -18,10 +18,14 @@ from testkit.unit.notifications import (
     CONTACT,
     DEADLINE,
     EXTENDED,
+    GRID_PATH,
+    IN_GRID,
     PHONE_MASKED,
+    RECEIVED,
     RESOLVED,
     SAMPLES,
     T0,
+    UNIT,
     default_rules,
     directory,
     envelope,
@@ -37,8 +41,9 @@ def test_every_template_of_every_default_rule_renders(sample: str, locale: str) 
     data = SAMPLES[sample]
     rules = [r for r in default_rules().rules if r.event == data.event_name]
     assert rules, f"no default rule for {sample}"
-    context = template_context(data, remembered(data))
     for rule in rules:
+        received = IN_GRID if "grid_chiefs" in rule.recipients else RECEIVED
+        context = template_context(data, remembered(data, received))
         message = render(
             rule.template,
             locale,  # type: ignore[arg-type]
@@ -118,6 +123,47 @@ def test_a_dispatch_reaches_the_lead_and_co_handling_units_by_webhook_and_email(
     assert "协办" in helper.body
     assert lead.payload["event"]["subject"] == APPEAL
     assert lead.payload["recipient"] == "unit:unit-housing"
+
+
+def in_grid(sample: str) -> list[NewDelivery]:
+    data = SAMPLES[sample]
+    return plan(
+        envelope(data),
+        data,
+        remembered(data, IN_GRID),
+        default_rules(),
+        directory(),
+        now=T0,
+        quiet=QUIET,
+    )
+
+
+def test_an_appeal_in_a_grid_reaches_its_grid_chief_and_overdue_goes_up_the_chain() -> None:
+    chief = "tb-bf-002-grid-1"
+    dispatched = {d.target.recipient: d for d in in_grid("AppealDispatched")}
+    assert set(dispatched) == {"unit-housing", "unit-changqing", chief}
+    mail = dispatched[chief]
+    assert mail.channel == "email"
+    assert mail.address == f"{chief}@grids.baicheng.example"
+    assert mail.payload["recipient"] == f"grid_chief:{chief}"
+    assert "百福社区第2网格" in mail.title
+    assert "百福社区第2网格网格长1" in mail.body
+    assert UNIT in mail.body
+    overdue = in_grid("AppealEscalated/overdue")
+    chain = {d.target.recipient for d in overdue if d.target.kind == "grid_chief"}
+    assert chain == {"tb-bf-002-street-1", "tb-bf-002-lane-1", chief}
+    reminder = {d.target.kind for d in in_grid("AppealEscalated/reminder")}
+    assert "grid_chief" not in reminder
+    assert not [d for d in planned("AppealDispatched") if d.target.kind == "grid_chief"]
+
+
+def test_the_directory_gives_a_grid_s_chiefs_by_level_top_first() -> None:
+    grid = "/".join(GRID_PATH)
+    chiefs = directory().grid_chiefs(grid, ("unit", "street"))
+    assert chiefs[0].id == "tb-bf-002-street-1"
+    assert {c.id.split("-")[3] for c in chiefs} == {"street", "unit"}
+    assert len(directory().grid_chiefs(grid, ("street", "lane", "grid", "building", "unit"))) == 21
+    assert directory().grid_chiefs("洮北区/长庆街道/百福社区/无此网格", ("grid",)) == ()
 
 
 def test_overdue_reaches_the_supervision_centre_too_and_a_reminder_does_not() -> None:

@@ -22,7 +22,16 @@ from testkit.integration.apps import app_pool
 from testkit.integration.helpers import eventually, read_topic
 from testkit.integration.notifications import PHONE, RunningClock, World, publish, world
 from testkit.unit.events import FORGER
-from testkit.unit.notifications import CONTACT, DISPATCHED, EXTENDED, RECEIVED, RESOLVED, envelope
+from testkit.unit.notifications import (
+    CONTACT,
+    DISPATCHED,
+    ESCALATED,
+    EXTENDED,
+    IN_GRID,
+    RECEIVED,
+    RESOLVED,
+    envelope,
+)
 
 pytestmark = pytest.mark.integration
 HOUSING = "/hooks/unit-housing"
@@ -263,3 +272,26 @@ async def test_a_retry_to_a_citizen_that_falls_in_quiet_hours_waits_for_morning(
             what="delivered in the morning",
         )
         assert len(w.sink.sms) == 2
+
+
+async def test_an_appeal_in_a_grid_mails_its_grid_chief_and_overdue_its_chain(
+    tmp_path: Path, kafka: KafkaBroker, postgres: PostgresServer, fresh_topic: str
+) -> None:
+    chief = "tb-bf-002-grid-1@grids.baicheng.example"
+    async with world(tmp_path, postgres.url, kafka.access(), [fresh_topic]) as w:
+        await w.publish(
+            now_event(IN_GRID, 1), now_event(DISPATCHED, 2), now_event(ESCALATED["overdue"], 3)
+        )
+        done = await finished(w, 4 + 1 + 2 + 2 + 3)  # units, grid chief; unit, centre, chain
+        chiefs = [d for d in done if d["recipient_kind"] == "grid_chief"]
+        assert {d["status"] for d in chiefs} == {"delivered"}
+        assert sorted((d["recipient"], d["rule"]) for d in chiefs) == [
+            ("tb-bf-002-grid-1", "dispatched-to-grid-chief"),
+            ("tb-bf-002-grid-1", "overdue-to-grid-chain"),
+            ("tb-bf-002-lane-1", "overdue-to-grid-chain"),
+            ("tb-bf-002-street-1", "overdue-to-grid-chain"),
+        ]
+        to_chief = [m for m in w.mailbox.messages if m["To"] == chief]
+        assert len(to_chief) == 2
+        assert any("百福社区第2网格" in str(m["Subject"]) for m in to_chief)
+        assert all(IN_GRID.appeal_id in str(m["Subject"]) for m in to_chief)

@@ -101,7 +101,8 @@ def test_two_rules_with_one_id_and_a_wrong_version_are_refused() -> None:
 def test_matching_by_event_and_conditions() -> None:
     rules = default_rules()
     assert [r.id for r in rules.matching("AppealDispatched", facts(DISPATCHED, None))] == [
-        "dispatched-to-units"
+        "dispatched-to-units",
+        "dispatched-to-grid-chief",
     ]
     reminder = facts(ESCALATED["reminder"], None)
     overdue = facts(ESCALATED["overdue"], None)
@@ -109,6 +110,7 @@ def test_matching_by_event_and_conditions() -> None:
     assert [r.id for r in rules.matching("AppealEscalated", overdue)] == [
         "escalated-to-unit",
         "overdue-to-supervision",
+        "overdue-to-grid-chain",
     ]
     assert rules.matching("ProjectMilestone", facts(MILESTONE["missed"], None))
     reached = facts(MILESTONE["missed"].model_copy(update={"status": "reached"}), None)
@@ -126,3 +128,32 @@ def test_the_unit_condition_reads_the_remembered_unit() -> None:
     assert rule.matches("AppealReopened", facts(REOPENED, "市住建局"))
     assert not rule.matches("AppealReopened", facts(REOPENED, "市交通运输局"))
     assert not rule.matches("AppealReopened", facts(REOPENED, None))
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "says"),
+    [
+        ({"recipients": ["grid_chiefs"], "channels": ["email"]}, "grid_chiefs", "name the chiefs"),
+        ({"grid_chiefs": ["grid"]}, "grid_chiefs", "grid_chiefs is not a recipient"),
+        ({"recipients": ["grid_chiefs"], "grid_chiefs": ["grid"]}, "channels", "only by email"),
+        (
+            {"recipients": ["grid_chiefs"], "grid_chiefs": ["mayor"], "channels": ["email"]},
+            "grid_chiefs",
+            "'street', 'lane', 'grid', 'building' or 'unit'",
+        ),
+        (
+            {
+                "event": "ProjectFlagged",
+                "recipients": ["grid_chiefs"],
+                "grid_chiefs": ["grid"],
+                "channels": ["email"],
+            },
+            "recipients",
+            "grid_chiefs is not a recipient of ProjectFlagged",
+        ),
+    ],
+)
+def test_a_bad_grid_chiefs_rule_is_refused_naming_the_field(
+    change: dict[str, Any], field: str, says: str
+) -> None:
+    test_a_bad_rule_is_refused_naming_the_rule_and_the_field(change, field, says)

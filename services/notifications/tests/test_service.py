@@ -104,14 +104,65 @@ async def test_two_workers_never_claim_the_same_delivery(database: str) -> None:
             )  # fmt: skip
         async with pool.acquire() as conn, conn.transaction():
             await deliveries.insert_deliveries(conn, planned, now)
-        lease = now + timedelta(minutes=1)
         claims = await asyncio.gather(
-            *(deliveries.claim_due(pool, now, 3, lease) for _ in range(12))
+            *(deliveries.claim_due(pool, now, 3, 60.0) for _ in range(12))
         )
         ids = [due.id for claim in claims for due in claim]
         assert len(ids) == len(set(ids)) == len(planned)
-        assert await deliveries.claim_due(pool, now, 100, lease) == []  # leased
-        assert len(await deliveries.claim_due(pool, lease, 100, lease)) == len(planned)
+        assert await deliveries.claim_due(pool, now, 100, 60.0) == []  # leased
+        # a lease is real time: a platform clock days ahead (a compressed demo) ends none
+        assert await deliveries.claim_due(pool, now + timedelta(days=10), 100, 60.0) == []
+    finally:
+        await pool.close()
+
+
+async def _dispatch_planned(pool: asyncpg.Pool, now: datetime) -> list[Any]:
+    """The deliveries of a dispatch, inserted: due at `now`."""
+    data = SAMPLES["AppealDispatched"]
+    planned = plan(
+        envelope(data), data, remembered(data), default_rules(), directory(),
+        now=now, quiet=QuietHours(),
+    )  # fmt: skip
+    async with pool.acquire() as conn, conn.transaction():
+        await deliveries.insert_deliveries(conn, planned, now)
+    return planned
+
+
+async def test_a_lease_runs_out_on_the_database_clock(database: str) -> None:
+    pool = await open_database(database, SERVICE, MIGRATIONS)
+    try:
+        now = datetime.now(UTC)
+        planned = await _dispatch_planned(pool, now)
+        first = await deliveries.claim_due(pool, now, 100, 0.2)
+        assert len(first) == len(planned) > 0
+        again = await eventually(
+            lambda: deliveries.claim_due(pool, now, 100, 60.0), bool, what="lease ran out"
+        )
+        assert {d.id for d in again} == {d.id for d in first}
+    finally:
+        await pool.close()
+
+
+async def test_an_attempt_recorded_twice_is_recorded_once(database: str) -> None:
+    """Two workers that both sent attempt n (the first one's lease ran out): the second
+    record is left out, and the rest of its batch is recorded all the same."""
+    pool = await open_database(database, SERVICE, MIGRATIONS)
+    try:
+        now = datetime.now(UTC)
+        await _dispatch_planned(pool, now)
+        claimed = await deliveries.claim_due(pool, now, 100, 60.0)
+        assert len(claimed) >= 2
+        one, other = claimed[0], claimed[1]
+        sent = deliveries.AttemptRecord(1, now, "delivered", 200, None, 3, "delivered", None)
+        async with pool.acquire() as conn, conn.transaction():
+            assert await deliveries.record_attempts(conn, [(one, sent)]) == {one.id}
+        async with pool.acquire() as conn, conn.transaction():
+            recorded = await deliveries.record_attempts(conn, [(one, sent), (other, sent)])
+        assert recorded == {other.id}
+        rows = await pool.fetch(
+            "SELECT delivery_id, count(*) AS n FROM attempts GROUP BY delivery_id"
+        )
+        assert {r["delivery_id"]: r["n"] for r in rows} == {one.id: 1, other.id: 1}
     finally:
         await pool.close()
 

@@ -29,7 +29,12 @@ async def test_subjects_are_written_and_read_back_a_batch_at_a_time(pool: asyncp
     odd = ('市"住建"局', "a,b", "{c}", "back\\slash", "")
     written = [
         Subject("appeal", "A1", unit="市住建局", assisting_units=odd, title="路灯"),
-        Subject("appeal", "A2", deadline=datetime(2026, 12, 3, tzinfo=UTC)),
+        Subject(
+            "appeal",
+            "A2",
+            deadline=datetime(2026, 12, 3, tzinfo=UTC),
+            grid="洮北区/长庆街道/百福社区/百福社区第2网格",
+        ),
         Subject("project", "P1", secretary_name="书记1"),
     ]
     async with pool.acquire() as conn, conn.transaction():

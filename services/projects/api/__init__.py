@@ -24,6 +24,7 @@ from minsheng.service import Guards
 from minsheng.web import require_roles
 from projects import ledger, lifecycle, store
 from projects.api.commands import build_command_router, require_open
+from projects.api.lists import build_lists_router
 from projects.catalogue import project_categories
 from projects.columns import ProjectOut, ProjectSummary
 from projects.lifecycle import Status
@@ -140,7 +141,7 @@ _LEDGER_DOC: dict[int | str, dict[str, Any]] = {
 def routers(pool: Any, g: Guards) -> list[APIRouter]:
     """Every route of the service; `pool` returns the live pool, `g` holds the
     role-checking dependencies."""
-    return [build_router(pool, g), build_command_router(pool, g)]
+    return [build_router(pool, g), build_command_router(pool, g), build_lists_router(pool, g)]
 
 
 def build_router(pool: Any, g: Guards) -> APIRouter:

@@ -8,13 +8,14 @@ state the emitted events describe.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from minsheng import outbox
 from minsheng.aggregate import Sequenced
 from minsheng.db import Conn
-from minsheng.events import PROJECT_EVENTS, EventData, new_event
+from minsheng.events import PROJECT_EVENTS, CloudEvent, EventData, new_event
 from minsheng.topics import OWNERS, PROJECTS
 from projects import store, timing
 from projects.lifecycle import ProjectState, allowed_actions, replay
@@ -27,14 +28,26 @@ _MODELS: dict[str, type[EventData]] = {model.event_type(): model for model in PR
 async def record(conn: Conn, state: ProjectState, emitted: list[Sequenced], now: datetime) -> None:
     """Appends each event (outbox and history), saves the state, and keeps its timers in
     step (`timing.timers`)."""
-    for item in emitted:
-        event = new_event(
-            item.data, subject=state.id, sequence=item.sequence, source=SOURCE, time=now
-        )
-        await outbox.append(conn, PROJECTS, event)
-        await store.append_history(conn, [event])
+    await publish(conn, state.id, emitted, now, store.append_history)
     await store.save_state(conn, state, now)
     await TIMERS.schedule(conn, {state.id: timing.rows(state)})
+
+
+async def publish(
+    conn: Conn,
+    subject: str,
+    emitted: list[Sequenced],
+    now: datetime,
+    append_history: Callable[[Conn, Sequence[CloudEvent]], Awaitable[None]],
+) -> None:
+    """Appends each event of the aggregate `subject` to the outbox and to its history
+    (projects, list items and pairings alike: all go on the projects topic)."""
+    for item in emitted:
+        event = new_event(
+            item.data, subject=subject, sequence=item.sequence, source=SOURCE, time=now
+        )
+        await outbox.append(conn, PROJECTS, event)
+        await append_history(conn, [event])
 
 
 def state_of(entries: list[dict[str, Any]]) -> ProjectState:
