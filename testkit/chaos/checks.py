@@ -21,10 +21,12 @@ from email import message_from_bytes
 from pathlib import Path
 from typing import Any
 
-from analytics.collector import FiguresCollector
+from analytics.collector import FiguresCollector, LightsCollector
 from analytics.kpis import report
+from analytics.lights import THRESHOLDS_FILE, load_thresholds, unit_months
 from analytics.main import TABLES
 from analytics.rebuild import Replay, figures_of, read_until_end
+from analytics.windows import local_month
 from minsheng.relay import HEADERS
 from testkit.chaos.platform import SOURCES, Platform
 from testkit.chaos.report import Findings
@@ -85,6 +87,9 @@ async def topic_copies(bootstrap: str) -> Counter[str]:
     return found
 
 
+THRESHOLDS = load_thresholds(THRESHOLDS_FILE)  # the platform runs with the shipped file
+
+
 def truth(rows: Sequence[OutboxRow], now: datetime) -> tuple[dict[str, Any], Samples]:
     """/v1/counters (without `as_of`) and the metrics the outboxes' events must give."""
     replay = Replay({topic: fold for _, topic, _, fold, _ in TABLES})
@@ -93,7 +98,10 @@ def truth(rows: Sequence[OutboxRow], now: datetime) -> tuple[dict[str, Any], Sam
     figures = figures_of(replay.states, TOPICS, now)
     expected = report(figures, now)
     expected.pop("as_of", None)
-    return expected, metric_samples(FiguresCollector(lambda: figures).collect())
+    # this month's traffic lights, as the worker holding appeals partition 0 adds them
+    lights = LightsCollector(unit_months(figures, local_month(now)), THRESHOLDS)
+    families = [*FiguresCollector(lambda: figures).collect(), *lights.collect()]
+    return expected, metric_samples(families)
 
 
 def check_events(
