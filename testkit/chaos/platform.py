@@ -47,12 +47,6 @@ class Platform:
             env={"MINSHENG_DEMO_CLOCK_FILE": str(self.clock_file)},
             also=("projects",),
         )
-        # Notifications on the real clock: its attempt leases are durations on its clock,
-        # and on the load's compressed one a lease ran out while the attempt was still in
-        # flight, so the same delivery was claimed and sent again.
-        n = self.stack.notifications
-        env = {k: v for k, v in n.env.items() if k != "MINSHENG_DEMO_CLOCK_FILE"}
-        self.stack.notifications = ServiceProcess(n.name, n.port, env, log_file=n.log_file)
         self._supervisors: list[asyncio.Task[None]] = []
 
     @property
