@@ -249,13 +249,14 @@ async def measure_latency(
 
 
 def webhook_rules(folder: Path) -> Path:
-    """The committed rules for AppealDispatched, webhooks only: one delivery per event,
-    so the figure is webhook deliveries (the units' e-mail would share the sink's CPU)."""
+    """The committed rules for AppealDispatched that send webhooks, webhooks only: one
+    delivery per event, so the figure is webhook deliveries (the units' e-mail would share
+    the sink's CPU; the grid chiefs' rule is e-mail only)."""
     committed = yaml.safe_load(RULES.read_text(encoding="utf-8"))
     kept = [
         {**rule, "channels": ["webhook"]}
         for rule in committed["rules"]
-        if rule["event"] == "AppealDispatched"
+        if rule["event"] == "AppealDispatched" and "webhook" in rule["channels"]
     ]
     path = folder / "rules.yaml"
     folder.mkdir(parents=True, exist_ok=True)
