@@ -11,7 +11,15 @@ import json
 import pytest
 
 from minsheng.platform.kafka import KafkaBroker
-from testkit.integration.leaks import WATCH, full_numbers, scan_logs, scan_topics, scanned, texts_of
+from testkit.integration.leaks import (
+    WATCH,
+    full_numbers,
+    reported,
+    scan_logs,
+    scan_topics,
+    scanned,
+    texts_of,
+)
 
 SAMPLES = [
     "请回电13912345678",
@@ -54,7 +62,8 @@ def test_senders_topics_are_left_out_and_their_dead_letters_are_not() -> None:
 @pytest.mark.after_all
 async def test_no_message_on_any_topic_holds_a_full_number(kafka: KafkaBroker) -> None:
     findings, topics = await scan_topics(kafka.access())
-    print(f"personal-data scan: {findings.read} messages of {len(topics)} topics")
+    found = len(findings.found)
+    reported(f"{findings.read} messages of {len(topics)} topics: {found} full numbers")
     assert findings.found == []
 
 
@@ -62,6 +71,9 @@ async def test_no_message_on_any_topic_holds_a_full_number(kafka: KafkaBroker) -
 @pytest.mark.after_all
 def test_no_log_line_holds_a_full_number(tmp_path_factory: pytest.TempPathFactory) -> None:
     files = scan_logs(tmp_path_factory.getbasetemp())
-    print(f"personal-data scan: {files.read} log-file lines, {WATCH.findings.read} records")
+    reported(
+        f"{files.read} log-file lines, {WATCH.findings.read} log records of the test process: "
+        f"{len(files.found) + len(WATCH.findings.found)} full numbers"
+    )
     assert files.found == []
     assert WATCH.findings.found == []

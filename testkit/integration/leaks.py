@@ -164,6 +164,20 @@ class LogWatch(logging.Handler):
 
 
 WATCH = LogWatch()
+REPORT: list[str] = []  # what the scan read and found, for the run's summary
+
+
+def reported(line: str) -> None:
+    """A line of the scan's figures, printed at the end of the run (pytest -q hides
+    a test's own output)."""
+    REPORT.append(line)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if REPORT:
+        terminalreporter.write_sep("-", "personal-data scan")
+        for line in REPORT:
+            terminalreporter.write_line(line)
 
 
 def pytest_configure(config: pytest.Config) -> None:
