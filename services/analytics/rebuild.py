@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import sys
 import time
@@ -31,7 +32,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TextIO, TypeAlias
 
+import rich.progress
 from aiokafka import ConsumerRecord, TopicPartition
+from rich.console import Console
 
 from analytics import offsets
 from analytics.aggregate import share
@@ -48,37 +51,40 @@ Record: TypeAlias = ConsumerRecord[bytes, bytes]
 Records = Callable[[Record], None]
 
 
-@dataclass
 class Progress:
-    """A hand-rolled progress bar: events done of total, events/s and ETA, on one line."""
+    """The rebuild's progress bar on stderr (rich): events done of total, events/s, ETA.
+    On a terminal it redraws in place; to a file or pipe rich writes its final line."""
 
-    total: int
-    out: TextIO = field(default_factory=lambda: sys.stderr)
-    done: int = 0
-    started: float = field(default_factory=time.monotonic)
-    shown: float = 0.0
+    def __init__(self, out: TextIO | None = None) -> None:
+        self.started = time.monotonic()
+        self.bar = rich.progress.Progress(
+            rich.progress.TextColumn("rebuild"),
+            rich.progress.BarColumn(bar_width=24),
+            rich.progress.TextColumn("{task.completed:,.0f}/{task.total:,.0f} events"),
+            rich.progress.TextColumn("{task.fields[speed]:,.0f} events/s"),
+            rich.progress.TextColumn("ETA"),
+            rich.progress.TimeRemainingColumn(),
+            console=Console(file=out or sys.stderr, width=120),
+        )
+        self.task = self.bar.add_task("rebuild", total=0, speed=0.0)
+        self.bar.start()
+
+    @property
+    def total(self) -> int:
+        return int(self.bar.tasks[0].total or 0)
+
+    @total.setter
+    def total(self, total: int) -> None:
+        self.started = time.monotonic()
+        self.bar.update(self.task, total=total)
 
     def advance(self, n: int = 1) -> None:
-        self.done += n
-        now = time.monotonic()
-        if now - self.shown >= 0.1 or self.done >= self.total:
-            self.shown = now
-            self.out.write("\r" + self.line(now - self.started))
-            self.out.flush()
-
-    def line(self, elapsed: float) -> str:
-        fraction = self.done / self.total if self.total else 1.0
-        bar = "#" * int(30 * fraction)
-        speed = self.done / elapsed if elapsed > 0 else 0.0
-        eta = (self.total - self.done) / speed if speed else 0.0
-        return (
-            f"rebuild [{bar:<30}] {self.done:,}/{self.total:,} events"
-            f"  {speed:,.0f} events/s  ETA {eta:4.0f} s"
-        )
+        done = self.bar.tasks[0].completed + n
+        elapsed = time.monotonic() - self.started
+        self.bar.update(self.task, completed=done, speed=done / elapsed if elapsed > 0 else 0.0)
 
     def finish(self) -> None:
-        self.out.write("\n")
-        self.out.flush()
+        self.bar.stop()
 
 
 async def read_until_end(
@@ -95,7 +101,9 @@ async def read_until_end(
     if not partitions:
         return 0
     await consumer.start()
-    try:
+    collecting = gc.isenabled()
+    gc.disable()  # full collections over the growing heap of states cost more and more;
+    try:  # what the fold allocates (records, states) is acyclic: refcounting frees it
         consumer.assign(partitions)
         ends = await consumer.end_offsets(partitions)
         starts = await consumer.beginning_offsets(partitions)
@@ -120,6 +128,8 @@ async def read_until_end(
             raise RuntimeError(f"read {count} of the {expected} records of {list(topics)}")
         return count
     finally:
+        if collecting:
+            gc.enable()
         await consumer.stop()
 
 
@@ -220,7 +230,7 @@ async def rebuild(
         )
         return 2
     replay = Replay({topic: fold for _, topic, _, fold, _ in TABLES})
-    progress = Progress(0) if show_progress else None
+    progress = Progress() if show_progress else None
     started = time.monotonic()
     events = await read_until_end(settings.kafka, topics, replay.apply, progress)
     if progress is not None:
