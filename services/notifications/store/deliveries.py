@@ -94,7 +94,9 @@ async def claim_due(pool: asyncpg.Pool, now: datetime, limit: int, lease: float)
     """Takes up to `limit` deliveries due by `now` (the platform's clock) for one attempt
     each, leasing them for `lease` seconds of the database's clock (SKIP LOCKED: two
     workers never take the same row; a worker that dies leaves its rows to be taken
-    again when the lease runs out)."""
+    again when the lease runs out). A claimed row's `next_attempt_at` moves past the
+    lease too, so the rows in flight (and, until vacuum, their dead versions) leave the
+    due index's range that every claim scans."""
     async with pool.acquire() as conn:
         rows = await conn.fetch(
             f"""WITH due AS (
@@ -103,7 +105,8 @@ async def claim_due(pool: asyncpg.Pool, now: datetime, limit: int, lease: float)
                         AND (leased_until IS NULL OR leased_until < clock_timestamp())
                     ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
                 UPDATE deliveries d
-                SET leased_until = clock_timestamp() + make_interval(secs => $3)
+                SET leased_until = clock_timestamp() + make_interval(secs => $3),
+                    next_attempt_at = $1 + make_interval(secs => $3)
                 FROM due WHERE d.id = due.id
                 RETURNING {", ".join(f"d.{c.strip()}" for c in DUE_COLUMNS.split(","))},
                     EXISTS (SELECT FROM disabled_endpoints e
@@ -125,7 +128,7 @@ async def release(pool: asyncpg.Pool, abandoned: list[Due], now: datetime) -> No
     """Ends the leases of attempts abandoned unrecorded (the attempt count tells), so
     they are due again at once."""
     await pool.executemany(
-        """UPDATE deliveries SET leased_until = NULL, next_attempt_at = least(next_attempt_at, $3)
+        """UPDATE deliveries SET leased_until = NULL, next_attempt_at = $3
            WHERE id = $1 AND attempts = $2 AND status = 'pending'""",
         [(due.id, due.attempts, now) for due in abandoned],
     )

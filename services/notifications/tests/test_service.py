@@ -136,7 +136,9 @@ async def test_a_lease_runs_out_on_the_database_clock(database: str) -> None:
         first = await deliveries.claim_due(pool, now, 100, 0.2)
         assert len(first) == len(planned) > 0
         again = await eventually(
-            lambda: deliveries.claim_due(pool, now, 100, 60.0), bool, what="lease ran out"
+            lambda: deliveries.claim_due(pool, datetime.now(UTC), 100, 60.0),
+            bool,
+            what="lease ran out",
         )
         assert {d.id for d in again} == {d.id for d in first}
     finally:
