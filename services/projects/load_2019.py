@@ -171,14 +171,25 @@ async def _main(url: str, key: str, concurrency: int) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    cli = argparse.ArgumentParser(prog="minsheng-projects-load-2019", description=__doc__)
+def loader_cli(prog: str, description: str | None) -> argparse.ArgumentParser:
+    """The options every loader takes: the projects service, the API key, concurrency."""
+    cli = argparse.ArgumentParser(prog=prog, description=description)
     cli.add_argument("--url", default="http://127.0.0.1:8002")
     cli.add_argument("--key", default=_default_key())
     cli.add_argument("--concurrency", type=int, default=8)
+    return cli
+
+
+def loader_args(cli: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """The parsed options, refused without an API key."""
     args = cli.parse_args(argv)
     if not args.key:
         cli.error("no API key: give --key or set MINSHENG_API_KEY")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = loader_args(loader_cli("minsheng-projects-load-2019", __doc__), argv)
     return asyncio.run(_main(args.url, args.key, args.concurrency))
 
 

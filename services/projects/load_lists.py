@@ -24,7 +24,6 @@ and `GET /v1/lists?community=&year=2019` the lists, exactly as `figures()` says.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
 import time
@@ -36,7 +35,7 @@ from typing import Any
 import httpx
 
 from minsheng.reference import communities, pairings
-from projects.load_2019 import _default_key, _post
+from projects.load_2019 import _post, loader_args, loader_cli
 
 YEAR = 2019
 COUNTY = "洮南市"
@@ -207,14 +206,9 @@ async def _main(url: str, key: str, count: int, concurrency: int) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    cli = argparse.ArgumentParser(prog="minsheng-projects-load-lists", description=__doc__)
-    cli.add_argument("--url", default="http://127.0.0.1:8002")
-    cli.add_argument("--key", default=_default_key())
+    cli = loader_cli("minsheng-projects-load-lists", __doc__)
     cli.add_argument("--pairings", type=int, default=len(pairings()), help="visit this many")
-    cli.add_argument("--concurrency", type=int, default=8)
-    args = cli.parse_args(argv)
-    if not args.key:
-        cli.error("no API key: give --key or set MINSHENG_API_KEY")
+    args = loader_args(cli, argv)
     if not 0 <= args.pairings <= len(pairings()):
         cli.error(f"--pairings is 0 to {len(pairings())}")
     return asyncio.run(_main(args.url, args.key, args.pairings, args.concurrency))
