@@ -9,13 +9,13 @@ our districts, streets or communities; `lat`/`long` alone cannot be placed (400)
 
 As the specification says, `POST requests.json` carries the API key in the body
 (`api_key`, form-encoded or JSON), and each key may post at most a configured rate (a
-token bucket; past it a 429 problem with `Retry-After`). `GET requests.json` takes the
-key as the `api_key` query parameter or the usual `Authorization: Bearer` header,
-because it lists what citizens wrote. `GET requests/{id}.json` needs no key: a citizen
-looks up an appeal by its number, and without a key the answer has only the public
-fields (status, dates, service, responsible unit, public notes, the district, street or
-community), never the citizen's own text, phone or name; a key of a reading role gets
-the description too. Every error is the Open311 array
+token bucket; past it a 429 problem with `Retry-After`). The GET routes need no key, as
+GeoReport expects: `GET requests.json` lists requests and `GET requests/{id}.json` looks
+one up by its number, and without a key each request shows only its public fields
+(status, dates, service, responsible unit, public notes, the district, street or
+community), never the citizen's own text, phone or name. A key of a reading role (the
+`api_key` query parameter or the usual `Authorization: Bearer` header) gets the
+description too. Every error is the Open311 array
 `[{"code": 400, "description": "..."}]`, but for the edge's 413 and 429 problems.
 """
 
@@ -129,12 +129,12 @@ def build_open311_router(pool: Any, identify: auth.Identify, posts: TokenBucket)
     @router.get("/requests.json", responses=errors(400, 403), openapi_extra=LIST_DOC)
     async def list_requests(request: Request) -> list[dict[str, Any]]:
         query = request.query_params
-        await _authorise(identify, _key(request), READERS)
+        shown = await _view_for(identify, _key(request))
         db = pool()
         ids = _list(query.get("service_request_id"))
         async with db.acquire() as conn:
             if ids:  # the specification: other parameters are then ignored
-                return [_request(row) for row in await requests.requests_by_id(conn, ids)]
+                return [shown(row) for row in await requests.requests_by_id(conn, ids)]
             at = clock_of(request)
             end = _date(query.get("end_date"), "end_date") or at
             start = _date(query.get("start_date"), "start_date") or end - DEFAULT_WINDOW
@@ -143,19 +143,17 @@ def build_open311_router(pool: Any, identify: auth.Identify, posts: TokenBucket)
                 raise Open311Error(400, f"unknown status {', '.join(unknown)}; use open, closed")
             closed = [status == "closed" for status in statuses]
             rows = await requests.requests_between(conn, start, end, codes, closed)
-            return [_request(row) for row in rows]
+            return [shown(row) for row in rows]
 
     @router.get(
         "/requests/{request_id}.json", responses=errors(400, 403, 404), openapi_extra=KEY_DOC
     )
     async def get_request(request_id: Text, request: Request) -> list[dict[str, Any]]:
-        key = _key(request)
-        if key:  # a key given must be good; none is the public lookup
-            await _authorise(identify, key, READERS)
+        shown = await _view_for(identify, _key(request))
         db = pool()
         async with db.acquire() as conn:
             rows = await requests.requests_by_id(conn, [request_id])
-        found = [_request(row) if key else _public(row) for row in rows]
+        found = [shown(row) for row in rows]
         if not found:
             raise Open311Error(404, f"service_request_id {request_id} not found")
         return found
@@ -326,6 +324,17 @@ def _request(row: dict[str, Any]) -> dict[str, Any]:
 
 
 PRIVATE = ("description",)  # what only a key of a reading role sees
+
+
+async def _view_for(
+    identify: auth.Identify, key: str | None
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """How a request is shown: in full to a key of a reading role; without a key (the
+    GeoReport GET requests take none) only its public fields. A key given must be good."""
+    if not key:
+        return _public
+    await _authorise(identify, key, READERS)
+    return _request
 
 
 def _public(row: dict[str, Any]) -> dict[str, Any]:

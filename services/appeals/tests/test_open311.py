@@ -227,8 +227,10 @@ async def test_get_errors_are_open311_errors(client: httpx.AsyncClient) -> None:
     bad = await client.get("/open311/v2/requests.json?status=pending")
     assert bad.json() == [{"code": 400, "description": "unknown status pending; use open, closed"}]
     assert (await client.get("/open311/v2/requests.json?start_date=yesterday")).status_code == 400
-    anonymous = await client.get("/open311/v2/requests.json", headers={"Authorization": ""})
-    assert anonymous.status_code == 403
+    bad_key = await client.get(
+        "/open311/v2/requests.json", headers={"Authorization": "Bearer nonsense"}
+    )
+    assert bad_key.status_code == 403
 
 
 async def test_every_entry_point_takes_the_same_longest_description(
@@ -303,3 +305,10 @@ async def test_a_citizen_looks_an_appeal_up_by_its_number_without_a_key(
     assert "下水道堵塞" in with_key["description"]
     bad_key = await client.get(path, headers={"Authorization": "Bearer nonsense"})
     assert bad_key.status_code == 403
+
+    listed = await client.get("/open311/v2/requests.json", headers={"Authorization": ""})
+    assert listed.status_code == 200, listed.text
+    assert [r["service_request_id"] for r in listed.json()] == [request_id]
+    assert all(set(r) == PUBLIC for r in listed.json())
+    for private in (mine, "张", "3号楼", "zhangsan"):
+        assert private not in listed.text, private
