@@ -49,11 +49,59 @@ def resident_ids(draw: st.DrawFn) -> tuple[str, str]:
     return f"{number[:6]}{sep}{number[6:14]}{sep}{number[14:]}", number
 
 
+@st.composite
+def old_resident_ids(draw: st.DrawFn) -> tuple[str, str]:
+    """(the number as written, its 15 digits): area, YYMMDD, sequence."""
+    number = draw(
+        st.from_regex(
+            r"[1-9][0-9]{5}[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{3}", fullmatch=True
+        )
+    )
+    return number, number
+
+
+def luhn_completed(body: str) -> str:
+    """`body` with the check digit that makes it pass the Luhn check."""
+    for check in "0123456789":
+        digits = [int(ch) for ch in body + check]
+        total = sum(digits[-1::-2]) + sum(sum(divmod(2 * d, 10)) for d in digits[-2::-2])
+        if total % 10 == 0:
+            return body + check
+    raise AssertionError("unreachable")
+
+
+@st.composite
+def bank_cards(draw: st.DrawFn) -> tuple[str, str]:
+    """(the number as written, its 16 to 19 digits)."""
+    length = draw(st.integers(16, 19))
+    number = luhn_completed(draw(st.from_regex(rf"[3-6][0-9]{{{length - 2}}}", fullmatch=True)))
+    if draw(st.booleans()):
+        sep = draw(st.sampled_from([" ", "-"]))
+        return sep.join(number[i : i + 4] for i in range(0, length, 4)), number
+    return number, number
+
+
+@st.composite
+def labelled(draw: st.DrawFn) -> tuple[str, str]:
+    """A number after a label it is typed against: `Tel13912345678`, `电话 8765432`."""
+    label = draw(st.sampled_from(["Tel", "tel:", "TEL", "Phone", "Mobile", "fax", "ID"]))
+    written, secret = draw(st.one_of(mobiles(), resident_ids(), old_resident_ids()))
+    if draw(st.booleans()):
+        label = draw(st.sampled_from(["电话", "座机：", "固话 ", "号码:", "拨打", "Tel ", "tel:"]))
+        secret = draw(st.from_regex(r"[2-9][0-9]{6,7}", fullmatch=True))
+        written = secret
+    return label + written, secret
+
+
 def digits_of(text: str) -> str:
     return re.sub(r"[^0-9X]", "", text)
 
 
-@given(CHINESE, st.one_of(mobiles(), landlines(), resident_ids()), CHINESE)
+@given(
+    CHINESE,
+    st.one_of(mobiles(), landlines(), resident_ids(), old_resident_ids(), bank_cards(), labelled()),
+    CHINESE,
+)
 def test_every_written_form_in_chinese_text_is_masked(
     before: str, number: tuple[str, str], after: str
 ) -> None:
@@ -131,6 +179,19 @@ def test_ordinary_numbers_are_left_alone(parts: list[tuple[str, str]], end: str)
         ("3c5a91c1-0374-4889-9252-b47e24c2cff1", "3c5a91c1-0374-4889-9252-b47e24c2cff1"),
         ("c_13912345678abcd", "c_13912345678abcd"),
         ("v1.13912345678", "v1.13912345678"),
+        # a Latin label glued on, the old 15-digit ID, bank cards, local numbers named so
+        ("Tel13912345678", "Tel139****5678"),
+        ("telephone:0436-1234567", "telephone:0436-*****67"),
+        ("ID22080219900101123X", "ID2208**********123X"),
+        ("Hotel13912345678", "Hotel13912345678"),  # a word, not a label
+        ("身份证220802900101123", "身份证2208*******1123"),
+        ("卡号6222 0212 3456 7890 128", "卡号6222 **** **** ***0 128"),
+        ("6222021234567890128", "6222***********0128"),
+        ("订单6222021234567890129", "订单6222021234567890129"),  # fails the Luhn check
+        ("电话 8765432", "电话 *****32"),
+        ("座机：2345-6789", "座机：****-**89"),
+        ("共2345678元", "共2345678元"),  # an amount, no word that names a number
+        ("拨打2345678次", "拨打2345678次"),
     ],
 )
 def test_examples(text: str, masked: str) -> None:
