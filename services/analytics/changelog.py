@@ -33,9 +33,12 @@ class ChangelogWriter:
         self.kafka = kafka
         self._producer: AIOKafkaProducer | None = None
         self._starting = asyncio.Lock()
+        self._stopped = False
 
     async def _started(self) -> AIOKafkaProducer:
         async with self._starting:
+            if self._stopped:  # a fold still writing: it would be lost, so say so loudly
+                raise RuntimeError("changelog write after the writer stopped")
             if self._producer is None:
                 producer = self.kafka.producer(acks="all", enable_idempotence=True)
                 await producer.start()
@@ -75,5 +78,7 @@ class ChangelogWriter:
         await asyncio.gather(*sent)
 
     async def stop(self) -> None:
+        """Call once no fold writes any more (`consumers.settle`)."""
+        self._stopped = True
         if self._producer is not None:
             await self._producer.stop()

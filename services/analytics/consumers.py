@@ -73,6 +73,23 @@ class Counting:
         return resume
 
 
+async def settle(countings: Iterable[Counting]) -> None:
+    """Waits for the batch under way of every fold to be written (or not begun), then
+    closes the gates: from here on the agents drop what they take and write nothing.
+    Before partitions move (no write of this worker lands after the next owner has
+    recovered) and before the changelog writer stops (no write is cut short)."""
+    for counting in countings:
+        async with counting.applying:
+            counting.gate.close()
+
+
+async def stop_writing(countings: Iterable[Counting], changelog: ChangelogWriter) -> None:
+    """At shutdown: Faust signals it while the agents still run, so the batch under way
+    is written first, and the gates closed, before the writer stops."""
+    await settle(countings)
+    await changelog.stop()
+
+
 def count_agent(app: faust.App, name: str, source: Any, counting: Counting) -> None:
     """The agent `name` folding `source` into `counting`, a batch at a time."""
 

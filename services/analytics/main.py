@@ -23,7 +23,15 @@ from analytics.app import (
 from analytics.appeal_counting import appeal_figures, apply_appeal, deadline_of
 from analytics.changelog import ChangelogWriter
 from analytics.collector import FiguresCollector
-from analytics.consumers import Apply, Counting, count_agent, rebuilder, rewinder
+from analytics.consumers import (
+    Apply,
+    Counting,
+    count_agent,
+    rebuilder,
+    rewinder,
+    settle,
+    stop_writing,
+)
 from analytics.lag import exporter as lag_exporter
 from analytics.lights import ThresholdsError, load_thresholds
 from analytics.notification_counting import apply_notification, notification_figures
@@ -62,12 +70,8 @@ def build(settings: AnalyticsSettings, clock: Clock = now) -> faust.App:
     changelog = ChangelogWriter(settings.kafka)
 
     @app.on_partitions_revoked.connect
-    async def settle(sender: Any, /, *args: Any, **kwargs: Any) -> None:
-        """Before the partitions move, the batch under way is written (or not begun), so
-        no changelog write of this worker lands after the next owner has recovered."""
-        for counting in countings.values():
-            async with counting.applying:
-                counting.gate.close()
+    async def revoked(sender: Any, /, *args: Any, **kwargs: Any) -> None:
+        await settle(countings.values())
 
     countings: dict[str, Counting] = {}
     for name, topic, table_name, apply, figures_of in TABLES:
@@ -94,8 +98,8 @@ def build(settings: AnalyticsSettings, clock: Clock = now) -> faust.App:
     install_views(app, settings, clock, countings, peers, thresholds)
 
     async def close(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
-        """Faust is stopping: every batch's changelog write was awaited, so just close."""
-        await changelog.stop()
+        """Faust is stopping; its agents stop only after this signal."""
+        await stop_writing(countings.values(), changelog)
         await peers.aclose()
 
     app.on_before_shutdown.connect(close)
