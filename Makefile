@@ -15,7 +15,8 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 .DEFAULT_GOAL := help
 
 help:
-	@echo "make up        run Kafka, PostgreSQL and the services locally (Ctrl-C stops)"
+	@echo "make up        run Kafka, PostgreSQL and the services locally (Ctrl-C stops);"
+	@echo "               BROKERS=3 runs a three-node Kafka cluster instead of one broker"
 	@echo "make demo      a simulated city on the running platform (DEMO_ARGS='--days 3 --speed 200')"
 	@echo "make test      lint, type-check and run the whole test suite"
 	@echo "make unit      only the fast unit tests"
@@ -55,9 +56,10 @@ install: $(VENV)/.synced $(JARS)
 
 # Prometheus and Alertmanager are optional for `make up`: where `tools` cannot install
 # them (no root, no apt-get) the launcher says so in one line and runs without them.
+BROKERS ?= 1
 up: install
 	@$(MAKE) --no-print-directory tools >/dev/null 2>&1 || true
-	$(VENV)/bin/minsheng-platform up
+	$(VENV)/bin/minsheng-platform up --brokers $(BROKERS)
 
 # Needs the platform of `make up` running (in another terminal); see minsheng-demo --help.
 DEMO_ARGS ?=
