@@ -11,7 +11,7 @@ JARS := .cache/kafka-libs/.complete
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: up demo test install tools lint typecheck unit fuzz chaos contracts dashboards bench clean distclean help
+.PHONY: up demo test install tools lint typecheck unit fuzz chaos chaos-cluster contracts dashboards bench clean distclean help
 .DEFAULT_GOAL := help
 
 help:
@@ -23,6 +23,8 @@ help:
 	@echo "make fuzz      schemathesis on every service's OpenAPI, longer (FUZZ_SECONDS=120 each)"
 	@echo "make bench     run the benchmarks in bench/"
 	@echo "make chaos     every fault in turn under load (kill -9, broker down 60 s, PostgreSQL restart)"
+	@echo "make chaos-cluster  the same on a three-broker cluster: kill -9 of the leading broker,"
+	@echo "               one broker down 60 s, all brokers but one down 60 s"
 	@echo "make contracts regenerate contracts/ (JSON Schemas, AsyncAPI) from the models"
 	@echo "make dashboards regenerate deploy/grafana/dashboards/ from libs/minsheng/dashboards"
 	@echo "make clean     remove local data (.data/); distclean also removes .venv and .cache"
@@ -90,6 +92,10 @@ CHAOS_BROKER_OUTAGE ?= 60
 CHAOS_ARGS ?=
 chaos: install
 	$(VENV)/bin/python -m testkit.chaos --broker-outage $(CHAOS_BROKER_OUTAGE) $(CHAOS_ARGS)
+
+# The broker faults of a three-node cluster under the same load (docs/kafka-cluster.md).
+chaos-cluster: install
+	$(VENV)/bin/python -m testkit.chaos --brokers 3 --broker-outage $(CHAOS_BROKER_OUTAGE) $(CHAOS_ARGS)
 
 contracts: $(VENV)/.synced
 	$(VENV)/bin/python -m minsheng.contracts

@@ -18,8 +18,8 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from minsheng.kafka import KafkaAccess
 from minsheng.platform.kafka import KafkaBroker, KafkaCluster
 from minsheng.topics import TopicSpec, ensure_topics, load_specs
+from testkit.integration.cluster import led_by_others, partitions, under_replicated
 from testkit.integration.helpers import eventually, read_topic
-from testkit.integration.replicas import led_by_others, partitions, under_replicated
 
 pytestmark = pytest.mark.integration
 

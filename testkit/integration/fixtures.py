@@ -20,6 +20,7 @@ from minsheng.db import ensure_database
 from minsheng.platform.kafka import KafkaBroker, KafkaCluster
 from minsheng.platform.postgres import PostgresServer
 from minsheng.topics import TopicSpec, dlq, ensure_topics
+from testkit.integration.cluster import on_free_ports
 from testkit.integration.helpers import free_port
 
 
@@ -32,19 +33,8 @@ async def start_kafka(folder: Path) -> KafkaBroker:
     return broker
 
 
-def kafka_cluster_in(folder: Path, brokers: int = 3) -> KafkaCluster:
-    """An unstarted cluster of `brokers` nodes on free ports, logs beside `folder`."""
-    return KafkaCluster(
-        folder,
-        [free_port() for _ in range(brokers)],
-        [free_port() for _ in range(brokers)],
-        heap="384m",
-        log_file=folder.parent / "kafka.log",
-    )
-
-
 async def start_kafka_cluster(folder: Path, brokers: int = 3) -> KafkaCluster:
-    cluster = kafka_cluster_in(folder, brokers)
+    cluster = on_free_ports(folder, brokers)
     await cluster.start()
     await ensure_topics(cluster.access())
     return cluster

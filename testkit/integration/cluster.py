@@ -1,6 +1,6 @@
-"""What a cluster says of its partitions: leaders, replicas, in-sync replicas. For the
-cluster's tests and the fault suite's broker faults; read through the admin client, as
-an operator's `kafka-topics --describe` would."""
+"""A Kafka cluster on free ports, and what it says of its partitions: leaders, replicas,
+in-sync replicas. For the cluster's tests, the end-to-end stack and the fault suite's
+broker faults; read through the admin client, as `kafka-topics --describe` would."""
 
 from __future__ import annotations
 
@@ -8,8 +8,24 @@ import contextlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
+
+from aiokafka.errors import KafkaError
 
 from minsheng.kafka import KafkaAccess
+from minsheng.platform.kafka import KafkaCluster
+from testkit.integration.helpers import free_port
+
+
+def on_free_ports(folder: Path, brokers: int = 3) -> KafkaCluster:
+    """An unstarted cluster of `brokers` nodes on free ports, logs beside `folder`."""
+    return KafkaCluster(
+        folder,
+        [free_port() for _ in range(brokers)],
+        [free_port() for _ in range(brokers)],
+        heap="384m",
+        log_file=folder.parent / "kafka.log",
+    )
 
 
 @dataclass(frozen=True)
@@ -48,8 +64,12 @@ async def partitions(
 
 
 async def under_replicated(kafka: KafkaAccess) -> int:
-    """How many partitions of the cluster have fewer replicas in sync than assigned."""
-    return sum(p.under_replicated for p in await partitions(kafka))
+    """How many partitions of the cluster have fewer replicas in sync than assigned; -1
+    while the node asked does not answer (a client may still pick a dead one)."""
+    try:
+        return sum(p.under_replicated for p in await partitions(kafka))
+    except KafkaError:
+        return -1
 
 
 async def leader_of_most(kafka: KafkaAccess, topic: str) -> int:
@@ -59,6 +79,10 @@ async def leader_of_most(kafka: KafkaAccess, topic: str) -> int:
 
 
 async def led_by_others(kafka: KafkaAccess, topic: str, node_id: int) -> bool:
-    """Every partition of `topic` has a leader, and none is `node_id`."""
-    states = await partitions(kafka, [topic])
-    return all(p.leader not in (-1, node_id) for p in states)
+    """Every partition of `topic` has a leader, and none is `node_id` (False while the
+    node asked does not answer)."""
+    try:
+        states = await partitions(kafka, [topic])
+    except KafkaError:
+        return False
+    return bool(states) and all(p.leader not in (-1, node_id) for p in states)
