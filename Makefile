@@ -11,17 +11,20 @@ JARS := .cache/kafka-libs/.complete
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: up demo test install tools lint typecheck unit fuzz chaos contracts dashboards bench clean distclean help
+.PHONY: up demo test install tools lint typecheck unit fuzz chaos chaos-cluster contracts dashboards bench clean distclean help
 .DEFAULT_GOAL := help
 
 help:
-	@echo "make up        run Kafka, PostgreSQL and the services locally (Ctrl-C stops)"
+	@echo "make up        run Kafka, PostgreSQL and the services locally (Ctrl-C stops);"
+	@echo "               BROKERS=3 runs a three-node Kafka cluster instead of one broker"
 	@echo "make demo      a simulated city on the running platform (DEMO_ARGS='--days 3 --speed 200')"
 	@echo "make test      lint, type-check and run the whole test suite"
 	@echo "make unit      only the fast unit tests"
 	@echo "make fuzz      schemathesis on every service's OpenAPI, longer (FUZZ_SECONDS=120 each)"
 	@echo "make bench     run the benchmarks in bench/"
 	@echo "make chaos     every fault in turn under load (kill -9, broker down 60 s, PostgreSQL restart)"
+	@echo "make chaos-cluster  the same on a three-broker cluster: kill -9 of the leading broker,"
+	@echo "               one broker down 60 s, all brokers but one down 60 s"
 	@echo "make contracts regenerate contracts/ (JSON Schemas, AsyncAPI) from the models"
 	@echo "make dashboards regenerate deploy/grafana/dashboards/ from libs/minsheng/dashboards"
 	@echo "make clean     remove local data (.data/); distclean also removes .venv and .cache"
@@ -55,9 +58,10 @@ install: $(VENV)/.synced $(JARS)
 
 # Prometheus and Alertmanager are optional for `make up`: where `tools` cannot install
 # them (no root, no apt-get) the launcher says so in one line and runs without them.
+BROKERS ?= 1
 up: install
 	@$(MAKE) --no-print-directory tools >/dev/null 2>&1 || true
-	$(VENV)/bin/minsheng-platform up
+	$(VENV)/bin/minsheng-platform up --brokers $(BROKERS)
 
 # Needs the platform of `make up` running (in another terminal); see minsheng-demo --help.
 DEMO_ARGS ?=
@@ -88,6 +92,10 @@ CHAOS_BROKER_OUTAGE ?= 60
 CHAOS_ARGS ?=
 chaos: install
 	$(VENV)/bin/python -m testkit.chaos --broker-outage $(CHAOS_BROKER_OUTAGE) $(CHAOS_ARGS)
+
+# The broker faults of a three-node cluster under the same load (docs/kafka-cluster.md).
+chaos-cluster: install
+	$(VENV)/bin/python -m testkit.chaos --brokers 3 --broker-outage $(CHAOS_BROKER_OUTAGE) $(CHAOS_ARGS)
 
 contracts: $(VENV)/.synced
 	$(VENV)/bin/python -m minsheng.contracts

@@ -53,6 +53,7 @@ from bench.figures import ms, open_loop, per_second, summarize
 from bench.figures import ticking as ticking  # what the notifications benchmark takes from here
 from bench.harness import Cli, kafka_version, running_stack
 from bench.http_load import Connection, HttpError, Pool, build_post
+from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.process import ManagedProcess
 from minsheng.platform.services import ServiceProcess
 from testkit.e2e.stack import Stack, random_appeals
@@ -278,6 +279,7 @@ async def run_benchmark(config: BenchConfig) -> dict[str, Any]:
                 "then the outbox drain",
                 flush=True,
             )
+            assert isinstance(stack.kafka, KafkaBroker)  # the stack's default, one broker
             roots = {
                 "appeals": stack.appeals.process.pid,
                 "postgres": _pid(postgres.process),

@@ -10,7 +10,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from testkit.chaos.checks import OutboxRow, check_events, receipts
-from testkit.chaos.report import Fault, Findings, Request, Window, attribute, plan, render, rows
+from testkit.chaos.report import (
+    Fault,
+    Findings,
+    Request,
+    Window,
+    attribute,
+    cluster_plan,
+    plan,
+    render,
+    rows,
+)
 
 
 def test_the_plan_kills_each_service_then_stops_the_broker_then_postgres() -> None:
@@ -21,6 +31,28 @@ def test_the_plan_kills_each_service_then_stops_the_broker_then_postgres() -> No
         "broker stopped 60s",
         "postgres restarted (5s down)",
     ]
+
+
+def test_the_cluster_plan_kills_the_leader_then_stops_one_broker_then_all_but_one() -> None:
+    faults = cluster_plan(3, outage=60)
+    assert [f.name for f in faults] == [
+        "kill -9 leading broker",
+        "1 of 3 brokers stopped 60s",
+        "2 of 3 brokers stopped 60s",
+    ]
+    assert [f.name for f in cluster_plan(3, 8, ("leader",))] == ["kill -9 leading broker"]
+
+
+def test_a_cluster_row_shows_its_failover_and_its_note() -> None:
+    window = Window(Fault("leader", "kafka", brokers=3), injected=10.0, ended=10.0)
+    window.recovered, window.failover, window.note = 25.0, 9.5, "broker 2 killed"
+    [row] = rows([window], [Request(12.0, "POST", "/v1/appeals", 201)])
+    assert (row.failover_seconds, row.note) == (9.5, "broker 2 killed")
+    text = render([row], Findings())
+    assert "failover" in text.splitlines()[0]
+    assert "9.5 s" in text
+    assert "  broker 2 killed" in text.splitlines()
+    assert "failover" not in render(rows([Window(Fault("kill", "appeals"), 1.0)], []), Findings())
 
 
 def test_a_row_counts_the_requests_of_its_window_and_the_time_to_recover() -> None:

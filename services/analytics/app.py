@@ -18,7 +18,7 @@ from pydantic import Field
 from analytics.lights import THRESHOLDS_FILE
 from minsheng.resilience import until_done
 from minsheng.settings import Settings
-from minsheng.topics import TopicSpec, dlq, ensure_topics
+from minsheng.topics import dlq, ensure_topics, replicated
 
 PARTITIONS = 6  # of the domain topics, hence of the tables (co-partitioned)
 PREPARE_TIMEOUT = 120.0  # seconds to wait for the broker at start-up
@@ -124,15 +124,23 @@ def changelog_topic(settings: AnalyticsSettings, table: str) -> str:
     return f"{settings.analytics_app_id}-{table}-changelog"
 
 
+def leader_topic(settings: AnalyticsSettings) -> str:
+    """The name of the topic Faust's partition assignor subscribes every worker to."""
+    return f"{settings.analytics_app_id}-__assignor-__leader"
+
+
 async def prepare_topics(settings: AnalyticsSettings, tables: Iterable[str]) -> None:
     """Creates the tables' changelog topics before Faust starts, retrying while the broker
     is not up yet. Faust would create them itself, but its group leader assigns only the
     topics in its metadata, refreshed every few minutes: a changelog created during the
     first rebalance went unassigned, and a worker then recovered nothing from it."""
+    # replicated as the domain topics (three on a cluster, one on a single broker), and
+    # Faust's leader topic too, which Faust itself would create with one replica
+    compacted = {"cleanup.policy": "compact"}
     specs = [
-        TopicSpec(changelog_topic(settings, table), PARTITIONS, 1, {"cleanup.policy": "compact"})
-        for table in tables
+        replicated(changelog_topic(settings, table), PARTITIONS, compacted) for table in tables
     ]
+    specs.append(replicated(leader_topic(settings), 1))
     what = f"changelog topics on {settings.kafka_bootstrap}"
     await asyncio.wait_for(
         until_done(lambda: ensure_topics(settings.kafka, specs), what=what),

@@ -2,6 +2,11 @@
 
     .venv/bin/python -m testkit.chaos [--broker-outage 60] [--calm 30] [--speed 720]
                                       [--rate 12] [--projects 10] [--folder DIR]
+                                      [--brokers 3]
+
+With `--brokers 3` (`make chaos-cluster`) the platform runs on a three-node Kafka cluster
+and the faults are the cluster's: `kill -9` of the leading broker, one broker stopped
+`--broker-outage` seconds, all brokers but one stopped as long (testkit/chaos/cluster.py).
 
 Loopback only, everything private (its own PostgreSQL, Kafka, sinks and services on free
 ports) in a temporary folder, kept with `--folder`. Exits 1 if any invariant failed.
@@ -28,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rate", type=float, default=12.0, help="appeals per simulated peak hour")
     p.add_argument("--projects", type=int, default=10)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument(
+        "--brokers", type=int, default=1, help="a Kafka cluster of N (3) and its broker faults"
+    )
     p.add_argument("--folder", type=Path, help="keep the logs and data here")
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="minsheng-chaos-") as scratch:

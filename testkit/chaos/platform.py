@@ -1,5 +1,5 @@
-"""The platform the fault suite breaks: its own PostgreSQL server and Kafka broker, the
-dev sinks, and appeals, projects, notifications and analytics as real processes, each
+"""The platform the fault suite breaks: its own PostgreSQL server and Kafka broker (or
+cluster), the dev sinks, and appeals, projects, notifications and analytics as real processes, each
 kept running by `make up`'s supervisor (`minsheng.platform.supervise`), so a service
 killed with -9 comes back by itself, as it does for a developer."""
 
@@ -31,7 +31,7 @@ RESTARTS = Backoff(first=0.5, cap=5.0, healthy_after=20.0)
 
 
 class Platform:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, brokers: int = 1) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
         self.postgres = PostgresServer(
@@ -46,6 +46,7 @@ class Platform:
             outbox_poll_interval=0.2,
             env={"MINSHENG_DEMO_CLOCK_FILE": str(self.clock_file)},
             also=("projects",),
+            brokers=brokers,
         )
         self._supervisors: list[asyncio.Task[None]] = []
 

@@ -12,16 +12,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-Kind = Literal["kill", "broker", "postgres"]
+Kind = Literal["kill", "broker", "postgres", "leader", "node", "quorum"]
+CLUSTER_KINDS: tuple[Kind, ...] = ("leader", "node", "quorum")  # the faults of a cluster
 
 
 @dataclass(frozen=True)
 class Fault:
-    """One fault: `kill -9` of a service, the broker stopped, or PostgreSQL restarted."""
+    """One fault: `kill -9` of a service, the broker stopped, or PostgreSQL restarted; on
+    a cluster of `brokers`, `kill -9` of the broker leading the most partitions, one
+    broker stopped, or all brokers but one stopped."""
 
     kind: Kind
     target: str  # the service killed; "kafka" or "postgres" for the others
-    outage: float = 0.0  # seconds the broker or PostgreSQL stays down
+    outage: float = 0.0  # seconds the broker(s) or PostgreSQL stay down
+    brokers: int = 1
 
     @property
     def name(self) -> str:
@@ -29,6 +33,12 @@ class Fault:
             return f"kill -9 {self.target}"
         if self.kind == "broker":
             return f"broker stopped {self.outage:.0f}s"
+        if self.kind == "leader":
+            return "kill -9 leading broker"
+        if self.kind == "node":
+            return f"1 of {self.brokers} brokers stopped {self.outage:.0f}s"
+        if self.kind == "quorum":
+            return f"{self.brokers - 1} of {self.brokers} brokers stopped {self.outage:.0f}s"
         return f"postgres restarted ({self.outage:.0f}s down)"
 
 
@@ -39,6 +49,11 @@ def plan(services: Sequence[str], broker_outage: float, postgres_outage: float) 
         Fault("broker", "kafka", broker_outage),
         Fault("postgres", "postgres", postgres_outage),
     ]
+
+
+def cluster_plan(brokers: int, outage: float, kinds: Sequence[Kind] = CLUSTER_KINDS) -> list[Fault]:
+    """The faults of a cluster in turn: the leader killed, one broker down, all but one."""
+    return [Fault(kind, "kafka", 0.0 if kind == "leader" else outage, brokers) for kind in kinds]
 
 
 @dataclass(frozen=True)
@@ -66,6 +81,11 @@ class Window:
     injected: float
     ended: float | None = None  # the service killed, or the server back up
     recovered: float | None = None
+    # a cluster's own figure: after a kill, seconds until every partition of the domain
+    # topic has a live leader; after a restart, until no partition is under-replicated
+    failover: float | None = None
+    note: str = ""  # what else the fault showed (writes refused, the node's catch-up)
+    unsafe: int = 0  # writes acknowledged (or marked published) without a quorum
 
     def holds(self, at: float) -> bool:
         end = self.recovered if self.recovered is not None else float("inf")
@@ -87,6 +107,8 @@ class Row:
     lost: int = 0
     duplicates: int = 0
     redelivered: int = 0  # copies on a topic that the consumers skipped (at least once)
+    failover_seconds: float | None = None
+    note: str = ""
 
 
 def rows(windows: Iterable[Window], requests: Sequence[Request]) -> list[Row]:
@@ -100,6 +122,8 @@ def rows(windows: Iterable[Window], requests: Sequence[Request]) -> list[Row]:
                 accepted=sum(r.accepted for r in during),
                 failed=sum(r.failed for r in during),
                 recovery_seconds=window.recovery_seconds,
+                failover_seconds=window.failover,
+                note=window.note,
             )
         )
     return found
@@ -135,18 +159,26 @@ def attribute(
 
 
 def render(table: Sequence[Row], f: Findings) -> str:
-    """The per-fault table, a totals line and the verdict."""
+    """The per-fault table (a failover column when a fault has one), a totals line and
+    the verdict; each row's note below it."""
+    failover = any(r.failover_seconds is not None for r in table)
     head = (
         f"{'fault':<32} {'accepted':>8} {'failed':>6} {'recovered in':>12} "
         f"{'lost':>5} {'dup':>4} {'redelivered':>11}"
-    )
+    ) + (f" {'failover':>9}" if failover else "")
     lines = [head, "-" * len(head)]
     for r in table:
         took = f"{r.recovery_seconds:.1f} s" if r.recovery_seconds is not None else "never"
-        lines.append(
+        line = (
             f"{r.fault:<32} {r.accepted:>8} {r.failed:>6} {took:>12} "
             f"{r.lost:>5} {r.duplicates:>4} {r.redelivered:>11}"
         )
+        if failover:
+            over = f"{r.failover_seconds:.1f} s" if r.failover_seconds is not None else "-"
+            line += f" {over:>9}"
+        lines.append(line)
+        if r.note:
+            lines.append(f"  {r.note}")
     lost = len(f.lost_events) + len(f.lost_deliveries)
     dup = sum(n - 1 for n in f.duplicate_deliveries.values())
     lines.append(f"{'whole run':<32} {'':>8} {'':>6} {'':>12} {lost:>5} {dup:>4}")

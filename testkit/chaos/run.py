@@ -26,10 +26,23 @@ from minsheng.clock import Anchor, read_anchor, write_anchor
 from minsheng.demo import city
 from minsheng.demo.cli import TICK, start_of_demo
 from minsheng.demo.driver import City, Keys, Urls, create_key
+from minsheng.platform.kafka import KafkaCluster
 from minsheng.platform.services import ServiceProcess
-from testkit.chaos import checks
+from testkit.chaos import checks, cluster
 from testkit.chaos.platform import Platform
-from testkit.chaos.report import Fault, Findings, Request, Row, Window, attribute, plan, rows
+from testkit.chaos.report import (
+    CLUSTER_KINDS,
+    Fault,
+    Findings,
+    Kind,
+    Request,
+    Row,
+    Window,
+    attribute,
+    cluster_plan,
+    plan,
+    rows,
+)
 from testkit.integration.helpers import eventually
 
 CREATED = ("/v1/appeals", "/v1/projects")
@@ -48,6 +61,8 @@ class Options:
     recover_timeout: float = 180.0
     quiesce_timeout: float = 240.0
     log: Callable[[str], None] = print
+    brokers: int = 1  # more: a cluster, and its broker faults instead of the others
+    cluster_faults: tuple[Kind, ...] = CLUSTER_KINDS
 
 
 class Recorder(httpx.AsyncBaseTransport):
@@ -144,6 +159,9 @@ async def keys_for(platform: Platform) -> Keys:
 
 async def inject(platform: Platform, fault: Fault, window: Window, loop_time: Any) -> None:
     """The fault itself; `window.ended` when the service is dead or the server back."""
+    if fault.kind in CLUSTER_KINDS:
+        await cluster.inject(platform, _cluster(platform), fault, window, loop_time)
+        return
     if fault.kind == "kill":
         service = platform.services[fault.target]
         pid = service.process.pid
@@ -162,6 +180,18 @@ async def inject(platform: Platform, fault: Fault, window: Window, loop_time: An
     window.ended = loop_time()
 
 
+def _cluster(platform: Platform) -> KafkaCluster:
+    kafka = platform.stack.kafka
+    assert isinstance(kafka, KafkaCluster), "cluster faults need Options(brokers=3)"
+    return kafka
+
+
+def faults_of(platform: Platform, options: Options) -> list[Fault]:
+    if options.brokers > 1:
+        return cluster_plan(options.brokers, options.broker_outage, options.cluster_faults)
+    return plan(list(platform.services), options.broker_outage, options.postgres_outage)
+
+
 async def _restarted(service: ServiceProcess, pid: int) -> bool:
     """The supervisor started a new process (not yet ready, maybe)."""
     proc = service.process.proc
@@ -171,13 +201,15 @@ async def _restarted(service: ServiceProcess, pid: int) -> bool:
 async def run(options: Options) -> Outcome:
     loop = asyncio.get_running_loop()
     wall_offset = time.time() - loop.time()
-    platform = Platform(options.folder)
+    platform = Platform(options.folder, options.brokers)
     await platform.start()
     windows: list[Window] = []
     try:
+        if options.brokers > 1:
+            await cluster.prepare(_cluster(platform))
         load = Load(platform, await keys_for(platform), options, loop.time)
         await load.begin()
-        faults = plan(list(platform.services), options.broker_outage, options.postgres_outage)
+        faults = faults_of(platform, options)
         try:
             for fault in faults:
                 await _calm(options.calm)
@@ -196,6 +228,9 @@ async def run(options: Options) -> Outcome:
                 )
                 window.recovered = loop.time()
                 options.log(f"  recovered in {window.recovery_seconds:.1f} s")
+                if fault.kind in CLUSTER_KINDS:
+                    await cluster.restore(_cluster(platform), fault, window, loop.time)
+                    options.log(f"  {window.note}")
             await _calm(options.calm)
         finally:
             await load.end()
@@ -205,11 +240,13 @@ async def run(options: Options) -> Outcome:
         table = rows(windows, requests)
         in_loop = {k: v.timestamp() - wall_offset for k, v in created.items()}
         attribute(table, windows, in_loop, findings)
-        broker = [w for w in windows if w.fault.kind == "broker"]
+        broker = [w for w in windows if w.fault.kind in ("broker", *CLUSTER_KINDS)]
         for w in broker:
             during = [r for r in requests if w.holds(r.at)]
             if any(r.failed for r in during) or not any(r.accepted for r in during):
                 findings.fail(f"the APIs did not answer throughout the {w.fault.name}")
+            if w.unsafe:
+                findings.fail(f"{w.unsafe} writes acknowledged without a quorum: {w.note}")
         return Outcome(table, findings, windows, requests, load.recorder.created)
     finally:
         await platform.stop()

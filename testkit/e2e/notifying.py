@@ -51,8 +51,10 @@ class NotifyingStack(Stack):
         outbox_poll_interval: float = 0.5,
         env: dict[str, str] | None = None,
         also: tuple[str, ...] = (),
+        brokers: int = 1,
     ) -> None:
-        """`env` and `also` as for `Stack`; `notifications` adds to that service's env."""
+        """`env`, `also` and `brokers` as for `Stack`; `notifications` adds to that
+        service's env."""
         self.sinks = DevSinks(
             port=free_port(),
             smtp_port=free_port(),
@@ -68,6 +70,7 @@ class NotifyingStack(Stack):
             outbox_poll_interval=outbox_poll_interval,
             env=env,
             also=also,
+            brokers=brokers,
         )
         self.env["MINSHENG_DEV_SYSTEM_KEY"] = SYSTEM_KEY
         self.appeals = self.service("appeals")  # again, with the system key

@@ -21,10 +21,11 @@ from typing import Any, Self
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from minsheng.platform.kafka import KafkaBroker
+from minsheng.platform.kafka import Kafka, KafkaBroker
 from minsheng.platform.services import ServiceProcess
 from minsheng.reference import categories, places
 from minsheng.topics import ensure_topics
+from testkit.integration.cluster import on_free_ports
 from testkit.integration.helpers import eventually, free_port
 
 DEFAULT_KEY = "e2e-operator-key"
@@ -43,16 +44,21 @@ class Stack:
         outbox_poll_interval: float = 0.5,
         env: dict[str, str] | None = None,
         also: tuple[str, ...] = (),
+        brokers: int = 1,
     ) -> None:
         """`env` adds settings for every service; `also` names services beyond appeals and
-        analytics to run (`stack.others[name]`)."""
+        analytics to run (`stack.others[name]`); `brokers` > 1 runs a Kafka cluster."""
         self.folder = folder
         self.api_key = api_key
-        self.kafka = KafkaBroker(
-            folder / "kafka",
-            port=free_port(),
-            controller_port=free_port(),
-            log_file=folder / "kafka.log",
+        self.kafka: Kafka = (
+            KafkaBroker(
+                folder / "kafka",
+                port=free_port(),
+                controller_port=free_port(),
+                log_file=folder / "kafka.log",
+            )
+            if brokers == 1
+            else on_free_ports(folder / "kafka", brokers)
         )
         self.env = {
             "MINSHENG_DATABASE_URL": database_url,

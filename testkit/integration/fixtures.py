@@ -2,6 +2,8 @@
 
 They start lazily, only when a test asks for them, so unit tests stay fast. Fault tests
 that stop the broker ask for `private_kafka` instead, so they never disturb the others.
+`kafka_cluster` is a three-node cluster (production replication) for the tests of the
+cluster itself; a test that breaks a node leaves the cluster whole again.
 The root conftest.py loads this module as a pytest plugin.
 """
 
@@ -15,9 +17,10 @@ import asyncpg
 import pytest
 
 from minsheng.db import ensure_database
-from minsheng.platform.kafka import KafkaBroker
+from minsheng.platform.kafka import KafkaBroker, KafkaCluster
 from minsheng.platform.postgres import PostgresServer
 from minsheng.topics import TopicSpec, dlq, ensure_topics
+from testkit.integration.cluster import on_free_ports
 from testkit.integration.helpers import free_port
 
 
@@ -28,6 +31,20 @@ async def start_kafka(folder: Path) -> KafkaBroker:
     await broker.start()
     await ensure_topics(broker.access())
     return broker
+
+
+async def start_kafka_cluster(folder: Path, brokers: int = 3) -> KafkaCluster:
+    cluster = on_free_ports(folder, brokers)
+    await cluster.start()
+    await ensure_topics(cluster.access())
+    return cluster
+
+
+@pytest.fixture(scope="session")
+async def kafka_cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[KafkaCluster]:
+    cluster = await start_kafka_cluster(tmp_path_factory.mktemp("kafka-cluster") / "data")
+    yield cluster
+    await cluster.stop()
 
 
 @pytest.fixture(scope="session")

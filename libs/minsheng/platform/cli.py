@@ -1,7 +1,8 @@
 """`minsheng-platform`: run the whole platform locally, or create the topics.
 
 minsheng-platform up       Kafka, PostgreSQL and the services in the foreground (a service
-                           that dies is restarted with backoff; Ctrl-C stops them all)
+                           that dies is restarted with backoff; Ctrl-C stops them all);
+                           --brokers 3: a three-node Kafka cluster instead of one broker
 minsheng-platform topics   create the topics of deploy/kafka/topics and the services' ACLs
                            (idempotent; connects as MINSHENG_KAFKA_USERNAME, the super user)
 minsheng-platform outside-system NAME
@@ -26,13 +27,19 @@ from minsheng import principals
 from minsheng.auth import new_key
 from minsheng.clock import DEMO_CLOCK_NAME
 from minsheng.platform import notifying
-from minsheng.platform.kafka import KafkaBroker, KafkaWithoutCredentials, local_access
+from minsheng.platform.kafka import (
+    Kafka,
+    KafkaCluster,
+    KafkaWithoutCredentials,
+    local_access,
+    local_kafka,
+)
 from minsheng.platform.monitoring import Monitoring
 from minsheng.platform.postgres import PostgresServer
 from minsheng.platform.services import ServiceProcess
 from minsheng.platform.supervise import keep_running
 from minsheng.settings import Settings
-from minsheng.topics import ensure_topics
+from minsheng.topics import ensure_topics, replication
 
 SERVICES = (("appeals", 8001), ("projects", 8002), ("notifications", 8003), ("analytics", 8004))
 
@@ -50,10 +57,10 @@ def dev_key(data_dir: Path, file: str = DEV_KEY_FILE) -> str:
     return path.read_text().strip()
 
 
-async def up(settings: Settings) -> int:
+async def up(settings: Settings, brokers: int = 1) -> int:
     started = time.monotonic()
     data = settings.data_dir.resolve()
-    kafka = KafkaBroker(data / "kafka")
+    kafka = local_kafka(data, brokers)
     postgres = PostgresServer(data / "postgres")
     key = dev_key(data)
     try:  # each service connects as its own principal
@@ -82,7 +89,7 @@ async def up(settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    running: list[KafkaBroker | PostgresServer | ServiceProcess | Monitoring] = []
+    running: list[Kafka | PostgresServer | ServiceProcess | Monitoring] = []
     code = 0
     try:
         print(f"starting Kafka ({kafka.bootstrap}) and PostgreSQL ({postgres.url}) in {data}")
@@ -99,10 +106,7 @@ async def up(settings: Settings) -> int:
         await monitoring.start()
         took = time.monotonic() - started
         where = notifying.banner_lines(sinks, system_key)
-        kafka_line = (
-            f"{kafka.bootstrap}   SASL/SCRAM-SHA-512, passwords in {kafka.credentials_file}"
-        )
-        _banner(services, key, postgres.url, kafka_line, took, where)
+        _banner(services, key, postgres.url, kafka_lines(kafka), took, where)
         print("\n".join(monitoring.banner()), flush=True)
         # a child that dies is restarted with backoff; only Ctrl-C stops the platform
         keepers = [asyncio.create_task(keep_running(s)) for s in [sinks, *services]]
@@ -122,11 +126,25 @@ async def up(settings: Settings) -> int:
     return code
 
 
+def kafka_lines(kafka: Kafka) -> list[str]:
+    """The banner's Kafka: the broker, or each node of the cluster and its replication."""
+    auth = f"SASL/SCRAM-SHA-512, passwords in {kafka.credentials_file}"
+    if isinstance(kafka, KafkaCluster):
+        replicas = replication().on(len(kafka.nodes))
+        nodes = [f"  {f'kafka {n.node_id}':<13} {n.bootstrap}   {n.data_dir}" for n in kafka.nodes]
+        return [
+            *nodes,
+            f"  {'':<13} {auth}; {replicas.factor} replicas, "
+            f"min.insync.replicas={replicas.min_insync}",
+        ]
+    return [f"  {'kafka':<13} {kafka.bootstrap}   {auth}"]
+
+
 def _banner(
     services: list[ServiceProcess],
     key: str,
     db: str,
-    kafka: str,
+    kafka: list[str],
     took: float,
     sinks: Sequence[str] = (),
 ) -> None:
@@ -140,7 +158,7 @@ def _banner(
             f"  {s.name:<13} {s.url}   docs {s.url}/docs   metrics {s.url}/metrics"
             for s in services
         ),
-        f"  {'kafka':<13} {kafka}",
+        *kafka,
         f"  {'postgres':<13} {db}",
         f"  {'dev key':<13} {key}   (role: operator)",
         *sinks,
@@ -202,10 +220,18 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("command", choices=["up", "topics", "outside-system"])
     parser.add_argument("name", nargs="?", help="outside-system: the principal's name")
+    parser.add_argument(
+        "--brokers",
+        type=int,
+        default=1,
+        choices=range(1, 10),
+        metavar="N",
+        help="up: Kafka nodes (1, the default, or a cluster of N; 3 for production settings)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings()
     if args.command == "up":
-        sys.exit(asyncio.run(up(settings)))
+        sys.exit(asyncio.run(up(settings, args.brokers)))
     runner = topics if args.command == "topics" else outside_system
     sys.exit(asyncio.run(runner(settings, args.name)))

@@ -13,7 +13,7 @@ from minsheng.logs import JsonFormatter
 from minsheng.masking import mask_personal
 from minsheng.relay import _acknowledged_in_order
 from minsheng.settings import Settings
-from minsheng.topics import load_specs
+from minsheng.topics import Replication, load_specs, new_topic, replication
 
 
 def test_each_service_gets_its_own_database_on_the_server() -> None:
@@ -38,6 +38,53 @@ def test_every_consumed_topic_has_a_dlq_and_domain_topics_keep_events_forever() 
         assert specs[name].partitions == 6
         assert specs[name].config["retention.ms"] == "-1"
         assert f"{name}.dlq" in specs
+
+
+@pytest.mark.parametrize(
+    ("brokers", "replicas", "in_sync"), [(1, 1, 1), (2, 2, 2), (3, 3, 2), (5, 3, 2)]
+)
+def test_replication_follows_the_cluster_size_up_to_three_replicas_two_in_sync(
+    brokers: int, replicas: int, in_sync: int
+) -> None:
+    for spec in load_specs():
+        topic = new_topic(spec, brokers)
+        assert (topic.replication_factor, topic.topic_configs["min.insync.replicas"]) == (
+            replicas,
+            str(in_sync),
+        ), spec.name
+        assert spec.name.endswith(".dlq") or topic.topic_configs["retention.ms"] == "-1"
+    assert replication().on(brokers) == Replication(replicas, in_sync)
+
+
+def test_each_node_of_a_cluster_is_configured_for_the_quorum_and_its_replication(
+    tmp_path: Path,
+) -> None:
+    from minsheng.platform.kafka import KafkaBroker, KafkaCluster
+
+    cluster = KafkaCluster(tmp_path / "c", [19092, 19192, 19292], [19095, 19195, 19295])
+    voters = "1@127.0.0.1:19095,2@127.0.0.1:19195,3@127.0.0.1:19295"
+    for node in cluster.nodes:
+        node.write_config()
+        config = dict(
+            line.split("=", 1)
+            for line in node.config_file.read_text().splitlines()
+            if "=" in line and not line.startswith("#")
+        )
+        assert config["node.id"] == str(node.node_id)
+        assert config["controller.quorum.voters"] == voters
+        assert config["listeners"].startswith(f"SASL_PLAINTEXT://127.0.0.1:{node.port},")
+        assert config["offsets.topic.replication.factor"] == "3"
+        assert config["transaction.state.log.min.isr"] == "2"
+        assert config["min.insync.replicas"] == "2"
+        assert config["unclean.leader.election.enable"] == "false"
+        assert node.credentials_file == tmp_path / "c" / "credentials.json"  # one for all
+    assert cluster.bootstrap == "127.0.0.1:19092,127.0.0.1:19192,127.0.0.1:19292"
+    single = KafkaBroker(tmp_path / "one")
+    single.write_config()
+    lines = single.config_file.read_text().splitlines()
+    assert "controller.quorum.voters=1@127.0.0.1:9095" in lines  # alone, as before
+    assert "offsets.topic.replication.factor=1" in lines
+    assert "min.insync.replicas=1" in lines
 
 
 def test_migrations_are_numbered_and_misnamed_files_are_refused(tmp_path: Path) -> None:
@@ -90,7 +137,7 @@ def test_every_part_of_make_up_listens_on_its_own_port() -> None:
     from dataclasses import fields
 
     from minsheng.platform.cli import SERVICES
-    from minsheng.platform.kafka import KafkaBroker
+    from minsheng.platform.kafka import KafkaBroker, KafkaCluster
     from minsheng.platform.monitoring import AlertmanagerServer, PrometheusServer
     from minsheng.platform.postgres import PostgresServer
     from minsheng.platform.sinks.main import SinkSettings
@@ -112,3 +159,8 @@ def test_every_part_of_make_up_listens_on_its_own_port() -> None:
         *(port for _, port in SERVICES),
     ]
     assert len(ports) == len(set(ports)), sorted(ports)
+    # `make up BROKERS=3`: node 1 where the single broker is, the others beside nothing
+    cluster = KafkaCluster.local(Path("unused"), 3)
+    assert (cluster.nodes[0].port, cluster.nodes[0].controller_port) == (ports[0], ports[1])
+    more = [p for n in cluster.nodes[1:] for p in (n.port, n.controller_port)]
+    assert len(set(ports) | set(more)) == len(ports) + len(more), sorted(ports + more)
