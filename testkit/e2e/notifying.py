@@ -20,7 +20,7 @@ from minsheng.platform.notifying import notifications_env
 from minsheng.platform.services import ServiceProcess
 from minsheng.platform.sinks.process import DevSinks
 from minsheng.settings import Settings
-from testkit.e2e.stack import DEFAULT_KEY, Stack
+from testkit.e2e.stack import DEFAULT_KEY, Brokers, Stack
 from testkit.integration.helpers import free_port, grant_key
 
 SYSTEM_KEY = "e2e-system-key"  # MINSHENG_DEV_SYSTEM_KEY of every service
@@ -51,8 +51,10 @@ class NotifyingStack(Stack):
         outbox_poll_interval: float = 0.5,
         env: dict[str, str] | None = None,
         also: tuple[str, ...] = (),
+        kafka: Brokers | None = None,
     ) -> None:
-        """`env` and `also` as for `Stack`; `notifications` adds to that service's env."""
+        """`env`, `also` and `kafka` as for `Stack`; `notifications` adds to that
+        service's env."""
         self.sinks = DevSinks(
             port=free_port(),
             smtp_port=free_port(),
@@ -68,6 +70,7 @@ class NotifyingStack(Stack):
             outbox_poll_interval=outbox_poll_interval,
             env=env,
             also=also,
+            kafka=kafka,
         )
         self.env["MINSHENG_DEV_SYSTEM_KEY"] = SYSTEM_KEY
         self.appeals = self.service("appeals")  # again, with the system key

@@ -16,11 +16,12 @@ from collections import Counter
 from functools import partial
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from minsheng.kafka import KafkaAccess
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.services import ServiceProcess
 from minsheng.reference import categories, places
@@ -29,6 +30,12 @@ from testkit.integration.helpers import eventually, free_port
 
 DEFAULT_KEY = "e2e-operator-key"
 CHANNELS = ("hotline", "app", "web", "window", "grid")
+
+
+class Brokers(Protocol):
+    """Where the platform's Kafka is (one broker or a cluster): each principal's access."""
+
+    def access(self, user: str = ...) -> KafkaAccess: ...
 
 
 class Stack:
@@ -43,17 +50,24 @@ class Stack:
         outbox_poll_interval: float = 0.5,
         env: dict[str, str] | None = None,
         also: tuple[str, ...] = (),
+        kafka: Brokers | None = None,
     ) -> None:
         """`env` adds settings for every service; `also` names services beyond appeals and
-        analytics to run (`stack.others[name]`)."""
+        analytics to run (`stack.others[name]`); `kafka`, a running broker or cluster
+        with its topics, instead of a private broker the stack starts and stops."""
         self.folder = folder
         self.api_key = api_key
-        self.kafka = KafkaBroker(
-            folder / "kafka",
-            port=free_port(),
-            controller_port=free_port(),
-            log_file=folder / "kafka.log",
+        self.own_broker = (
+            None
+            if kafka is not None
+            else KafkaBroker(
+                folder / "kafka",
+                port=free_port(),
+                controller_port=free_port(),
+                log_file=folder / "kafka.log",
+            )
         )
+        self.brokers: Brokers = kafka or self.kafka
         self.env = {
             "MINSHENG_DATABASE_URL": database_url,
             "MINSHENG_DATABASE_SUFFIX": f"_{uuid.uuid4().hex[:8]}",
@@ -66,6 +80,12 @@ class Stack:
         self.analytics = self.service("analytics")
         self.others = {name: self.service(name) for name in also}
 
+    @property
+    def kafka(self) -> KafkaBroker:
+        """The stack's own broker (none when it was given one)."""
+        assert self.own_broker is not None, "this stack runs on a broker it was given"
+        return self.own_broker
+
     def service(self, name: str) -> ServiceProcess:
         """A new, unstarted process of one service (also for restarts after a kill)."""
         return ServiceProcess(
@@ -74,7 +94,7 @@ class Stack:
 
     def env_for(self, name: str) -> dict[str, str]:
         """The settings of a service's process: each connects as its own principal."""
-        return {**self.env, **self.kafka.access(name).env()}
+        return {**self.env, **self.brokers.access(name).env()}
 
     @property
     def services(self) -> list[ServiceProcess]:
@@ -87,8 +107,9 @@ class Stack:
     async def start(self) -> None:
         """Broker, topics, then the services; on failure stops what it started."""
         try:
-            await self.kafka.start()
-            await ensure_topics(self.kafka.access())
+            if self.own_broker is not None:
+                await self.own_broker.start()
+                await ensure_topics(self.own_broker.access())
             await asyncio.gather(*(s.start() for s in self.services))
         except BaseException:
             await self.stop()
@@ -96,7 +117,8 @@ class Stack:
 
     async def stop(self) -> None:
         await asyncio.gather(*(s.stop() for s in self.services), return_exceptions=True)
-        await self.kafka.stop()
+        if self.own_broker is not None:
+            await self.own_broker.stop()
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -134,7 +156,7 @@ class Stack:
 
     async def produce_raw(self, topic: str, value: bytes, key: bytes) -> None:
         """One message as it is, acknowledged: poison for a consumer, say."""
-        producer = self.kafka.access().producer(acks="all")
+        producer = self.brokers.access().producer(acks="all")
         await producer.start()
         try:
             await producer.send_and_wait(topic, value, key=key)
