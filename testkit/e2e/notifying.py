@@ -9,6 +9,7 @@ as `make up` wires them (`minsheng.platform.notifying`).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -115,6 +116,14 @@ class NotifyingStack(Stack):
         """A fresh key of `role` in a running service's database, as a header."""
         async with asyncpg.create_pool(self.database(service), min_size=1, max_size=1) as pool:
             return await grant_key(pool, role, unit)
+
+    def accepted(self, recipient: str) -> Counter[str]:
+        """How many times the sink answered 200 to each webhook-id for `recipient`."""
+        return Counter(
+            str(line["webhook-id"])
+            for line in self.sinks.received("webhooks.jsonl")
+            if line["recipient"] == recipient and line["status"] == 200
+        )
 
     def logs(self) -> str:
         """Everything every process of the stack logged so far."""
