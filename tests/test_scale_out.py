@@ -255,6 +255,9 @@ async def test_two_notifications_instances_send_each_delivery_once(stack: Scaled
     ours = {webhook: n for webhook, n in sent.items() if webhook not in before}
     assert ours == dict.fromkeys(ours, 1)
     assert len(ours) == 30
+    # both instances sign with the same secrets, whichever of them made the file
+    hooks = stack.sinks.received("webhooks.jsonl")
+    assert all(line["signature_valid"] for line in hooks if line["webhook-id"] in ours)
 
 
 async def escalations(stack: ScaledStack, ids: set[str]) -> Counter[tuple[str, str]]:
