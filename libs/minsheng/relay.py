@@ -134,11 +134,7 @@ class OutboxRelay:
 
     async def drain(self, conn: Conn) -> int:
         """Publishes one batch of pending rows; returns how many rows it read."""
-        rows = await conn.fetch(
-            """SELECT id, topic, aggregate_id, payload FROM outbox
-               WHERE published_at IS NULL ORDER BY id LIMIT $1""",
-            self.batch_size,
-        )
+        rows = await self._pending(conn)
         if not rows:
             return 0
         producer = await self._producer_started()
@@ -156,6 +152,16 @@ class OutboxRelay:
             )
         return len(rows)
 
+    async def _pending(self, conn: Conn) -> list[asyncpg.Record]:
+        """The first `batch_size` unpublished rows, in commit order."""
+        return list(
+            await conn.fetch(
+                """SELECT id, topic, aggregate_id, payload FROM outbox
+                   WHERE published_at IS NULL ORDER BY id LIMIT $1""",
+                self.batch_size,
+            )
+        )
+
     async def reconcile(self, conn: Conn) -> int:
         """Marks the pending rows a previous leader published but did not mark (it died
         between Kafka's acknowledgement and the mark); returns how many.
@@ -164,11 +170,7 @@ class OutboxRelay:
         pending rows, and nothing of theirs was published after them: each is among the
         last records of its partition. A row is marked only if every earlier pending row
         of its aggregate is found too, so events never reach a partition out of order."""
-        rows = await conn.fetch(
-            """SELECT id, topic, aggregate_id, payload FROM outbox
-               WHERE published_at IS NULL ORDER BY id LIMIT $1""",
-            self.batch_size,
-        )
+        rows = await self._pending(conn)
         if not rows:
             return 0
         producer = await self._producer_started()
