@@ -15,7 +15,7 @@ import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from minsheng.topics import APPEALS
 from testkit.e2e.notifying import SYSTEM_KEY, NotifyingStack
 from testkit.e2e.stack import Stack, random_appeals
 from testkit.integration.helpers import eventually, free_port, run_module
+from testkit.integration.projects import claim
 
 pytestmark = pytest.mark.e2e
 
@@ -166,25 +167,6 @@ async def appeals_workload(stack: Stack) -> None:
     await stack.produce_raw(APPEALS, b"\x00not an event", key=b"X1")
 
 
-def claim(title: str, year: int) -> dict[str, Any]:
-    return {
-        "secretary": {"name": "王书记", "organisation": "明仁街道党工委", "level": "street"},
-        "year": year,
-        "title": title,
-        "category": "basic_support",
-        "district": DISTRICT,
-        "street": "明仁街道",
-        "community": "明仁社区",
-        "unit": "明仁街道办事处",
-        "planned_start": date(year, 1, 1).isoformat(),
-        "planned_end": date(year, 12, 31).isoformat(),
-        "milestones": [
-            {"milestone_id": "m1", "title": "方案设计", "due": date(year, 3, 31).isoformat()},
-            {"milestone_id": "m2", "title": "施工", "due": date(year, 6, 30).isoformat()},
-        ],
-    }
-
-
 async def projects_workload(live: Live) -> None:
     """Two projects claimed: one reaches a milestone, misses the next, and is named and
     talked to; the other reaches both and is completed."""
@@ -193,8 +175,10 @@ async def projects_workload(live: Live) -> None:
     operator = live.stack.api_key
     year = datetime.now(UTC).year
     async with httpx.AsyncClient(base_url=live.projects.url, timeout=10) as client:
-        late = await post(client, "/v1/projects", operator, claim("老旧小区下水管网改造", year))
-        done = await post(client, "/v1/projects", operator, claim("社区食堂", year))
+        late = await post(
+            client, "/v1/projects", operator, claim("老旧小区下水管网改造", year, DISTRICT)
+        )
+        done = await post(client, "/v1/projects", operator, claim("社区食堂", year, DISTRICT))
         steps = [
             (late, "milestones", operator, {"milestone_id": "m1", "status": "reached"}),
             (

@@ -53,16 +53,6 @@ async def stack(
         yield s
 
 
-def accepted(stack: NotifyingStack, recipient: str) -> Counter[str]:
-    """How many times the sink answered 200 to each webhook-id for `recipient`."""
-    lines = stack.sinks.received("webhooks.jsonl")
-    return Counter(
-        str(line["webhook-id"])
-        for line in lines
-        if line["recipient"] == recipient and line["status"] == 200
-    )
-
-
 def refused(stack: NotifyingStack, recipient: str) -> set[str]:
     lines = stack.sinks.received("webhooks.jsonl")
     return {
@@ -82,7 +72,7 @@ async def test_a_kill_9_while_retrying_loses_nothing_and_sends_nothing_twice(
     fault = f"{stack.sinks.url}/control/faults/hooks/{RECIPIENT}"
     async with httpx.AsyncClient(headers=stack.headers, timeout=10) as client:
         assert (await client.put(fault, json={"status": 500})).is_success
-        before = set(accepted(stack, RECIPIENT))
+        before = set(stack.accepted(RECIPIENT))
         for _ in range(10):
             response = await client.post(f"{stack.appeals.url}/v1/appeals", json=APPEAL)
             assert response.status_code == 201, response.text
@@ -98,7 +88,7 @@ async def test_a_kill_9_while_retrying_loses_nothing_and_sends_nothing_twice(
         stack.notifications = stack.service("notifications")
         await stack.notifications.start()
         done = await eventually(
-            lambda: _value(accepted(stack, RECIPIENT)),
+            lambda: _value(stack.accepted(RECIPIENT)),
             lambda counts: failing <= set(counts),
             timeout=60,
             what="every refused delivery delivered after the restart",

@@ -64,7 +64,9 @@ async def ensure_database(url: str) -> None:
     conn = await asyncpg.connect(admin_url)
     try:
         if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-            with contextlib.suppress(asyncpg.DuplicateDatabaseError):  # another instance won
+            # another instance won: after its commit, or (a unique violation of the
+            # catalogue) while both were creating it
+            with contextlib.suppress(asyncpg.DuplicateDatabaseError, asyncpg.UniqueViolationError):
                 await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()

@@ -50,6 +50,12 @@ OUTBOX_OLDEST_AGE = Gauge(
     "Age of the oldest unpublished outbox row; 0 when the outbox is empty.",
     PER_SERVICE,
 )
+OUTBOX_LEADER = Gauge(
+    "minsheng_outbox_relay_leader",
+    "1 while this process's outbox relay is the one publishing its database's outbox "
+    "(the leader), 0 while it stands by.",
+    PER_SERVICE,
+)
 OUTBOX_PUBLISHED = Counter(
     "minsheng_outbox_published", "Outbox rows published to Kafka.", PER_TOPIC
 )

@@ -41,6 +41,7 @@ from minsheng.topics import (
     INTAKE_APPEALS,
     INTAKE_PROJECTS,
     NOTIFICATIONS,
+    OWNERS,
     PROJECTS,
     dlq,
 )
@@ -100,6 +101,9 @@ def new_password() -> str:
 def acl_bindings(grants: Grants) -> list[tuple[int, str, int, int]]:
     """(resource type, name, pattern type, operation) of each ACL `grants` needs."""
     bindings = [(TOPIC, t, LITERAL, WRITE) for t in grants.writes]
+    # a domain topic's owner reads it back, without a group: a relay that takes over
+    # looks there for what the last leader published but did not mark (`relay.reconcile`)
+    bindings += [(TOPIC, t, LITERAL, READ) for t in grants.writes if t in OWNERS]
     bindings += [(TOPIC, t, LITERAL, op) for t in grants.reads for op in (READ, DESCRIBE)]
     if grants.prefix is not None:
         bindings.append((GROUP, grants.prefix, PREFIXED, ALL))

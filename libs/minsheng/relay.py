@@ -4,8 +4,10 @@ One relay at a time is the leader (a PostgreSQL advisory lock); others wait as h
 standbys and take over within a poll interval if the leader dies. A single publisher
 with an idempotent producer (`acks=all`) keeps each aggregate's events in sequence
 order on its partition. A row is marked published only after Kafka acknowledged it, so
-a relay killed between publishing and marking publishes the row again: consumers drop
-the duplicate by sequence number.
+a relay killed between publishing and marking would publish the row again; so a relay
+that becomes the leader first reads the tail of each partition its pending rows go to and
+marks those already there (`reconcile`), and publishes only the rest. Consumers still drop
+any duplicate by sequence number (a topic restored from a backup, a mirror).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime
 
 import asyncpg
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, TopicPartition
 
 from minsheng import metrics
 from minsheng.db import Conn
@@ -37,6 +39,13 @@ HEADERS = [("content-type", CONTENT_TYPE.encode())]
 # a partition's next batch waits until the one before it is sent); below the broker's
 # 1 MB message.max.bytes, which a batch must not exceed.
 BATCH_BYTES = 512 * 1024
+# Records read beyond a partition's pending rows when a new leader looks for those the
+# last one published unmarked: room for records others put on the partition since.
+TAIL_SLACK = 64
+
+
+class NotOnTopic(Exception):
+    """A pending row not found on its partition: it is still to be published."""
 
 
 @dataclass(eq=False, repr=False)
@@ -65,9 +74,11 @@ class OutboxRelay:
 
     async def _step_down(self) -> None:
         self.is_leader = False
+        metrics.OUTBOX_LEADER.labels(self.service).set(0)
         await self._close_producer()
 
     async def _run_once(self) -> None:
+        metrics.OUTBOX_LEADER.labels(self.service).set(0)
         conn: Conn = await asyncpg.connect(self.dsn)
         try:
             await conn.add_listener(CHANNEL, self._on_notify)
@@ -75,8 +86,11 @@ class OutboxRelay:
                 await self._report_backlog(conn)
                 await asyncio.sleep(self.poll_interval)
             self.is_leader = True
+            metrics.OUTBOX_LEADER.labels(self.service).set(1)
             log.info("outbox relay of %s is the leader", self.service)
             await self._producer_started()  # now, not on the first event: it takes a second
+            if found := await self.reconcile(conn):
+                log.info("%d pending rows were already on their topics: marked", found)
             while True:
                 self._wake.clear()
                 while await self.drain(conn) == self.batch_size:
@@ -120,11 +134,7 @@ class OutboxRelay:
 
     async def drain(self, conn: Conn) -> int:
         """Publishes one batch of pending rows; returns how many rows it read."""
-        rows = await conn.fetch(
-            """SELECT id, topic, aggregate_id, payload FROM outbox
-               WHERE published_at IS NULL ORDER BY id LIMIT $1""",
-            self.batch_size,
-        )
+        rows = await self._pending(conn)
         if not rows:
             return 0
         producer = await self._producer_started()
@@ -141,6 +151,74 @@ class OutboxRelay:
                 f"{len(failures)} of {len(rows)} events not acknowledged: {failures[0]!r}"
             )
         return len(rows)
+
+    async def _pending(self, conn: Conn) -> list[asyncpg.Record]:
+        """The first `batch_size` unpublished rows, in commit order."""
+        return list(
+            await conn.fetch(
+                """SELECT id, topic, aggregate_id, payload FROM outbox
+                   WHERE published_at IS NULL ORDER BY id LIMIT $1""",
+                self.batch_size,
+            )
+        )
+
+    async def reconcile(self, conn: Conn) -> int:
+        """Marks the pending rows a previous leader published but did not mark (it died
+        between Kafka's acknowledgement and the mark); returns how many.
+
+        Those rows come from its last drain, so they are among the first `batch_size`
+        pending rows, and nothing of theirs was published after them: each is among the
+        last records of its partition. A row is marked only if every earlier pending row
+        of its aggregate is found too, so events never reach a partition out of order."""
+        rows = await self._pending(conn)
+        if not rows:
+            return 0
+        producer = await self._producer_started()
+        where: dict[TopicPartition, list[int]] = {}  # partition -> row indexes
+        for topic in {r["topic"] for r in rows}:
+            members = [i for i, r in enumerate(rows) if r["topic"] == topic]
+            keys = [rows[i]["aggregate_id"].encode() for i in members]
+            for partition, indexes in (await by_partition(producer, topic, keys)).items():
+                where[TopicPartition(topic, partition)] = [members[i] for i in indexes]
+        on_topic = await self._tail_values(
+            {tp: len(indexes) + TAIL_SLACK for tp, indexes in where.items()}
+        )
+        results: list[object] = [
+            None if row["payload"].encode() in on_topic else NotOnTopic() for row in rows
+        ]
+        found = _acknowledged_in_order(rows, results)
+        await self.mark_published(conn, found)
+        return len(found)
+
+    async def _tail_values(self, last: dict[TopicPartition, int]) -> set[bytes]:
+        """The values of the last `last[tp]` records of each partition."""
+        consumer = self.kafka.consumer(
+            enable_auto_commit=False,
+            client_id=f"{self.service}-outbox-relay-reconcile",
+            request_timeout_ms=15000,
+        )
+        await consumer.start()
+        try:
+            consumer.assign(list(last))
+            ends = await consumer.end_offsets(list(last))
+            starts = await consumer.beginning_offsets(list(last))
+            wanted = {}
+            for tp, n in last.items():
+                first = max(starts[tp], ends[tp] - n)
+                if first < ends[tp]:
+                    consumer.seek(tp, first)
+                    wanted[tp] = ends[tp]
+            values: set[bytes] = set()
+            while wanted:
+                batches = await consumer.getmany(*wanted, timeout_ms=1000)
+                for records in batches.values():
+                    values.update(r.value for r in records if r.value is not None)
+                for tp in [tp for tp, end in wanted.items() if await consumer.position(tp) >= end]:
+                    del wanted[tp]
+            return values
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(consumer.stop())
 
     async def mark_published(self, conn: Conn, ids: Sequence[int]) -> None:
         if ids:

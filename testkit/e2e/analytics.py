@@ -30,9 +30,10 @@ class Workers:
         self.env = env or {}  # more settings of every worker
         self.started = 0
 
-    def new(self) -> ServiceProcess:
+    def new(self, port: int | None = None) -> ServiceProcess:
+        """A worker on `port` (a free one if None), not started."""
         self.started += 1
-        port = free_port()
+        port = port or free_port()
         env = {
             **self.kafka.env(),
             "MINSHENG_DATA_DIR": str(self.folder / "data"),
@@ -42,8 +43,8 @@ class Workers:
         log = self.folder / f"analytics-{self.started}.log"
         return ServiceProcess("analytics", port, env, log_file=log)
 
-    async def start(self) -> ServiceProcess:
-        worker = self.new()
+    async def start(self, port: int | None = None) -> ServiceProcess:
+        worker = self.new(port)
         await worker.start()
         return worker
 

@@ -9,6 +9,7 @@ as `make up` wires them (`minsheng.platform.notifying`).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,7 +21,7 @@ from minsheng.platform.notifying import notifications_env
 from minsheng.platform.services import ServiceProcess
 from minsheng.platform.sinks.process import DevSinks
 from minsheng.settings import Settings
-from testkit.e2e.stack import DEFAULT_KEY, Stack
+from testkit.e2e.stack import DEFAULT_KEY, Brokers, Stack
 from testkit.integration.helpers import free_port, grant_key
 
 SYSTEM_KEY = "e2e-system-key"  # MINSHENG_DEV_SYSTEM_KEY of every service
@@ -52,8 +53,9 @@ class NotifyingStack(Stack):
         env: dict[str, str] | None = None,
         also: tuple[str, ...] = (),
         brokers: int = 1,
+        kafka: Brokers | None = None,
     ) -> None:
-        """`env`, `also` and `brokers` as for `Stack`; `notifications` adds to that
+        """`env`, `also`, `brokers` and `kafka` as for `Stack`; `notifications` adds to that
         service's env."""
         self.sinks = DevSinks(
             port=free_port(),
@@ -71,6 +73,7 @@ class NotifyingStack(Stack):
             env=env,
             also=also,
             brokers=brokers,
+            kafka=kafka,
         )
         self.env["MINSHENG_DEV_SYSTEM_KEY"] = SYSTEM_KEY
         self.appeals = self.service("appeals")  # again, with the system key
@@ -115,6 +118,14 @@ class NotifyingStack(Stack):
         """A fresh key of `role` in a running service's database, as a header."""
         async with asyncpg.create_pool(self.database(service), min_size=1, max_size=1) as pool:
             return await grant_key(pool, role, unit)
+
+    def accepted(self, recipient: str) -> Counter[str]:
+        """How many times the sink answered 200 to each webhook-id for `recipient`."""
+        return Counter(
+            str(line["webhook-id"])
+            for line in self.sinks.received("webhooks.jsonl")
+            if line["recipient"] == recipient and line["status"] == 200
+        )
 
     def logs(self) -> str:
         """Everything every process of the stack logged so far."""

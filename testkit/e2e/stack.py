@@ -16,11 +16,12 @@ from collections import Counter
 from functools import partial
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from minsheng.kafka import KafkaAccess
 from minsheng.platform.kafka import Kafka, KafkaBroker
 from minsheng.platform.services import ServiceProcess
 from minsheng.reference import categories, places
@@ -30,6 +31,12 @@ from testkit.integration.helpers import eventually, free_port
 
 DEFAULT_KEY = "e2e-operator-key"
 CHANNELS = ("hotline", "app", "web", "window", "grid")
+
+
+class Brokers(Protocol):
+    """Where the platform's Kafka is (one broker or a cluster): each principal's access."""
+
+    def access(self, user: str = ...) -> KafkaAccess: ...
 
 
 class Stack:
@@ -45,13 +52,18 @@ class Stack:
         env: dict[str, str] | None = None,
         also: tuple[str, ...] = (),
         brokers: int = 1,
+        kafka: Brokers | None = None,
     ) -> None:
         """`env` adds settings for every service; `also` names services beyond appeals and
-        analytics to run (`stack.others[name]`); `brokers` > 1 runs a Kafka cluster."""
+        analytics to run (`stack.others[name]`); `brokers` > 1 runs a Kafka cluster;
+        `kafka`, a running broker or cluster with its topics, instead of one the stack
+        starts and stops."""
         self.folder = folder
         self.api_key = api_key
-        self.kafka: Kafka = (
-            KafkaBroker(
+        self.own_broker: Kafka | None = (
+            None
+            if kafka is not None
+            else KafkaBroker(
                 folder / "kafka",
                 port=free_port(),
                 controller_port=free_port(),
@@ -60,6 +72,7 @@ class Stack:
             if brokers == 1
             else on_free_ports(folder / "kafka", brokers)
         )
+        self.brokers: Brokers = kafka or self.kafka
         self.env = {
             "MINSHENG_DATABASE_URL": database_url,
             "MINSHENG_DATABASE_SUFFIX": f"_{uuid.uuid4().hex[:8]}",
@@ -72,6 +85,12 @@ class Stack:
         self.analytics = self.service("analytics")
         self.others = {name: self.service(name) for name in also}
 
+    @property
+    def kafka(self) -> Kafka:
+        """The stack's own broker or cluster (none when it was given one)."""
+        assert self.own_broker is not None, "this stack runs on a broker it was given"
+        return self.own_broker
+
     def service(self, name: str) -> ServiceProcess:
         """A new, unstarted process of one service (also for restarts after a kill)."""
         return ServiceProcess(
@@ -80,7 +99,7 @@ class Stack:
 
     def env_for(self, name: str) -> dict[str, str]:
         """The settings of a service's process: each connects as its own principal."""
-        return {**self.env, **self.kafka.access(name).env()}
+        return {**self.env, **self.brokers.access(name).env()}
 
     @property
     def services(self) -> list[ServiceProcess]:
@@ -93,8 +112,9 @@ class Stack:
     async def start(self) -> None:
         """Broker, topics, then the services; on failure stops what it started."""
         try:
-            await self.kafka.start()
-            await ensure_topics(self.kafka.access())
+            if self.own_broker is not None:
+                await self.own_broker.start()
+                await ensure_topics(self.own_broker.access())
             await asyncio.gather(*(s.start() for s in self.services))
         except BaseException:
             await self.stop()
@@ -102,7 +122,8 @@ class Stack:
 
     async def stop(self) -> None:
         await asyncio.gather(*(s.stop() for s in self.services), return_exceptions=True)
-        await self.kafka.stop()
+        if self.own_broker is not None:
+            await self.own_broker.stop()
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -140,7 +161,7 @@ class Stack:
 
     async def produce_raw(self, topic: str, value: bytes, key: bytes) -> None:
         """One message as it is, acknowledged: poison for a consumer, say."""
-        producer = self.kafka.access().producer(acks="all")
+        producer = self.brokers.access().producer(acks="all")
         await producer.start()
         try:
             await producer.send_and_wait(topic, value, key=key)

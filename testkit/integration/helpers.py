@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import asyncpg
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRecord, TopicPartition
 
 from minsheng import auth
 from minsheng.kafka import KafkaAccess
@@ -81,6 +81,24 @@ async def read_topic(
         return records
     finally:
         await consumer.stop()
+
+
+async def read_all(kafka: KafkaAccess, topic: str, timeout: float = 30.0) -> Records:
+    """Every record the topic holds now, from the start to each partition's end."""
+    admin = kafka.admin()
+    await admin.start()
+    try:
+        [described] = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    consumer = kafka.consumer(enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
+        size = sum((await consumer.end_offsets(partitions)).values())
+    finally:
+        await consumer.stop()
+    return await read_topic(kafka, topic, expect=size, timeout=timeout)
 
 
 async def grant_key(

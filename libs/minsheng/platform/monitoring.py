@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -51,22 +51,28 @@ def _on_loopback(target: str, port: int | None) -> str:
     return f"{LOOPBACK}:{port or committed}"
 
 
+Ports = Mapping[str, int | Sequence[int]]  # a job's port, or its instances' ports
+
+
 def local_prometheus_config(
     *,
-    ports: Mapping[str, int] | None = None,
+    ports: Ports | None = None,
     alertmanager: str | None = None,
     interval: str | None = None,
 ) -> dict[str, Any]:
-    """The committed config with its jobs on loopback (`ports` moves a job's port), rule
-    files by absolute path, alerts sent to `alertmanager` (host:port; none if None) and,
-    for tests, a shorter scrape and evaluation `interval`."""
+    """The committed config with its jobs on loopback (`ports` moves a job's port, or
+    gives it one target per instance of the service), rule files by absolute path,
+    alerts sent to `alertmanager` (host:port; none if None) and, for tests, a shorter
+    scrape and evaluation `interval`."""
     config = _load(PROMETHEUS_CONFIG)
     ports = ports or {}
     for job in config["scrape_configs"]:
+        moved = ports.get(job["job_name"])
         for static in job["static_configs"]:
-            static["targets"] = [
-                _on_loopback(t, ports.get(job["job_name"])) for t in static["targets"]
-            ]
+            if isinstance(moved, Sequence):
+                static["targets"] = [f"{LOOPBACK}:{port}" for port in moved]
+            else:
+                static["targets"] = [_on_loopback(t, moved) for t in static["targets"]]
     config["rule_files"] = [str(PROMETHEUS_CONFIG.parent / p) for p in config["rule_files"]]
     if alertmanager is None:
         config.pop("alerting", None)
@@ -178,7 +184,7 @@ class PrometheusServer(_Daemon):
     """Scrapes the services (committed jobs; `ports` moves one) and evaluates the rules."""
 
     port: int = 9090
-    ports: Mapping[str, int] = field(default_factory=dict)
+    ports: Ports = field(default_factory=dict)
     alertmanager: str | None = None
     interval: str | None = None
 

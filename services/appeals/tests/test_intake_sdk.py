@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 import httpx
 import pytest
 
 from minsheng import metrics, principals
-from minsheng.events import AppealReceived
 from minsheng.kafka import KafkaAccess
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.postgres import PostgresServer
 from minsheng.topics import dlq
+from testkit.integration.appeals import intake_appeal as appeal
 from testkit.integration.apps import app_pool, appeals_client
 from testkit.integration.helpers import eventually, read_topic
 from testkit.integration.outsiders import publish, sdk_event
@@ -44,20 +43,6 @@ async def hotline(kafka: KafkaBroker, fresh_topic: str) -> KafkaAccess:
         kafka.access(), access.username, principals.Grants(writes=(fresh_topic,))
     )
     return access
-
-
-def appeal(subject: str) -> AppealReceived:
-    return AppealReceived(
-        appeal_id=subject,
-        title="路灯不亮",
-        description="明仁社区3号楼前路灯连续三晚不亮",
-        category="help",
-        district="洮北区",
-        street="明仁街道",
-        community="明仁社区",
-        channel="hotline",
-        received_at=datetime.now(UTC),
-    )
 
 
 async def taken(client: httpx.AsyncClient, subject: str) -> str:

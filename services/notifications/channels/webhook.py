@@ -11,6 +11,7 @@ completed for recipients added later), so the local sink can verify with the sam
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import hmac
 import json
@@ -50,7 +51,19 @@ def sign(secret: str | bytes, msg_id: str, timestamp: int, body: bytes) -> str:
 def load_secrets(path: Path, recipients: Iterable[str], *, generate: bool) -> dict[str, str]:
     """The secrets of `recipients`; with `generate`, missing ones (or the whole file) are
     created and written back (atomically, mode 0600). Without it, a missing file or
-    secret is an error: a deployment's secrets are given, never invented."""
+    secret is an error: a deployment's secrets are given, never invented.
+
+    Generating holds a lock beside the file, so instances starting together agree: the
+    second reads what the first wrote instead of signing with secrets of its own."""
+    if not generate:
+        return _read_secrets(path, recipients, generate=False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(f"{path.name}.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _read_secrets(path, recipients, generate=True)
+
+
+def _read_secrets(path: Path, recipients: Iterable[str], *, generate: bool) -> dict[str, str]:
     try:
         found: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
     except (OSError, ValueError) as exc:
@@ -64,7 +77,6 @@ def load_secrets(path: Path, recipients: Iterable[str], *, generate: bool) -> di
         raise SecretsError(f"{path}: no webhook secret for {', '.join(missing)}")
     if missing:
         found.update({r: new_secret() for r in missing})
-        path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".tmp")
         temporary.write_text(json.dumps(found, indent=2, sort_keys=True))
         os.chmod(temporary, 0o600)

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,14 @@ def test_an_independent_check_agrees() -> None:
     key = base64.b64decode(SPEC_SECRET.removeprefix("whsec_"))
     mac = hmac.new(key, f"{SPEC_ID}.{SPEC_TIMESTAMP}.".encode() + SPEC_BODY, hashlib.sha256)
     assert "v1," + base64.b64encode(mac.digest()).decode() == SPEC_SIGNATURE
+
+
+def test_instances_generating_at_once_agree_on_the_secrets(tmp_path: Path) -> None:
+    """Two instances started together in development: the second reads what the first
+    wrote, or one of them would sign with secrets the receivers never see."""
+    path = tmp_path / "webhook-secrets.json"
+    recipients = [f"unit-{i}" for i in range(50)]
+    with ThreadPoolExecutor(8) as pool:
+        made = list(pool.map(lambda _: load_secrets(path, recipients, generate=True), range(8)))
+    assert all(secrets == made[0] for secrets in made)
+    assert json.loads(path.read_text()) == made[0]
