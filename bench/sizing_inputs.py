@@ -23,6 +23,10 @@ with `--workers` uvicorn processes (as compose runs one instance).
    and notification stories of testkit/unit/workload.py, `messages` of
    analytics_throughput.py, about `--events` events) written in partition batches to
    the domain topics: events per appeal, and the `.log` bytes it added per event.
+6. Analytics state: the rebuild's fold (`Replay`, the workers' rules) of every domain
+   topic, under tracemalloc: the memory its states hold per aggregate (a worker holds
+   its partitions' states in memory, `store="memory://"`), and each state's JSON bytes
+   (its changelog record).
 
 ratio = intake appeals/s / raw rows/s, as appeals_intake.py reports it.
 """
@@ -30,8 +34,10 @@ ratio = intake appeals/s / raw rows/s, as appeals_intake.py reports it.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
+import tracemalloc
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -43,6 +49,8 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
 import asyncpg
 from aiokafka import TopicPartition
 
+from analytics.main import TABLES as ANALYTICS_TABLES
+from analytics.rebuild import Replay, read_until_end
 from bench.analytics_throughput import TOPICS, Message, messages
 from bench.analytics_throughput import BenchConfig as WorkloadConfig
 from bench.appeals_intake import AppealsStack, _pid, measure_intake, warm_up
@@ -144,7 +152,7 @@ def per_row(tables: dict[str, dict[str, int]], name: str) -> float | None:
 
 
 async def run_benchmark(config: BenchConfig) -> dict[str, Any]:
-    """Starts everything in a temporary folder, runs the five parts, stops all."""
+    """Starts everything in a temporary folder, runs the six parts, stops all."""
     intake_config = IntakeConfig(
         duration=config.duration,
         concurrency=config.concurrency,
@@ -161,14 +169,14 @@ async def run_benchmark(config: BenchConfig) -> dict[str, Any]:
     async with running_stack("minsheng-bench-sizing-", make_stack, keep=config.keep) as run:
         stack, postgres = run.stack, run.postgres
         await warm_up(stack, intake_config)
-        print(f"1/5 raw ceiling: single-row INSERTs, {config.duration:g} s", flush=True)
+        print(f"1/6 raw ceiling: single-row INSERTs, {config.duration:g} s", flush=True)
         raw = await insert_ceiling(
             postgres.url,
             concurrency=config.concurrency,
             warmup=config.warmup,
             duration=config.duration,
         )
-        print(f"2/5 intake: {config.concurrency} closed-loop workers", flush=True)
+        print(f"2/6 intake: {config.concurrency} closed-loop workers", flush=True)
         db = await asyncpg.connect(stack.appeals_database)
         try:
             roots = {
@@ -179,12 +187,12 @@ async def run_benchmark(config: BenchConfig) -> dict[str, Any]:
             intake = await measure_intake(stack, db, intake_config, roots)
         finally:
             await db.close()
-        print("3/5 PostgreSQL: the appeals database's tables", flush=True)
+        print("3/6 PostgreSQL: the appeals database's tables", flush=True)
         tables = await postgres_sizes(stack.appeals_database)
-        print("4/5 Kafka: the appeals topic as the relay wrote it", flush=True)
+        print("4/6 Kafka: the appeals topic as the relay wrote it", flush=True)
         kafka, kafka_dir = stack.kafka.access(), stack.kafka.data_dir
         relayed = {"records": await records(kafka, APPEALS), "bytes": log_bytes(kafka_dir, APPEALS)}
-        print(f"5/5 Kafka: the analytics workload (about {config.events} events)", flush=True)
+        print(f"5/6 Kafka: the analytics workload (about {config.events} events)", flush=True)
         batch = messages(WorkloadConfig(events=config.events, seed=config.seed))
         before = {topic: log_bytes(kafka_dir, topic) for topic in TOPICS}
         written = time.perf_counter()
@@ -192,6 +200,8 @@ async def run_benchmark(config: BenchConfig) -> dict[str, Any]:
         # acknowledged by the broker (acks=all): appended to its segments' files
         workload_bytes = _grown(kafka_dir, before)
         write_s = time.perf_counter() - written
+        print("6/6 analytics: the states the domain topics fold into", flush=True)
+        states = await state_sizes(kafka)
     appeals_rows = tables["appeals"]["rows"]
     counts = workload_counts(batch)
     ratio = intake["appeals_per_s"] / raw["rows_per_s"] if raw["rows_per_s"] else 0.0
@@ -229,6 +239,37 @@ async def run_benchmark(config: BenchConfig) -> dict[str, Any]:
             "log_bytes_per_event": round(workload_bytes / counts["events"], 1),
             "write_s": round(write_s, 3),
         },
+        "analytics_states": states,
+    }
+
+
+async def state_sizes(kafka: KafkaAccess) -> dict[str, Any]:
+    """The fold's states of every domain topic: how many, their memory, their JSON."""
+    replay = Replay({topic: fold for _, topic, _, fold, _ in ANALYTICS_TABLES})
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        events = await read_until_end(kafka, list(replay.folds), replay.apply)
+        held = sum(
+            stat.size_diff
+            for stat in tracemalloc.take_snapshot().compare_to(before, "filename")
+            if stat.size_diff > 0
+        )
+    finally:
+        tracemalloc.stop()
+    count = sum(len(table) for table in replay.states.values())
+    json_bytes = sum(
+        len(json.dumps(state).encode())
+        for table in replay.states.values()
+        for state in table.values()
+    )
+    return {
+        "events": events,
+        "rejected": replay.rejected,
+        "states": count,
+        "per_topic": {topic: len(table) for topic, table in replay.states.items()},
+        "memory_bytes_per_state": round(held / max(count, 1), 1),
+        "json_bytes_per_state": round(json_bytes / max(count, 1), 1),
     }
 
 
@@ -239,6 +280,7 @@ def _grown(kafka_dir: Path, before: dict[str, int]) -> int:
 def format_summary(result: dict[str, Any]) -> str:
     env, raw, intake = result["environment"], result["raw"], result["intake"]
     pg, relayed, work = result["postgres"], result["kafka_relayed"], result["workload"]
+    states = result["analytics_states"]
     load = "{:.2f} -> {:.2f}".format(env["load_average_before"][0], env["load_average_after"][0])
     rows = [
         f"  {name:<28}{t['rows']:>9} rows {t['bytes']:>12,} bytes"
@@ -268,6 +310,9 @@ def format_summary(result: dict[str, Any]) -> str:
             f"({work['appeal_events_per_appeal']:.2f} on the appeals topic), "
             f"{work['log_bytes_per_event']:,.1f} log bytes per event "
             f"(values {work['value_bytes_mean']:,.0f} bytes)",
+            f"Analytics: {states['states']} states of {states['events']} events, "
+            f"{states['memory_bytes_per_state']:,.0f} bytes of memory and "
+            f"{states['json_bytes_per_state']:,.0f} bytes of JSON each",
         ]
     )
 

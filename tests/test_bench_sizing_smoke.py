@@ -35,4 +35,11 @@ async def test_the_sizing_inputs_add_up() -> None:
     assert work["events_per_appeal"] == pytest.approx(work["events"] / work["appeal_stories"], 1e-3)
     assert work["events_per_appeal"] > work["appeal_events_per_appeal"] >= 1
     assert work["value_bytes_mean"] < work["log_bytes_per_event"] < 3 * work["value_bytes_mean"]
+    # the fold holds one state per aggregate: each appeal posted, each story written
+    states = result["analytics_states"]
+    assert states["rejected"] == 0
+    assert states["events"] == relayed["records"] + work["events"]
+    assert states["per_topic"]["minsheng.appeals.v1"] == pg["appeals"] + work["appeal_stories"]
+    assert states["memory_bytes_per_state"] > 0
+    assert states["json_bytes_per_state"] > 0
     assert "ratio intake / raw" in format_summary(result)
