@@ -7,27 +7,29 @@ pyproject.toml, the files in the repository and the ports fixed in docs/contract
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
 import tomllib
-from importlib.metadata import distribution
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from jsonschema.validators import validator_for
 
 from minsheng import principals
 from minsheng.platform.sinks.main import SinkSettings
+from testkit.unit.compose import (
+    PORTS,
+    app_services,
+    is_bind,
+    specification_errors,
+    volume_sources,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 PROMETHEUS = ROOT / "deploy" / "prometheus"
 
-# docs/contract.md, "HTTP".
-PORTS = {"appeals": 8001, "projects": 8002, "notifications": 8003, "analytics": 8004}
 APP_SERVICES = {*PORTS, "topics", "dev-sinks"}
 # The dev sinks' HTTP side, in the notifications container's network.
 ALSO_PUBLISHED = {"notifications": [("8025", "8025")]}
@@ -52,40 +54,8 @@ def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return found
 
 
-def app_services(services: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The services built from this repository's Dockerfile."""
-
-    def context(build: Any) -> Any:
-        return build.get("context") if isinstance(build, dict) else build
-
-    return {name: s for name, s in services.items() if context(s.get("build")) == "."}
-
-
-def volume_sources(service: dict[str, Any]) -> list[str]:
-    """Named volumes by name, bind mounts by host path (short or long syntax)."""
-    return [
-        v["source"] if isinstance(v, dict) else v.split(":")[0] for v in service.get("volumes", ())
-    ]
-
-
-def is_bind(source: str) -> bool:
-    return source.startswith((".", "/"))
-
-
 def test_compose_matches_the_compose_specification(compose: dict[str, Any]) -> None:
-    # Located through the distribution's metadata, not imported: importing
-    # check_jsonschema loads its CLI, which is broken with the locked click.
-    vendored = "check_jsonschema/builtin_schemas/vendor/compose-spec.json"
-    schema = json.loads(
-        Path(str(distribution("check-jsonschema").locate_file(vendored))).read_text()
-    )
-    validator_class = validator_for(schema)
-    validator_class.check_schema(schema)
-    errors = [
-        f"{'/'.join(map(str, error.absolute_path)) or '<root>'}: {error.message}"
-        for error in validator_class(schema).iter_errors(compose)
-    ]
-    assert errors == []
+    assert specification_errors(compose) == []
     assert "version" not in compose, "the Compose Specification has no top-level version"
 
 
