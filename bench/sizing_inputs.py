@@ -59,6 +59,7 @@ from bench.ceilings import insert_ceiling
 from bench.harness import Cli, kafka_version, running_stack
 from minsheng.kafka import KafkaAccess
 from minsheng.partition_batches import send_keyed
+from minsheng.platform.kafka import KafkaBroker
 from minsheng.topics import APPEALS, load_specs
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "sizing_inputs.json"
@@ -177,12 +178,14 @@ async def run_benchmark(config: BenchConfig) -> dict[str, Any]:
             duration=config.duration,
         )
         print(f"2/6 intake: {config.concurrency} closed-loop workers", flush=True)
+        broker = stack.kafka
+        assert isinstance(broker, KafkaBroker)  # one broker: its process and its disk
         db = await asyncpg.connect(stack.appeals_database)
         try:
             roots = {
                 "appeals": stack.appeals.process.pid,
                 "postgres": _pid(postgres.process),
-                "kafka": _pid(stack.kafka.process),
+                "kafka": _pid(broker.process),
             }
             intake = await measure_intake(stack, db, intake_config, roots)
         finally:
@@ -190,7 +193,7 @@ async def run_benchmark(config: BenchConfig) -> dict[str, Any]:
         print("3/6 PostgreSQL: the appeals database's tables", flush=True)
         tables = await postgres_sizes(stack.appeals_database)
         print("4/6 Kafka: the appeals topic as the relay wrote it", flush=True)
-        kafka, kafka_dir = stack.kafka.access(), stack.kafka.data_dir
+        kafka, kafka_dir = broker.access(), broker.data_dir
         relayed = {"records": await records(kafka, APPEALS), "bytes": log_bytes(kafka_dir, APPEALS)}
         print(f"5/6 Kafka: the analytics workload (about {config.events} events)", flush=True)
         batch = messages(WorkloadConfig(events=config.events, seed=config.seed))
