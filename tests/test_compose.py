@@ -8,8 +8,6 @@ pyproject.toml, the files in the repository and the ports fixed in docs/contract
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from testkit.unit.compose import (
     PORTS,
     app_services,
     is_bind,
+    promtool_check_config,
     specification_errors,
     volume_sources,
 )
@@ -164,15 +163,7 @@ def test_prometheus_scrapes_the_four_services_and_loads_its_rules() -> None:
 
 def test_promtool_accepts_the_prometheus_config_and_every_rule_file() -> None:
     """Debian's promtool, which `make test` installs; the compose image runs the same."""
-    promtool = shutil.which("promtool")
-    assert promtool, "promtool missing: `make test` installs Debian's prometheus package"
-    done = subprocess.run(
-        [promtool, "check", "config", "prometheus.yml"],
-        cwd=PROMETHEUS,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = promtool_check_config(PROMETHEUS / "prometheus.yml")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "recording/analytics.yml" in done.stdout
 

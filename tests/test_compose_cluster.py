@@ -8,8 +8,6 @@ Prometheus's configuration, and the files in the repository."""
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ from testkit.unit.compose import (
     is_bind,
     load,
     merged,
+    promtool_check_config,
     specification_errors,
     volume_sources,
 )
@@ -302,13 +301,5 @@ def test_prometheus_scrapes_what_the_stack_runs(services: dict[str, dict[str, An
 
 
 def test_promtool_accepts_the_cluster_config() -> None:
-    promtool = shutil.which("promtool")
-    assert promtool, "promtool missing: `make test` installs Debian's prometheus package"
-    done = subprocess.run(
-        [promtool, "check", "config", "prometheus.cluster.yml"],
-        cwd=PROMETHEUS,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = promtool_check_config(PROMETHEUS / "prometheus.cluster.yml")
     assert done.returncode == 0, done.stdout + done.stderr

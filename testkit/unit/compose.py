@@ -9,6 +9,8 @@ know fails loudly rather than merging wrongly.
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from dataclasses import dataclass
 from importlib.metadata import distribution
 from pathlib import Path
@@ -164,3 +166,17 @@ def volume_sources(service: dict[str, Any]) -> list[str]:
 
 def is_bind(source: str) -> bool:
     return source.startswith((".", "/"))
+
+
+def promtool_check_config(config: Path) -> subprocess.CompletedProcess[str]:
+    """`promtool check config` of a Prometheus file, from its folder (its rule files are
+    relative to it): Debian's promtool, which `make test` installs."""
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool missing: `make test` installs Debian's prometheus package"
+    return subprocess.run(
+        [promtool, "check", "config", config.name],
+        cwd=config.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
