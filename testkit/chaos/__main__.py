@@ -9,13 +9,15 @@ and the faults are the cluster's: `kill -9` of the leading broker, one broker st
 `--broker-outage` seconds, all brokers but one stopped as long (testkit/chaos/cluster.py).
 
 Loopback only, everything private (its own PostgreSQL, Kafka, sinks and services on free
-ports) in a temporary folder, kept with `--folder`. Exits 1 if any invariant failed.
+ports) in a temporary folder, kept with `--folder` (the chaos process's own client logs
+are its `clients.log`). Exits 1 if any invariant failed.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 import tempfile
 from pathlib import Path
@@ -40,6 +42,15 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="minsheng-chaos-") as scratch:
         folder = args.folder or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        # the faults make the load's and the checks' Kafka clients log every refused
+        # connection: those go to a file beside the services' logs, the terminal keeps
+        # the progress and the table
+        logging.basicConfig(
+            filename=folder / "clients.log",
+            level=logging.INFO,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
         settings = {name: value for name, value in vars(args).items() if name != "folder"}
         options = Options(folder, **settings)  # the options are named as Options' fields
         outcome = asyncio.run(run(options))
