@@ -180,7 +180,7 @@ async def handle_batch(events: Sequence[Any], counting: Counting) -> None:
 def parse(topic: str, value: bytes | None, headers: Any = None) -> ParsedEvent:
     """A record of a domain topic as an event, if its source is the topic's owner (else
     `foreign_source`): the workers and the rebuild take and reject the same events."""
-    return DECODER.parse(value, _headers(headers), owner=owner_of(topic))
+    return DECODER.parse(value, _headers(headers) if headers else (), owner=owner_of(topic))
 
 
 def _count_batch(

@@ -9,8 +9,8 @@ functions the models use, and the models are then built from those values withou
 second validation. Whatever the fast path does not take (a binary-mode record, a number
 where text belongs, a foreign source, anything invalid) goes to `Registry.parse`, which
 then decides, with the reasons and details of the dead letters. So the fast path may be
-stricter than the models, never looser: libs/minsheng/tests/test_event_decoder.py checks that both take
-and reject the same records, with the same values and reasons.
+stricter than the models, never looser: libs/minsheng/tests/test_event_decoder.py checks
+that both take and reject the same records, with the same values and reasons.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ class Decoder:
         self, raw: bytes | str | None, headers: Headers = (), *, owner: str | None = None
     ) -> ParsedEvent:
         """As `Registry.parse`; the fast path when it can, the registry when not."""
-        if raw is not None and _structured(headers):
+        if raw is not None and (not headers or _structured(headers)):
             try:
                 event = self._fast(raw, owner)
             except FAST_ERRORS:
@@ -87,7 +87,9 @@ class Decoder:
             return None  # may hold a NUL: the structs leave text without one to this
         decoded: Any = self._envelope.decode(raw)
         if owner is not None and (
-            decoded.source != owner or decoded.sequence in (None, UNSET) or not _is_uuid(decoded.id)
+            decoded.source != owner
+            or decoded.sequence in (None, UNSET)
+            or (_CANONICAL_UUID.fullmatch(decoded.id) is None and not _is_uuid(decoded.id))
         ):
             return None
         mirror = self._models.get(decoded.type)
@@ -114,9 +116,8 @@ _CANONICAL_UUID = re.compile(
 
 
 def _is_uuid(text: str) -> bool:
-    """What `uuid.UUID` takes, as the owner check asks; the canonical form without it."""
-    if _CANONICAL_UUID.fullmatch(text):
-        return True
+    """What `uuid.UUID` takes, as the owner check asks (`_fast` takes the canonical form
+    without asking it)."""
     try:
         uuid.UUID(text)
     except ValueError:
@@ -125,60 +126,77 @@ def _is_uuid(text: str) -> bool:
 
 
 class _Mirror:
-    """A model's msgspec struct and how a decoded struct becomes the model's instance;
-    with `raw_data`, a `dict[str, Any]` field `data` is left undecoded (`msgspec.Raw`)."""
+    """A model's msgspec struct and `build`, which makes the model's instance of a decoded
+    struct as validation would have: the model's steps run on the values, the fields in
+    the model's order, the absent ones their defaults and not among the fields set. With
+    `raw_data`, a `dict[str, Any]` field `data` is left undecoded (`msgspec.Raw`)."""
 
     def __init__(self, model: type[BaseModel], raw_data: bool = False) -> None:
         self.model = model
         fields: list[tuple[str, Any, Any]] = []
-        self.names: tuple[str, ...] = tuple(model.model_fields)
-        self.posts: list[tuple[str, Post]] = []
-        self.defaults: list[tuple[str, Any, bool]] = []  # name, default, copied per instance
-        for name, info in model.model_fields.items():
+        steps: list[str] = []  # the lines of `build`, each field's in the model's order
+        absent: list[str] = []
+        scope: dict[str, Any] = {"asdict": msgspec.structs.asdict, "UNSET": UNSET}
+        scope.update(model=model, new=model.__new__, set_=object.__setattr__, copy=copy)
+        for i, (name, info) in enumerate(model.model_fields.items()):
             if info.alias not in (None, name) or info.validation_alias is not None:
                 raise Unsupported(f"{model.__name__}.{name}: an alias")
             if raw_data and name == "data" and info.annotation == dict[str, Any]:
                 kind, post = msgspec.Raw, None
             else:
                 kind, post = _type_of(info.annotation, info.metadata)
+            optional = not info.is_required()
             if post is not None:
-                self.posts.append((name, post))
-            if info.is_required():
+                scope[f"post{i}"] = post
+                step = f"state[{name!r}] = post{i}(value)"
+                if optional or _takes_none(kind):
+                    step = f"if value is not None and value is not UNSET: {step}"
+                steps += [f"value = state[{name!r}]", step]
+            if not optional:
                 fields.append((name, kind, msgspec.NODEFAULT))
                 continue
             if info.default_factory is not None:
                 raise Unsupported(f"{model.__name__}.{name}: a default factory")
-            default = info.default
-            self.defaults.append((name, default, not isinstance(default, IMMUTABLE)))
+            scope[f"default{i}"] = info.default
+            default = (
+                f"default{i}"
+                if isinstance(info.default, IMMUTABLE)
+                else f"copy.deepcopy(default{i})"
+            )
+            absent += [
+                f"if state[{name!r}] is UNSET:",
+                f"    state[{name!r}] = {default}",
+                f"    given.discard({name!r})",
+            ]
             fields.append((name, kind | msgspec.UnsetType, msgspec.UNSET))
         _no_model_validators(model)
         self.struct = msgspec.defstruct(
             f"{model.__name__}Struct", fields, forbid_unknown_fields=True, kw_only=True
         )
         self.decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(self.struct)
-
-    def build(self, decoded: Any) -> Any:
-        """The model's instance of a decoded struct, as validation would have built it:
-        the fields in the model's order, the absent ones their defaults and not set."""
-        state = msgspec.structs.asdict(decoded)  # in the struct's order, the model's
-        for name, post in self.posts:
-            value = state[name]
-            if value is not None and value is not UNSET:
-                state[name] = post(value)
-        given = set(state)
-        for name, default, copied in self.defaults:
-            if state[name] is UNSET:
-                state[name] = copy.deepcopy(default) if copied else default
-                given.discard(name)
-        instance = self.model.__new__(self.model)
-        _set(instance, "__dict__", state)
-        _set(instance, "__pydantic_fields_set__", given)
-        _set(instance, "__pydantic_extra__", None)
-        _set(instance, "__pydantic_private__", None)
-        return instance
+        lines = [
+            "def build(decoded):",
+            "    state = asdict(decoded)",  # in the struct's order, the model's
+            *(f"    {line}" for line in steps),
+            "    given = set(state)",
+            *(f"    {line}" for line in absent),
+            "    instance = new(model)",
+            "    set_(instance, '__dict__', state)",
+            "    set_(instance, '__pydantic_fields_set__', given)",
+            "    set_(instance, '__pydantic_extra__', None)",
+            "    set_(instance, '__pydantic_private__', None)",
+            "    return instance",
+        ]
+        # one function of straight lines per model, as dataclasses make their __init__:
+        # the per-field loop and its tests would cost as much as the steps themselves
+        exec("\n".join(lines), scope)  # our own lines, of field names
+        self.build: Callable[[Any], Any] = scope["build"]
 
 
-_set = object.__setattr__
+def _takes_none(kind: Any) -> bool:
+    return type(None) in typing.get_args(kind)
+
+
 UNSET = msgspec.UNSET
 IMMUTABLE = (type(None), str, int, float, bool, tuple, frozenset)  # defaults shared as they are
 _MIRRORS: dict[tuple[type[BaseModel], bool], _Mirror] = {}
@@ -338,7 +356,7 @@ def _read_instant(text: str) -> dt.datetime:
     if RFC3339.fullmatch(text) is None:
         raise ValueError("not an instant")
     moment = dt.datetime.fromisoformat(text)
-    if moment.tzinfo is None or moment.utcoffset() is None:
+    if moment.tzinfo is None:  # else a fixed offset (`datetime.timezone`)
         raise ValueError("not an aware instant")
     return moment if 1 < moment.year < 9999 else in_range(moment)  # a day off is in range
 
