@@ -115,10 +115,12 @@ async def read_until_end(
         while left:
             batches = await consumer.getmany(*left, timeout_ms=500)
             for tp, records in batches.items():
+                end = left[tp]
+                if records and records[-1].offset >= end:  # past the end taken at the start
+                    records = [record for record in records if record.offset < end]
                 for record in records:
-                    if record.offset < left[tp]:
-                        on_record(record)
-                        count += 1
+                    on_record(record)
+                count += len(records)
                 if progress is not None:
                     progress.advance(len(records))
             for tp in [tp for tp, end in left.items() if await consumer.position(tp) >= end]:
@@ -157,21 +159,28 @@ class Replay:
     states: dict[str, dict[str, State]] = field(default_factory=dict)
     rejected: int = 0
     last: dict[str, dict[int, int]] = field(default_factory=dict)  # topic -> partition -> offset
+    # topic -> its states, fold and last offsets: looked up once a record, not three times
+    _topics: dict[str, tuple[dict[str, State], Apply, dict[int, int]]] = field(
+        default_factory=dict, repr=False
+    )
 
     def apply(self, record: Record) -> None:
-        topic, partition = record.topic, record.partition
-        self.last.setdefault(topic, {})[partition] = record.offset
-        table = self.states.setdefault(topic, {})
+        topic = record.topic
+        if topic not in self._topics:
+            table, last = self.states.setdefault(topic, {}), self.last.setdefault(topic, {})
+            self._topics[topic] = table, self.folds[topic], last
+        table, fold, last = self._topics[topic]
+        last[record.partition] = record.offset
         try:
             parsed = parse(topic, record.value, record.headers)
-            held = table.get(parsed.envelope.subject)
-            new = self.folds[topic](held, parsed)
+            subject = parsed.envelope.subject
+            new = fold(table.get(subject), parsed)
         except InvalidEvent:
             self.rejected += 1  # the workers dead-lettered it too (foreign sources too)
             return
         if new is not None:
-            new["partition"] = partition
-            table[parsed.envelope.subject] = new
+            new["partition"] = record.partition
+            table[subject] = new
 
 
 def changelog_states() -> tuple[dict[str, dict[str, State]], Records]:

@@ -56,15 +56,19 @@ class Decoder:
 
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
-        envelope = _mirror(CloudEvent, raw_data=True)
+        # the envelope's `type` is looked up in the types the fast path knows, which are
+        # checked against its pattern here, once, rather than in every record
+        pattern, _ = _type_of(CloudEvent.model_fields["type"].annotation, _field_metadata("type"))
+        envelope = _Mirror(CloudEvent, raw_data=True, looked_up=frozenset({"type"}))
         self._envelope = envelope.decoder
         self._build_envelope = envelope.build
         self._document: msgspec.json.Decoder[dict[str, Any]] = msgspec.json.Decoder(dict[str, Any])
         self._models: dict[str, _Mirror] = {}
         for model in registry.models:
             try:
+                msgspec.convert(model.event_type(), pattern)
                 self._models[model.event_type()] = _mirror(model)
-            except Unsupported:
+            except (Unsupported, msgspec.ValidationError):
                 continue  # every event of this type is parsed by the registry
         self.fast_types = frozenset(self._models)
 
@@ -129,9 +133,15 @@ class _Mirror:
     """A model's msgspec struct and `build`, which makes the model's instance of a decoded
     struct as validation would have: the model's steps run on the values, the fields in
     the model's order, the absent ones their defaults and not among the fields set. With
-    `raw_data`, a `dict[str, Any]` field `data` is left undecoded (`msgspec.Raw`)."""
+    `raw_data`, a `dict[str, Any]` field `data` is left undecoded (`msgspec.Raw`); the
+    text fields `looked_up` are taken as they are (the caller checks them)."""
 
-    def __init__(self, model: type[BaseModel], raw_data: bool = False) -> None:
+    def __init__(
+        self,
+        model: type[BaseModel],
+        raw_data: bool = False,
+        looked_up: frozenset[str] = frozenset(),
+    ) -> None:
         self.model = model
         fields: list[tuple[str, Any, Any]] = []
         steps: list[str] = []  # the lines of `build`, each field's in the model's order
@@ -141,8 +151,12 @@ class _Mirror:
         for i, (name, info) in enumerate(model.model_fields.items()):
             if info.alias not in (None, name) or info.validation_alias is not None:
                 raise Unsupported(f"{model.__name__}.{name}: an alias")
+            kind: Any
+            post: Post | None
             if raw_data and name == "data" and info.annotation == dict[str, Any]:
                 kind, post = msgspec.Raw, None
+            elif name in looked_up and info.annotation is str and info.is_required():
+                kind, post = str, None  # its caller checks it (`Decoder` the envelope's type)
             else:
                 kind, post = _type_of(info.annotation, info.metadata)
             optional = not info.is_required()
@@ -191,6 +205,10 @@ class _Mirror:
         # the per-field loop and its tests would cost as much as the steps themselves
         exec("\n".join(lines), scope)  # our own lines, of field names
         self.build: Callable[[Any], Any] = scope["build"]
+
+
+def _field_metadata(name: str) -> list[Any]:
+    return list(CloudEvent.model_fields[name].metadata)
 
 
 def _takes_none(kind: Any) -> bool:
