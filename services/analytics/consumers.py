@@ -180,7 +180,17 @@ async def handle_batch(events: Sequence[Any], counting: Counting) -> None:
 def parse(topic: str, value: bytes | None, headers: Any = None) -> ParsedEvent:
     """A record of a domain topic as an event, if its source is the topic's owner (else
     `foreign_source`): the workers and the rebuild take and reject the same events."""
-    return DECODER.parse(value, _headers(headers) if headers else (), owner=owner_of(topic))
+    return parser(topic)(value, headers)
+
+
+def parser(topic: str) -> Callable[[bytes | None, Any], ParsedEvent]:
+    """`parse` for the records of one topic, its owner looked up once (the rebuild's)."""
+    owner, decode = owner_of(topic), DECODER.parse
+
+    def parse_record(value: bytes | None, headers: Any = None) -> ParsedEvent:
+        return decode(value, _headers(headers) if headers else (), owner=owner)
+
+    return parse_record
 
 
 def _count_batch(

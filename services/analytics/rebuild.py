@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TextIO, TypeAlias
+from typing import Any, TextIO, TypeAlias
 
 import rich.progress
 from aiokafka import ConsumerRecord, TopicPartition
@@ -40,15 +40,16 @@ from analytics import offsets
 from analytics.aggregate import share
 from analytics.app import AnalyticsSettings, changelog_topic
 from analytics.changelog import ChangelogWriter
-from analytics.consumers import Apply, parse
+from analytics.consumers import Apply, parser
 from analytics.counting import Figures, State
 from analytics.kpis import aggregates, report
 from analytics.main import TABLES
-from minsheng.events import InvalidEvent
+from minsheng.events import InvalidEvent, ParsedEvent
 from minsheng.kafka import KafkaAccess
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 Records = Callable[[Record], None]
+Parse = Callable[[bytes | None, Any], ParsedEvent]
 
 
 class Progress:
@@ -159,8 +160,8 @@ class Replay:
     states: dict[str, dict[str, State]] = field(default_factory=dict)
     rejected: int = 0
     last: dict[str, dict[int, int]] = field(default_factory=dict)  # topic -> partition -> offset
-    # topic -> its states, fold and last offsets: looked up once a record, not three times
-    _topics: dict[str, tuple[dict[str, State], Apply, dict[int, int]]] = field(
+    # topic -> its states, parse, fold and last offsets: looked up once a record
+    _topics: dict[str, tuple[dict[str, State], Parse, Apply, dict[int, int]]] = field(
         default_factory=dict, repr=False
     )
 
@@ -168,11 +169,11 @@ class Replay:
         topic = record.topic
         if topic not in self._topics:
             table, last = self.states.setdefault(topic, {}), self.last.setdefault(topic, {})
-            self._topics[topic] = table, self.folds[topic], last
-        table, fold, last = self._topics[topic]
+            self._topics[topic] = table, parser(topic), self.folds[topic], last
+        table, parse, fold, last = self._topics[topic]
         last[record.partition] = record.offset
         try:
-            parsed = parse(topic, record.value, record.headers)
+            parsed = parse(record.value, record.headers)
             subject = parsed.envelope.subject
             new = fold(table.get(subject), parsed)
         except InvalidEvent:
