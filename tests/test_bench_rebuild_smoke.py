@@ -17,4 +17,10 @@ async def test_the_rebuild_benchmark_folds_every_event_and_reports_a_ratio() -> 
     assert result["rebuild"]["states"] > 0
     assert 0 < result["ratio"] < 10
     assert result["seconds_per_million"] == pytest.approx(1e6 / result["rebuild"]["rate"], 0.01)
-    assert "ratio rebuild / raw" in format_summary(result)
+    assert result["rebuild"]["cpu_seconds"] > 0
+    assert result["raw"]["cpu_seconds"] > 0
+    assert 0 < result["cpu_ratio"] < 10
+    summary = format_summary(result)
+    assert "ratio rebuild / raw" in summary
+    assert "load average" in summary
+    assert ("targets < 30 s per million and >= 0.25: met" in summary) is result["targets"]["met"]

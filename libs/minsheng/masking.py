@@ -71,11 +71,14 @@ _RULES = (
     (_LANDLINE, 10, 0, 2),  # 0, 2 digits of area, 7 local
     (_LOCAL_ONLY, 7, 0, 2),
 )
+_FEWEST = min(fewest for _, fewest, _, _ in _RULES)
 
 
 def mask_personal(text: str) -> str:
     """`text` with every mobile, landline, resident ID and bank card number masked (see
     above)."""
+    if len(text) < _FEWEST:
+        return text  # too short to hold a number of any rule (most titles and names)
     digits = sum(map(str.isdigit, text))
     for pattern, fewest, head, tail in _RULES:
         if digits >= fewest:

@@ -37,7 +37,7 @@ OWNERS = {
 def owner_of(topic: str, aliases: Mapping[str, str] | None = None) -> str | None:
     """The source that owns `topic`, or None for a topic anyone may write (intake).
     `aliases` maps the names a deployment gives domain topics to the names above."""
-    return OWNERS.get((aliases or {}).get(topic, topic))
+    return OWNERS.get(aliases.get(topic, topic) if aliases else topic)
 
 
 def dlq(topic: str) -> str:

@@ -15,10 +15,18 @@ from __future__ import annotations
 from datetime import datetime
 
 from analytics.aggregate import OVERDUE, UNIT_OVERDUE, Deadlines
-from analytics.counting import Figures, Folding, State, flag, record, tallied, unit_label
+from analytics.counting import (
+    Figures,
+    Folding,
+    State,
+    by_type,
+    flag,
+    record,
+    tallied,
+    unit_label,
+)
 from analytics.windows import RECEIVED_HOUR, hour_window, month_of
 from minsheng import events as ev
-from minsheng.events import EventData
 from minsheng.events.appeals import AppealEvent
 
 OPEN, RESOLVED, CLOSED = "open", "resolved", "closed"
@@ -30,46 +38,74 @@ UNIT_MONTH_OVERDUE = "minsheng_unit_month_overdue"
 DISPATCHED, RETURNED, ON_TIME = "dispatched", "returned", "on_time"
 
 
-def _evolve(new: State, data: EventData, at: datetime) -> None:
-    """What each appeal event changes in its new state, beyond the labels (`Folding`)."""
-    match data:
-        case ev.AppealReceived():
-            record(new, "received", data.district, data.category, data.channel)
-            new.update(status=OPEN, deadline=_epoch(data.deadline), resolution=None)
-            new["received_at"] = data.received_at.timestamp()
-        case ev.AppealDispatched():
-            new.update(status=OPEN, deadline=_epoch(data.deadline), unit=data.unit)
-            record(new, UNIT_MONTH_TALLY, data.unit, month_of(at.timestamp()), DISPATCHED)
-        case ev.AppealReturned():
-            record(new, "returned", data.district)
-            record(new, "unit_returned", data.unit)
-            record(new, UNIT_MONTH_TALLY, data.unit, month_of(at.timestamp()), RETURNED)
-            new["unit"] = None  # nobody's until the next dispatch
-        case ev.AppealExtended():
-            new["deadline"] = _epoch(data.new_deadline)
-        case ev.AppealEscalated():
-            record(new, "escalated", data.district, data.level)
-        case ev.AppealResolved():
-            record(new, "resolved", data.district, data.category, flag(data.on_time))
-            record(new, "unit_resolved", data.unit, flag(data.on_time))
-            month = month_of(data.resolved_at.timestamp())
-            record(new, UNIT_MONTH_TALLY, data.unit, month, RESOLVED)
-            if data.on_time:
-                record(new, UNIT_MONTH_TALLY, data.unit, month, ON_TIME)
-            new.update(status=RESOLVED, resolution=data.on_time, called_back=False)
-            new["resolved_by"] = data.unit  # whose work a later rating judges
-        case ev.SatisfactionRecorded():
-            record(new, "satisfaction", data.district, "appeal", data.rating)
-            if new.get("resolution") is not None:
-                new["called_back"] = True
-            if new.get("resolved_by"):
-                month = month_of(data.recorded_at.timestamp())
-                record(new, UNIT_MONTH_TALLY, new["resolved_by"], month, data.rating)
-        case ev.AppealReopened():
-            # back to work; the next dispatch sets the new time limit
-            new.update(status=OPEN, deadline=None, resolution=None, called_back=False, unit=None)
-        case ev.AppealClosed():
-            new["status"] = CLOSED
+def _received(new: State, data: ev.AppealReceived, at: datetime) -> None:
+    record(new, "received", data.district, data.category, data.channel)
+    new.update(status=OPEN, deadline=_epoch(data.deadline), resolution=None)
+    new["received_at"] = data.received_at.timestamp()
+
+
+def _dispatched(new: State, data: ev.AppealDispatched, at: datetime) -> None:
+    new.update(status=OPEN, deadline=_epoch(data.deadline), unit=data.unit)
+    record(new, UNIT_MONTH_TALLY, data.unit, month_of(at.timestamp()), DISPATCHED)
+
+
+def _returned(new: State, data: ev.AppealReturned, at: datetime) -> None:
+    record(new, "returned", data.district)
+    record(new, "unit_returned", data.unit)
+    record(new, UNIT_MONTH_TALLY, data.unit, month_of(at.timestamp()), RETURNED)
+    new["unit"] = None  # nobody's until the next dispatch
+
+
+def _extended(new: State, data: ev.AppealExtended, at: datetime) -> None:
+    new["deadline"] = _epoch(data.new_deadline)
+
+
+def _escalated(new: State, data: ev.AppealEscalated, at: datetime) -> None:
+    record(new, "escalated", data.district, data.level)
+
+
+def _resolved(new: State, data: ev.AppealResolved, at: datetime) -> None:
+    record(new, "resolved", data.district, data.category, flag(data.on_time))
+    record(new, "unit_resolved", data.unit, flag(data.on_time))
+    month = month_of(data.resolved_at.timestamp())
+    record(new, UNIT_MONTH_TALLY, data.unit, month, RESOLVED)
+    if data.on_time:
+        record(new, UNIT_MONTH_TALLY, data.unit, month, ON_TIME)
+    new.update(status=RESOLVED, resolution=data.on_time, called_back=False)
+    new["resolved_by"] = data.unit  # whose work a later rating judges
+
+
+def _rated(new: State, data: ev.SatisfactionRecorded, at: datetime) -> None:
+    record(new, "satisfaction", data.district, "appeal", data.rating)
+    if new.get("resolution") is not None:
+        new["called_back"] = True
+    if new.get("resolved_by"):
+        month = month_of(data.recorded_at.timestamp())
+        record(new, UNIT_MONTH_TALLY, new["resolved_by"], month, data.rating)
+
+
+def _reopened(new: State, data: ev.AppealReopened, at: datetime) -> None:
+    # back to work; the next dispatch sets the new time limit
+    new.update(status=OPEN, deadline=None, resolution=None, called_back=False, unit=None)
+
+
+def _closed(new: State, data: ev.AppealClosed, at: datetime) -> None:
+    new["status"] = CLOSED
+
+
+# What each appeal event changes in its new state, beyond the labels (`Folding`); an
+# acceptance changes nothing but the labels and the sequence
+_evolve = by_type(
+    (ev.AppealReceived, _received),
+    (ev.AppealDispatched, _dispatched),
+    (ev.AppealReturned, _returned),
+    (ev.AppealExtended, _extended),
+    (ev.AppealEscalated, _escalated),
+    (ev.AppealResolved, _resolved),
+    (ev.SatisfactionRecorded, _rated),
+    (ev.AppealReopened, _reopened),
+    (ev.AppealClosed, _closed),
+)
 
 
 apply_appeal = Folding("appeal", AppealEvent, "appeal_id", ("district", "category"), _evolve)

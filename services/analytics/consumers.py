@@ -22,6 +22,7 @@ from analytics.counting import State
 from minsheng import metrics
 from minsheng.deadletter import Read, count_dead_letter, dead_letter
 from minsheng.events import CATALOGUE, InvalidEvent, ParsedEvent
+from minsheng.events.decoder import Decoder
 from minsheng.resilience import until_done
 from minsheng.topics import owner_of
 
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 SERVICE = "analytics"
 BATCH, BATCH_WINDOW = 1000, 0.01  # events per batch at most; seconds a batch waits at most
 Apply = Callable[[State | None, ParsedEvent], State | None]
+DECODER = Decoder(CATALOGUE)  # the catalogue's parse, msgspec where it can
 
 
 @dataclass
@@ -178,7 +180,17 @@ async def handle_batch(events: Sequence[Any], counting: Counting) -> None:
 def parse(topic: str, value: bytes | None, headers: Any = None) -> ParsedEvent:
     """A record of a domain topic as an event, if its source is the topic's owner (else
     `foreign_source`): the workers and the rebuild take and reject the same events."""
-    return CATALOGUE.parse(value, _headers(headers), owner=owner_of(topic))
+    return parser(topic)(value, headers)
+
+
+def parser(topic: str) -> Callable[[bytes | None, Any], ParsedEvent]:
+    """`parse` for the records of one topic, its owner looked up once (the rebuild's)."""
+    owner, decode = owner_of(topic), DECODER.parse
+
+    def parse_record(value: bytes | None, headers: Any = None) -> ParsedEvent:
+        return decode(value, _headers(headers) if headers else (), owner=owner)
+
+    return parse_record
 
 
 def _count_batch(

@@ -30,6 +30,7 @@ State = dict[str, Any]
 LabelKey = tuple[str, ...]
 Figure = tuple[str, LabelKey]  # a metric family name (no `_total`) or a KPI name, labels
 Figures = Counter[Figure]
+Evolve = Callable[[State, EventData, datetime], None]
 AGGREGATE_KIND = "aggregate"  # a state's kind, on a topic of several (`Shared`)
 OTHER_UNIT = "other"  # the `unit` label of a unit the reference data does not list
 
@@ -47,15 +48,17 @@ class Folding:
     model: type[EventData]
     key: str
     labels: tuple[str, ...]
-    evolve: Callable[[State, EventData, datetime], None]
+    evolve: Evolve
 
     def __call__(self, state: State | None, event: ParsedEvent) -> State | None:
         new = admit(state, event, self.kind, self.model, self.key)
         if new is None:
             return None
         data = event.data
-        if isinstance(data, self.model):
-            new.update({label: getattr(data, label) for label in self.labels})
+        if self.model in type(data).__mro__:  # `isinstance`, cheaper (`by_type`)
+            fields = data.__dict__
+            for label in self.labels:
+                new[label] = fields[label]
         self.evolve(new, data, event.envelope.time)
         return new
 
@@ -66,14 +69,31 @@ def admit(
     """`advance`, for an event of this aggregate only: a `model` event whose `key` field is
     the subject, or a satisfaction rating of this `kind` of subject; anything else on the
     topic is rejected (dead-lettered), so it can never corrupt another aggregate's state."""
-    data = event.data
-    if isinstance(data, SatisfactionRecorded):
-        owner = data.subject_id if data.subject_type == kind else None
+    data, bases = event.data, type(event.data).__mro__  # `isinstance`, cheaper (`by_type`)
+    fields = data.__dict__  # a model's fields, as getattr reads them
+    if SatisfactionRecorded in bases:
+        owner = fields["subject_id"] if fields["subject_type"] == kind else None
     else:
-        owner = getattr(data, key) if isinstance(data, model) else None
+        owner = fields[key] if model in bases else None
     if owner != event.envelope.subject:
         raise reject(event, f"not an event of this {kind}")
     return advance(state, event)
+
+
+def by_type(*steps: tuple[type[EventData], Callable[[State, Any, datetime], None]]) -> Evolve:
+    """An `evolve` that runs the step of the event's type, if it has one: what a `match`
+    on the types does, without asking each type in turn. pydantic's model classes have a
+    metaclass of their own, so `isinstance` (and a class pattern) asks it each time the
+    type is not the very class; the rules here look the model up in the event type's
+    bases instead, or, the catalogue's event types being final, take the type itself."""
+    table = dict(steps)
+
+    def evolve(new: State, data: EventData, at: datetime) -> None:
+        step = table.get(type(data))
+        if step is not None:
+            step(new, data, at)
+
+    return evolve
 
 
 def advance(state: State | None, event: ParsedEvent) -> State | None:
@@ -90,7 +110,7 @@ def advance(state: State | None, event: ParsedEvent) -> State | None:
 
 def record(state: State, tally: str, *labels: object) -> None:
     """Adds one occurrence to a tally of a *new* state (the old one is left untouched)."""
-    state[tally] = [*state.get(tally, ()), [str(label) for label in labels]]
+    state[tally] = [*state.get(tally, ()), list(map(str, labels))]
 
 
 def tallied(state: State, metrics: Mapping[str, str]) -> Figures:
@@ -134,12 +154,13 @@ class Shared:
         return str(state.get(AGGREGATE_KIND, self.foldings[0].kind))
 
     def fold(self, state: State | None, event: ParsedEvent) -> State | None:
-        data = event.data
+        data, bases = event.data, type(event.data).__mro__  # `isinstance`, cheaper
+        rating = SatisfactionRecorded in bases
         for folding in self.foldings:
-            if isinstance(data, SatisfactionRecorded):
-                mine = data.subject_type == folding.kind
+            if rating:
+                mine = data.__dict__["subject_type"] == folding.kind
             else:
-                mine = isinstance(data, folding.model)
+                mine = folding.model in bases
             if mine:
                 break
         else:

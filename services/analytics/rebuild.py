@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TextIO, TypeAlias
+from typing import Any, TextIO, TypeAlias
 
 import rich.progress
 from aiokafka import ConsumerRecord, TopicPartition
@@ -40,15 +40,16 @@ from analytics import offsets
 from analytics.aggregate import share
 from analytics.app import AnalyticsSettings, changelog_topic
 from analytics.changelog import ChangelogWriter
-from analytics.consumers import Apply, parse
+from analytics.consumers import Apply, parser
 from analytics.counting import Figures, State
 from analytics.kpis import aggregates, report
 from analytics.main import TABLES
-from minsheng.events import InvalidEvent
+from minsheng.events import InvalidEvent, ParsedEvent
 from minsheng.kafka import KafkaAccess
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 Records = Callable[[Record], None]
+Parse = Callable[[bytes | None, Any], ParsedEvent]
 
 
 class Progress:
@@ -115,10 +116,12 @@ async def read_until_end(
         while left:
             batches = await consumer.getmany(*left, timeout_ms=500)
             for tp, records in batches.items():
+                end = left[tp]
+                if records and records[-1].offset >= end:  # past the end taken at the start
+                    records = [record for record in records if record.offset < end]
                 for record in records:
-                    if record.offset < left[tp]:
-                        on_record(record)
-                        count += 1
+                    on_record(record)
+                count += len(records)
                 if progress is not None:
                     progress.advance(len(records))
             for tp in [tp for tp, end in left.items() if await consumer.position(tp) >= end]:
@@ -157,21 +160,28 @@ class Replay:
     states: dict[str, dict[str, State]] = field(default_factory=dict)
     rejected: int = 0
     last: dict[str, dict[int, int]] = field(default_factory=dict)  # topic -> partition -> offset
+    # topic -> its states, parse, fold and last offsets: looked up once a record
+    _topics: dict[str, tuple[dict[str, State], Parse, Apply, dict[int, int]]] = field(
+        default_factory=dict, repr=False
+    )
 
     def apply(self, record: Record) -> None:
-        topic, partition = record.topic, record.partition
-        self.last.setdefault(topic, {})[partition] = record.offset
-        table = self.states.setdefault(topic, {})
+        topic = record.topic
+        if topic not in self._topics:
+            table, last = self.states.setdefault(topic, {}), self.last.setdefault(topic, {})
+            self._topics[topic] = table, parser(topic), self.folds[topic], last
+        table, parse, fold, last = self._topics[topic]
+        last[record.partition] = record.offset
         try:
-            parsed = parse(topic, record.value, record.headers)
-            held = table.get(parsed.envelope.subject)
-            new = self.folds[topic](held, parsed)
+            parsed = parse(record.value, record.headers)
+            subject = parsed.envelope.subject
+            new = fold(table.get(subject), parsed)
         except InvalidEvent:
             self.rejected += 1  # the workers dead-lettered it too (foreign sources too)
             return
         if new is not None:
-            new["partition"] = partition
-            table[parsed.envelope.subject] = new
+            new["partition"] = record.partition
+            table[subject] = new
 
 
 def changelog_states() -> tuple[dict[str, dict[str, State]], Records]:

@@ -33,7 +33,7 @@ def _hour_window(hour: int) -> str:
 
 def month_of(epoch: float) -> str:
     """The city's calendar month of the instant `epoch`, e.g. "2019-10"."""
-    return hour_window(epoch)[:7]
+    return _hour_window(int(epoch // 3600))[:7]  # `hour_window`'s, one call less
 
 
 def local_month(now: datetime) -> str:
