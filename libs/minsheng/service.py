@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import uvicorn
@@ -34,7 +35,7 @@ from minsheng.web import (
 
 log = logging.getLogger(__name__)
 
-Job = Callable[["Runtime"], Awaitable[None]]
+Job = Callable[["Runtime"], Coroutine[Any, Any, None]]
 
 
 @dataclass
@@ -80,11 +81,10 @@ class Runtime:
             self._spawn(getattr(job, "__name__", "job"), job(self))
         log.info("%s started", self.service)
 
-    def _spawn(self, name: str, coro: Awaitable[None]) -> None:
-        async def guarded() -> None:
-            await coro
-
-        self._tasks.append(asyncio.create_task(guarded(), name=f"{self.service}-{name}"))
+    def _spawn(self, name: str, coro: Coroutine[Any, Any, None]) -> None:
+        # The coroutine itself becomes the task, so a stop before its first step closes it
+        # rather than leaving it never awaited.
+        self._tasks.append(asyncio.create_task(coro, name=f"{self.service}-{name}"))
 
     async def stop(self, timeout: float = 10.0) -> None:
         """Cancels the background tasks and closes the pool, never waiting forever."""

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import socket
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TypeVar
 
 import asyncpg
@@ -20,10 +22,38 @@ from minsheng.kafka import KafkaAccess
 T = TypeVar("T")
 
 
+_EPHEMERAL = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_handed_out: set[int] = set()
+
+
+def _listening_ports() -> range:
+    """Ports below the kernel's ephemeral range. A port the kernel chose (bind to 0) lies inside
+    that range, and in the seconds before a server binds it any outgoing connection of the suite
+    (Kafka, PostgreSQL, HTTP clients) may take it as its source port; a port below the range is
+    never handed to a client."""
+    try:
+        low = int(_EPHEMERAL.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    return range(10000, max(low, 11000))
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port no server listens on now and that this process has not handed out before."""
+    ports = _listening_ports()
+    start = random.randrange(len(ports))  # a random start, so that concurrent suites rarely meet
+    for step in range(len(ports)):
+        port = ports[(start + step) % len(ports)]
+        if port in _handed_out:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free port in {ports.start}-{ports.stop - 1}")
 
 
 async def eventually(
