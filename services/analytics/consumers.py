@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -50,27 +50,38 @@ class Counting:
         """After Faust recovered the table: re-sum the states of the partitions this worker
         owns now, and return where each one's fold resumes (partition -> source offset).
 
-        States of other partitions stay in the store, unsummed: Faust recovers a partition
-        that comes back by reading its changelog only from where it last stopped."""
+        The store holds the states of those partitions only: it forgets a partition at
+        the rebalance that takes it away (state_store.py)."""
         mine = frozenset(partitions)
         store = self.table.data
         recovered = getattr(store, "_key_partition", {})  # states written before "partition"
-        states = [
-            state
-            for key, state in store.items()
-            if not offsets.is_marker(key) and state.get("partition", recovered.get(key)) in mine
-        ]
-        self.aggregate.rebuild(states, mine)
+        summed = 0
+
+        def states() -> Iterator[State]:  # one at a time: millions would not fit decoded
+            nonlocal summed
+            for key, state in store.items():
+                partition = state.get("partition", recovered.get(key))
+                if partition in mine and not offsets.is_marker(key):
+                    summed += 1
+                    yield state
+
+        self.aggregate.rebuild(states(), mine)
         resume = offsets.resume_at(store, mine)
         self.gate.reset(mine, resume)
         log.info(
             "%s: re-summed %d states of partitions %s; resuming at %s",
             self.table.name,
-            len(states),
+            summed,
             sorted(mine),
             resume,
         )
         return resume
+
+    def states_held(self) -> int:
+        """The aggregates' states in this worker's memory (the markers left out)."""
+        store = self.table.data
+        markers = sum(1 for p in self.aggregate.partitions if offsets.key(p) in store)
+        return len(store) - markers
 
 
 async def settle(countings: Iterable[Counting]) -> None:

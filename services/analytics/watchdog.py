@@ -58,12 +58,14 @@ class Watchdog:
 
 
 def recovery_progress(app: Any) -> tuple[bool, Hashable]:
-    """(rebalancing or recovering, what a recovery moves: offsets read and highwaters)."""
+    """(rebalancing or recovering, what a recovery moves: offsets read and highwaters,
+    and the records the stores read in bulk, see state_store.py)."""
     recovery = app.tables.recovery
     recovering = bool(app.rebalancing or recovery.in_recovery)
     progress = (
         tuple(sorted(recovery.active_offsets.items())),
         tuple(sorted(recovery.active_highwaters.items())),
+        tuple(getattr(table.data, "read", 0) for table in app.tables.values()),
     )
     return recovering, progress
 
