@@ -65,6 +65,7 @@ CHANGELOG = "minsheng-analytics-appeal-state-changelog"  # the default app id's
 TEMPLATES = 500  # appeals folded from the workload, copied over and over
 CHUNK = 20_000  # records handed to Kafka per partition at a time
 TARGET_RATE, TARGET_P99_MS, TARGET_RATIO = 50_000, 50.0, 100.0
+COMPARED = ("received", "open", "overdue", "resolved", "resolved_on_time")
 BY_DISTRICT = """
 SELECT district,
        count(*) AS received,
@@ -103,6 +104,11 @@ def templates(seed: int) -> list[State]:
     return [state for state in states.values() if "received" in state]
 
 
+def shape_of(i: int, shapes: int) -> int:
+    """Which shape the i-th appeal copies, in the changelog and in the SQL table alike."""
+    return i // PARTITIONS % shapes
+
+
 def changelog_records(n: int, shapes: list[State]) -> Iterator[tuple[int, bytes, bytes]]:
     """(partition, key, value) of `n` states, each a copy of one of `shapes`."""
     encoded = [
@@ -111,7 +117,7 @@ def changelog_records(n: int, shapes: list[State]) -> Iterator[tuple[int, bytes,
     ]
     for i in range(n):
         partition = i % PARTITIONS
-        yield partition, b'"S-%d"' % i, encoded[partition][i // PARTITIONS % len(shapes)]
+        yield partition, b'"S-%d"' % i, encoded[partition][shape_of(i, len(shapes))]
 
 
 async def write_states(kafka: KafkaAccess, n: int, shapes: list[State]) -> dict[str, Any]:
@@ -137,7 +143,7 @@ async def write_states(kafka: KafkaAccess, n: int, shapes: list[State]) -> dict[
                 if len(pending) > 200:
                     await asyncio.gather(*pending)
                     pending.clear()
-                    print(f"\r  written {written:>10,}/{n:,}", end="", flush=True)
+                    print(f"  written {written:>10,}/{n:,}", flush=True)
         for partition in range(PARTITIONS):
             await flush(partition)
         await asyncio.gather(*pending)
@@ -163,6 +169,7 @@ async def measure_worker(
     launched = time.perf_counter()
     await worker.process.start()
     serving = counted = None
+    body: dict[str, Any] = {}
     peak = 0.0
     async with httpx.AsyncClient(timeout=10) as client:
         try:
@@ -180,6 +187,7 @@ async def measure_worker(
                     response = await client.get(f"{worker.url}/v1/counters")
                     if response.status_code == 200 and response.json()["city"]["received"] >= n:
                         counted = time.perf_counter() - launched
+                        body = response.json()
                 except httpx.HTTPError:
                     pass
                 if int(time.perf_counter() - launched) % 5 == 0:  # about every 5 s
@@ -205,7 +213,29 @@ async def measure_worker(
         "rss_peak_mb": max(peak, rss, rss_after),
         "rss_bytes_per_state": round(rss * 2**20 / n),
         "counters_ms": percentiles(latencies),
+        **recovery_steps(worker.log_file),
+        "by_district": {
+            district: {figure: figures[figure] for figure in COMPARED}
+            for district, figures in body["districts"].items()
+        },
     }
+
+
+def recovery_steps(log: Path | None) -> dict[str, float | None]:
+    """Seconds of the appeals table's bulk read and of its re-sum, from the worker's log
+    (the store's "read ... in X s" line, and the time between it and "re-summed")."""
+    read_at = read_seconds = summed_at = None
+    for line in (log.read_text(errors="replace") if log else "").splitlines():
+        if '"appeal-state: ' not in line:
+            continue
+        entry = json.loads(line)
+        at = datetime.fromisoformat(entry["time"])
+        if entry["message"].startswith("appeal-state: read "):
+            read_at, read_seconds = at, float(entry["message"].split(" in ")[-1].split()[0])
+        elif entry["message"].startswith("appeal-state: re-summed") and read_at is not None:
+            summed_at = at
+    resum = (summed_at - read_at).total_seconds() if summed_at and read_at else None
+    return {"bulk_read_seconds": read_seconds, "resum_seconds": resum}
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
@@ -243,7 +273,7 @@ def appeal_rows(n: int, shapes: list[State]) -> Iterator[tuple[Any, ...]]:
         )
     for i in range(n):
         status, seq, category, district, channel, received, deadline, unit, on_time = rows[
-            i % len(rows)
+            shape_of(i, len(rows))
         ]
         resolved_at = received + timedelta(days=1) if on_time is not None else None
         yield (
@@ -273,7 +303,10 @@ async def measure_sql(folder: Path, config: BenchConfig, shapes: list[State]) ->
             )  # fmt: skip
             await conn.execute("ANALYZE appeals")
             loaded = time.perf_counter() - started
-            by_district = [dict(r) for r in await conn.fetch(BY_DISTRICT)]  # warms the cache
+            by_district = {  # and warms the cache
+                r["district"]: {figure: r[figure] for figure in COMPARED}
+                for r in await conn.fetch(BY_DISTRICT)
+            }
             latencies = []
             for _ in range(config.queries):
                 started = time.perf_counter()
@@ -313,6 +346,10 @@ async def run_benchmark(config: BenchConfig) -> dict[str, Any]:
         "worker": worker,
         "sql": sql,
         "ratio_sql_to_counters_p50": round(ratio, 1),
+        # the same figures, when both hold the same appeals (overdue: a second apart)
+        "same_figures": worker["by_district"] == sql["by_district"]
+        if config.states == config.sql_rows
+        else None,
         "targets": {
             "recovery_rate": TARGET_RATE,
             "counters_p99_ms": TARGET_P99_MS,
@@ -336,7 +373,8 @@ def format_summary(result: dict[str, Any]) -> str:
             f"  written to the changelog    {result['write']['rate']:>10,} states/s",
             f"  launch -> /metrics          {w['launch_to_metrics_seconds']:>10.1f} s",
             f"  launch -> all counted       {w['launch_to_counted_seconds']:>10.1f} s",
-            f"  recovery                    {w['recovery_rate']:>10,} states/s",
+            f"  recovery                    {w['recovery_rate']:>10,} states/s "
+            f"(bulk read {w['bulk_read_seconds']} s, re-sum {w['resum_seconds']} s)",
             f"  RSS after recovery          {w['rss_mb']:>10,.1f} MB "
             f"({w['rss_bytes_per_state']} bytes/state; peak {w['rss_peak_mb']:,.1f} MB)",
             f"  GET /v1/counters            p50 {counters['p50']:.2f} ms, "
