@@ -155,10 +155,12 @@ async def write_states(kafka: KafkaAccess, n: int, shapes: list[State]) -> dict[
 
 
 def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+    """The process's resident memory; 0 once it has exited (the caller then says so)."""
+    status = Path(f"/proc/{pid}/status")
+    for line in status.read_text().splitlines() if status.exists() else []:
         if line.startswith("VmRSS:"):
             return round(int(line.split()[1]) / 1024, 1)
-    raise RuntimeError(f"no VmRSS for {pid}")
+    return 0.0
 
 
 async def measure_worker(
@@ -178,7 +180,8 @@ async def measure_worker(
                 if time.perf_counter() > deadline:
                     raise TimeoutError(f"not every state counted after {config.timeout} s")
                 if not worker.process.running:
-                    raise RuntimeError("the worker exited")
+                    tail = worker.log_file.read_text()[-2000:] if worker.log_file else ""
+                    raise RuntimeError(f"the worker exited; its log ends:\n{tail}")
                 peak = max(peak, rss_mb(worker.process.pid))
                 try:
                     if serving is None:

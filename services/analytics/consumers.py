@@ -46,6 +46,7 @@ class Counting:
     gate: offsets.Gate = field(default_factory=offsets.Gate)
     # held by a batch from its first apply to its changelog ack
     applying: asyncio.Lock = field(default_factory=asyncio.Lock)
+    resummed: int = 0  # states re-summed in this process's life (the watchdog's progress)
 
     async def rebuild(self, partitions: Iterable[int]) -> dict[int, int]:
         """After Faust recovered the table: re-sum the states of the partitions this worker
@@ -64,6 +65,7 @@ class Counting:
                 part.append(state)
                 if len(part) == RESUM_PART:
                     resum.add(part)
+                    self.resummed += len(part)
                     part.clear()
                     await asyncio.sleep(0)  # lets the loop run, not a wait
         resum.add(part)

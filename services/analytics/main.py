@@ -96,7 +96,12 @@ def build(settings: AnalyticsSettings, clock: Clock = now) -> faust.App:
         countings["appeals"].aggregate.drop(expired_window(clock()))
 
     app.timer(interval=600.0)(expire_windows)
-    install_watchdog(app, settings.analytics_recovery_stall_seconds)
+
+    def recovered() -> tuple[tuple[int, int], ...]:
+        """Records the stores read in bulk, states re-summed: a recovery's progress too."""
+        return tuple((getattr(c.table.data, "read", 0), c.resummed) for c in countings.values())
+
+    install_watchdog(app, settings.analytics_recovery_stall_seconds, more=recovered)
     lag_exporter(app, {topic: countings[name].gate for name, topic, *_ in TABLES}, "analytics")
 
     peers = httpx.AsyncClient(timeout=3.0)

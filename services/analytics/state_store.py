@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from typing import Any
 
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 URL = "states://"  # the store of create_app's tables
 FETCH_RECORDS = 20_000  # records per getmany of the bulk read
 FETCH_BYTES = 32 << 20
+EXIT_READ_FAILED = 70  # EX_SOFTWARE: a changelog the store could not read
 
 
 class States(MutableMapping[Any, State]):
@@ -193,12 +195,21 @@ class StateStore(memory.Store[Any, State]):
         tps = [TP(topic, p) for p in partitions]
         if not tps:
             return {}
-        ends = await self.app.consumer.highwaters(*tps)
+        what = f"end offsets of {topic}"
+        ends = await until_done(lambda: self.app.consumer.highwaters(*tps), what=what)
         return {tp.partition: int(ends.get(tp) or 0) for tp in tps}
 
     async def _read(self, topic: str, ends: dict[int, int]) -> None:
         started, before = asyncio.get_running_loop().time(), self.read
-        await until_done(lambda: self._read_once(topic, ends), what=f"bulk read of {topic}")
+        try:
+            await until_done(lambda: self._read_once(topic, ends), what=f"bulk read of {topic}")
+        except Exception:
+            # Faust ignores a failed recovery callback and lets the agents run with the
+            # table half read and never re-summed: a worker that counts nothing while it
+            # looks settled. Better to end it, to be started again (as the watchdog does).
+            log.exception("%s: the bulk read of %s failed; exiting", self.table_name, topic)
+            logging.shutdown()
+            os._exit(EXIT_READ_FAILED)
         seconds = asyncio.get_running_loop().time() - started
         log.info(
             "%s: read %d changelog records of partitions %s in %.1f s",
