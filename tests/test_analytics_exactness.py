@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 
 from minsheng.platform.kafka import KafkaBroker
-from testkit.e2e.analytics import Workers, counted, exact, load_under_way, plumbing, publish
+from testkit.e2e.analytics import (
+    Workers,
+    counted,
+    exact,
+    load_under_way,
+    plumbing,
+    publish,
+    states_held,
+)
 from testkit.integration.helpers import eventually
 from testkit.unit.workload import with_redeliveries, workload
 
@@ -79,9 +87,12 @@ async def test_two_workers_share_the_partitions_through_rebalances_mid_load(
         await load
         # each exports its own partitions' share; both answer the city's counters
         await exact(w, [first.url, second.url], timeout=90)
+        # and each holds its own partitions' states only: the first forgot those it gave up
+        shared = await states_held(first.url) + await states_held(second.url)
         first.kill()  # and back to one: the survivor recovers the other's partitions
         await first.process.wait()
         await exact(w, [second.url], timeout=90)
+        assert shared == await states_held(second.url)
     finally:
         await first.stop()
         if second is not None:

@@ -50,10 +50,9 @@ class Aggregate:
 
     def rebuild(self, states: Iterable[State], partitions: Iterable[int]) -> None:
         """Starts again from the states of the given partitions, e.g. after recovery."""
-        self.figures, self.deadlines = Figures(), {}
-        self.partitions = frozenset(partitions)
-        for state in states:
-            self.replace(None, state)
+        resum = Resum(self)
+        resum.add(states)
+        resum.done(partitions)
 
     def overdue(self, now: datetime) -> Figures:
         """The overdue gauges (`minsheng_appeals_overdue{district}`,
@@ -85,6 +84,36 @@ class Aggregate:
             deadlines.pop(bisect_left(deadlines, deadline))
             if not deadlines:
                 del self.deadlines[figure]
+
+
+class Resum:
+    """An aggregate's sum taken again from states given in any number of parts (a worker
+    yields to its event loop between parts), replacing the old one at `done`: the figures
+    added up and the deadlines sorted once at the end, so millions of states take
+    seconds (one `replace` each would insert every deadline in a sorted list)."""
+
+    def __init__(self, aggregate: Aggregate) -> None:
+        self.aggregate = aggregate
+        self.figures: Figures = Figures()
+        self.deadlines: dict[Figure, list[float]] = {}
+        self.states = 0
+
+    def add(self, states: Iterable[State]) -> None:
+        figures, deadlines = self.figures, self.deadlines
+        figures_of, deadline_of = self.aggregate.figures_of, self.aggregate.deadline_of
+        for state in states:
+            self.states += 1
+            for figure, value in figures_of(state).items():
+                figures[figure] += value
+            for figure, deadline in deadline_of(state):
+                deadlines.setdefault(figure, []).append(deadline)
+
+    def done(self, partitions: Iterable[int]) -> None:
+        for moments in self.deadlines.values():
+            moments.sort()
+        aggregate = self.aggregate
+        aggregate.figures = Figures({figure: n for figure, n in self.figures.items() if n})
+        aggregate.deadlines, aggregate.partitions = self.deadlines, frozenset(partitions)
 
 
 def share(aggregates: Iterable[Aggregate], now: datetime) -> Figures:

@@ -15,6 +15,7 @@ from faust.transport.drivers import aiokafka as kafka_driver
 from faust.types import TP
 from pydantic import Field
 
+from analytics import state_store
 from analytics.lights import THRESHOLDS_FILE
 from minsheng.resilience import until_done
 from minsheng.settings import Settings
@@ -97,7 +98,7 @@ def create_app(settings: AnalyticsSettings) -> faust.App:
     app = faust.App(
         settings.analytics_app_id,
         **settings.kafka.faust(),
-        store="memory://",
+        store=state_store.URL,  # states by partition, compact, read in bulk
         datadir=str(datadir),
         canonical_url=settings.advertised_url,
         topic_partitions=PARTITIONS,

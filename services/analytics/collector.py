@@ -10,7 +10,7 @@ deploy/prometheus/recording/analytics.yml).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -192,4 +192,22 @@ class LightsCollector(Collector):
             shown = light(*month.rates(), self.thresholds)
             for colour in LIGHTS:
                 metric.add_metric([month.unit, colour], 1 if colour == shown else 0)
+        yield metric
+
+
+class StatesCollector(Collector):
+    """`minsheng_analytics_states{table}`: the aggregates' states this worker holds in
+    memory, which after a rebalance are those of its own partitions only."""
+
+    def __init__(self, held: Callable[[], Mapping[str, int]]) -> None:
+        self.held = held
+
+    def collect(self) -> Iterator[Metric]:
+        metric = GaugeMetricFamily(
+            "minsheng_analytics_states",
+            "Per-aggregate states held in this worker's memory, by table.",
+            labels=("table",),
+        )
+        for table, count in sorted(self.held().items()):
+            metric.add_metric([table], count)
         yield metric

@@ -15,7 +15,7 @@ import faust
 from faust.types import TP
 
 from analytics import offsets
-from analytics.aggregate import Aggregate
+from analytics.aggregate import Aggregate, Resum
 from analytics.app import MarkerConsumer
 from analytics.changelog import ChangelogWriter
 from analytics.counting import State
@@ -29,6 +29,7 @@ from minsheng.topics import owner_of
 log = logging.getLogger(__name__)
 SERVICE = "analytics"
 BATCH, BATCH_WINDOW = 1000, 0.01  # events per batch at most; seconds a batch waits at most
+RESUM_PART = 10_000  # states re-summed between two turns of the event loop
 Apply = Callable[[State | None, ParsedEvent], State | None]
 DECODER = Decoder(CATALOGUE)  # the catalogue's parse, msgspec where it can
 
@@ -47,32 +48,46 @@ class Counting:
     gate: offsets.Gate = field(default_factory=offsets.Gate)
     # held by a batch from its first apply to its changelog ack
     applying: asyncio.Lock = field(default_factory=asyncio.Lock)
+    resummed: int = 0  # states re-summed in this process's life (the watchdog's progress)
 
-    def rebuild(self, partitions: Iterable[int]) -> dict[int, int]:
+    async def rebuild(self, partitions: Iterable[int]) -> dict[int, int]:
         """After Faust recovered the table: re-sum the states of the partitions this worker
         owns now, and return where each one's fold resumes (partition -> source offset).
 
-        States of other partitions stay in the store, unsummed: Faust recovers a partition
-        that comes back by reading its changelog only from where it last stopped."""
+        The store holds the states of those partitions only: it forgets a partition at
+        the rebalance that takes it away (state_store.py). The states are decoded and
+        summed a part at a time, the event loop running in between (heartbeats, the web
+        server): millions take a minute."""
         mine = frozenset(partitions)
         store = self.table.data
         recovered = getattr(store, "_key_partition", {})  # states written before "partition"
-        states = [
-            state
-            for key, state in store.items()
-            if not offsets.is_marker(key) and state.get("partition", recovered.get(key)) in mine
-        ]
-        self.aggregate.rebuild(states, mine)
+        resum, part = Resum(self.aggregate), []
+        for key, state in store.items():
+            if state.get("partition", recovered.get(key)) in mine and not offsets.is_marker(key):
+                part.append(state)
+                if len(part) == RESUM_PART:
+                    resum.add(part)
+                    self.resummed += len(part)
+                    part.clear()
+                    await asyncio.sleep(0)  # lets the loop run, not a wait
+        resum.add(part)
+        resum.done(mine)
         resume = offsets.resume_at(store, mine)
         self.gate.reset(mine, resume)
         log.info(
             "%s: re-summed %d states of partitions %s; resuming at %s",
             self.table.name,
-            len(states),
+            resum.states,
             sorted(mine),
             resume,
         )
         return resume
+
+    def states_held(self) -> int:
+        """The aggregates' states in this worker's memory (the markers left out)."""
+        store = self.table.data
+        markers = sum(1 for p in self.aggregate.partitions if offsets.key(p) in store)
+        return len(store) - markers
 
 
 async def settle(countings: Iterable[Counting]) -> None:
@@ -119,7 +134,7 @@ def rebuilder(app: faust.App, topic: str, counting: Counting) -> Callable[[], Aw
     async def rebuilt() -> None:
         """Faust finished recovering this worker's partitions: re-sum them, and make the
         group's offsets the table's markers, which Faust seeks to right after this."""
-        resume = counting.rebuild(
+        resume = await counting.rebuild(
             tp.partition for tp in app.consumer.assignment() if tp.topic == topic
         )
         if resume:  # Faust's own commit() would commit what it acknowledged instead

@@ -22,7 +22,7 @@ from analytics.app import (
 )
 from analytics.appeal_counting import appeal_figures, apply_appeal, deadline_of
 from analytics.changelog import ChangelogWriter
-from analytics.collector import FiguresCollector
+from analytics.collector import FiguresCollector, StatesCollector
 from analytics.consumers import (
     Apply,
     Counting,
@@ -76,7 +76,9 @@ def build(settings: AnalyticsSettings, clock: Clock = now) -> faust.App:
     countings: dict[str, Counting] = {}
     for name, topic, table_name, apply, figures_of in TABLES:
         source, dead_letters = source_and_dlq(app, topic)
-        table = app.Table(table_name, default=None, partitions=PARTITIONS)
+        table = app.Table(
+            table_name, default=None, partitions=PARTITIONS, options={"kafka": settings.kafka}
+        )
         aggregate = Aggregate(figures_of, DEADLINES.get(name, no_deadline))
         countings[name] = counting = Counting(
             table, aggregate, apply, dead_letters, changelog, rewinder(app, topic)
@@ -85,13 +87,21 @@ def build(settings: AnalyticsSettings, clock: Clock = now) -> faust.App:
         table.on_recover(rebuilder(app, topic, counting))
 
     REGISTRY.register(FiguresCollector(lambda: local_figures(countings, clock())))
+    REGISTRY.register(
+        StatesCollector(lambda: {c.table.name: c.states_held() for c in countings.values()})
+    )
 
     async def expire_windows() -> None:
         """Tumbling windows expire: drop those older than windows.EXPIRES."""
         countings["appeals"].aggregate.drop(expired_window(clock()))
 
     app.timer(interval=600.0)(expire_windows)
-    install_watchdog(app, settings.analytics_recovery_stall_seconds)
+
+    def recovered() -> tuple[tuple[int, int], ...]:
+        """Records the stores read in bulk, states re-summed: a recovery's progress too."""
+        return tuple((getattr(c.table.data, "read", 0), c.resummed) for c in countings.values())
+
+    install_watchdog(app, settings.analytics_recovery_stall_seconds, more=recovered)
     lag_exporter(app, {topic: countings[name].gate for name, topic, *_ in TABLES}, "analytics")
 
     peers = httpx.AsyncClient(timeout=3.0)

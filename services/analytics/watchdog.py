@@ -58,7 +58,8 @@ class Watchdog:
 
 
 def recovery_progress(app: Any) -> tuple[bool, Hashable]:
-    """(rebalancing or recovering, what a recovery moves: offsets read and highwaters)."""
+    """(rebalancing or recovering, what Faust's recovery moves: offsets read and
+    highwaters)."""
     recovery = app.tables.recovery
     recovering = bool(app.rebalancing or recovery.in_recovery)
     progress = (
@@ -68,9 +69,15 @@ def recovery_progress(app: Any) -> tuple[bool, Hashable]:
     return recovering, progress
 
 
-def install(app: Any, stall_seconds: float, exit: Callable[[int], Any] = os._exit) -> Watchdog:
+def install(
+    app: Any,
+    stall_seconds: float,
+    exit: Callable[[int], Any] = os._exit,
+    more: Callable[[], Hashable] = lambda: None,
+) -> Watchdog:
     """Watches the app's recovery from its first partition assignment on (no watchdog if
-    `stall_seconds` is 0). Not a Faust timer: Faust starts those after the recovery."""
+    `stall_seconds` is 0); `more` is the progress of the rest of a recovery (the stores'
+    bulk reads, the re-sums). Not a Faust timer: Faust starts those after the recovery."""
     watchdog = Watchdog(stall_seconds)
     if stall_seconds <= 0:
         return watchdog
@@ -80,7 +87,7 @@ def install(app: Any, stall_seconds: float, exit: Callable[[int], Any] = os._exi
         while True:
             await asyncio.sleep(EVERY)  # pacing the looks, not waiting for a state
             recovering, progress = recovery_progress(app)
-            stalled = watchdog.observe(recovering, progress)
+            stalled = watchdog.observe(recovering, (progress, more()))
             if stalled is not None:
                 break
         remaining = {

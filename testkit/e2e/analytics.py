@@ -91,6 +91,20 @@ async def plumbing(url: str) -> Counter[str]:
     return found
 
 
+async def states_held(url: str) -> Counter[str]:
+    """table -> the per-aggregate states the worker at `url` holds in memory."""
+    async with httpx.AsyncClient(timeout=5) as client:
+        text = (await client.get(f"{url}/metrics")).text
+    return Counter(
+        {
+            sample.labels["table"]: int(sample.value)
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == "minsheng_analytics_states"
+        }
+    )
+
+
 async def counters(url: str) -> dict[str, Any] | None:
     """GET /v1/counters without `as_of`, or None while the workers rebalance (503)."""
     async with httpx.AsyncClient(timeout=10) as client:
