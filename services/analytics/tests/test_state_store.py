@@ -7,6 +7,9 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from analytics.appeal_counting import apply_appeal
 from analytics.consumers import parse
 from analytics.counting import State
@@ -84,3 +87,63 @@ def test_changelog_records_before_the_end_are_read_and_a_tombstone_deletes() -> 
     ]
     assert apply_records(store, 5, records, end=4) == 4
     assert dict(store.items()) == {"A-1": {"sequence": 2, "partition": 5}}
+
+
+KEYS = st.sampled_from([f"A-{i}" for i in range(8)])
+OPERATIONS = st.lists(
+    st.one_of(
+        st.tuples(st.just("set"), KEYS, st.integers(0, 2), st.integers(0, 99)),
+        st.tuples(st.just("put"), KEYS, st.integers(0, 2), st.integers(0, 99)),
+        st.tuples(st.just("drop"), KEYS, st.integers(0, 2), st.just(0)),
+        st.tuples(st.just("del"), KEYS, st.just(0), st.just(0)),
+        st.tuples(st.just("forget"), KEYS, st.integers(0, 2), st.just(0)),
+    ),
+    max_size=60,
+)
+
+
+@given(OPERATIONS, st.integers(1, 4))
+@settings(max_examples=300, deadline=None)
+def test_the_hot_states_and_the_encoded_ones_together_are_one_mapping(
+    operations: list[tuple[str, str, int, int]], hot_size: int
+) -> None:
+    """Whatever the writes, reads, tombstones and forgotten partitions, the store answers as
+    a plain dict would, and no key is both hot and encoded."""
+    store, model = States(hot_size=hot_size), {}
+    partition_of = {f"A-{i}": i % 3 for i in range(8)}  # a key lives in one partition
+    for operation, key, _, value in operations:
+        partition = partition_of[key]
+        state: State = {"partition": partition, "sequence": value}
+        if operation == "set":
+            store[key] = model[key] = state
+        elif operation == "put":
+            store.put(partition, key, dict(state))
+            model[key] = state
+        elif operation == "drop":
+            store.drop(partition, key)
+            model.pop(key, None)
+        elif operation == "del":
+            assert (key in model) == (key in store)
+            if key in model:
+                del store[key], model[key]
+        else:
+            gone = {s["partition"] for k, s in model.items() if k == key}
+            assert store.forget(gone) == sum(s["partition"] in gone for s in model.values())
+            model = {k: s for k, s in model.items() if s["partition"] not in gone}
+        assert len(store.hot) <= hot_size
+        assert not set(store.hot) & {k for states in store.partitions.values() for k in states}
+        assert dict(store.items()) == model
+        assert len(store) == len(model)
+        assert all(store.get(k) == model.get(k) for k in partition_of)
+
+
+def test_a_state_read_back_soon_after_its_write_is_not_decoded_again() -> None:
+    store = States(hot_size=2)
+    first: State = {"partition": 0, "sequence": 1}
+    store["A-1"] = first
+    assert store["A-1"] is first  # hot: the very state written
+    store["A-2"] = {"partition": 0, "sequence": 1}
+    store["A-3"] = {"partition": 1, "sequence": 1}
+    assert "A-1" in store.partitions[0]  # the oldest, encoded
+    assert store["A-1"] == first
+    assert store["A-1"] is not first
