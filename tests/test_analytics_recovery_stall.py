@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from analytics.app import AnalyticsSettings, changelog_topic, prepare_topics
-from analytics.main import TABLES
+from analytics.tables import TABLES
 from analytics.watchdog import EXIT_STALLED
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.services import ServiceProcess
