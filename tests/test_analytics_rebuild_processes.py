@@ -62,6 +62,7 @@ async def test_the_fold_in_processes_equals_the_fold_in_one(kafka: KafkaBroker) 
     assert len(apart.transfers) == 3
     assert sum(t.events for t in apart.transfers) == records
     assert all(t.bytes > 0 and t.seconds >= 0 for t in apart.transfers)
+    assert all(t.start_seconds > 0 and t.fold_seconds > 0 for t in apart.transfers)
 
 
 def test_partition_p_of_every_topic_goes_to_share_p_mod_n() -> None:

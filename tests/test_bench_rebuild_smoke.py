@@ -24,6 +24,7 @@ async def test_the_rebuild_benchmark_folds_every_event_and_reports_a_ratio() -> 
     assert result["rebuild_parallel"]["jobs"] == 2
     assert result["rebuild_parallel"]["transfer_bytes"] > 0
     assert result["rebuild"]["transfer_bytes"] == 0
+    assert len(result["rebuild_parallel"]["fold_seconds"]) == 2
     assert (
         set(result["ratios"])
         == set(result["cpu_ratios"])

@@ -41,12 +41,15 @@ class FoldFailed(RuntimeError):
 
 @dataclass(frozen=True)
 class Transfer:
-    """How one process's fold came back: its events, the pickle's bytes, and the seconds
-    from the end of its fold to its states merged here (pickle, pipe, unpickle, merge)."""
+    """How one process's fold went: its events; the seconds from the start of the fold to
+    its own (`spawn` and its imports), of its read and fold, and from its end to the
+    states merged here (pickle, pipe, unpickle, merge); and the pickle's bytes."""
 
     events: int
-    bytes: int
+    start_seconds: float
+    fold_seconds: float
     seconds: float
+    bytes: int
 
 
 @dataclass(frozen=True)
@@ -107,19 +110,21 @@ class _Process:
     share: Spans
     process: BaseProcess
     pipe: Connection
+    started_at: float  # time.monotonic(), the same clock in every process
     transfer: Transfer | None = None
     error: str = ""
     closed: bool = False
 
     @classmethod
     def start(cls, number: int, of: int, kafka: KafkaAccess, share: Spans) -> _Process:
+        started_at = time.monotonic()
         reader, writer = CONTEXT.Pipe(duplex=False)
         process = CONTEXT.Process(
             target=_fold_share, args=(kafka, share, writer), name=f"rebuild-{number}", daemon=True
         )
         process.start()
         writer.close()  # the child's end is the child's: its death closes the pipe here
-        return cls(number, of, share, process, reader)
+        return cls(number, of, share, process, reader, started_at)
 
     def receive(self, replay: Replay, on_count: Counted | None) -> None:
         """Takes the next message: a count, the states, or the error it failed with."""
@@ -133,10 +138,16 @@ class _Process:
         if message[0] == "count" and on_count is not None:
             on_count(message[1])
         elif message[0] == "share":
-            _, folded_at, size = message
+            _, started_at, folded_at, size = message
             states, last, rejected, events = pickle.loads(payload)
             replay.merge(states, last, rejected)
-            self.transfer = Transfer(events, size, time.monotonic() - folded_at)
+            self.transfer = Transfer(
+                events,
+                started_at - self.started_at,
+                folded_at - started_at,
+                time.monotonic() - folded_at,
+                size,
+            )
         elif message[0] == "failed":
             self.error = message[1]
 
@@ -205,6 +216,7 @@ class _Reporter:
 def _fold_share(kafka: KafkaAccess, share: Spans, pipe: Connection) -> None:
     """A process of the fold: reads and folds its share, sends its states, and ends."""
     gc.disable()  # the process ends after the fold: nothing it holds needs collecting
+    started_at = time.monotonic()
     try:
         replay = domain_replay()
         reporter = _Reporter(pipe)
@@ -214,7 +226,7 @@ def _fold_share(kafka: KafkaAccess, share: Spans, pipe: Connection) -> None:
         payload = pickle.dumps(
             (replay.states, replay.last, replay.rejected, events), pickle.HIGHEST_PROTOCOL
         )
-        pipe.send(("share", folded_at, len(payload)))
+        pipe.send(("share", started_at, folded_at, len(payload)))
         pipe.send_bytes(payload)
     except BaseException as e:
         pipe.send(("failed", f"{type(e).__name__}: {e}"))

@@ -187,6 +187,8 @@ def processes(folded: Folded) -> str:
     return (
         f"folded in {len(transfers)} processes (partition p of every topic in process "
         f"p % {len(transfers)}): {', '.join(f'{t.events:,}' for t in transfers)} events; "
+        f"each started {max(t.start_seconds for t in transfers):.1f} s at most after the "
+        f"rebuild and folded in {max(t.fold_seconds for t in transfers):.1f} s at most; "
         f"their states came back as {sum(t.bytes for t in transfers) / 1e6:,.1f} MB, "
         f"in {max(t.seconds for t in transfers):.2f} s at most from a fold's end"
     )
