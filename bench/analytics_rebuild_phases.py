@@ -79,7 +79,7 @@ async def measure_rebuild(kafka: KafkaAccess, jobs: int) -> tuple[dict[str, Any]
         "rate": round(folded.events / seconds, 1),
         "cpu_seconds": round(cpu_seconds() - cpu, 3),
         "load_average": os.getloadavg()[0],
-        # pickle, pipe, unpickle and merge of each process's states, from its fold's end
+        # encode, pipe, decode and merge of each process's states, from its fold's end
         "transfer_bytes": sum(t.bytes for t in transfers),
         "transfer_seconds": round(max((t.seconds for t in transfers), default=0.0), 3),
         # each process: from the fold's start to its own (spawn, imports), its read and fold
