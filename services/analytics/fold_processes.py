@@ -96,9 +96,11 @@ def described(share: Spans) -> str:
 async def fold(
     kafka: KafkaAccess, spans: Spans, jobs: int = 1, on_count: Counted | None = None
 ) -> Folded:
-    """Folds `spans` in this process (jobs 1) or in `jobs` processes; `on_count` hears of
-    every record read, the processes' included (a few times a second each)."""
+    """Folds `spans` in this process (jobs 1) or in `jobs` processes (at most one per
+    partition number); `on_count` hears of every record read, the processes' included
+    (a few times a second each)."""
     replay = domain_replay()
+    jobs = min(jobs, len({tp.partition for tp in spans}))
     if jobs <= 1:
         return Folded(replay, await read(kafka, spans, replay.apply, on_count))
     shares = [share for share in split(spans, jobs) if share]

@@ -7,7 +7,8 @@ It takes the end offsets of the domain topics, folds every event up to them thro
 same pure rules the workers use (parse, sequence guard, apply) with a progress bar on
 stderr (events done, events/s, ETA), in N processes side by side (partition p of every
 topic in process p % N; by default one per CPU, at most one per partition; `--jobs 1`
-folds in this process), then reads the workers' state as they would recover
+folds in this process; a process that fails or is killed fails the rebuild, exit 3,
+naming its partitions), then reads the workers' state as they would recover
 it (the tables' changelog topics, last value per key) and compares the figures of both at
 one instant: every metric sample and every KPI. It prints the comparison and exits 1 if
 anything differs. It writes nothing, so it is safe while the workers run; when they are
