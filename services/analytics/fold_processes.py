@@ -184,7 +184,7 @@ def _fold_in_processes(
     `replay`; raises FoldFailed as soon as one fails (and ends the others)."""
     processes = [_Process.start(i + 1, len(shares), kafka, s) for i, s in enumerate(shares)]
     collecting = gc.isenabled()
-    gc.disable()  # unpickling the states makes many objects and no cycles (see replay.read)
+    gc.disable()  # decoding the states makes many objects and no cycles (see replay.read)
     try:
         waiting = {p.pipe: p for p in processes}
         while waiting:
