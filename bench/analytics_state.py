@@ -46,8 +46,8 @@ import httpx
 
 from analytics.app import PARTITIONS
 from analytics.appeal_counting import apply_appeal
-from analytics.consumers import parse
 from analytics.counting import State
+from analytics.parsing import parse
 from bench.analytics_common import environment, private_broker
 from bench.harness import Cli
 from minsheng.db import open_database

@@ -93,13 +93,22 @@ async def preload(kafka: KafkaAccess, batch: list[Message]) -> float:
     return time.perf_counter() - started
 
 
-async def measure_raw(kafka: KafkaAccess, total: int) -> dict[str, Any]:
-    """Records/s of one consumer reading the three topics from the first offset."""
+async def read_raw(
+    kafka: KafkaAccess,
+    partitions: list[TopicPartition],
+    total: int,
+    ready: Callable[[], object] | None = None,
+) -> tuple[int, float, float]:
+    """One consumer reads `total` records of `partitions` from the first offset (after
+    `ready` returns, when given): the records, and the perf_counter of the first and of
+    the last."""
     consumer = kafka.consumer(enable_auto_commit=False)
     await consumer.start()
     try:
-        consumer.assign([TopicPartition(t, p) for t in TOPICS for p in range(PARTITIONS)])
+        consumer.assign(partitions)
         await consumer.seek_to_beginning()
+        if ready is not None:
+            ready()
         count, first, last = 0, 0.0, 0.0
         while count < total:
             for records in (await consumer.getmany(timeout_ms=1000, max_records=5000)).values():
@@ -109,6 +118,13 @@ async def measure_raw(kafka: KafkaAccess, total: int) -> dict[str, Any]:
             last = time.perf_counter()
     finally:
         await consumer.stop()
+    return count, first, last
+
+
+async def measure_raw(kafka: KafkaAccess, total: int) -> dict[str, Any]:
+    """Records/s of one consumer reading the three topics from the first offset."""
+    partitions = [TopicPartition(t, p) for t in TOPICS for p in range(PARTITIONS)]
+    count, first, last = await read_raw(kafka, partitions, total)
     return {
         "records": count,
         "seconds": round(last - first, 3),

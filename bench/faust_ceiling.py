@@ -23,7 +23,7 @@ import faust
 
 from analytics.app import AnalyticsSettings, create_app, raw_topic
 from analytics.consumers import BATCH, BATCH_WINDOW
-from analytics.main import TABLES
+from analytics.tables import TABLES
 
 
 def build(settings: AnalyticsSettings) -> faust.App:

@@ -49,8 +49,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
 import asyncpg
 from aiokafka import TopicPartition
 
-from analytics.main import TABLES as ANALYTICS_TABLES
-from analytics.rebuild import Replay, read_until_end
+from analytics.replay import domain_replay, read_until_end
 from bench.analytics_throughput import TOPICS, Message, messages
 from bench.analytics_throughput import BenchConfig as WorkloadConfig
 from bench.appeals_intake import AppealsStack, _pid, measure_intake, warm_up
@@ -248,7 +247,7 @@ async def run_benchmark(config: BenchConfig) -> dict[str, Any]:
 
 async def state_sizes(kafka: KafkaAccess) -> dict[str, Any]:
     """The fold's states of every domain topic: how many, their memory, their JSON."""
-    replay = Replay({topic: fold for _, topic, _, fold, _ in ANALYTICS_TABLES})
+    replay = domain_replay()
     tracemalloc.start()
     try:
         before = tracemalloc.take_snapshot()

@@ -20,7 +20,7 @@ from minsheng.kafka import KafkaAccess
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.services import BIN
 from minsheng.topics import APPEALS
-from testkit.e2e.analytics import Workers, counted, exact, publish
+from testkit.e2e.analytics import Workers, counted, exact, poison, publish
 from testkit.unit.events import forged, sample
 from testkit.unit.workload import topic_of, with_redeliveries, workload
 
@@ -51,17 +51,23 @@ async def test_the_rebuild_equals_the_workers_and_says_so_when_it_does_not(
     # a new appeal on the appeals topic, but not from the appeals service: the workers
     # dead-letter it (their figures stay exact) and the rebuild does not count it either
     await publish(private_kafka.access(), [forged(sample(AppealReceived))])
+    await poison(private_kafka.access(), APPEALS)  # dead-lettered too, and not counted
     await counted(Workers(private_kafka.access(), tmp_path), w, deliveries)
 
-    status, out, err = await rebuild(private_kafka.access())
+    status, out, err = await rebuild(private_kafka.access(), "--jobs", "2")
     assert status == 0, out + err
-    read = len(deliveries) + 1
+    read = len(deliveries) + 2
     assert f"rebuilt from {read:,} events in" in out
-    assert "(1 rejected as the workers did)" in out
+    assert "(2 rejected as the workers did)" in out
+    assert "folded in 2 processes" in out
     assert "figures equal" in out
-    assert f"{read:,}/{read:,} events" in err  # the progress bar
+    assert f"{read:,}/{read:,} events" in err  # the progress bar: every process's events
     assert "events/s" in err
     assert "ETA" in err
+    status, alone, _ = await rebuild(private_kafka.access(), "--jobs", "1", "--no-progress")
+    assert status == 0, alone
+    assert "folded in" not in alone  # in the command's own process
+    assert comparison(alone) == comparison(out)  # every figure side by side, the same
 
     more = workload(seed=32, appeals=5, projects=0, now=now)  # the stopped worker missed it
     await publish(private_kafka.access(), more.events)
@@ -102,6 +108,12 @@ async def test_rebuild_write_repairs_the_workers_state(
         await exact(w, [worker.url])
     finally:
         await worker.stop()
+
+
+def comparison(out: str) -> list[str]:
+    """The comparison a rebuild printed: every line after the two about its fold."""
+    lines = out.splitlines()
+    return lines[lines.index(next(line for line in lines if line.startswith("figure"))) :]
 
 
 async def tombstone(kafka: KafkaAccess, topic: str, key: bytes) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from analytics.app import AnalyticsSettings, changelog_topic, prepare_topics
-from analytics.main import TABLES
+from analytics.tables import TABLES
 from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.services import ServiceProcess
 from testkit.integration.helpers import free_port

@@ -19,19 +19,17 @@ from analytics.aggregate import Aggregate, Resum
 from analytics.app import MarkerConsumer
 from analytics.changelog import ChangelogWriter
 from analytics.counting import State
+from analytics.parsing import headers_of, parse
+from analytics.tables import Apply
 from minsheng import metrics
 from minsheng.deadletter import Read, count_dead_letter, dead_letter
-from minsheng.events import CATALOGUE, InvalidEvent, ParsedEvent
-from minsheng.events.decoder import Decoder
+from minsheng.events import InvalidEvent
 from minsheng.resilience import until_done
-from minsheng.topics import owner_of
 
 log = logging.getLogger(__name__)
 SERVICE = "analytics"
 BATCH, BATCH_WINDOW = 1000, 0.01  # events per batch at most; seconds a batch waits at most
 RESUM_PART = 10_000  # states re-summed between two turns of the event loop
-Apply = Callable[[State | None, ParsedEvent], State | None]
-DECODER = Decoder(CATALOGUE)  # the catalogue's parse, msgspec where it can
 
 
 @dataclass
@@ -192,22 +190,6 @@ async def handle_batch(events: Sequence[Any], counting: Counting) -> None:
     )
 
 
-def parse(topic: str, value: bytes | None, headers: Any = None) -> ParsedEvent:
-    """A record of a domain topic as an event, if its source is the topic's owner (else
-    `foreign_source`): the workers and the rebuild take and reject the same events."""
-    return parser(topic)(value, headers)
-
-
-def parser(topic: str) -> Callable[[bytes | None, Any], ParsedEvent]:
-    """`parse` for the records of one topic, its owner looked up once (the rebuild's)."""
-    owner, decode = owner_of(topic), DECODER.parse
-
-    def parse_record(value: bytes | None, headers: Any = None) -> ParsedEvent:
-        return decode(value, _headers(headers) if headers else (), owner=owner)
-
-    return parse_record
-
-
 def _count_batch(
     processed: Counter[tuple[str, str]], duplicates: Counter[str], ages: list[tuple[str, float]]
 ) -> None:
@@ -265,7 +247,8 @@ async def _dead_letter(event: Any, dead_letters: Any, error: InvalidEvent) -> An
     delivery to await."""
     message = event.message
     record = Read(message.topic, message.partition, message.offset, event.key, event.value)
-    letter = dead_letter(error, service=SERVICE, record=record, original=_headers(message.headers))
+    original = headers_of(message.headers)
+    letter = dead_letter(error, service=SERVICE, record=record, original=original)
 
     async def deliver() -> None:
         await (await dead_letters.send(key=letter.key, value=letter.value, headers=letter.headers))
@@ -275,10 +258,3 @@ async def _dead_letter(event: Any, dead_letters: Any, error: InvalidEvent) -> An
         "dead-lettered %s[%d]@%d: %s", message.topic, message.partition, message.offset, error
     )
     return asyncio.ensure_future(until_done(deliver, what=f"dead letter of {message.topic}"))
-
-
-def _headers(raw: Any) -> list[tuple[str, bytes]]:
-    if not raw:
-        return []
-    items = raw.items() if isinstance(raw, dict) else raw
-    return [(str(k), bytes(v or b"")) for k, v in items]

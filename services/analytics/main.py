@@ -11,7 +11,7 @@ import faust
 import httpx
 from prometheus_client import REGISTRY
 
-from analytics.aggregate import Aggregate, FiguresOf, no_deadline
+from analytics.aggregate import Aggregate, no_deadline
 from analytics.api import Clock, install_views, local_figures
 from analytics.app import (
     PARTITIONS,
@@ -20,11 +20,10 @@ from analytics.app import (
     prepare_topics,
     source_and_dlq,
 )
-from analytics.appeal_counting import appeal_figures, apply_appeal, deadline_of
+from analytics.appeal_counting import deadline_of
 from analytics.changelog import ChangelogWriter
 from analytics.collector import FiguresCollector, StatesCollector
 from analytics.consumers import (
-    Apply,
     Counting,
     count_agent,
     rebuilder,
@@ -34,26 +33,12 @@ from analytics.consumers import (
 )
 from analytics.lag import exporter as lag_exporter
 from analytics.lights import ThresholdsError, load_thresholds
-from analytics.notification_counting import apply_notification, notification_figures
-from analytics.projects_topic import apply_projects_topic, topic_deadlines, topic_figures
+from analytics.projects_topic import topic_deadlines
+from analytics.tables import TABLES
 from analytics.watchdog import install as install_watchdog
 from analytics.windows import expired_window
 from minsheng.clock import clock_for
 from minsheng.logs import logging_config
-from minsheng.topics import APPEALS, NOTIFICATIONS, PROJECTS
-
-TABLES: tuple[tuple[str, str, str, Apply, FiguresOf], ...] = (
-    # name, topic, table, fold, figures
-    ("appeals", APPEALS, "appeal-state", apply_appeal, appeal_figures),
-    ("projects", PROJECTS, "project-state", apply_projects_topic, topic_figures),
-    (
-        "notifications",
-        NOTIFICATIONS,
-        "notification-state",
-        apply_notification,
-        notification_figures,
-    ),
-)
 
 DEADLINES = {"appeals": deadline_of, "projects": topic_deadlines}  # gauges moved by the clock
 
@@ -117,11 +102,7 @@ def build(settings: AnalyticsSettings, clock: Clock = now) -> faust.App:
 
 
 def run() -> None:
-    """`minsheng-analytics` runs a worker; `minsheng-analytics rebuild ...` a rebuild."""
-    if sys.argv[1:2] == ["rebuild"]:
-        from analytics.rebuild import main
-
-        sys.exit(main(sys.argv[2:]))
+    """`minsheng-analytics`: a worker (the console script is `analytics.command`)."""
     settings = AnalyticsSettings()
     try:
         load_thresholds(settings.analytics_lights_file)

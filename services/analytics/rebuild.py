@@ -1,11 +1,14 @@
 """`minsheng-analytics rebuild`: fold the domain topics again from their first offset and
 show that the counters equal those the workers hold.
 
-    minsheng-analytics rebuild [--no-progress] [--write]
+    minsheng-analytics rebuild [--jobs N] [--no-progress] [--write]
 
 It takes the end offsets of the domain topics, folds every event up to them through the
 same pure rules the workers use (parse, sequence guard, apply) with a progress bar on
-stderr (events done, events/s, ETA), then reads the workers' state as they would recover
+stderr (events done, events/s, ETA), in N processes side by side (partition p of every
+topic in process p % N; by default one per CPU, at most one per partition; `--jobs 1`
+folds in this process; a process that fails or is killed fails the rebuild, exit 3,
+naming its partitions), then reads the workers' state as they would recover
 it (the tables' changelog topics, last value per key) and compares the figures of both at
 one instant: every metric sample and every KPI. It prints the comparison and exits 1 if
 anything differs. It writes nothing, so it is safe while the workers run; when they are
@@ -23,33 +26,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import sys
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TextIO, TypeAlias
+from typing import TextIO
 
 import rich.progress
-from aiokafka import ConsumerRecord, TopicPartition
 from rich.console import Console
 
 from analytics import offsets
 from analytics.aggregate import share
 from analytics.app import AnalyticsSettings, changelog_topic
 from analytics.changelog import ChangelogWriter
-from analytics.consumers import Apply, parser
 from analytics.counting import Figures, State
+from analytics.fold_processes import Folded, FoldFailed, default_jobs, fold
 from analytics.kpis import aggregates, report
-from analytics.main import TABLES
-from minsheng.events import InvalidEvent, ParsedEvent
-from minsheng.kafka import KafkaAccess
-
-Record: TypeAlias = ConsumerRecord[bytes, bytes]
-Records = Callable[[Record], None]
-Parse = Callable[[bytes | None, Any], ParsedEvent]
+from analytics.replay import Record, Records, Replay, read_until_end, spans_of
+from analytics.tables import TABLES
 
 
 class Progress:
@@ -86,102 +80,6 @@ class Progress:
 
     def finish(self) -> None:
         self.bar.stop()
-
-
-async def read_until_end(
-    kafka: KafkaAccess, topics: Sequence[str], on_record: Records, progress: Progress | None = None
-) -> int:
-    """Reads every partition of `topics` from its first offset to the end offset taken
-    when this starts; returns how many records that was (raises if fewer were read)."""
-    consumer = kafka.consumer(
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",  # also for the reset that assign() starts on its own
-        max_partition_fetch_bytes=4 << 20,
-    )
-    partitions = await _partitions(kafka, topics)
-    if not partitions:
-        return 0
-    await consumer.start()
-    collecting = gc.isenabled()
-    gc.disable()  # full collections over the growing heap of states cost more and more;
-    try:  # what the fold allocates (records, states) is acyclic: refcounting frees it
-        consumer.assign(partitions)
-        ends = await consumer.end_offsets(partitions)
-        starts = await consumer.beginning_offsets(partitions)
-        left = {tp: ends[tp] for tp in partitions if ends[tp] > starts[tp]}
-        if progress is not None:
-            progress.total = sum(ends[tp] - starts[tp] for tp in left)
-        await consumer.seek_to_beginning(*partitions)
-        count = 0
-        while left:
-            batches = await consumer.getmany(*left, timeout_ms=500)
-            for tp, records in batches.items():
-                end = left[tp]
-                if records and records[-1].offset >= end:  # past the end taken at the start
-                    records = [record for record in records if record.offset < end]
-                for record in records:
-                    on_record(record)
-                count += len(records)
-                if progress is not None:
-                    progress.advance(len(records))
-            for tp in [tp for tp, end in left.items() if await consumer.position(tp) >= end]:
-                del left[tp]
-        expected = sum(ends[tp] - starts[tp] for tp in partitions)
-        if count < expected:  # offsets are dense on these topics (no transactions)
-            raise RuntimeError(f"read {count} of the {expected} records of {list(topics)}")
-        return count
-    finally:
-        if collecting:
-            gc.enable()
-        await consumer.stop()
-
-
-async def _partitions(kafka: KafkaAccess, topics: Sequence[str]) -> list[TopicPartition]:
-    """Every partition of those of `topics` that exist."""
-    admin = kafka.admin()
-    await admin.start()
-    try:
-        described = await admin.describe_topics(list(topics))
-    finally:
-        await admin.close()
-    return [
-        TopicPartition(topic["topic"], partition["partition"])
-        for topic in described
-        if topic["error_code"] == 0
-        for partition in sorted(topic["partitions"], key=lambda p: p["partition"])
-    ]
-
-
-@dataclass
-class Replay:
-    """The states the domain topics fold into, by table and aggregate id."""
-
-    folds: dict[str, Apply]  # topic -> fold
-    states: dict[str, dict[str, State]] = field(default_factory=dict)
-    rejected: int = 0
-    last: dict[str, dict[int, int]] = field(default_factory=dict)  # topic -> partition -> offset
-    # topic -> its states, parse, fold and last offsets: looked up once a record
-    _topics: dict[str, tuple[dict[str, State], Parse, Apply, dict[int, int]]] = field(
-        default_factory=dict, repr=False
-    )
-
-    def apply(self, record: Record) -> None:
-        topic = record.topic
-        if topic not in self._topics:
-            table, last = self.states.setdefault(topic, {}), self.last.setdefault(topic, {})
-            self._topics[topic] = table, parser(topic), self.folds[topic], last
-        table, parse, fold, last = self._topics[topic]
-        last[record.partition] = record.offset
-        try:
-            parsed = parse(record.value, record.headers)
-            subject = parsed.envelope.subject
-            new = fold(table.get(subject), parsed)
-        except InvalidEvent:
-            self.rejected += 1  # the workers dead-lettered it too (foreign sources too)
-            return
-        if new is not None:
-            new["partition"] = record.partition
-            table[subject] = new
 
 
 def changelog_states() -> tuple[dict[str, dict[str, State]], Records]:
@@ -229,7 +127,11 @@ def compare(before: Figures, after: Figures, now: datetime) -> tuple[bool, str]:
 
 
 async def rebuild(
-    settings: AnalyticsSettings, show_progress: bool, out: TextIO, write: bool = False
+    settings: AnalyticsSettings,
+    show_progress: bool,
+    out: TextIO,
+    write: bool = False,
+    jobs: int | None = None,
 ) -> int:
     topics = [topic for _, topic, _, _, _ in TABLES]
     if write and (members := await _group_members(settings)):
@@ -239,13 +141,22 @@ async def rebuild(
             file=out,
         )
         return 2
-    replay = Replay({topic: fold for _, topic, _, fold, _ in TABLES})
     progress = Progress() if show_progress else None
     started = time.monotonic()
-    events = await read_until_end(settings.kafka, topics, replay.apply, progress)
+    spans = await spans_of(settings.kafka, topics)
+    jobs = jobs or default_jobs(spans)
     if progress is not None:
-        progress.finish()
+        progress.total = sum(end - start for start, end in spans.values())
+    try:
+        folded = await fold(settings.kafka, spans, jobs, progress.advance if progress else None)
+    except FoldFailed as e:
+        print(f"rebuild failed: {e}", file=out)
+        return 3
+    finally:
+        if progress is not None:
+            progress.finish()
     seconds = time.monotonic() - started
+    replay, events = folded.replay, folded.events
     changelogs = [changelog_topic(settings, table) for _, _, table, _, _ in TABLES]
     held, on_record = changelog_states()
     await read_until_end(settings.kafka, changelogs, on_record)
@@ -257,6 +168,8 @@ async def rebuild(
         f"({replay.rejected:,} rejected as the workers did), as of {now.isoformat()}",
         file=out,
     )
+    if folded.transfers:
+        print(processes(folded), file=out)
     print(text, file=out)
     if not write:
         return 0 if equal else 1
@@ -267,6 +180,19 @@ async def rebuild(
     equal, text = compare(figures_of(held, changelogs, now), after, now)
     print("the changelogs now:", text, sep="\n", file=out)
     return 0 if equal else 1
+
+
+def processes(folded: Folded) -> str:
+    """How the fold was shared out, and what bringing its states back cost."""
+    transfers = folded.transfers
+    return (
+        f"folded in {len(transfers)} processes (partition p of every topic in process "
+        f"p % {len(transfers)}): {', '.join(f'{t.events:,}' for t in transfers)} events; "
+        f"each started {max(t.start_seconds for t in transfers):.1f} s at most after the "
+        f"rebuild and folded in {max(t.fold_seconds for t in transfers):.1f} s at most; "
+        f"their states came back as {sum(t.bytes for t in transfers) / 1e6:,.1f} MB, "
+        f"in {max(t.seconds for t in transfers):.2f} s at most from a fold's end"
+    )
 
 
 async def _group_members(settings: AnalyticsSettings) -> int:
@@ -316,6 +242,21 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
         action="store_true",
         help="make the workers' state the rebuilt one (stop the workers first)",
     )
+    parser.add_argument(
+        "--jobs",
+        type=_positive,
+        metavar="N",
+        help="fold in N processes (default: one per CPU, at most one per partition; "
+        "1: in this process)",
+    )
     args = parser.parse_args(argv)
     settings = AnalyticsSettings()
-    return asyncio.run(rebuild(settings, not args.no_progress, out, write=args.write))
+    return asyncio.run(
+        rebuild(settings, not args.no_progress, out, write=args.write, jobs=args.jobs)
+    )
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"need a whole number >= 1, not {text!r}")
+    return int(text)

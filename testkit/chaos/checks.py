@@ -24,8 +24,9 @@ from typing import Any
 from analytics.collector import FiguresCollector, LightsCollector
 from analytics.kpis import report
 from analytics.lights import THRESHOLDS_FILE, load_thresholds, unit_months
-from analytics.main import TABLES
-from analytics.rebuild import Replay, figures_of, read_until_end
+from analytics.rebuild import figures_of
+from analytics.replay import domain_replay, read_until_end
+from analytics.tables import TABLES
 from analytics.windows import local_month
 from minsheng.kafka import KafkaAccess
 from minsheng.relay import HEADERS
@@ -93,7 +94,7 @@ THRESHOLDS = load_thresholds(THRESHOLDS_FILE)  # the platform runs with the ship
 
 def truth(rows: Sequence[OutboxRow], now: datetime) -> tuple[dict[str, Any], Samples]:
     """/v1/counters (without `as_of`) and the metrics the outboxes' events must give."""
-    replay = Replay({topic: fold for _, topic, _, fold, _ in TABLES})
+    replay = domain_replay()
     for row in rows:
         replay.apply(row)  # type: ignore[arg-type,unused-ignore]  # the fields it reads
     figures = figures_of(replay.states, TOPICS, now)

@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from minsheng.events import CONTENT_TYPE, CloudEvent
 from minsheng.kafka import KafkaAccess
 from minsheng.platform.services import ServiceProcess
-from testkit.integration.helpers import eventually, free_port
+from testkit.integration.helpers import eventually, free_port, publish_values
 from testkit.unit.counters import Samples, expected_counters, metric_samples
 from testkit.unit.workload import Workload, topic_of
 
@@ -70,6 +70,11 @@ async def publish(
         await producer.flush()
     finally:
         await producer.stop()
+
+
+async def poison(kafka: KafkaAccess, topic: str) -> None:
+    """A record that is no JSON on `topic`: the workers dead-letter it, nothing counts it."""
+    await publish_values(kafka, topic, [b"{not json"])
 
 
 async def scrape(url: str) -> Samples:

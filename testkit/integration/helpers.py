@@ -9,7 +9,7 @@ import random
 import socket
 import sys
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -157,3 +157,16 @@ async def run_module(module: str, *args: str, env: dict[str, str]) -> tuple[int,
     out, err = await process.communicate()
     assert process.returncode is not None
     return process.returncode, out.decode().strip(), err.decode().strip()
+
+
+async def publish_values(
+    kafka: KafkaAccess, topic: str, values: Sequence[bytes], keys: Sequence[bytes] | None = None
+) -> None:
+    """Each value to `topic` as it is, acknowledged one by one: poison for a consumer, say."""
+    producer = kafka.producer(acks="all")
+    await producer.start()
+    try:
+        for i, value in enumerate(values):
+            await producer.send_and_wait(topic, value, key=keys[i] if keys else b"poison")
+    finally:
+        await producer.stop()

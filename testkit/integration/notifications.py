@@ -36,7 +36,7 @@ from minsheng.kafka import KafkaAccess
 from minsheng.topics import OWNERS, PROJECTS, TopicSpec, dlq, ensure_topics
 from notifications.settings import DIRECTORY_FILE
 from testkit.integration.apps import notifications_client
-from testkit.integration.helpers import free_port
+from testkit.integration.helpers import free_port, publish_values
 
 DAYTIME = datetime(2026, 12, 1, 10, 0, tzinfo=CITY_TZ)
 CONTACT_KEY = "msk_test-system-key-for-contacts"
@@ -201,21 +201,9 @@ class World:
             home = self.topics[1] if event.source == OWNERS[PROJECTS] else self.topics[0]
             by_topic[topic or home].append(event)
         for name, batch in by_topic.items():
-            await publish(
+            await publish_values(
                 self.kafka, name, [e.to_json() for e in batch], keys=[e.key for e in batch]
             )
-
-
-async def publish(
-    kafka: KafkaAccess, topic: str, values: Sequence[bytes], keys: Sequence[bytes] | None = None
-) -> None:
-    producer = kafka.producer(acks="all")
-    await producer.start()
-    try:
-        for i, value in enumerate(values):
-            await producer.send_and_wait(topic, value, key=keys[i] if keys else b"poison")
-    finally:
-        await producer.stop()
 
 
 @asynccontextmanager

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analytics.appeal_counting import apply_appeal
-from analytics.consumers import parse
 from analytics.counting import State
+from analytics.parsing import parse
 from analytics.state_codec import Codec
 from analytics.state_store import States, apply_records
 from minsheng.topics import APPEALS

@@ -19,8 +19,8 @@ from minsheng.platform.kafka import KafkaBroker
 from minsheng.platform.postgres import PostgresServer
 from minsheng.topics import NOTIFICATIONS, dlq
 from testkit.integration.apps import app_pool
-from testkit.integration.helpers import eventually, read_topic
-from testkit.integration.notifications import PHONE, RunningClock, World, publish, world
+from testkit.integration.helpers import eventually, publish_values, read_topic
+from testkit.integration.notifications import PHONE, RunningClock, World, world
 from testkit.unit.events import FORGER
 from testkit.unit.notifications import (
     CONTACT,
@@ -141,7 +141,7 @@ async def test_a_poison_event_goes_to_the_dead_letters_and_the_consumer_goes_on(
     tmp_path: Path, kafka: KafkaBroker, postgres: PostgresServer, fresh_topic: str
 ) -> None:
     async with world(tmp_path, postgres.url, kafka.access(), [fresh_topic]) as w:
-        await publish(kafka.access(), fresh_topic, [b"{not json", b'{"specversion": "1.0"}'])
+        await publish_values(kafka.access(), fresh_topic, [b"{not json", b'{"specversion": "1.0"}'])
         await w.publish(now_event(RECEIVED, 1), now_event(DISPATCHED, 2))
         await finished(w, 4)
         dead = await read_topic(kafka.access(), dlq(fresh_topic), expect=2)
