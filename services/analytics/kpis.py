@@ -133,8 +133,11 @@ def report(figures: Figures, now: datetime) -> dict[str, Any]:
             continue
         if name.startswith(UNIT_FIGURES):
             continue  # labelled by unit, not district
-        for scope in (city, districts.setdefault(labels[0], _Scope())):
-            scope.add(name, labels, value)
+        district = districts.get(labels[0])
+        if district is None:  # a scope is five counters: made once per district
+            district = districts[labels[0]] = _Scope()
+        city.add(name, labels, value)
+        district.add(name, labels, value)
     return {
         "as_of": now.isoformat(),
         "city": city.report(day),
