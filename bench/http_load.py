@@ -29,6 +29,11 @@ def build_post(url: str, path: str, body: Any, headers: dict[str, str]) -> bytes
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + payload
 
 
+def build_get(url: str, path: str) -> bytes:
+    """The bytes of one GET, ready to be written again and again."""
+    return f"GET {path} HTTP/1.1\r\nHost: {urlsplit(url).netloc}\r\n\r\n".encode()
+
+
 class Connection:
     """One keep-alive connection; one request at a time."""
 
