@@ -78,8 +78,11 @@ typecheck: $(VENV)/.synced
 unit: $(VENV)/.synced
 	$(VENV)/bin/pytest -m "not integration and not e2e" -q
 
+# Two pytest-xdist workers, each test file on one of them with its own broker and
+# PostgreSQL: most of the suite waits on servers, so the two overlap their waits.
+TEST_WORKERS ?= 2
 test: install tools lint typecheck
-	$(VENV)/bin/pytest -q -ra --durations=10
+	$(VENV)/bin/pytest -q -ra --durations=10 -n $(TEST_WORKERS) --dist loadfile
 
 # The fuzz tests of `make test` (20 s a service), each service for FUZZ_SECONDS instead.
 FUZZ_SECONDS ?= 120

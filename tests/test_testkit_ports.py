@@ -33,3 +33,15 @@ def test_a_port_a_server_holds_is_never_handed_out(monkeypatch: pytest.MonkeyPat
         assert {free_port(), free_port()} == {first + 1, first + 2}
         with pytest.raises(RuntimeError, match="no free port"):
             free_port()
+
+
+def test_parallel_workers_draw_from_disjoint_ports(monkeypatch: pytest.MonkeyPatch) -> None:
+    drawn: list[set[int]] = []
+    for worker in ("gw0", "gw1", "gw2"):
+        monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
+        monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "3")
+        monkeypatch.setattr(helpers, "_handed_out", set())
+        drawn.append({free_port() for _ in range(200)})
+    assert all(len(ports) == 200 for ports in drawn)
+    assert sum(map(len, drawn)) == len(drawn[0] | drawn[1] | drawn[2])
+    assert {port % 3 for port in drawn[1]} == {10001 % 3}

@@ -35,7 +35,11 @@ def _listening_ports() -> range:
         low = int(_EPHEMERAL.read_text().split()[0])
     except (OSError, ValueError, IndexError):
         low = 32768
-    return range(10000, max(low, 11000))
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    # pytest-xdist's workers (and the processes they start) draw from separate residues, so
+    # two of them never pick the same port between its check and a server binding it.
+    return range(10000 + worker % workers, max(low, 11000), workers)
 
 
 def free_port() -> int:
