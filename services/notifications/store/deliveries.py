@@ -3,17 +3,23 @@ pager insert and the worker claims, attempts and finishes."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import asyncpg
+import msgspec
 
 from minsheng.db import Conn, columns
 from notifications.fanout import NewDelivery
 
 WAKE = "minsheng_notifications"  # NOTIFY channel: deliveries became due
+_ENCODER = msgspec.json.Encoder()
+
+
+def _json(document: dict[str, Any]) -> str:
+    """JSON text of a payload (JSON values only), the characters as they are."""
+    return _ENCODER.encode(document).decode()
 
 
 async def insert_deliveries(conn: Conn, planned: list[NewDelivery], now: datetime) -> None:
@@ -36,18 +42,19 @@ async def insert_deliveries(conn: Conn, planned: list[NewDelivery], now: datetim
             d.page_id,
             d.title,
             d.body,
-            json.dumps(d.payload, ensure_ascii=False),
+            _json(d.payload),
             d.first_attempt_at,
             d.first_attempt_at if d.deferred else None,
             now,
         )
         for d in planned
     ]
-    # one statement for the batch (arrays, column by column), not one per row
+    # one statement for the batch (arrays, column by column), not one per row, and the
+    # worker's wake-up (sent at commit) in the same round trip
     await conn.execute(
-        """INSERT INTO deliveries (id, event_id, event_type, event_time, rule, recipient,
-               recipient_kind, channel, address, subject_kind, subject_id, page_id, title,
-               body, payload, next_attempt_at, deferred_until, created_at)
+        """WITH inserted AS (INSERT INTO deliveries (id, event_id, event_type, event_time,
+               rule, recipient, recipient_kind, channel, address, subject_kind, subject_id,
+               page_id, title, body, payload, next_attempt_at, deferred_until, created_at)
            SELECT id, event_id, event_type, event_time, rule, recipient, recipient_kind,
                channel, address, subject_kind, subject_id, page_id, title, body,
                payload::jsonb, next_attempt_at, deferred_until, created_at
@@ -58,10 +65,11 @@ async def insert_deliveries(conn: Conn, planned: list[NewDelivery], now: datetim
                AS d(id, event_id, event_type, event_time, rule, recipient, recipient_kind,
                     channel, address, subject_kind, subject_id, page_id, title, body,
                     payload, next_attempt_at, deferred_until, created_at)
-           ON CONFLICT (event_id, recipient, channel) DO NOTHING""",
+           ON CONFLICT (event_id, recipient, channel) DO NOTHING RETURNING 1)
+           SELECT pg_notify($19, '')""",
         *columns(rows, 18),
+        WAKE,
     )
-    await conn.execute("SELECT pg_notify($1, '')", WAKE)
 
 
 @dataclass(frozen=True)
