@@ -168,8 +168,10 @@ def plan(
     quiet: QuietHours,
 ) -> list[NewDelivery]:
     """The deliveries one event asks for, once per (recipient, channel)."""
+    if not rules.addresses(data.event_name):  # most events ask for nothing: spend nothing
+        return []
     matched = rules.matching(data.event_name, facts(data, subject.unit))
-    if not matched:  # most events ask for nothing: spend nothing on them
+    if not matched:
         return []
     origin = Origin(
         uuid.UUID(envelope.id),  # a domain topic's event: its id was checked to be a UUID
