@@ -212,8 +212,9 @@ class EventConsumer:
                 for message, _ in parsed:
                     await self.process(message)
                 return
+        now = datetime.now(UTC)  # one clock reading for the ages of the whole batch
         for (message, event), outcome in zip(parsed, outcomes, strict=True):
-            self._count(message.topic, event, outcome)
+            self._count(message.topic, event, outcome, now)
 
     def _series(self, topic: str, event_type: str) -> tuple[Counter, Histogram]:
         """The labelled series of an event type, looked up once (`labels` locks and
@@ -226,11 +227,14 @@ class EventConsumer:
             )
         return self._applied_series[key]
 
-    def _count(self, topic: str, event: ParsedEvent, outcome: Outcome) -> None:
+    def _count(
+        self, topic: str, event: ParsedEvent, outcome: Outcome, now: datetime | None = None
+    ) -> None:
         if outcome is Outcome.APPLIED:
             processed, ages = self._series(topic, event.envelope.type)
             processed.inc()
-            ages.observe(max((datetime.now(UTC) - event.envelope.time).total_seconds(), 0.0))
+            age = ((now or datetime.now(UTC)) - event.envelope.time).total_seconds()
+            ages.observe(max(age, 0.0))
         elif outcome is Outcome.DUPLICATE:
             metrics.DUPLICATES.labels(self.service, topic).inc()
 

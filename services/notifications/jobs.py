@@ -169,6 +169,8 @@ class Worker:
         if channel is None:
             return Answer(400, error=f"channel {due.channel} is not configured")
         message = Outgoing(due.id, due.recipient, due.address, due.title, due.body, due.payload)
+        if getattr(channel, "bounded", False):  # it keeps to the attempt timeout itself
+            return await channel.send(message)
         try:
             async with asyncio.timeout(self.attempt_timeout):  # not wait_for: see `woken`
                 return await channel.send(message)

@@ -10,12 +10,14 @@ A missing variable is an error (StrictUndefined), not a silent blank.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from functools import cache
+from datetime import date, datetime
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+from jinja2.environment import TemplateModule
+from jinja2.runtime import new_context
 
 from minsheng.clock import CITY_TZ, local_day
 from minsheng.workdays import working_days_between
@@ -67,8 +69,8 @@ class Message:
 def zh_time(moment: datetime | None) -> str:
     if moment is None:
         return "未定"
-    local = moment.astimezone(CITY_TZ)
-    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+    local = moment.astimezone(CITY_TZ)  # fields, not strftime: asked for every message
+    return f"{local.year}年{local.month}月{local.day}日 {local.hour:02d}:{local.minute:02d}"
 
 
 def en_time(moment: datetime | None) -> str:
@@ -81,7 +83,12 @@ def working_days_left(now: datetime, deadline: datetime | None) -> int | None:
     """Working days after today up to the deadline's day; negative once it has passed."""
     if deadline is None:
         return None
-    return working_days_between(local_day(now), local_day(deadline))
+    return _working_days(local_day(now), local_day(deadline))
+
+
+@lru_cache(maxsize=4096)  # deadlines fall on a few days: one count per pair of days
+def _working_days(today: date, deadline: date) -> int:
+    return working_days_between(today, deadline)
 
 
 @cache
@@ -108,9 +115,18 @@ def template_names() -> set[str]:
     return {name for name, locales in found.items() if locales >= set(LOCALES)}
 
 
+@cache
+def _globals(template: Template) -> dict[str, Any]:
+    return dict(template.globals)
+
+
 def render(name: str, locale: Locale, context: dict[str, Any]) -> Message:
     template = environment().get_template(f"{name}.{locale}.j2")
-    module = template.make_module({**context, "label": LABELS[locale]})
+    # what `make_module` does, but with the globals merged into one dict here rather than
+    # copied (from a ChainMap, twice) into every context: templates import nothing
+    names = {**_globals(template), **context, "label": LABELS[locale]}
+    ctx = new_context(template.environment, template.name, template.blocks, names, shared=True)
+    module = TemplateModule(template, ctx)
     title = str(getattr(module, "title", "")).strip()
     if not title:
         raise ValueError(f"template {name}.{locale}.j2 sets no title")

@@ -13,7 +13,7 @@ remembered of earlier events.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -146,21 +146,44 @@ class RulesFile(BaseModel):
     rules: tuple[Rule, ...] = Field(min_length=1)
 
 
+Compiled = tuple[tuple[Rule, tuple[tuple[str, tuple[str, ...]], ...]], ...]
+
+
 @dataclass(frozen=True)
 class RuleSet:
     version: int
     rules: tuple[Rule, ...]
+    # per event type, its rules in file order with their conditions as (fact, allowed)
+    # pairs: compiled once, where `Rule.matches` would dump the conditions for every event
+    _by_event: dict[str, Compiled] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_event: dict[str, list[tuple[Rule, tuple[tuple[str, tuple[str, ...]], ...]]]] = {}
+        for rule in self.rules:
+            given = tuple(rule.when.given().items())
+            by_event.setdefault(rule.event, []).append((rule, given))
+        object.__setattr__(self, "_by_event", {k: tuple(v) for k, v in by_event.items()})
+
+    def addresses(self, event_name: str) -> bool:
+        """Whether any rule is about this event type (most events ask for nothing)."""
+        return event_name in self._by_event
 
     def matching(self, event_name: str, facts: dict[str, str | None]) -> list[Rule]:
-        return [r for r in self.rules if r.matches(event_name, facts)]
+        """The rules of this event type whose every condition the facts meet, in order
+        (the same as `Rule.matches` on each rule)."""
+        return [
+            rule
+            for rule, given in self._by_event.get(event_name, ())
+            if all(facts.get(fact) in allowed for fact, allowed in given)
+        ]
 
 
 def facts(data: EventData, unit: str | None) -> dict[str, str | None]:
     """What the conditions test, from the payload and the remembered `unit`."""
     found: dict[str, str | None] = {"unit": data.get("unit") or unit}
-    for fact, field in FACT_FIELD.items():
+    for fact, name in FACT_FIELD.items():
         if carries(type(data), fact):
-            found[fact] = data.get(field)
+            found[fact] = data.get(name)
     return found
 
 

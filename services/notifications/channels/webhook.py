@@ -85,6 +85,10 @@ def _read_secrets(path: Path, recipients: Iterable[str], *, generate: bool) -> d
 
 
 class WebhookChannel:
+    # the client's total timeout bounds each attempt, body read included: the worker
+    # adds no timer of its own (a second one per attempt was a tenth of its CPU)
+    bounded = True
+
     def __init__(
         self, client: aiohttp.ClientSession, secrets: dict[str, str], clock: Callable[[], datetime]
     ) -> None:
@@ -109,7 +113,9 @@ class WebhookChannel:
         try:
             async with self.client.post(message.address, data=body, headers=headers) as response:
                 await response.read()
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except TimeoutError:
+            return Answer.silence(f"no answer within {self.client.timeout.total or 0:g}s")
+        except aiohttp.ClientError as exc:
             return Answer.silence(f"{type(exc).__name__}: {exc}"[:500])
         return Answer(
             response.status,

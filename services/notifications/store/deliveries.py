@@ -3,17 +3,23 @@ pager insert and the worker claims, attempts and finishes."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import asyncpg
+import msgspec
 
 from minsheng.db import Conn, columns
 from notifications.fanout import NewDelivery
 
 WAKE = "minsheng_notifications"  # NOTIFY channel: deliveries became due
+_ENCODER = msgspec.json.Encoder()
+
+
+def _json(document: dict[str, Any]) -> str:
+    """JSON text of a payload (JSON values only), the characters as they are."""
+    return _ENCODER.encode(document).decode()
 
 
 async def insert_deliveries(conn: Conn, planned: list[NewDelivery], now: datetime) -> None:
@@ -36,18 +42,19 @@ async def insert_deliveries(conn: Conn, planned: list[NewDelivery], now: datetim
             d.page_id,
             d.title,
             d.body,
-            json.dumps(d.payload, ensure_ascii=False),
+            _json(d.payload),
             d.first_attempt_at,
             d.first_attempt_at if d.deferred else None,
             now,
         )
         for d in planned
     ]
-    # one statement for the batch (arrays, column by column), not one per row
+    # one statement for the batch (arrays, column by column), not one per row, and the
+    # worker's wake-up (sent at commit) in the same round trip
     await conn.execute(
-        """INSERT INTO deliveries (id, event_id, event_type, event_time, rule, recipient,
-               recipient_kind, channel, address, subject_kind, subject_id, page_id, title,
-               body, payload, next_attempt_at, deferred_until, created_at)
+        """WITH inserted AS (INSERT INTO deliveries (id, event_id, event_type, event_time,
+               rule, recipient, recipient_kind, channel, address, subject_kind, subject_id,
+               page_id, title, body, payload, next_attempt_at, deferred_until, created_at)
            SELECT id, event_id, event_type, event_time, rule, recipient, recipient_kind,
                channel, address, subject_kind, subject_id, page_id, title, body,
                payload::jsonb, next_attempt_at, deferred_until, created_at
@@ -58,10 +65,11 @@ async def insert_deliveries(conn: Conn, planned: list[NewDelivery], now: datetim
                AS d(id, event_id, event_type, event_time, rule, recipient, recipient_kind,
                     channel, address, subject_kind, subject_id, page_id, title, body,
                     payload, next_attempt_at, deferred_until, created_at)
-           ON CONFLICT (event_id, recipient, channel) DO NOTHING""",
+           ON CONFLICT (event_id, recipient, channel) DO NOTHING RETURNING 1)
+           SELECT pg_notify($19, '')""",
         *columns(rows, 18),
+        WAKE,
     )
-    await conn.execute("SELECT pg_notify($1, '')", WAKE)
 
 
 @dataclass(frozen=True)
@@ -162,16 +170,29 @@ async def record_attempts(conn: Conn, done: list[tuple[Due, AttemptRecord]]) -> 
     recorded. An attempt whose number was recorded already (a second worker's, after a
     lease ran out) is left out, not let fail the batch."""
     done = list({d.id: (d, a) for d, a in reversed(done)}.values())  # the first per delivery
+    # the new states and the attempts in one statement: an attempt is logged only where
+    # its delivery's state moved on (the attempt count guards a second worker's)
     updated = await conn.fetch(
-        """UPDATE deliveries d SET status = u.status, attempts = u.attempts,
-               next_attempt_at = u.next_attempt_at, last_error = u.error,
-               finished_at = u.finished_at, deferred_until = NULL, leased_until = NULL,
-               outcome_sequence = d.outcome_sequence + u.finished
-           FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::text[],
-               $6::timestamptz[], $7::int[])
-               AS u(id, status, attempts, next_attempt_at, error, finished_at, finished)
-           WHERE d.id = u.id AND d.attempts = u.attempts - 1
-           RETURNING d.id""",
+        """WITH u AS (
+               SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[],
+                   $5::text[], $6::timestamptz[], $7::int[], $8::timestamptz[], $9::text[],
+                   $10::int[], $11::int[])
+               AS u(id, status, attempts, next_attempt_at, error, finished_at, finished, at,
+                    result, response_code, duration_ms)),
+           updated AS (
+               UPDATE deliveries d SET status = u.status, attempts = u.attempts,
+                   next_attempt_at = u.next_attempt_at, last_error = u.error,
+                   finished_at = u.finished_at, deferred_until = NULL, leased_until = NULL,
+                   outcome_sequence = d.outcome_sequence + u.finished
+               FROM u WHERE d.id = u.id AND d.attempts = u.attempts - 1
+               RETURNING d.id),
+           logged AS (
+               INSERT INTO attempts (delivery_id, number, at, result, response_code, error,
+                   duration_ms)
+               SELECT u.id, u.attempts, u.at, u.result, u.response_code, u.error,
+                   u.duration_ms
+               FROM u JOIN updated USING (id))
+           SELECT id FROM updated""",
         *columns(
             [
                 (
@@ -182,31 +203,21 @@ async def record_attempts(conn: Conn, done: list[tuple[Due, AttemptRecord]]) -> 
                     a.error,
                     a.at if a.status != "pending" else None,
                     int(a.status != "pending"),
+                    a.at,
+                    a.result,
+                    a.response_code,
+                    a.duration_ms,
                 )
                 for d, a in done
             ],
-            7,
+            11,
         ),
     )
     recorded = {row["id"] for row in updated}
-    done = [(d, a) for d, a in done if d.id in recorded]
-    await conn.execute(
-        """INSERT INTO attempts (delivery_id, number, at, result, response_code, error,
-               duration_ms)
-           SELECT * FROM unnest($1::text[], $2::int[], $3::timestamptz[], $4::text[],
-               $5::int[], $6::text[], $7::int[])""",
-        *columns(
-            [
-                (d.id, a.number, a.at, a.result, a.response_code, a.error, a.duration_ms)
-                for d, a in done
-            ],
-            7,
-        ),
-    )
     gone = [
         (d.channel, d.address, a.at, a.error or "410 Gone")
         for d, a in done
-        if a.result == "disabled"
+        if a.result == "disabled" and d.id in recorded
     ]
     if gone:
         await conn.executemany(

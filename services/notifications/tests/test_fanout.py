@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -9,7 +10,14 @@ import pytest
 
 from minsheng.clock import CITY_TZ
 from minsheng.events import CloudEvent
-from notifications.fanout import NewDelivery, Target, plan, template_context
+from notifications.fanout import (
+    NAMESPACE,
+    NewDelivery,
+    Target,
+    delivery_id,
+    plan,
+    template_context,
+)
 from notifications.messages import LOCALES, render, working_days_left
 from notifications.pager import Alert, notify
 from notifications.quiet import QuietHours
@@ -207,6 +215,14 @@ def test_the_same_event_plans_the_same_deliveries() -> None:
     assert {d.target.recipient for d in first} == {"secretary-taobei", "office-organisation"}
     assert "老旧小区改造" in first[0].body
     assert "李书记" in first[0].body
+
+
+def test_a_delivery_id_is_the_uuid5_of_event_recipient_and_channel() -> None:
+    """Ids stay what they were: the same deliveries keep the same ids across versions."""
+    for n in range(50):
+        event_id, recipient = uuid.uuid4(), f"unit-{n}-新华"
+        expected = uuid.uuid5(NAMESPACE, f"{event_id}/{recipient}/webhook").hex
+        assert delivery_id(event_id, recipient, "webhook") == "ntf_" + expected
 
 
 @pytest.mark.parametrize("status", ["firing", "resolved"])

@@ -10,7 +10,14 @@ import yaml
 from notifications.messages import template_names
 from notifications.rules import RulesError, facts, parse_rules
 from notifications.settings import RULES_FILE
-from testkit.unit.notifications import DISPATCHED, ESCALATED, MILESTONE, REOPENED, default_rules
+from testkit.unit.notifications import (
+    DISPATCHED,
+    ESCALATED,
+    MILESTONE,
+    REOPENED,
+    SAMPLES,
+    default_rules,
+)
 
 GOOD = """
 version: 1
@@ -115,6 +122,18 @@ def test_matching_by_event_and_conditions() -> None:
     assert rules.matching("ProjectMilestone", facts(MILESTONE["missed"], None))
     reached = facts(MILESTONE["missed"].model_copy(update={"status": "reached"}), None)
     assert rules.matching("ProjectMilestone", reached) == []
+
+
+@pytest.mark.parametrize("unit", [None, "市住建局", "新华街道"])
+def test_the_compiled_matching_agrees_with_each_rule_s_own(unit: str | None) -> None:
+    rules = default_rules()
+    for data in SAMPLES.values():
+        found = facts(data, unit)
+        expected = [r for r in rules.rules if r.matches(data.event_name, found)]
+        assert rules.matching(data.event_name, found) == expected
+        assert rules.addresses(data.event_name) == any(
+            r.event == data.event_name for r in rules.rules
+        )
 
 
 def test_the_unit_condition_reads_the_remembered_unit() -> None:

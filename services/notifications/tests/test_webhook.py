@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 
+import aiohttp
 import pytest
 
-from notifications.channels.webhook import SecretsError, load_secrets, sign
+from notifications.channels import Outgoing
+from notifications.channels.webhook import SecretsError, WebhookChannel, load_secrets, sign
 
 # The example of the Standard Webhooks specification's reference libraries
 SPEC_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -66,3 +71,33 @@ def test_instances_generating_at_once_agree_on_the_secrets(tmp_path: Path) -> No
         made = list(pool.map(lambda _: load_secrets(path, recipients, generate=True), range(8)))
     assert all(secrets == made[0] for secrets in made)
     assert json.loads(path.read_text()) == made[0]
+
+
+async def test_a_receiver_that_never_answers_is_silence_within_the_client_timeout() -> None:
+    """The worker adds no timer to webhooks (`bounded`): the client's total timeout
+    must end the attempt, body read included, as silence (retried)."""
+    hold = asyncio.Event()
+
+    async def mute(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")  # headers read; never an answer
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n")  # and not the body
+        await hold.wait()
+        writer.close()
+
+    server = await asyncio.start_server(mute, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    secret = "whsec_" + base64.b64encode(b"k" * 32).decode()
+    client = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=0.3))
+    try:
+        channel = WebhookChannel(client, {"r": secret}, lambda: datetime.now(UTC))
+        message = Outgoing("ntf_1", "r", f"http://127.0.0.1:{port}/hook", "t", "b", "{}")
+        started = time.perf_counter()
+        answer = await asyncio.wait_for(channel.send(message), 5)
+        assert time.perf_counter() - started < 3
+        assert answer.code is None
+        assert answer.error == "no answer within 0.3s"
+    finally:
+        hold.set()
+        await client.close()
+        server.close()
+        await server.wait_closed()
