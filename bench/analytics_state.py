@@ -7,9 +7,10 @@ One run, loopback only, in a temporary folder: a private Kafka broker with the p
 topics and a private PostgreSQL (fsync on).
 
 1. write: `--states` synthetic appeal states straight to the appeals table's changelog
-   topic, as the workers write them (JSON key and value, the state on its partition), in
-   whole batches per partition. The states are copies of states folded from a random,
-   valid workload (testkit/unit/workload.py), so their figures are real ones.
+   topic, as the workers write them (JSON key, compact value after its shape's record,
+   the state on its partition), in whole batches per partition. The states are copies of
+   states folded from a random, valid workload (testkit/unit/workload.py), so their
+   figures are real ones, each with numbers of its own (sequence, instants).
 2. recovery: one `minsheng-analytics` worker (a real process, fresh) starts on them:
    seconds from launch to /metrics answering, and to /v1/counters showing every state
    (`city.received`); states/s over the latter; the worker's resident memory (VmRSS)
@@ -48,6 +49,7 @@ from analytics.app import PARTITIONS
 from analytics.appeal_counting import apply_appeal
 from analytics.counting import State
 from analytics.parsing import parse
+from analytics.state_codec import Codec
 from bench.analytics_common import environment, private_broker
 from bench.harness import Cli
 from bench.http_load import Connection, build_get
@@ -111,14 +113,21 @@ def shape_of(i: int, shapes: int) -> int:
 
 
 def changelog_records(n: int, shapes: list[State]) -> Iterator[tuple[int, bytes, bytes]]:
-    """(partition, key, value) of `n` states, each a copy of one of `shapes`."""
-    encoded = [
-        [json.dumps({**shape, "partition": p}).encode() for shape in shapes]
-        for p in range(PARTITIONS)
-    ]
+    """(partition, key, value) of `n` states, each a copy of one of `shapes` with numbers
+    of its own (sequence, instants: as distinct as real appeals', so no two values are
+    alike), in the workers' compact form, each shape's record before its first state."""
+    written: list[set[int]] = [set() for _ in range(PARTITIONS)]
     for i in range(n):
         partition = i % PARTITIONS
-        yield partition, b'"S-%d"' % i, encoded[partition][shape_of(i, len(shapes))]
+        shape = shapes[shape_of(i, len(shapes))]
+        state = {**shape, "partition": partition, "sequence": shape["sequence"] + i}
+        state["received_at"] += (i % 1000) / 1000  # under a second: the same windows
+        if state.get("deadline") is not None:
+            state["deadline"] += (i % 1000) / 1000  # under a second: the SQL rows agree
+        value, record = Codec.encode_for(state, written[partition])
+        if record is not None:
+            yield partition, *record
+        yield partition, b'"S-%d"' % i, value
 
 
 async def write_states(kafka: KafkaAccess, n: int, shapes: list[State]) -> dict[str, Any]:

@@ -14,14 +14,18 @@ move as deadlines pass, without events.
 from __future__ import annotations
 
 from bisect import bisect_left, insort
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime
+from typing import Any
 
 from analytics.counting import Figure, Figures, State
 
 FiguresOf = Callable[[State], Figures]
 Deadlines = tuple[tuple[Figure, float], ...]  # (overdue figure, deadline) of one state
 DeadlineOf = Callable[[State], Deadlines]
+# What of a state's numbers its figures read, beside its shape (state_codec.py)
+FiguresKey = Callable[[State], Hashable]
+MEMO = 20_000  # figures kept by (shape, key) in a re-sum at most, some 40 MB
 OVERDUE = "minsheng_appeals_overdue"
 UNIT_OVERDUE = "minsheng_unit_appeals_overdue"
 
@@ -34,8 +38,14 @@ def no_deadline(state: State) -> Deadlines:
 class Aggregate:
     """The figures of the states of one table on this worker's partitions."""
 
-    def __init__(self, figures_of: FiguresOf, deadline_of: DeadlineOf = no_deadline) -> None:
+    def __init__(
+        self,
+        figures_of: FiguresOf,
+        deadline_of: DeadlineOf = no_deadline,
+        figures_key: FiguresKey | None = None,
+    ) -> None:
         self.figures_of, self.deadline_of = figures_of, deadline_of
+        self.figures_key = figures_key  # None: figures read any number of a state
         self.figures: Figures = Figures()
         self.deadlines: dict[Figure, list[float]] = {}  # overdue figure -> sorted deadlines
         self.partitions: frozenset[int] = frozenset()
@@ -97,6 +107,42 @@ class Resum:
         self.figures: Figures = Figures()
         self.deadlines: dict[Figure, list[float]] = {}
         self.states = 0
+        self.memo: dict[Any, list[Any]] = {}  # (shape, key) -> [figures, states of them]
+
+    def add_shaped(self, states: Iterable[tuple[int | None, State]]) -> None:
+        """States with their shapes' digests (None: unknown). States of one shape and one
+        `figures_key` have the same figures: those are computed once and counted, the
+        deadlines still taken state by state. Without a `figures_key`, as `add`."""
+        key_of = self.aggregate.figures_key
+        if key_of is None:
+            self.add(state for _, state in states)
+            return
+        memo, figures_of = self.memo, self.aggregate.figures_of
+        deadline_of, deadlines = self.aggregate.deadline_of, self.deadlines
+        count = 0
+        for shape, state in states:
+            count += 1
+            if shape is None:
+                self.add((state,))
+                count -= 1
+                continue
+            key = (shape, key_of(state))
+            entry = memo.get(key)
+            if entry is None:
+                if len(memo) >= MEMO:
+                    self._fold_memo()
+                entry = memo[key] = [figures_of(state), 0]
+            entry[1] += 1
+            for figure, deadline in deadline_of(state):
+                deadlines.setdefault(figure, []).append(deadline)
+        self.states += count
+
+    def _fold_memo(self) -> None:
+        figures = self.figures
+        for each, count in self.memo.values():
+            for figure, value in each.items():
+                figures[figure] += value * count
+        self.memo.clear()
 
     def add(self, states: Iterable[State]) -> None:
         figures, deadlines = self.figures, self.deadlines
@@ -109,6 +155,7 @@ class Resum:
                 deadlines.setdefault(figure, []).append(deadline)
 
     def done(self, partitions: Iterable[int]) -> None:
+        self._fold_memo()
         for moments in self.deadlines.values():
             moments.sort()
         aggregate = self.aggregate

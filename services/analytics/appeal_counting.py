@@ -171,6 +171,14 @@ def appeal_figures(state: State) -> Figures:
     return figures
 
 
+def figures_key(state: State) -> int | None:
+    """What `appeal_figures` reads of a state's numbers: the hour it was received in (its
+    window). The rest it reads are labels, flags and tallies, the state's shape
+    (state_codec.py): states of one shape and one key have the same figures."""
+    received_at = state.get("received_at")
+    return None if received_at is None else int(received_at // 3600)
+
+
 def deadline_of(state: State) -> Deadlines:
     """The overdue figures of an open appeal with a deadline (its district's, and its
     unit's when dispatched, also by the month of the deadline), with that deadline: it

@@ -8,8 +8,9 @@ this writer, and only then let Faust acknowledge the batch. Each partition's rec
 with the batch's offset marker for that partition (see offsets.py), which is what a
 recovering worker resumes from; the sequence guard absorbs states newer than it.
 
-Records are what Faust itself writes for these tables (JSON key and value, partition of
-the source event), so Faust's recovery reads them as its own.
+Keys are JSON, as Faust writes them; a state's value is its compact form, preceded on its
+partition, the first time this process writes one of its shape there, by the shape's own
+record (state_codec.py), so that a recovering worker keeps the bytes it reads.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from aiokafka import AIOKafkaProducer
 
 from analytics import offsets
 from analytics.counting import State
+from analytics.state_codec import Codec
 from minsheng.kafka import KafkaAccess
 from minsheng.partition_batches import send_records
 
@@ -34,6 +36,7 @@ class ChangelogWriter:
         self._producer: AIOKafkaProducer | None = None
         self._starting = asyncio.Lock()
         self._stopped = False
+        self._shapes: dict[tuple[str, int], set[int]] = {}  # shapes written, by partition
 
     async def _started(self) -> AIOKafkaProducer:
         async with self._starting:
@@ -63,8 +66,13 @@ class ChangelogWriter:
         for subject, partition in (deleted or {}).items():
             by_partition.setdefault(partition, []).append((json.dumps(subject).encode(), None))
         for subject, state in states.items():
-            record = (json.dumps(subject).encode(), json.dumps(state).encode())
-            by_partition.setdefault(state["partition"], []).append(record)
+            partition = state["partition"]
+            written = self._shapes.setdefault((topic, partition), set())
+            value, shape = Codec.encode_for(state, written)
+            records = by_partition.setdefault(partition, [])
+            if shape is not None:
+                records.append(shape)
+            records.append((json.dumps(subject).encode(), value))
         for partition, offset in applied.items():
             mark = offsets.marker(partition, offset)
             by_partition[partition].append(

@@ -59,16 +59,26 @@ class Counting:
         mine = frozenset(partitions)
         store = self.table.data
         recovered = getattr(store, "_key_partition", {})  # states written before "partition"
+        shaped = getattr(store, "shaped", None)  # the compact store's (state_codec.py)
+        states = (
+            shaped(mine)
+            if shaped is not None
+            else (
+                (key, None, state)
+                for key, state in store.items()
+                if state.get("partition", recovered.get(key)) in mine
+            )
+        )
         resum, part = Resum(self.aggregate), []
-        for key, state in store.items():
-            if state.get("partition", recovered.get(key)) in mine and not offsets.is_marker(key):
-                part.append(state)
+        for key, shape, state in states:
+            if not offsets.is_marker(key):
+                part.append((shape, state))
                 if len(part) == RESUM_PART:
-                    resum.add(part)
+                    resum.add_shaped(part)
                     self.resummed += len(part)
                     part.clear()
                     await asyncio.sleep(0)  # lets the loop run, not a wait
-        resum.add(part)
+        resum.add_shaped(part)
         resum.done(mine)
         resume = offsets.resume_at(store, mine)
         self.gate.reset(mine, resume)

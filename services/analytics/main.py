@@ -20,7 +20,7 @@ from analytics.app import (
     prepare_topics,
     source_and_dlq,
 )
-from analytics.appeal_counting import deadline_of
+from analytics.appeal_counting import deadline_of, figures_key
 from analytics.changelog import ChangelogWriter
 from analytics.collector import FiguresCollector, StatesCollector
 from analytics.consumers import (
@@ -41,6 +41,7 @@ from minsheng.clock import clock_for
 from minsheng.logs import logging_config
 
 DEADLINES = {"appeals": deadline_of, "projects": topic_deadlines}  # gauges moved by the clock
+FIGURES_KEYS = {"appeals": figures_key}  # figures re-summed once per shape (aggregate.Resum)
 
 
 def now() -> datetime:
@@ -62,9 +63,13 @@ def build(settings: AnalyticsSettings, clock: Clock = now) -> faust.App:
     for name, topic, table_name, apply, figures_of in TABLES:
         source, dead_letters = source_and_dlq(app, topic)
         table = app.Table(
-            table_name, default=None, partitions=PARTITIONS, options={"kafka": settings.kafka}
+            table_name,
+            default=None,
+            partitions=PARTITIONS,
+            options={"kafka": settings.kafka},
+            value_type=bytes,  # raw: compact states (state_codec.py), the store decodes
         )
-        aggregate = Aggregate(figures_of, DEADLINES.get(name, no_deadline))
+        aggregate = Aggregate(figures_of, DEADLINES.get(name, no_deadline), FIGURES_KEYS.get(name))
         countings[name] = counting = Counting(
             table, aggregate, apply, dead_letters, changelog, rewinder(app, topic)
         )

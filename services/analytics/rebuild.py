@@ -35,7 +35,7 @@ from typing import TextIO
 import rich.progress
 from rich.console import Console
 
-from analytics import offsets
+from analytics import offsets, state_codec
 from analytics.aggregate import share
 from analytics.app import AnalyticsSettings, changelog_topic
 from analytics.changelog import ChangelogWriter
@@ -90,11 +90,14 @@ def changelog_states() -> tuple[dict[str, dict[str, State]], Records]:
         topic, key, value = record.topic, record.key, record.value
         if key is None or offsets.is_marker(json.loads(key)):
             return
+        if value is not None and state_codec.is_shape_value(value):
+            state_codec.learn(value)  # before the states of its shape on this partition
+            return
         table = tables.setdefault(topic, {})
         if value is None:
             table.pop(json.loads(key), None)
         else:
-            table[json.loads(key)] = json.loads(value)
+            table[json.loads(key)] = state_codec.decode(value)
 
     return tables, on_record
 

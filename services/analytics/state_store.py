@@ -36,6 +36,7 @@ from aiokafka import TopicPartition
 from faust.stores import STORES, memory
 from faust.types import TP
 
+from analytics import state_codec
 from analytics.counting import State
 from analytics.state_codec import Codec
 from minsheng.kafka import KafkaAccess
@@ -72,6 +73,30 @@ class States(MutableMapping[Any, State]):
         state.setdefault("partition", partition)
         self.hot.pop(key, None)
         self.of(partition)[key] = self.codec.encode(state)
+
+    def put_encoded(self, partition: int, key: Any, data: bytes) -> None:
+        """A changelog value as it was read: a compact state (kept as it is), a shape
+        (learnt) or a state written as JSON (encoded)."""
+        first = data[:1]
+        if first == b"{":
+            self.put(partition, key, msgspec.json.decode(data))
+        elif first == b"[":
+            state_codec.learn(data)
+        else:
+            self.hot.pop(key, None)
+            self.of(partition)[key] = data
+
+    def shaped(self, partitions: Iterable[int]) -> Iterator[tuple[Any, int | None, State]]:
+        """(key, shape digest or None, state) of the states of `partitions`: what the
+        re-sum reads, the shape telling equal figures apart without computing them."""
+        mine = set(partitions)
+        for key, state in list(self.hot.items()):
+            if state["partition"] in mine:
+                yield key, None, state
+        decode = self.codec.decode_shaped
+        for partition in [p for p in self.partitions if p in mine]:
+            for key, data in list(self.of(partition).items()):
+                yield key, *decode(data)
 
     def drop(self, partition: int, key: Any) -> None:
         """A changelog's tombstone."""
@@ -144,19 +169,22 @@ class States(MutableMapping[Any, State]):
 
 
 def apply_records(states: States, partition: int, records: Iterable[Any], end: int) -> int:
-    """Changelog records (JSON key and value; no value: deleted) of one partition, those
-    before offset `end`, into `states`; returns how many were read."""
-    decode, put = msgspec.json.decode, states.put
+    """Changelog records (JSON key; value compact, a shape or JSON, see state_codec.py; no
+    value: deleted) of one partition, those before offset `end`, into `states`; returns how
+    many were read. A compact state, nearly every record, is stored as the bytes read."""
+    decode, target, hot = msgspec.json.decode, states.of(partition), states.hot
     count = 0
     for record in records:
         if record.offset >= end:
             continue
         count += 1
-        key = decode(record.key)
-        if record.value is None:
+        key, value = decode(record.key), record.value
+        if value is None:
             states.drop(partition, key)
+        elif value[:1] in b"{[" or hot:
+            states.put_encoded(partition, key, value)
         else:
-            put(partition, key, decode(record.value))
+            target[key] = value
     return count
 
 
@@ -212,11 +240,11 @@ class StateStore(memory.Store[Any, State]):
     ) -> None:
         """What Faust's recovery read after the held offsets."""
         for event in batch:
-            key, partition = to_key(event.key), event.message.partition
-            if event.message.value is None:
-                self.data.drop(partition, key)
-            else:
-                self.data.put(partition, key, to_value(event.value))
+            key, message = to_key(event.key), event.message
+            if message.value is None:
+                self.data.drop(message.partition, key)
+            else:  # the bytes, whatever the table's serializer made of them
+                self.data.put_encoded(message.partition, key, message.value)
 
     def partitions_held(self) -> set[int]:
         return set(self.held) | set(self.data.partitions)

@@ -7,10 +7,13 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics.appeal_counting import apply_appeal
+from analytics import aggregate, state_codec
+from analytics.aggregate import Aggregate
+from analytics.appeal_counting import appeal_figures, apply_appeal, deadline_of, figures_key
 from analytics.counting import State
 from analytics.parsing import parse
 from analytics.state_codec import Codec
@@ -43,15 +46,49 @@ def test_a_state_comes_back_as_it_went_in_and_much_smaller_than_its_json() -> No
     assert encoded * 5 < sum(len(json.dumps(s).encode()) for s in states)
 
 
-def test_the_interned_labels_grow_with_the_labels_not_the_states() -> None:
-    codec = Codec()
+def test_the_shapes_grow_with_the_labels_not_the_states() -> None:
     states = appeal_states()
     for state in states:
-        codec.encode(state)
-    seen = len(codec.values.objects)
+        Codec.encode(state)
+    seen = len(state_codec.SHAPES)
     for state in states * 3:
-        codec.encode({**state, "sequence": state["sequence"] + 1})
-    assert len(codec.values.objects) == seen
+        Codec.encode({**state, "sequence": state["sequence"] + 1, "received_at": 1.5})
+    assert len(state_codec.SHAPES) == seen
+
+
+def test_a_state_written_as_json_before_the_shapes_still_decodes() -> None:
+    state = appeal_states()[0]
+    assert Codec.decode(json.dumps(state).encode()) == state
+    store = States()
+    assert apply_records(store, 3, [Record(0, b'"A-1"', json.dumps(state).encode())], 9) == 1
+    assert store["A-1"] == state
+
+
+def test_a_compact_changelog_value_is_kept_as_read_after_its_shape() -> None:
+    state, written = appeal_states()[1], set[int]()
+    value, shape = Codec.encode_for(state, written)
+    assert shape is not None
+    assert written
+    assert Codec.encode_for(state, written)[1] is None
+    key, canonical = shape
+    assert state_codec.is_shape_key(json.loads(key))
+    assert state_codec.is_shape_value(canonical)
+    state_codec.SHAPES.clear()
+    state_codec._DIGESTS.clear()
+    store = States()
+    records = [Record(0, key, canonical), Record(1, b'"A-1"', value)]
+    assert apply_records(store, 3, records, 9) == 2
+    assert store.partitions[3]["A-1"] is value  # not decoded, not encoded again
+    assert len(store) == 1
+    assert store["A-1"] == state
+
+
+def test_a_state_of_an_unknown_shape_is_an_error() -> None:
+    value = Codec.encode({"partition": 1, "status": "never seen before"})
+    state_codec.SHAPES.clear()
+    state_codec._DIGESTS.clear()
+    with pytest.raises(state_codec.UnknownShape):
+        Codec.decode(value)
 
 
 def test_states_live_by_partition_and_a_partition_is_forgotten_whole() -> None:
@@ -147,3 +184,29 @@ def test_a_state_read_back_soon_after_its_write_is_not_decoded_again() -> None:
     assert "A-1" in store.partitions[0]  # the oldest, encoded
     assert store["A-1"] == first
     assert store["A-1"] is not first
+
+
+def test_the_re_sum_by_shape_gives_the_figures_state_by_state(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """However many states share a shape and an hour, and however small the memo, the
+    re-sum from compact states has every figure and deadline of the one state by state."""
+    monkeypatch.setattr(aggregate, "MEMO", 3)
+    states = [
+        {**s, "received_at": s["received_at"] + 1800 * i, "sequence": s["sequence"] + i}
+        for i, s in enumerate(appeal_states() * 3)
+        if "received_at" in s
+    ]
+    plain = Aggregate(appeal_figures, deadline_of)
+    plain.rebuild(states, [3])
+    shaped = Aggregate(appeal_figures, deadline_of, figures_key)
+    resum = aggregate.Resum(shaped)
+    resum.add_shaped(Codec.decode_shaped(Codec.encode(s)) for s in states)
+    resum.add_shaped([(None, states[0])])
+    resum.done([3])
+    plain_resum = aggregate.Resum(plain)
+    plain_resum.add([*states, states[0]])
+    plain_resum.done([3])
+    assert resum.states == plain_resum.states == len(states) + 1
+    assert shaped.figures == plain.figures
+    assert shaped.deadlines == plain.deadlines
