@@ -9,7 +9,13 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from testkit.chaos.checks import OutboxRow, check_events, receipts
+from testkit.chaos.checks import (
+    OutboxRow,
+    check_events,
+    receipt_times,
+    receipts,
+    resent_after_kill,
+)
 from testkit.chaos.report import (
     Fault,
     Findings,
@@ -101,6 +107,12 @@ def test_a_clean_run_says_every_invariant_held() -> None:
     assert render([], Findings()).endswith("every invariant held")
 
 
+def test_a_repeat_across_a_kill_is_shown_and_does_not_fail_the_run() -> None:
+    text = render([], Findings(resent_after_kill={"d1": 2}))
+    assert "1 deliveries sent again after notifications was killed" in text
+    assert text.endswith("every invariant held")
+
+
 def _row(event_id: str, aggregate: str, published: bool = True) -> OutboxRow:
     at = datetime(2026, 1, 5, tzinfo=UTC)
     return OutboxRow("minsheng.appeals.v1", 0, 1, b"{}", [], event_id, aggregate, at, published)
@@ -135,3 +147,22 @@ def test_receipts_count_accepted_deliveries_over_every_channel(tmp_path: Path) -
     (tmp_path / "mail").mkdir()
     (tmp_path / "mail" / "1.eml").write_bytes(b"X-Minsheng-Delivery: d3\nSubject: x\n\nbody\n")
     assert receipts(tmp_path) == Counter({"d1": 2, "d2": 1, "d3": 1})
+
+
+def test_a_repeat_is_excused_only_across_a_kill_just_after_the_first_receipt() -> None:
+    assert resent_after_kill([100.0, 130.0], kills=[101.5])  # answered, killed, resent
+    assert not resent_after_kill([100.0, 130.0], kills=[])  # no kill: sent twice
+    assert not resent_after_kill([100.0, 130.0], kills=[110.0])  # the kill came long after
+    assert not resent_after_kill([100.0, 130.0], kills=[99.0])  # the kill came before
+    assert not resent_after_kill([100.0, 130.0, 160.0], kills=[101.0])  # a third receipt
+    assert not resent_after_kill([100.0], kills=[100.5])  # one receipt is no repeat
+
+
+def test_receipt_times_keep_each_accepted_receipts_time_in_order(tmp_path: Path) -> None:
+    hooks = [
+        {"webhook-id": "d1", "status": 200, "received_at": 20.0},
+        {"webhook-id": "d1", "status": 500, "received_at": 15.0},
+        {"webhook-id": "d1", "status": 200, "received_at": 10.0},
+    ]
+    (tmp_path / "webhooks.jsonl").write_text("".join(json.dumps(h) + "\n" for h in hooks))
+    assert receipt_times(tmp_path) == {"d1": [10.0, 20.0]}

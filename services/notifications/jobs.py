@@ -23,13 +23,14 @@ import random
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 import asyncpg
 
 from minsheng import outbox
 from minsheng.clock import Clock
 from minsheng.jobs import periodic
-from minsheng.resilience import run_forever, woken
+from minsheng.resilience import run_forever, until_done, woken
 from minsheng.service import Job, Runtime
 from minsheng.topics import NOTIFICATIONS
 from notifications import alerting, metrics, pager
@@ -89,19 +90,26 @@ class Worker:
                     await woken(wake, self.interval)
         finally:
             try:
-                await asyncio.shield(self._release(runtime, in_flight))
+                await asyncio.shield(self._release(runtime, in_flight, recorder))
             finally:  # even when a second cancellation cuts the release short
                 recording.cancel()
                 with contextlib.suppress(Exception):
                     await asyncio.shield(listener.close())
 
-    async def _release(self, runtime: Runtime, in_flight: dict[asyncio.Task[None], Due]) -> None:
+    async def _release(
+        self, runtime: Runtime, in_flight: dict[asyncio.Task[None], Due], recorder: Recorder
+    ) -> None:
         """Stopping: the attempts under way are abandoned and their deliveries made due
-        at once, for the next instance (after a kill, their leases run out instead)."""
+        at once, for the next instance (after a kill, their leases run out instead). An
+        attempt that has its answer is written first: released unwritten, it would be
+        sent again."""
         abandoned = list(in_flight.values())
         for task in list(in_flight):
             task.cancel()
         await asyncio.gather(*in_flight, return_exceptions=True)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.attempt_timeout):
+                await recorder.drain()
         pool = runtime.current_pool()
         if abandoned and pool is not None:
             with contextlib.suppress(Exception):
@@ -181,19 +189,34 @@ class Worker:
 @dataclass
 class Recorder:
     """Writes ended attempts in batches: whatever ended while the last write ran goes
-    into the next transaction. `record` returns once its attempt is durable."""
+    into the next transaction. `record` returns once its attempt is durable.
+
+    An attempt handed over is written even if its caller is cancelled (a stop), and a
+    database outage holds the write until the database is back: an answer that was got
+    and not written would be sent again when its lease ran out."""
 
     pool: asyncpg.Pool
     _waiting: list[tuple[Due, AttemptRecord, Finished | None, asyncio.Future[None]]] = field(
         default_factory=list
     )
     _woken: asyncio.Event = field(default_factory=asyncio.Event)
+    _handed: int = 0  # attempts handed over so far
+    _settled: int = 0  # of those, written (or failed for good)
+    _progress: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def record(self, due: Due, record: AttemptRecord, outcome: Finished | None) -> None:
         done = asyncio.get_running_loop().create_future()
         self._waiting.append((due, record, outcome, done))
+        self._handed += 1
         self._woken.set()
         await done
+
+    async def drain(self) -> None:
+        """Returns once every attempt handed over before the call is settled."""
+        target = self._handed
+        while self._settled < target:
+            self._progress.clear()
+            await self._progress.wait()
 
     async def run(self) -> None:
         try:
@@ -202,7 +225,7 @@ class Recorder:
                 self._woken.clear()
                 batch, self._waiting = self._waiting, []
                 try:
-                    await self._write(batch)
+                    await until_done(partial(self._write, batch), what="recording attempts")
                 except Exception as exc:  # the deliveries come due again with their leases
                     for *_, done in batch:
                         if not done.done():
@@ -211,6 +234,9 @@ class Recorder:
                     for *_, done in batch:
                         if not done.done():
                             done.set_result(None)
+                finally:
+                    self._settled += len(batch)
+                    self._progress.set()
         finally:
             for *_, done in self._waiting:
                 done.cancel()

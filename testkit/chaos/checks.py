@@ -7,7 +7,11 @@
   folded by the analytics rules (as `minsheng-analytics rebuild` folds the topics), and,
   independently of those rules, the appeals counted by SQL per district, category, channel;
 - every delivery went out once per (event, recipient, channel): one accepted receipt at
-  the sinks for each delivered row, none for the others, and no receipt twice.
+  the sinks for each delivered row, none for the others, and no receipt twice, but for
+  the one repeat that at-least-once delivery cannot avoid: notifications killed after a
+  receiver accepted an attempt and before the attempt was written. Such a repeat is
+  counted apart, and only when the kill came within `CRASH_WINDOW` seconds after the
+  first receipt (the receiver dedupes by `webhook-id`, stable across attempts).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email import message_from_bytes
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -143,30 +148,54 @@ async def received_by_sql(platform: Platform) -> Counter[tuple[str, str, str]]:
     return Counter({(r["district"], r["category"], r["channel"]): int(r["n"]) for r in rows})
 
 
+CRASH_WINDOW = 2.0  # seconds from a receiver's answer to the attempt's record, at worst
+
+
 def receipts(sinks: Path) -> Counter[str]:
     """Accepted receipts at the dev sinks per delivery id, over every channel."""
-    found: Counter[str] = Counter()
+    return Counter({i: len(times) for i, times in receipt_times(sinks).items()})
+
+
+def receipt_times(sinks: Path) -> dict[str, list[float]]:
+    """When each delivery was accepted at the dev sinks (wall-clock seconds, in order),
+    over every channel; an e-mail's time is its file's."""
+    found: dict[str, list[float]] = {}
     for name, key in (("webhooks.jsonl", "webhook-id"), ("sms.jsonl", "reference")):
         path = sinks / name
         if path.exists():
             for line in path.read_text().splitlines():
                 record = json.loads(line)
                 if record["status"] == 200:
-                    found[str(record[key])] += 1
+                    found.setdefault(str(record[key]), []).append(record.get("received_at", 0))
     for mail in sorted((sinks / "mail").glob("*.eml")):
         delivery = message_from_bytes(mail.read_bytes()).get("X-Minsheng-Delivery")
         if delivery:
-            found[str(delivery)] += 1
-    return found
+            found.setdefault(str(delivery), []).append(mail.stat().st_mtime)
+    return {i: sorted(times) for i, times in found.items()}
 
 
-async def check_deliveries(f: Findings, platform: Platform) -> dict[str, datetime]:
-    """Once per (event, recipient, channel); returns each delivery's creation time."""
+def resent_after_kill(times: Sequence[float], kills: Sequence[float]) -> bool:
+    """Each receipt after the first came after a kill of notifications that followed
+    the receipt before it within `CRASH_WINDOW`: a sender killed between the answer
+    and its record, not a bug that sent twice."""
+    return len(times) > 1 and all(
+        any(a <= k <= b and k - a <= CRASH_WINDOW for k in kills) for a, b in pairwise(times)
+    )
+
+
+async def check_deliveries(
+    f: Findings, platform: Platform, kills: Sequence[float]
+) -> dict[str, datetime]:
+    """Once per (event, recipient, channel), `kills` being when notifications was killed
+    (wall-clock seconds); returns each delivery's creation time."""
     rows = await platform.fetch("notifications", "SELECT id, status, created_at FROM deliveries")
-    got = receipts(platform.stack.sinks.folder)
+    times = receipt_times(platform.stack.sinks.folder)
+    got = Counter({i: len(t) for i, t in times.items()})
     delivered = {r["id"] for r in rows if r["status"] == "delivered"}
     f.lost_deliveries = {i for i in delivered if got[i] == 0}
-    f.duplicate_deliveries = {i: n for i, n in got.items() if n > 1}
+    repeated = {i: n for i, n in got.items() if n > 1}
+    f.resent_after_kill = {i: n for i, n in repeated.items() if resent_after_kill(times[i], kills)}
+    f.duplicate_deliveries = {i: n for i, n in repeated.items() if i not in f.resent_after_kill}
     if f.lost_deliveries:
         f.fail(f"{len(f.lost_deliveries)} deliveries marked delivered but never received")
     if f.duplicate_deliveries:

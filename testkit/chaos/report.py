@@ -137,6 +137,7 @@ class Findings:
     lost_events: set[str] = field(default_factory=set)  # event ids
     copies: dict[str, int] = field(default_factory=dict)  # event id -> copies on its topic
     duplicate_deliveries: dict[str, int] = field(default_factory=dict)  # delivery -> receipts
+    resent_after_kill: dict[str, int] = field(default_factory=dict)  # the same, excused
     lost_deliveries: set[str] = field(default_factory=set)
 
     def fail(self, problem: str) -> None:
@@ -182,5 +183,10 @@ def render(table: Sequence[Row], f: Findings) -> str:
     lost = len(f.lost_events) + len(f.lost_deliveries)
     dup = sum(n - 1 for n in f.duplicate_deliveries.values())
     lines.append(f"{'whole run':<32} {'':>8} {'':>6} {'':>12} {lost:>5} {dup:>4}")
+    if resent := sum(n - 1 for n in f.resent_after_kill.values()):
+        lines.append(
+            f"{resent} deliveries sent again after notifications was killed between the"
+            " receiver's answer and its record (at least once: receivers dedupe by webhook-id)"
+        )
     verdict = "every invariant held" if not f.problems else "FAILED:\n  " + "\n  ".join(f.problems)
     return "\n".join([*lines, verdict])

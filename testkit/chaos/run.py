@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -235,7 +235,12 @@ async def run(options: Options) -> Outcome:
         finally:
             await load.end()
         options.log("load stopped; waiting for quiescence and checking")
-        findings, created = await quiesce_and_check(platform, load, options)
+        kills = [
+            w.injected + wall_offset
+            for w in windows
+            if w.fault.kind == "kill" and w.fault.target == "notifications"
+        ]
+        findings, created = await quiesce_and_check(platform, load, options, kills)
         requests = load.recorder.requests
         table = rows(windows, requests)
         in_loop = {k: v.timestamp() - wall_offset for k, v in created.items()}
@@ -257,7 +262,7 @@ async def _calm(seconds: float) -> None:
 
 
 async def quiesce_and_check(
-    platform: Platform, load: Load, options: Options
+    platform: Platform, load: Load, options: Options, kills: Sequence[float]
 ) -> tuple[Findings, dict[str, datetime]]:
     """Waits until nothing is left to publish and analytics equals the truth, then checks
     every invariant once more. Returns what it found, and when each event and delivery
@@ -301,7 +306,7 @@ async def quiesce_and_check(
         timeout=options.quiesce_timeout,
         what="no delivery due",
     )
-    written = await checks.check_deliveries(f, platform)
+    written = await checks.check_deliveries(f, platform, kills)
     return f, {**{r.event_id: r.created_at for r in rows}, **written}
 
 

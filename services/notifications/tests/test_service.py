@@ -197,7 +197,9 @@ async def test_stopping_mid_attempt_leaves_the_delivery_due_for_the_next_instanc
     tmp_path: Path, kafka: KafkaBroker, postgres: PostgresServer, fresh_topic: str
 ) -> None:
     async def first(w: World) -> None:
-        w.sink.delays["/hooks/unit-housing"] = 2.0
+        # long enough that the stop, however slow, comes before the answer: an answer
+        # got before it is written and never sent again
+        w.sink.delays["/hooks/unit-housing"] = 10.0
         await w.publish(*_dispatch())
         await eventually(
             lambda: _hooks(w.sink.hooks, "unit-housing"), lambda n: n == 1, what="in flight"
