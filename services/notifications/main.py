@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from notifications.api import build_router
 from notifications.channels import Channel
 from notifications.channels.contacts import AppealsContacts
 from notifications.channels.email import EmailChannel
+from notifications.channels.posting import Poster
 from notifications.channels.sms import HttpGateway, SmsChannel
 from notifications.channels.webhook import SecretsError, WebhookChannel, load_secrets
 from notifications.consumers import domain_consumer
@@ -54,17 +56,23 @@ def configuration(config: NotificationsSettings) -> Configuration:
 
 def channels(
     config: NotificationsSettings, secrets: dict[str, str]
-) -> tuple[aiohttp.ClientSession, dict[str, Channel]]:
-    """The senders. Their times (webhook-timestamp, Retry-After) are the wire's, so real
-    time even on a demo platform's compressed clock."""
+) -> tuple[Callable[[], Awaitable[None]], dict[str, Channel]]:
+    """The senders, and what closes their connections. Their times (webhook-timestamp,
+    Retry-After) are the wire's, so real time even on a demo platform's compressed clock."""
     client = aiohttp.ClientSession(  # keep-alive, at most a worker's batch of connections
         timeout=aiohttp.ClientTimeout(total=config.attempt_timeout),
         connector=aiohttp.TCPConnector(limit=config.worker_batch),
     )
+    poster = Poster(timeout=config.attempt_timeout, limit=config.worker_batch)
     contacts = AppealsContacts(client, config.appeals_url, config.contact_key())
     gateway = HttpGateway(client, config.sms_gateway_url, config.sms_gateway_token, system_clock)
-    return client, {
-        "webhook": WebhookChannel(client, secrets, system_clock),
+
+    async def close() -> None:
+        await poster.close()
+        await client.close()
+
+    return close, {
+        "webhook": WebhookChannel(poster, secrets, system_clock),
         "email": EmailChannel(config),
         "sms": SmsChannel(contacts, gateway),
     }
@@ -74,7 +82,7 @@ def delivery_worker(
     config: NotificationsSettings, secrets: dict[str, str], quiet: QuietHours, clock: Clock
 ) -> Job:
     async def delivery_worker(runtime: Runtime) -> None:
-        client, senders = channels(config, secrets)
+        close, senders = channels(config, secrets)
         worker = jobs.Worker(
             clock=clock,
             channels=senders,
@@ -88,7 +96,7 @@ def delivery_worker(
         try:
             await worker.run(runtime)
         finally:
-            await client.close()
+            await close()
 
     return delivery_worker
 

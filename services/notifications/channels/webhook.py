@@ -21,9 +21,8 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
-import aiohttp
-
 from notifications.channels import Outgoing
+from notifications.channels.posting import Poster, PostError
 from notifications.delivery import Answer, retry_after
 
 PREFIX = "whsec_"
@@ -85,14 +84,14 @@ def _read_secrets(path: Path, recipients: Iterable[str], *, generate: bool) -> d
 
 
 class WebhookChannel:
-    # the client's total timeout bounds each attempt, body read included: the worker
-    # adds no timer of its own (a second one per attempt was a tenth of its CPU)
+    # the poster's timeout bounds each attempt, answer read included: the worker adds no
+    # timer of its own (a second one per attempt was a tenth of its CPU)
     bounded = True
 
     def __init__(
-        self, client: aiohttp.ClientSession, secrets: dict[str, str], clock: Callable[[], datetime]
+        self, poster: Poster, secrets: dict[str, str], clock: Callable[[], datetime]
     ) -> None:
-        self.client = client
+        self.poster = poster
         self.secrets = secrets
         self.keys = {recipient: secret_key(secret) for recipient, secret in secrets.items()}
         self.clock = clock
@@ -105,20 +104,19 @@ class WebhookChannel:
         now = self.clock()
         timestamp = int(now.timestamp())
         headers = {
-            "content-type": "application/json",
+            "Content-Type": "application/json",
             "webhook-id": message.delivery_id,
             "webhook-timestamp": str(timestamp),
             "webhook-signature": sign(key, message.delivery_id, timestamp, body),
         }
         try:
-            async with self.client.post(message.address, data=body, headers=headers) as response:
-                await response.read()
+            reply = await self.poster.post(message.address, body, headers)
         except TimeoutError:
-            return Answer.silence(f"no answer within {self.client.timeout.total or 0:g}s")
-        except aiohttp.ClientError as exc:
+            return Answer.silence(f"no answer within {self.poster.timeout:g}s")
+        except (PostError, OSError) as exc:
             return Answer.silence(f"{type(exc).__name__}: {exc}"[:500])
         return Answer(
-            response.status,
-            retry_after=retry_after(response.headers.get("retry-after"), now),
-            error=None if response.ok else f"answered {response.status}",
+            reply.status,
+            retry_after=retry_after(reply.headers.get("retry-after"), now),
+            error=None if reply.ok else f"answered {reply.status}",
         )

@@ -12,10 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
-import aiohttp
 import pytest
 
 from notifications.channels import Outgoing
+from notifications.channels.posting import Poster
 from notifications.channels.webhook import SecretsError, WebhookChannel, load_secrets, sign
 
 # The example of the Standard Webhooks specification's reference libraries
@@ -74,7 +74,7 @@ def test_instances_generating_at_once_agree_on_the_secrets(tmp_path: Path) -> No
 
 
 async def test_a_receiver_that_never_answers_is_silence_within_the_client_timeout() -> None:
-    """The worker adds no timer to webhooks (`bounded`): the client's total timeout
+    """The worker adds no timer to webhooks (`bounded`): the poster's timeout
     must end the attempt, body read included, as silence (retried)."""
     hold = asyncio.Event()
 
@@ -87,9 +87,9 @@ async def test_a_receiver_that_never_answers_is_silence_within_the_client_timeou
     server = await asyncio.start_server(mute, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     secret = "whsec_" + base64.b64encode(b"k" * 32).decode()
-    client = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=0.3))
+    poster = Poster(timeout=0.3, limit=4)
     try:
-        channel = WebhookChannel(client, {"r": secret}, lambda: datetime.now(UTC))
+        channel = WebhookChannel(poster, {"r": secret}, lambda: datetime.now(UTC))
         message = Outgoing("ntf_1", "r", f"http://127.0.0.1:{port}/hook", "t", "b", "{}")
         started = time.perf_counter()
         answer = await asyncio.wait_for(channel.send(message), 5)
@@ -98,6 +98,6 @@ async def test_a_receiver_that_never_answers_is_silence_within_the_client_timeou
         assert answer.error == "no answer within 0.3s"
     finally:
         hold.set()
-        await client.close()
+        await poster.close()
         server.close()
         await server.wait_closed()
