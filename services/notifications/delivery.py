@@ -4,7 +4,8 @@ Answers are classified as the Standard Webhooks specification advises, for the S
 gateway and the appeals contact look-up as for webhooks: 2xx delivered; 429, 5xx and
 no answer at all (timeout, refused connection) retried, honouring `Retry-After`; 410
 Gone disables the endpoint (later deliveries to it fail unsent until an operator
-retries one); any other 4xx failed for good (retrying would get the same answer). SMTP
+retries one); any other 4xx, and a 3xx (redirects are not followed), failed for good
+(retrying would get the same answer). SMTP
 answers map the same way: 2xx delivered, 4xx (transient) retried, 5xx failed.
 
 Retries back off exponentially, `base * 2**(n-1)` capped at `cap`, with "equal jitter"
