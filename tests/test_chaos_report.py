@@ -149,11 +149,13 @@ def test_receipts_count_accepted_deliveries_over_every_channel(tmp_path: Path) -
     assert receipts(tmp_path) == Counter({"d1": 2, "d2": 1, "d3": 1})
 
 
-def test_a_repeat_is_excused_only_across_a_kill_just_after_the_first_receipt() -> None:
+def test_a_repeat_is_excused_only_across_a_kill_about_the_first_receipt() -> None:
     assert resent_after_kill([100.0, 130.0], kills=[101.5])  # answered, killed, resent
     assert not resent_after_kill([100.0, 130.0], kills=[])  # no kill: sent twice
     assert not resent_after_kill([100.0, 130.0], kills=[110.0])  # the kill came long after
+    assert resent_after_kill([100.0, 130.0], kills=[99.8])  # killed with the request sent
     assert not resent_after_kill([100.0, 130.0], kills=[99.0])  # the kill came before
+    assert not resent_after_kill([100.0, 130.0], kills=[130.0])  # killed as it was resent
     assert not resent_after_kill([100.0, 130.0, 160.0], kills=[101.0])  # a third receipt
     assert not resent_after_kill([100.0], kills=[100.5])  # one receipt is no repeat
 

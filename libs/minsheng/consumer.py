@@ -42,14 +42,13 @@ from minsheng.deadletter import count_dead_letter, dead_letter
 from minsheng.events import InvalidEvent, ParsedEvent, Registry
 from minsheng.events.decoder import Decoder
 from minsheng.kafka import KafkaAccess
-from minsheng.resilience import run_forever
+from minsheng.resilience import OUTAGES, run_forever
 from minsheng.topics import dlq, owner_of
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Conn, ParsedEvent], Awaitable[None]]
 BatchHandler = Callable[[Conn, Sequence[ParsedEvent]], Awaitable[None]]
-TRANSIENT = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, TimeoutError)
 LAG_EVERY = 1.0  # seconds between two measures of the lag
 Batches = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
 
@@ -169,7 +168,7 @@ class EventConsumer:
                 break
             except InvalidEvent as error:
                 return await self._dead_letter(message, error)
-            except TRANSIENT:
+            except OUTAGES:
                 log.warning("database unavailable while applying; retrying", exc_info=True)
                 await asyncio.sleep(self.retry_delay)
             except Exception as exc:
@@ -204,7 +203,7 @@ class EventConsumer:
                 async with self.pool.acquire() as conn, conn.transaction():
                     outcomes = await self._apply_all(conn, parsed)
                 break
-            except TRANSIENT:
+            except OUTAGES:
                 log.warning("database unavailable while applying; retrying", exc_info=True)
                 await asyncio.sleep(self.retry_delay)
             except Exception:

@@ -12,7 +12,15 @@ from aiokafka.errors import KafkaError
 
 log = logging.getLogger(__name__)
 
-OUTAGES = (KafkaError, OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
+# PostgreSQL's operator-intervention errors (57P01-57P03) are its restarts: the server
+# ending connections as it stops, refusing them until it has started
+OUTAGES = (
+    KafkaError,
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,
+)
 T = TypeVar("T")
 
 

@@ -30,7 +30,7 @@ import asyncpg
 from minsheng import outbox
 from minsheng.clock import Clock
 from minsheng.jobs import periodic
-from minsheng.resilience import run_forever, until_done, woken
+from minsheng.resilience import OUTAGES, run_forever, until_done, woken
 from minsheng.service import Job, Runtime
 from minsheng.topics import NOTIFICATIONS
 from notifications import alerting, metrics, pager
@@ -43,6 +43,8 @@ from notifications.store import deliveries, pages
 from notifications.store.deliveries import AttemptRecord, Due
 
 log = logging.getLogger(__name__)
+
+STOP_GRACE = 3.0  # seconds the attempts under way get to end when the worker stops
 
 
 @dataclass
@@ -62,12 +64,15 @@ class Worker:
 
     async def _work(self, runtime: Runtime) -> None:
         """Keeps up to `batch` attempts in flight: a slow endpoint holds only its own
-        deliveries back, and finished attempts make room for the next due ones."""
+        deliveries back, and finished attempts make room for the next due ones. A
+        database outage pauses the claiming and the recording, never the attempts under
+        way: cut off after the receiver took the message, an attempt would be sent again."""
         wake = asyncio.Event()
         in_flight: dict[asyncio.Task[None], Due] = {}
         recorder = Recorder(runtime.db())
         recording = asyncio.create_task(recorder.run())
         lump = max(1, self.batch // 4)
+        listener = Listener(runtime.dsn, wake)
 
         def finished(task: asyncio.Task[None]) -> None:
             in_flight.pop(task, None)
@@ -75,13 +80,16 @@ class Worker:
             if not task.cancelled() and task.exception() is not None:
                 log.error("delivery attempt failed", exc_info=task.exception())
 
-        listener = await asyncpg.connect(runtime.dsn)
         try:
-            await listener.add_listener(deliveries.WAKE, lambda *_: wake.set())
             while True:
+                await listener.ensure()
                 wake.clear()
                 room = self.batch - len(in_flight)
-                claimed = await self.claim(runtime.db(), room) if room >= lump else []
+                claimed = (
+                    await until_done(partial(self.claim, runtime.db(), room), what="claiming")
+                    if room >= lump
+                    else []
+                )
                 for due in claimed:
                     task = asyncio.create_task(self.attempt(runtime.db(), due, recorder))
                     in_flight[task] = due
@@ -93,16 +101,18 @@ class Worker:
                 await asyncio.shield(self._release(runtime, in_flight, recorder))
             finally:  # even when a second cancellation cuts the release short
                 recording.cancel()
-                with contextlib.suppress(Exception):
-                    await asyncio.shield(listener.close())
+                await asyncio.shield(listener.close())
 
     async def _release(
         self, runtime: Runtime, in_flight: dict[asyncio.Task[None], Due], recorder: Recorder
     ) -> None:
-        """Stopping: the attempts under way are abandoned and their deliveries made due
-        at once, for the next instance (after a kill, their leases run out instead). An
-        attempt that has its answer is written first: released unwritten, it would be
-        sent again."""
+        """Stopping: the attempts under way get `STOP_GRACE` seconds to end (most take
+        milliseconds; one cut off after the receiver took it would be sent again), the
+        rest are abandoned and their deliveries made due at once, for the next instance
+        (after a kill, their leases run out instead). An attempt that has its answer is
+        written first: released unwritten, it would be sent again."""
+        if in_flight:
+            await asyncio.wait(in_flight, timeout=min(STOP_GRACE, self.attempt_timeout))
         abandoned = list(in_flight.values())
         for task in list(in_flight):
             task.cancel()
@@ -184,6 +194,29 @@ class Worker:
                 return await channel.send(message)
         except TimeoutError:
             return Answer.silence(f"no answer within {self.attempt_timeout:.0f}s")
+
+
+@dataclass
+class Listener:
+    """The worker's LISTEN connection, opened again after a database outage closed it;
+    while it is away the worker only polls."""
+
+    dsn: str
+    wake: asyncio.Event
+    conn: asyncpg.Connection | None = None
+
+    async def ensure(self) -> None:
+        if self.conn is not None and not self.conn.is_closed():
+            return
+        with contextlib.suppress(*OUTAGES):
+            conn = await asyncpg.connect(self.dsn, timeout=5)
+            await conn.add_listener(deliveries.WAKE, lambda *_: self.wake.set())
+            self.conn = conn
+
+    async def close(self) -> None:
+        if self.conn is not None:
+            with contextlib.suppress(Exception):
+                await self.conn.close(timeout=2)
 
 
 @dataclass

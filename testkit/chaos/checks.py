@@ -9,9 +9,10 @@
 - every delivery went out once per (event, recipient, channel): one accepted receipt at
   the sinks for each delivered row, none for the others, and no receipt twice, but for
   the one repeat that at-least-once delivery cannot avoid: notifications killed after a
-  receiver accepted an attempt and before the attempt was written. Such a repeat is
-  counted apart, and only when the kill came within `CRASH_WINDOW` seconds after the
-  first receipt (the receiver dedupes by `webhook-id`, stable across attempts).
+  request was sent and before its answer was written. Such a repeat is counted apart,
+  and only when the kill came at most `IN_FLIGHT` seconds before the first receipt (the
+  request was on its way) or `CRASH_WINDOW` after it (the answer was being written);
+  the receiver dedupes by `webhook-id`, stable across attempts.
 """
 
 from __future__ import annotations
@@ -149,6 +150,7 @@ async def received_by_sql(platform: Platform) -> Counter[tuple[str, str, str]]:
 
 
 CRASH_WINDOW = 2.0  # seconds from a receiver's answer to the attempt's record, at worst
+IN_FLIGHT = 0.5  # seconds a request sent just before a kill may take to be received
 
 
 def receipts(sinks: Path) -> Counter[str]:
@@ -175,11 +177,13 @@ def receipt_times(sinks: Path) -> dict[str, list[float]]:
 
 
 def resent_after_kill(times: Sequence[float], kills: Sequence[float]) -> bool:
-    """Each receipt after the first came after a kill of notifications that followed
-    the receipt before it within `CRASH_WINDOW`: a sender killed between the answer
-    and its record, not a bug that sent twice."""
+    """Each receipt after the first came after a kill of notifications that hit while
+    the receipt before it was in flight or unwritten (up to `IN_FLIGHT` seconds before
+    it, `CRASH_WINDOW` after): a sender killed between the send and its record, not a
+    bug that sent twice."""
     return len(times) > 1 and all(
-        any(a <= k <= b and k - a <= CRASH_WINDOW for k in kills) for a, b in pairwise(times)
+        any(a - IN_FLIGHT <= k <= a + CRASH_WINDOW and k < b for k in kills)
+        for a, b in pairwise(times)
     )
 
 
@@ -199,12 +203,41 @@ async def check_deliveries(
     if f.lost_deliveries:
         f.fail(f"{len(f.lost_deliveries)} deliveries marked delivered but never received")
     if f.duplicate_deliveries:
-        f.fail(f"{len(f.duplicate_deliveries)} deliveries received more than once")
+        evidence = [await _evidence(platform, i, times[i], kills) for i in f.duplicate_deliveries]
+        f.fail(
+            f"{len(f.duplicate_deliveries)} deliveries received more than once"
+            + "".join(f"\n    {line}" for lines in evidence for line in lines)
+        )
     if stray := set(got) - {r["id"] for r in rows}:
         f.fail(f"{len(stray)} receipts of no delivery")
     if sent_early := [r["id"] for r in rows if r["status"] != "delivered" and got[r["id"]]]:
         f.fail(f"{len(sent_early)} deliveries received but not marked delivered")
     return {r["id"]: r["created_at"] for r in rows}
+
+
+def _clock(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds).strftime("%H:%M:%S.%f")[:-3]
+
+
+async def _evidence(
+    platform: Platform, delivery: str, times: Sequence[float], kills: Sequence[float]
+) -> list[str]:
+    """What a repeat needs to be explained: its receipts, the kills, its attempts."""
+    attempts = await platform.fetch(
+        "notifications",
+        "SELECT number, at, result, response_code, error, duration_ms FROM attempts"
+        " WHERE delivery_id = $1 ORDER BY number",
+        delivery,
+    )
+    return [
+        f"{delivery}: received at {', '.join(map(_clock, times))};"
+        f" notifications killed at {', '.join(map(_clock, kills)) or 'no time'}",
+        *(
+            f"  attempt {a['number']} at {a['at'].astimezone():%H:%M:%S.%f}: {a['result']}"
+            f" {a['response_code']} {a['error'] or ''} in {a['duration_ms']} ms"
+            for a in attempts
+        ),
+    ]
 
 
 async def analytics_views(url: str) -> tuple[dict[str, Any] | None, Samples]:

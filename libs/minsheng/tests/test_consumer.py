@@ -185,6 +185,38 @@ async def test_a_handler_that_keeps_failing_dead_letters_the_message_and_moves_o
         await asyncio.gather(task, return_exceptions=True)
 
 
+async def test_a_database_restarting_is_waited_out_not_dead_lettered(
+    kafka: KafkaBroker, pool: asyncpg.Pool, fresh_topic: str, batched: bool
+) -> None:
+    """A PostgreSQL restart ends connections (57P01) and refuses them while it starts
+    (57P03), more often than a handler may fail: the event waits, it is no poison."""
+    restarting = [
+        asyncpg.exceptions.AdminShutdownError("terminating connection"),
+        *[asyncpg.exceptions.CannotConnectNowError("starting up")] * 4,
+    ]
+
+    async def during_restart(conn: Conn, event: ParsedEvent) -> None:
+        if restarting:
+            raise restarting.pop(0)
+        await record(conn, event)
+
+    consumer = consumer_of(
+        kafka, pool, fresh_topic, during_restart, batched=batched, group="restart",
+        retry_delay=0.01,
+    )  # fmt: skip
+    task = asyncio.create_task(consumer.run())
+    try:
+        await produce(kafka, fresh_topic, [(b"R1", sample_appeal_event("R1", 1).to_json())])
+        await eventually(
+            lambda: pool.fetchval("SELECT count(*) FROM applied"), lambda n: n == 1, what="applied"
+        )
+        assert not restarting
+        assert _dead_letters(fresh_topic, "handler_error") == 0
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
 def _lags(topic: str) -> dict[str, float]:
     """partition -> the lag the consumer exports for it."""
     return {

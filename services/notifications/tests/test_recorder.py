@@ -1,6 +1,7 @@
-"""The attempts' recorder: an answer handed over is written through a database outage
-and through the cancellation of the attempt that got it (a stop), so it is never sent
-again for want of its record."""
+"""The attempts' recorder and the worker's loop: an answer handed over is written through
+a database outage and through the cancellation of the attempt that got it (a stop), and
+an outage never cuts off an attempt under way, so nothing is sent again for want of its
+record."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from asyncpg.exceptions import AdminShutdownError
 
-from notifications.jobs import Recorder
+from notifications.delivery import Policy
+from notifications.jobs import Recorder, Worker
 from notifications.store.deliveries import AttemptRecord, Due
 
 NOW = datetime(2026, 12, 3, 10, tzinfo=UTC)
@@ -94,3 +97,62 @@ async def test_an_attempt_cancelled_after_its_answer_is_still_written_and_draine
     finally:
         running.cancel()
         stopping.cancel()
+
+
+@dataclass
+class Paused(Worker):
+    """A worker whose first claim gives one delivery, whose second finds the database
+    restarting, and whose attempt waits for `gate`; it keeps what happened."""
+
+    gate: asyncio.Event = field(default_factory=asyncio.Event)
+    claims: int = 0
+    resumed: asyncio.Event = field(default_factory=asyncio.Event)
+    ended: list[str] = field(default_factory=list)
+    over: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def claim(self, pool: Any, room: int) -> list[Due]:
+        self.claims += 1
+        if self.claims == 2:
+            raise AdminShutdownError("terminating connection due to administrator command")
+        if self.claims > 2:
+            self.resumed.set()
+        return [due(1)] if self.claims == 1 else []
+
+    async def attempt(self, pool: Any, d: Due, recorder: Recorder) -> None:
+        try:
+            await self.gate.wait()
+            self.ended.append("answered")
+        except asyncio.CancelledError:
+            self.ended.append("cut off")
+            raise
+        finally:
+            self.over.set()
+
+
+@dataclass
+class Offline:
+    """What the worker reads of its runtime, with no database behind it."""
+
+    dsn: str = "postgresql://nobody@127.0.0.1:1/none"
+
+    def db(self) -> Any:
+        return None
+
+    def current_pool(self) -> Any:
+        return None
+
+
+async def test_a_database_restart_while_an_attempt_is_in_flight_does_not_cut_it_off() -> None:
+    """Cut off, the attempt's message may have reached its receiver: it would be sent
+    again when its lease ran out. The claiming waits the outage out instead."""
+    worker = Paused(clock=lambda: NOW, channels={}, policy=Policy(), attempt_timeout=10.0)
+    running = asyncio.create_task(worker.run(Offline()))  # type: ignore[arg-type]
+    try:
+        async with asyncio.timeout(20):
+            await worker.resumed.wait()  # claiming again after the outage, the attempt on
+            worker.gate.set()
+            await worker.over.wait()
+        assert worker.ended == ["answered"]
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
