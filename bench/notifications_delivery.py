@@ -1,7 +1,7 @@
 """Notifications delivery: webhook deliveries per second as a ratio to raw HTTP POSTs per
 second to the same sink in the same run, and event written to Kafka -> webhook received.
 
-    .venv/bin/python bench/notifications_delivery.py [--events 2000] [--duration 10]
+    .venv/bin/python bench/notifications_delivery.py [--events 20000] [--duration 10]
                                                      [--concurrency 16] [--rate 100]
 
 One run, loopback only, everything private and in a temporary folder: a PostgreSQL server
@@ -68,7 +68,7 @@ TARGET_RATIO, TARGET_P99_MS = 0.30, 500.0
 
 @dataclass(frozen=True)
 class BenchConfig:
-    events: int = 2000  # appeals dispatched at once in the deliveries phase
+    events: int = 20000  # appeals dispatched at once in the deliveries phase
     duration: float = 10.0  # seconds of the raw and the latency phases
     concurrency: int = 16  # raw POST connections
     rate: float = 100.0  # dispatches per second in the latency phase

@@ -70,7 +70,7 @@ class NotificationsSettings(Settings):
     retry_max: float = own("retry_max", 3600.0, "Longest wait between attempts.", gt=0)
     max_attempts: int = own("max_attempts", 10, "Attempts before a delivery fails.", ge=1)
     worker_interval: float = own("worker_interval", 1.0, "Idle poll of the worker.", gt=0)
-    worker_batch: int = own("worker_batch", 200, "Attempts in flight at once.", ge=1)
+    worker_batch: int = own("worker_batch", 600, "Attempts in flight at once.", ge=1)
     ack_timeout: float = own(
         "ack_timeout", 900.0, "Seconds a critical page waits for its ack before escalating.", gt=0
     )

@@ -164,18 +164,24 @@ class Poster:
         target, request = request_bytes(url, body, headers)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
-        async with self._slots:
-            conn = self._take(target.origin)
-            if conn is not None:
-                try:
-                    return await self._exchange(target, conn, request, deadline)
-                except PostError:
-                    if not conn.silent:
-                        raise
-                    # the server closed the idle connection as the request went: once more
-            async with asyncio.timeout_at(deadline):
-                conn = await self._connect(target.origin)
-            return await self._exchange(target, conn, request, deadline)
+        await _within(self._slots, deadline)
+        try:
+            return await self._post(target, request, deadline)
+        finally:
+            self._slots.release()
+
+    async def _post(self, target: _Target, request: bytes, deadline: float) -> Reply:
+        conn = self._take(target.origin)
+        if conn is not None:
+            try:
+                return await self._exchange(target, conn, request, deadline)
+            except PostError:
+                if not conn.silent:
+                    raise
+                # the server closed the idle connection as the request went: once more
+        async with asyncio.timeout_at(deadline):
+            conn = await self._connect(target.origin)
+        return await self._exchange(target, conn, request, deadline)
 
     async def _exchange(
         self, target: _Target, conn: _Connection, request: bytes, deadline: float
@@ -223,3 +229,14 @@ class Poster:
                 with contextlib.suppress(Exception):
                     conn.close()
         self._idle.clear()
+
+
+async def _within(slots: asyncio.Semaphore, deadline: float) -> None:
+    """Takes a slot, or raises TimeoutError at `deadline` with nothing sent (a request
+    sent after its time would be retried while its receiver may take it). The timeout
+    is paid only when the slot has to be waited for."""
+    if not slots.locked():
+        await slots.acquire()
+        return
+    async with asyncio.timeout_at(deadline):
+        await slots.acquire()

@@ -195,3 +195,29 @@ async def test_a_refused_connection_is_an_os_error() -> None:
     poster = Poster(timeout=5, limit=4)
     with pytest.raises(ConnectionRefusedError):
         await poster.post(f"http://127.0.0.1:{port}/", b"{}", {})
+
+
+async def test_a_request_that_waited_out_its_time_for_a_slot_is_never_sent() -> None:
+    """Sent after its time, it would be retried while its receiver may take it."""
+    hold = asyncio.Event()
+
+    async def slow(requests: Requests, writer: asyncio.StreamWriter) -> None:
+        await requests.next()
+        await hold.wait()
+        writer.write(OK)
+        await writer.drain()
+
+    async with server(slow) as (url, seen):
+        poster = Poster(timeout=1.0, limit=1)
+        first = asyncio.create_task(poster.post(url, b'{"n":1}', {}))
+        await asyncio.sleep(0)  # the first takes the slot
+        poster.timeout = 0.2  # the second's time is up while the first holds it
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(poster.post(url, b'{"n":2}', {}), 5)
+        assert not first.done()  # given up at its own time, not once the slot was free
+        with pytest.raises(TimeoutError):
+            await first
+        hold.set()
+        await poster.close()
+    assert len(seen) == 1
+    assert seen[0].endswith(b'{"n":1}')
