@@ -17,7 +17,7 @@ platform's topics and one analytics worker (a real process). After a warm-up:
    estimator of bench/skeleton_latency.py (`visibility_latencies`), an upper bound by
    less than one poll cycle, whose lower bound is reported too.
 
-Target: p99 < 1 s.
+Target: p99 < 250 ms at 2,000 events/s (`--rate 2000 --events 20000`).
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ from testkit.integration.helpers import eventually
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "analytics_freshness.json"
 RECEIVED = "minsheng_appeals_received_total{"
+TARGET_P99_MS = 250  # freshness at 2,000 events/s
 
 
 @dataclass(frozen=True)
@@ -181,8 +182,8 @@ async def run_benchmark(config: BenchConfig) -> dict[str, Any]:
             "p50": round(ours["median"] / raw_ms["median"], 2),
             "p99": round(ours["p99"] / raw_ms["p99"], 2),
         },
-        "target_p99_ms": 1000,
-        "met": ours["p99"] < 1000,
+        "target_p99_ms": TARGET_P99_MS,
+        "met": ours["p99"] < TARGET_P99_MS,
     }
 
 
@@ -206,7 +207,8 @@ def format_summary(result: dict[str, Any]) -> str:
             f"ratio analytics / raw: p50 {ratio['p50']}x, p99 {ratio['p99']}x",
             f"offered rate {a['pacing']['offered_rate']:g}/s; {a['polls']} polls, cycle median "
             f"{a['poll_cycle_ms']['median']:.2f} ms",
-            f"target p99 < 1000 ms: {'met' if result['met'] else 'NOT met'}",
+            f"target p99 < {TARGET_P99_MS} ms (at 2,000 events/s): "
+            f"{'met' if result['met'] else 'NOT met'}",
         ]
     )
 

@@ -18,10 +18,10 @@ on its own topic, keyed by aggregate id, six partitions each).
    showed all (start-up and partition assignment left out; at most one read interval of
    idle time counted in).
 
-ratio = analytics events/s / raw records/s. Targets: >= 5,000 events/s per
-worker and >= 30% of the raw rate. Beside them, Faust's own ceiling in the same run: a
-worker of the same Faust settings whose agents take the same batches and only count them
-(bench/faust_ceiling.py), and the ratio of analytics to it.
+ratio = analytics events/s / raw records/s, and beside it Faust's own ceiling in the same
+run: a worker of the same Faust settings whose agents take the same batches and only
+count them (bench/faust_ceiling.py). Target: analytics keeps >= 80% of that ceiling (the
+live path stays on Faust, so what can be won is our own work per event).
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ from testkit.unit.workload import topic_of, workload
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "analytics_throughput.json"
 CEILING_SCRIPT = Path(__file__).resolve().parent / "faust_ceiling.py"
 TOPICS = (APPEALS, PROJECTS, NOTIFICATIONS)
+TARGET_TO_FAUST = 0.80  # of the count-only ceiling measured in the same run
 Message = tuple[str, bytes, bytes]  # topic, key, value
 
 
@@ -257,9 +258,8 @@ async def run_benchmark(config: BenchConfig) -> dict[str, Any]:
         "ratio": round(rate / raw["rate"], 4),
         "ratio_to_faust_ceiling": round(rate / (ceiling["rate"] or 1.0), 4),
         "targets": {
-            "events_per_second": 5000,
-            "ratio": 0.3,
-            "met": rate >= 5000 and rate / raw["rate"] >= 0.3,
+            "ratio_to_faust_ceiling": TARGET_TO_FAUST,
+            "met": rate / (ceiling["rate"] or 1.0) >= TARGET_TO_FAUST,
         },
     }
 
@@ -283,7 +283,8 @@ def format_summary(result: dict[str, Any]) -> str:
             f"{a['worker_cpu_utilisation']:.0%} of a core)",
             f"  ratio analytics / raw       {result['ratio']:>10.3f}",
             f"  ratio analytics / Faust     {result['ratio_to_faust_ceiling']:>10.3f}",
-            f"  targets >= 5,000/s and >= 0.30: {'met' if targets['met'] else 'NOT met'}",
+            f"  target analytics / Faust >= {TARGET_TO_FAUST:.2f}: "
+            f"{'met' if targets['met'] else 'NOT met'}",
         ]
     )
 
