@@ -91,9 +91,7 @@ class Aggregate:
 
     def _index(self, state: State, *, remove: bool) -> None:
         for figure, deadline in self.deadline_of(state):
-            deadlines = self.deadlines.get(figure)
-            if deadlines is None:
-                deadlines = self.deadlines[figure] = array("d")
+            deadlines = _moments(self.deadlines, figure)
             if not remove:
                 insort(deadlines, deadline)
                 continue

@@ -199,10 +199,11 @@ async def test_a_refused_connection_is_an_os_error() -> None:
 
 async def test_a_request_that_waited_out_its_time_for_a_slot_is_never_sent() -> None:
     """Sent after its time, it would be retried while its receiver may take it."""
-    hold = asyncio.Event()
+    hold, arrived = asyncio.Event(), asyncio.Event()
 
     async def slow(requests: Requests, writer: asyncio.StreamWriter) -> None:
         await requests.next()
+        arrived.set()
         await hold.wait()
         writer.write(OK)
         await writer.drain()
@@ -210,7 +211,7 @@ async def test_a_request_that_waited_out_its_time_for_a_slot_is_never_sent() -> 
     async with server(slow) as (url, seen):
         poster = Poster(timeout=1.0, limit=1)
         first = asyncio.create_task(poster.post(url, b'{"n":1}', {}))
-        await asyncio.sleep(0)  # the first takes the slot
+        await asyncio.wait_for(arrived.wait(), 5)  # the first holds the only slot
         poster.timeout = 0.2  # the second's time is up while the first holds it
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(poster.post(url, b'{"n":2}', {}), 5)
